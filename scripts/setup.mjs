@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Set-up shared by `npm test`, `npm run demo` and `npm run bench` on a fresh Debian machine:
+// npm dependencies when node_modules is missing, a fresh build, and the system packages the lab
+// needs. Plain JavaScript with no dependencies: it runs before anything is installed.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const purpose = process.argv[2] ?? 'test';
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...options });
+  if (r.status !== 0) {
+    console.error(`setup: ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+}
+
+function onPath(name) {
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
+  return dirs.some((d) => {
+    try {
+      accessSync(join(d, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+// Debian packages, by the command that shows each is there. borg2 is needed by the tests only.
+const needed = [
+  ['borg', 'borgbackup'],
+  ['ssh', 'openssh-client'],
+  ['sshd', 'openssh-server'],
+  ['ssh-keygen', 'openssh-client'],
+  ['ip', 'iproute2'],
+  ['iptables', 'iptables'],
+  ...(purpose === 'test' ? [['borg2', 'borgbackup2']] : []),
+];
+const missing = [...new Set(needed.filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg))];
+if (missing.length > 0) {
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot) {
+    console.error(`setup: missing ${missing.join(', ')}; run: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.error(`setup: installing ${missing.join(' ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+if (!existsSync(join(root, 'node_modules'))) {
+  console.error('setup: installing npm dependencies');
+  run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+}
+// Always rebuild (incremental, so cheap): a stale dist/ must never be what gets tested.
+run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);

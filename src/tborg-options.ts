@@ -1,0 +1,210 @@
+import { UsageError } from './errors.js';
+
+// tborg's own options. Each is spelled --tborg-<name> on the command line (anywhere before a `--`)
+// and has an environment twin TBORG_<NAME> for cron jobs and profiles; the command line wins.
+// They are removed before borg sees its arguments, so borg's own option space is never touched.
+
+export type KeepaliveMode = 'inject' | 'warn' | 'off';
+
+// An I x C pair: ServerAliveInterval/ServerAliveCountMax (client) or ClientAlive* (server).
+export interface AlivePair {
+  interval: number;
+  countMax: number;
+}
+
+export interface TborgOptions {
+  help: boolean;
+  version: boolean;
+  borg: string | undefined;
+  keepaliveMode: KeepaliveMode;
+  keepalive: AlivePair | undefined;
+  // undefined: assume the guide's values; null: the server has no ClientAlive at all ("none").
+  serverAlive: AlivePair | null | undefined;
+  maxWait: number | undefined;
+  connectionRetries: number;
+  quiet: boolean;
+}
+
+interface OptionSpec {
+  name: string;
+  flag: boolean;
+  metavar?: string;
+  description: string;
+  apply(options: TborgOptions, value: string, where: string): void;
+}
+
+// Parses "IxC" as used by --tborg-keepalive and --tborg-server-alive: two positive integers.
+export function parseAlivePair(value: string, where: string): AlivePair {
+  const match = /^\s*(\d+)\s*[xX*]\s*(\d+)\s*$/.exec(value);
+  const interval = match ? Number(match[1]) : NaN;
+  const countMax = match ? Number(match[2]) : NaN;
+  if (!match || !(interval >= 1) || !(countMax >= 1) || interval > 86400 || countMax > 1000) {
+    throw new UsageError(
+      `tborg: ${where}: expected INTERVALxCOUNT with two positive whole numbers (for example 10x30), got '${value}'`,
+    );
+  }
+  return { interval, countMax };
+}
+
+function parseWholeNumber(value: string, where: string, min: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
+    throw new UsageError(`tborg: ${where}: expected a whole number >= ${min}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+function parseBoolean(value: string, where: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'yes', 'true', 'on', ''].includes(v)) return true;
+  if (['0', 'no', 'false', 'off'].includes(v)) return false;
+  throw new UsageError(`tborg: ${where}: expected yes or no, got '${value}'`);
+}
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  {
+    name: 'help',
+    flag: true,
+    description: "print tborg's usage (borg's own --help is passed to borg)",
+    apply: (o, v, w) => void (o.help = parseBoolean(v, w)),
+  },
+  {
+    name: 'version',
+    flag: true,
+    description: "print tborg's version (borg's own --version is passed to borg)",
+    apply: (o, v, w) => void (o.version = parseBoolean(v, w)),
+  },
+  {
+    name: 'borg',
+    flag: false,
+    metavar: 'PATH',
+    description: 'the real borg to run (default: the first borg on PATH that is not tborg)',
+    apply: (o, v, w) => {
+      if (v === '') throw new UsageError(`tborg: ${w}: expected the path of a borg executable`);
+      o.borg = v;
+    },
+  },
+  {
+    name: 'keepalive-mode',
+    flag: false,
+    metavar: 'inject|warn|off',
+    description: 'what to do when ssh has no ServerAliveInterval for the host (default inject)',
+    apply: (o, v, w) => {
+      if (v !== 'inject' && v !== 'warn' && v !== 'off') {
+        throw new UsageError(`tborg: ${w}: expected inject, warn or off, got '${v}'`);
+      }
+      o.keepaliveMode = v;
+    },
+  },
+  {
+    name: 'keepalive',
+    flag: false,
+    metavar: 'IxC',
+    description: 'ServerAliveInterval x ServerAliveCountMax to inject (default 10x30)',
+    apply: (o, v, w) => void (o.keepalive = parseAlivePair(v, w)),
+  },
+  {
+    name: 'server-alive',
+    flag: false,
+    metavar: 'IxC|none',
+    description: "the server sshd's ClientAliveInterval x ClientAliveCountMax (default: assume 10x30)",
+    apply: (o, v, w) => void (o.serverAlive = v.trim().toLowerCase() === 'none' ? null : parseAlivePair(v, w)),
+  },
+  {
+    name: 'max-wait',
+    flag: false,
+    metavar: 'SECONDS',
+    description: 'how long to keep retrying a held lock (default: computed from the keepalives)',
+    apply: (o, v, w) => void (o.maxWait = parseWholeNumber(v, w, 0)),
+  },
+  {
+    name: 'connection-retries',
+    flag: false,
+    metavar: 'N',
+    description: 'how often to retry a lost connection when that is safe (default 3)',
+    apply: (o, v, w) => void (o.connectionRetries = parseWholeNumber(v, w, 0)),
+  },
+  {
+    name: 'quiet',
+    flag: true,
+    description: 'no spinner; plain timestamped lines only, and only when tborg waits',
+    apply: (o, v, w) => void (o.quiet = parseBoolean(v, w)),
+  },
+];
+
+const PREFIX = '--tborg-';
+
+function envName(name: string): string {
+  return `TBORG_${name.toUpperCase().replaceAll('-', '_')}`;
+}
+
+export function defaultOptions(): TborgOptions {
+  return {
+    help: false,
+    version: false,
+    borg: undefined,
+    keepaliveMode: 'inject',
+    keepalive: undefined,
+    serverAlive: undefined,
+    maxWait: undefined,
+    connectionRetries: 3,
+    quiet: false,
+  };
+}
+
+export interface SplitArguments {
+  options: TborgOptions;
+  // borg's arguments with every --tborg-* option removed, otherwise byte for byte as given.
+  borgArgs: string[];
+}
+
+// Separates tborg's options from borg's. Environment twins are read first, so the command line wins.
+// Everything after a `--` belongs to borg, even when it looks like a tborg option.
+export function splitArguments(argv: readonly string[], env: NodeJS.ProcessEnv): SplitArguments {
+  const options = defaultOptions();
+  for (const spec of OPTION_SPECS) {
+    // --tborg-help and --tborg-version are questions asked on the command line, not settings.
+    if (spec.name === 'help' || spec.name === 'version') continue;
+    const value = env[envName(spec.name)];
+    if (value !== undefined && value !== '') spec.apply(options, value, envName(spec.name));
+  }
+  const borgArgs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      borgArgs.push(...argv.slice(i));
+      break;
+    }
+    if (!arg.startsWith(PREFIX)) {
+      borgArgs.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(PREFIX.length, eq === -1 ? undefined : eq);
+    const spec = OPTION_SPECS.find((s) => s.name === name);
+    if (!spec) {
+      throw new UsageError(`tborg: unknown option ${arg.slice(0, eq === -1 ? undefined : eq)} (see tborg --tborg-help)`);
+    }
+    const where = `${PREFIX}${name}`;
+    if (spec.flag) {
+      spec.apply(options, eq === -1 ? '' : arg.slice(eq + 1), where);
+    } else if (eq !== -1) {
+      spec.apply(options, arg.slice(eq + 1), where);
+    } else {
+      const value = argv[i + 1];
+      if (value === undefined) throw new UsageError(`tborg: ${where} needs a value (${spec.metavar ?? 'VALUE'})`);
+      spec.apply(options, value, where);
+      i++;
+    }
+  }
+  return { options, borgArgs };
+}
+
+// The option part of `tborg --tborg-help`, generated from the table so it cannot drift.
+export function describeOptions(): string {
+  const rows = OPTION_SPECS.map((s) => {
+    const left = `  ${PREFIX}${s.name}${s.flag ? '' : ` ${s.metavar ?? 'VALUE'}`}`;
+    const twin = s.name === 'help' || s.name === 'version' ? '' : `\n${''.padEnd(6)}env: ${envName(s.name)}`;
+    return `${left}\n${''.padEnd(6)}${s.description}${twin}`;
+  });
+  return rows.join('\n');
+}

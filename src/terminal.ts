@@ -1,0 +1,106 @@
+import type { Writable } from 'node:stream';
+
+// The one module that writes to the terminal. borg's stderr passes through here too, so that a
+// spinner is always stopped before borg's first byte lands on the screen. Under cron (stderr not a
+// TTY) or with --tborg-quiet there is no spinner and no escape code: one timestamped line per event.
+
+export interface TerminalStreams {
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean; fd?: number };
+}
+
+interface Spinner {
+  text: string;
+  start(): unknown;
+  stop(): unknown;
+  isSpinning: boolean;
+}
+
+export class Terminal {
+  private readonly streams: TerminalStreams;
+  private readonly quiet: boolean;
+  private spinner: Spinner | undefined;
+  private spinnerTimer: NodeJS.Timeout | undefined;
+  private readonly now: () => Date;
+
+  constructor(streams: TerminalStreams, options: { quiet?: boolean; now?: () => Date } = {}) {
+    this.streams = streams;
+    this.quiet = options.quiet ?? false;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  // A spinner only where a person watches: stderr is a terminal, not TERM=dumb, not --tborg-quiet.
+  get interactive(): boolean {
+    return !this.quiet && this.streams.stderr.isTTY === true && process.env.TERM !== 'dumb';
+  }
+
+  // Results of tborg's own commands (plan, sshd-config, ...): stdout, verbatim.
+  out(text: string): void {
+    this.stopSpinner();
+    this.streams.stdout.write(text);
+  }
+
+  // A message from tborg on stderr. Prefixed so it is never mistaken for borg's own output.
+  message(text: string): void {
+    this.stopSpinner();
+    const prefix = this.interactive ? '' : `${this.timestamp()} `;
+    this.streams.stderr.write(`${prefix}tborg: ${text}\n`);
+  }
+
+  warn(text: string): void {
+    this.message(`warning: ${text}`);
+  }
+
+  // A one-line error that already carries its "tborg:" prefix (TborgError messages do).
+  error(text: string): void {
+    this.stopSpinner();
+    this.streams.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  // borg's stderr, byte for byte. process.stderr writes are synchronous on Linux for files, pipes
+  // and TTYs (Node's process I/O docs), so a slow reader slows borg down instead of filling memory.
+  passthrough(chunk: Uint8Array): void {
+    this.stopSpinner();
+    try {
+      this.streams.stderr.write(chunk);
+    } catch {
+      // Our stderr went away (EPIPE): borg's output has nowhere to go, but borg must still finish.
+    }
+  }
+
+  // Shows that tborg is waiting. On a terminal: an ora spinner whose text is refreshed every second
+  // from `status`. Otherwise: `status` once, as a timestamped line.
+  async waiting(status: () => string): Promise<void> {
+    if (!this.interactive) {
+      this.message(status());
+      return;
+    }
+    if (!this.spinner) {
+      const { default: ora } = await import('ora');
+      // discardStdin: false — ora would otherwise put a TTY stdin into raw mode, and borg may be
+      // about to prompt for a passphrase or a "yes" on that very terminal (facts.md).
+      this.spinner = ora({ stream: this.streams.stderr, discardStdin: false, hideCursor: false }) as Spinner;
+    }
+    this.spinner.text = status();
+    if (!this.spinner.isSpinning) this.spinner.start();
+    clearInterval(this.spinnerTimer);
+    this.spinnerTimer = setInterval(() => {
+      if (this.spinner?.isSpinning) this.spinner.text = status();
+    }, 1000);
+    this.spinnerTimer.unref();
+  }
+
+  stopSpinner(): void {
+    clearInterval(this.spinnerTimer);
+    this.spinnerTimer = undefined;
+    if (this.spinner?.isSpinning) this.spinner.stop();
+  }
+
+  private timestamp(): string {
+    return this.now().toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+}
+
+export function createProcessTerminal(quiet: boolean): Terminal {
+  return new Terminal({ stdout: process.stdout, stderr: process.stderr }, { quiet });
+}
