@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { classifyAttempt, isCacheLock, StderrScanner } from '../src/borg-errors.js';
+
+function scan(text: string, chunkSize = 7) {
+  const s = new StderrScanner();
+  const bytes = Buffer.from(text, 'latin1');
+  // Feed in small, awkward chunks: borg's lines arrive split at arbitrary points.
+  for (let i = 0; i < bytes.length; i += chunkSize) s.feed(bytes.subarray(i, i + chunkSize));
+  return s.end();
+}
+
+// Messages as borg 1.2.4 / borg2 b5 and ssh print them (facts.md "What borg prints and returns").
+const table: Array<[string, number, string, string, string | undefined]> = [
+  ['lock timeout, repository', 2, 'Failed to create/acquire the lock /srv/repo/lock.exclusive (timeout).\n', 'lock-timeout', '/srv/repo/lock.exclusive'],
+  ['lock timeout, shared lock', 2, 'Failed to create/acquire the lock /srv/r/lock (timeout).\n', 'lock-timeout', '/srv/r/lock'],
+  ['lock timeout, modern rc, no text', 73, '', 'lock-timeout', undefined],
+  [
+    'lock timeout, --log-json',
+    2,
+    '{"type": "log_message", "time": 1.5, "message": "Failed to create/acquire the lock /srv/a b/lock.exclusive (timeout).", "levelname": "ERROR", "name": "borg.archiver", "msgid": "LockTimeout"}\n',
+    'lock-timeout',
+    '/srv/a b/lock.exclusive',
+  ],
+  ['lost: ssh timeout', 2, 'Remote: Timeout, server 127.0.0.1 not responding.\nConnection closed by remote host\n', 'connection-lost', undefined],
+  ['lost: closed', 2, 'Connection closed by remote host\n', 'connection-lost', undefined],
+  ['lost: broken pipe traceback', 2, 'Local Exception\nTraceback (most recent call last):\n  File "x"\nBrokenPipeError: [Errno 32] Broken pipe\n', 'connection-lost', undefined],
+  ['lost: modern 80', 80, 'Connection closed by remote host\n', 'connection-lost', undefined],
+  ['lost: modern 87', 87, '', 'connection-lost', undefined],
+  ['unreachable is not lost', 2, 'Remote: ssh: connect to host 127.0.0.1 port 1: Connection refused\nConnection closed by remote host. Is borg working on the server?\n', 'other', undefined],
+  ['ctrl-c with a lock line is not a lock problem', 2, 'Failed to create/acquire the lock /x/lock.exclusive (timeout).\nGot Ctrl-C / SIGINT.\n', 'other', '/x/lock.exclusive'],
+  ['wrong passphrase', 2, 'passphrase supplied in BORG_PASSPHRASE is incorrect.\n', 'other', undefined],
+  ['missing repository', 2, 'Repository /x does not exist.\n', 'other', undefined],
+  ['success', 0, 'Failed to create/acquire the lock /x (timeout).\n', 'ok', '/x'],
+  ['warning rc', 1, 'some warning\n', 'ok', undefined],
+  ['signal rc', 143, 'Connection closed by remote host\n', 'other', undefined],
+  ['progress with \\r only', 2, '0 B O 0 B C\r1 B O\rFailed to create/acquire the lock /p/lock.exclusive (timeout).', 'lock-timeout', '/p/lock.exclusive'],
+];
+
+for (const [name, rc, stderr, kind, lockPath] of table) {
+  test(`classifyAttempt: ${name}`, () => {
+    for (const size of [1, 7, 4096]) {
+      const findings = scan(stderr, size);
+      assert.equal(classifyAttempt(rc, findings), kind, `chunk size ${size}`);
+      assert.equal(findings.lockTimeout?.path, lockPath);
+    }
+  });
+}
+
+test('scanner memory stays bounded on a huge line and keeps only the last lines', () => {
+  const s = new StderrScanner();
+  const chunk = Buffer.alloc(1024 * 1024, 'a');
+  for (let i = 0; i < 20; i++) s.feed(chunk);
+  s.feed(Buffer.from('\n'));
+  for (let i = 0; i < 100; i++) s.feed(Buffer.from(`line ${i}\n`));
+  const f = s.end();
+  assert.equal(f.lastLines.length, 12);
+  assert.equal(f.lastLines.at(-1), 'line 99');
+});
+
+test('isCacheLock follows borg cache dir rules', () => {
+  const home = '/home/u';
+  assert.equal(isCacheLock('/home/u/.cache/borg/abc/lock.exclusive', {}, home), true);
+  assert.equal(isCacheLock('/srv/repo/lock.exclusive', {}, home), false);
+  assert.equal(isCacheLock('/c/abc/lock.exclusive', { BORG_CACHE_DIR: '/c' }, home), true);
+  assert.equal(isCacheLock('/home/u/.cache/borg/abc/lock.exclusive', { BORG_CACHE_DIR: '/c' }, home), false);
+  assert.equal(isCacheLock('/b/.cache/borg/x/lock', { BORG_BASE_DIR: '/b' }, home), true);
+  assert.equal(isCacheLock('/x/borg/id/lock.exclusive', { XDG_CACHE_HOME: '/x' }, home), true);
+  assert.equal(isCacheLock('/home/u/.cache/borgish/lock', {}, home), false);
+  assert.equal(isCacheLock(undefined, {}, home), false);
+});
