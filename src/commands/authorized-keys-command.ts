@@ -1,7 +1,135 @@
-import { TborgError } from '../errors.js';
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  defaultAuthorizedKeysOptions,
+  formatAuthorizedKeysLine,
+  parsePublicKey,
+  type AuthorizedKeysOptions,
+} from '../authorized-keys.js';
+import { UsageError } from '../errors.js';
 import type { CommandContext } from '../main.js';
 
-// Placeholder until its issue lands.
-export async function runAuthorizedKeysCommand(_context: CommandContext): Promise<number> {
-  throw new TborgError('tborg: authorized-keys is not implemented yet');
+const USAGE = `tborg authorized-keys [OPTIONS] KEYFILE|-
+
+Prints one line for the server's ~/.ssh/authorized_keys that lets the key in KEYFILE (a .pub file,
+or - for stdin) run \`borg serve\` and nothing else, as borg's serve guide recommends:
+  command="borg serve --restrict-to-path /srv/borg",restrict ssh-ed25519 AAAA... you@client
+The backup account's login shell must be a POSIX shell (sh, bash, dash, zsh, ksh).`;
+
+const PREFIX = 'tborg: authorized-keys:';
+
+// `tborg authorized-keys`: borg's serve guide's restricted key line, quoted so that any path survives.
+export async function runAuthorizedKeysCommand(context: CommandContext): Promise<number> {
+  const { default: yargs } = await import('yargs');
+  const parser = yargs()
+    .scriptName('tborg authorized-keys')
+    .usage(USAGE)
+    .option('restrict-to-path', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'allow repositories in or below PATH (absolute; repeatable)',
+    })
+    .option('restrict-to-repository', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'allow only the repository at PATH (absolute; repeatable)',
+    })
+    .option('append-only', { type: 'boolean', describe: 'borg serve --append-only: the key cannot really delete data' })
+    .option('storage-quota', { type: 'string', requiresArg: true, describe: 'borg serve --storage-quota QUOTA, e.g. 500G (>= 10M)' })
+    .option('remote-path', { type: 'string', requiresArg: true, describe: "the server's borg (default: borg, from the account's PATH)" })
+    .option('set-env', {
+      type: 'string',
+      requiresArg: true,
+      describe: "NAME=VALUE in borg serve's environment (repeatable; the client's BORG_* do not reach it)",
+    })
+    .option('legacy-openssh', {
+      type: 'boolean',
+      describe: 'for OpenSSH < 7.2: no-port-forwarding,no-X11-forwarding,no-pty,no-agent-forwarding,no-user-rc instead of restrict',
+    })
+    .parserConfiguration({
+      'camel-case-expansion': false,
+      'boolean-negation': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'dot-notation': false,
+    })
+    .strictOptions()
+    .version(false)
+    .help()
+    .locale('en')
+    .wrap(100)
+    .exitProcess(false);
+  const { argv, output, error } = await new Promise<{ argv: Record<string, unknown>; output: string; error: Error | undefined }>(
+    (resolve) => {
+      void parser.parse(context.args, {}, (err: Error | undefined, parsed: Record<string, unknown>, text: string) =>
+        resolve({ argv: parsed, output: text, error: err ?? undefined }),
+      );
+    },
+  );
+  if (error) throw new UsageError(`${PREFIX} ${error.message} (see tborg authorized-keys --help)`);
+  if (argv.help) {
+    context.terminal.out(`${output}\n`);
+    return 0;
+  }
+  const positional = ((argv._ as unknown[]) ?? []).map(String);
+  if (positional.length === 0) throw new UsageError(`${PREFIX} give the public key file (or - for stdin); see tborg authorized-keys --help`);
+  if (positional.length > 1) throw new UsageError(`${PREFIX} give one key file, got ${positional.length}: ${positional.join(' ')}`);
+  const keyFile = positional[0]!;
+
+  const options: AuthorizedKeysOptions = {
+    ...defaultAuthorizedKeysOptions(),
+    restrictToPaths: strings(argv['restrict-to-path']),
+    restrictToRepositories: strings(argv['restrict-to-repository']),
+    appendOnly: flag(argv['append-only']),
+    storageQuota: single(argv['storage-quota'], '--storage-quota'),
+    setEnv: strings(argv['set-env']),
+    legacyOpenssh: flag(argv['legacy-openssh']),
+  };
+  const remotePath = single(argv['remote-path'], '--remote-path');
+  if (remotePath !== undefined) options.remotePath = remotePath;
+
+  const key = parsePublicKey(await readKeyText(keyFile), keyFile === '-' ? 'stdin' : keyFile, privateKeyHint(keyFile));
+  // Everything is checked before anything is printed: bad input leaves stdout empty.
+  const line = formatAuthorizedKeysLine(options, key);
+  if (options.restrictToPaths.length === 0 && options.restrictToRepositories.length === 0) {
+    context.terminal.warn(
+      'no --restrict-to-path or --restrict-to-repository: this key can use every repository the account can reach',
+    );
+  }
+  context.terminal.out(`${line}\n`);
+  return 0;
+}
+
+async function readKeyText(keyFile: string): Promise<string> {
+  if (keyFile === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return readFileSync(keyFile, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(`${PREFIX} cannot read ${keyFile}: ${code}`);
+  }
+}
+
+// A private key given by mistake: point at its .pub twin when there is one.
+function privateKeyHint(keyFile: string): string | undefined {
+  return keyFile !== '-' && existsSync(`${keyFile}.pub`) ? `${keyFile}.pub` : undefined;
+}
+
+// yargs turns a repeated string option into an array and a single one into a string.
+function strings(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+function single(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new UsageError(`${PREFIX} ${name} given more than once`);
+  return String(value);
+}
+
+function flag(value: unknown): boolean {
+  return Array.isArray(value) ? value.includes(true) : value === true;
 }
