@@ -1,0 +1,140 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+// Small process helpers for the lab and the tests: read /proc, wait for conditions, run a command
+// with its output buffered (test use only; never for borg's real streams).
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  state: string;
+  // argv joined by spaces (the kernel's cmdline with NULs turned into spaces).
+  cmdline: string;
+}
+
+// One field parse of /proc/<pid>/stat: "pid (comm) state ppid pgrp ...". comm may contain spaces
+// and parentheses, so everything is read after the last ')'.
+function readStat(pid: number): ProcessInfo | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
+    } catch {
+      // Gone between the two reads.
+    }
+    return { pid, state: fields[0] ?? '?', ppid: Number(fields[1]), pgrp: Number(fields[2]), cmdline };
+  } catch {
+    return undefined;
+  }
+}
+
+export function listProcesses(): ProcessInfo[] {
+  const result: ProcessInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const info = readStat(Number(name));
+    if (info) result.push(info);
+  }
+  return result;
+}
+
+// Every process below `root` (not `root` itself), zombies excluded: a zombie has exited already.
+export function descendants(root: number, table: ProcessInfo[] = listProcesses()): ProcessInfo[] {
+  const children = new Map<number, ProcessInfo[]>();
+  for (const p of table) {
+    const list = children.get(p.ppid) ?? [];
+    list.push(p);
+    children.set(p.ppid, list);
+  }
+  const found: ProcessInfo[] = [];
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    for (const child of children.get(pid) ?? []) {
+      if (child.state !== 'Z') found.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return found;
+}
+
+// True while `pid` runs. A zombie (exited, not yet reaped) does not count: it holds nothing.
+export function isRunning(pid: number): boolean {
+  const info = readStat(pid);
+  return info !== undefined && info.state !== 'Z' && info.state !== 'X';
+}
+
+// True when a process with this id exists at all (kill(pid, 0); EPERM means it exists).
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Polls `check` until it returns something other than undefined/false, or throws after timeoutMs.
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  intervalMs = 25,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+// Runs argv to completion with both output streams buffered. A timeout kills it (SIGKILL) and the
+// result shows signal SIGKILL, so a hung command fails its test instead of hanging the suite.
+export function runBuffered(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const [file, ...args] = argv;
+  if (file === undefined) return Promise.reject(new Error('runBuffered: empty argv'));
+  const spawnOptions: SpawnOptions = { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] };
+  if (options.cwd !== undefined) spawnOptions.cwd = options.cwd;
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, spawnOptions);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    child.stdin!.on('error', () => {
+      // The command did not read all of its input: that is its business.
+    });
+    child.stdin!.end(options.input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+    });
+  });
+}

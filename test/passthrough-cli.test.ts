@@ -1,0 +1,359 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { isRunning, runBuffered, waitFor, type RunResult } from './lab/processes.js';
+
+// The CLI contract of issue 2 ("Pass-through"), checked against a fake borg (fixtures/fake-borg.mjs):
+// argv, environment and streams byte for byte, borg's exit code, signals, and which borg is run.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TBORG = join(ROOT, 'bin', 'tborg.js');
+const FAKE_BORG = join(ROOT, 'fixtures', 'fake-borg.mjs');
+const NODE_DIR = dirname(process.execPath);
+
+let work = '';
+let fakeDir = ''; // holds `borg`, a wrapper for the fake (outside the package: tborg skips its own files)
+let fakeBorg = '';
+let linkDir = ''; // holds `borg -> bin/tborg.js`, as people install tborg in front of borg
+let reports = 0;
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'tborg-cli-test-'));
+  fakeDir = join(work, 'fake');
+  await mkdir(fakeDir);
+  fakeBorg = join(fakeDir, 'borg');
+  // exec: the fake keeps the wrapper's pid, so tborg's child *is* the fake borg.
+  await writeFile(fakeBorg, `#!/bin/sh\nexec '${process.execPath}' '${FAKE_BORG}' "$@"\n`);
+  await chmod(fakeBorg, 0o755);
+  linkDir = join(work, 'link');
+  await mkdir(linkDir);
+  await symlink(TBORG, join(linkDir, 'borg'));
+});
+
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+function reportFile(): string {
+  return join(work, `report-${++reports}.json`);
+}
+
+interface Report {
+  argv: string[];
+  env: Record<string, string>;
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  stdin: { dev: number; ino: number; file: boolean } | null;
+  stdout: { dev: number; ino: number; file: boolean } | null;
+}
+
+async function readReport(file: string): Promise<Report> {
+  return JSON.parse(await readFile(file, 'utf8')) as Report;
+}
+
+// The test's own environment without anything that would steer tborg or borg, the fake first on PATH.
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('TBORG_') || key.startsWith('BORG_') || key.startsWith('FAKE_BORG_') || key === 'NODE_TEST_CONTEXT') continue;
+    env[key] = value;
+  }
+  return { ...env, PATH: `${fakeDir}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(work, 'cache'), ...extra };
+}
+
+function tborg(args: readonly string[], env: NodeJS.ProcessEnv, input?: string | Buffer): Promise<RunResult> {
+  return runBuffered([process.execPath, TBORG, ...args], { env, input: input ?? '', timeoutMs: 60_000 });
+}
+
+function lines(buffer: Buffer): string[] {
+  return buffer.toString().split('\n').filter((l) => l !== '');
+}
+
+// A tborg started in the background whose stderr can be awaited line by line.
+interface Running {
+  child: ChildProcess;
+  stderr(): string;
+  waitForStderr(text: string, timeoutMs?: number): Promise<void>;
+  done: Promise<RunResult>;
+}
+
+function startTborg(args: readonly string[], env: NodeJS.ProcessEnv, options: { detached?: boolean; stdio?: StdioOptions } = {}): Running {
+  const child = spawn(process.execPath, [TBORG, ...args], {
+    env,
+    stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (b: Buffer) => out.push(b));
+  child.stderr?.on('data', (b: Buffer) => err.push(b));
+  const done = new Promise<RunResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
+  });
+  const stderr = (): string => Buffer.concat(err).toString();
+  return {
+    child,
+    stderr,
+    waitForStderr: (text, timeoutMs = 15_000) => waitFor(`tborg's stderr to show ${JSON.stringify(text)}`, () => stderr().includes(text), timeoutMs, 10).then(() => undefined),
+    done,
+  };
+}
+
+// Independent short runs: concurrently, as most of their time is process start-up.
+const concurrent = { concurrency: 4 };
+
+describe('argv and environment', concurrent, () => {
+  test('borg gets exactly the arguments and environment it would get without tborg', async () => {
+    const args = [
+      'create',
+      '--stats',
+      'host:repo::archive-{now}',
+      'path with spaces',
+      '',
+      "it's \"quoted\"",
+      'back\\slash',
+      'multi\nline',
+      'ünïcödé 😀 日本',
+      '$HOME',
+      '*',
+      '-',
+      '--',
+      '--tborg-quiet',
+      '--help',
+      '-x',
+    ];
+    const extra = { FOO: 'bar baz', UNICODE: 'ünï 😀', EMPTY: '', MULTI: 'a\nb', BORG_RSH: 'ssh -F "/x y/config"', BORG_REPO: '/r' };
+    const directReport = reportFile();
+    const viaReport = reportFile();
+    const direct = await runBuffered([fakeBorg, ...args], { env: cleanEnv({ ...extra, FAKE_BORG_REPORT: directReport }) });
+    const via = await tborg(args, cleanEnv({ ...extra, FAKE_BORG_REPORT: viaReport }));
+    assert.equal(via.stderr.toString(), '');
+    assert.equal(via.code, 0);
+    assert.deepEqual(via.stdout, direct.stdout);
+    const d = await readReport(directReport);
+    const v = await readReport(viaReport);
+    assert.deepEqual(v.argv, args);
+    delete d.env.FAKE_BORG_REPORT;
+    delete v.env.FAKE_BORG_REPORT;
+    assert.deepEqual(v.env, d.env);
+    assert.equal(v.env.UNICODE, 'ünï 😀');
+    assert.equal(v.env.EMPTY, '');
+  });
+
+  test('--tborg-* options are removed, everything after -- is borg\'s', async () => {
+    const report = reportFile();
+    const r = await tborg(['--tborg-quiet', 'list', '--tborg-max-wait=5', 'repo', '--', '--tborg-quiet', '--tborg-nope'], cleanEnv({ FAKE_BORG_REPORT: report }));
+    assert.equal(r.code, 0, r.stderr.toString());
+    assert.deepEqual((await readReport(report)).argv, ['list', 'repo', '--', '--tborg-quiet', '--tborg-nope']);
+  });
+
+  for (const args of [['--help'], ['--version'], ['help', 'create'], ['serve', '--restrict-to-path', '/srv/repo'], ['-h'], ['-V']]) {
+    test(`\`tborg ${args.join(' ')}\` is borg's`, async () => {
+      const report = reportFile();
+      const r = await tborg(args, cleanEnv({ FAKE_BORG_REPORT: report }));
+      assert.equal(r.code, 0, r.stderr.toString());
+      assert.equal(r.stderr.toString(), '');
+      assert.equal(r.stdout.toString(), `${JSON.stringify(args)}\n`);
+      assert.deepEqual((await readReport(report)).argv, args);
+    });
+  }
+});
+
+describe('streams and exit codes', concurrent, () => {
+  // Progress lines with \r, bytes that are not UTF-8, a NUL, and a prompt without a newline at the end.
+  const stdoutBytes = Buffer.concat([Buffer.from('archive-1  Mon, 2024-01-01 00:00:00 [abc]\n'), Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a]), Buffer.from('ünï\r\n')]);
+  const stderrBytes = Buffer.concat([
+    Buffer.from('  1.00 MB O 512 kB C 0 B D 3 N home/a\r  2.00 MB O 1.02 MB C 0 B D 9 N home/b\r'),
+    Buffer.from([0xc3, 0x28, 0x0a]),
+    Buffer.from('Warning: something\nEnter passphrase for key /root/.config/borg/keys/x: '),
+  ]);
+  for (const code of [0, 1, 2, 13, 73, 130, 143, 255]) {
+    test(`stdout and stderr byte for byte, exit code ${code}`, async () => {
+      const r = await tborg(
+        ['list', 'repo'],
+        cleanEnv({ FAKE_BORG_MODE: 'streams', FAKE_BORG_EXIT: String(code), FAKE_BORG_STDOUT_B64: stdoutBytes.toString('base64'), FAKE_BORG_STDERR_B64: stderrBytes.toString('base64') }),
+      );
+      assert.equal(r.code, code);
+      assert.equal(r.signal, null);
+      assert.deepEqual(r.stdout, stdoutBytes);
+      assert.deepEqual(r.stderr, stderrBytes);
+    });
+  }
+
+  for (const [signal, code] of [['SIGKILL', 137], ['SIGTERM', 143], ['SIGSEGV', 139]] as const) {
+    test(`borg killed by ${signal}: tborg exits ${code}, as a shell reports it`, async () => {
+      const r = await tborg(['list', 'repo'], cleanEnv({ FAKE_BORG_MODE: 'streams', FAKE_BORG_KILL: signal }));
+      assert.equal(r.code, code);
+      assert.equal(r.signal, null, 'tborg itself exits normally');
+    });
+  }
+
+  test('stdin passes to borg', async () => {
+    const input = Buffer.concat([Buffer.from('line one\nline two\r\n'), Buffer.from([0, 1, 2, 0xff]), Buffer.alloc(256 * 1024, 'x')]);
+    const r = await tborg(['create', 'repo::a', '-'], cleanEnv({ FAKE_BORG_MODE: 'stdin' }), input);
+    assert.equal(r.code, 0, r.stderr.toString());
+    assert.deepEqual(r.stdout, input);
+  });
+
+  test('stdin and stdout are inherited: borg gets the very same files, not copies', async () => {
+    const inFile = join(work, 'stdin.txt');
+    const outFile = join(work, 'stdout.txt');
+    await writeFile(inFile, 'data\n');
+    await writeFile(outFile, '');
+    const inFd = openSync(inFile, 'r');
+    const outFd = openSync(outFile, 'a');
+    try {
+      const report = reportFile();
+      const running = startTborg(['list', 'repo'], cleanEnv({ FAKE_BORG_REPORT: report }), { stdio: [inFd, outFd, 'pipe'] });
+      const r = await running.done;
+      assert.equal(r.code, 0, r.stderr.toString());
+      const rep = await readReport(report);
+      const inStat = fstatSync(inFd);
+      const outStat = fstatSync(outFd);
+      assert.deepEqual(rep.stdin, { dev: inStat.dev, ino: inStat.ino, file: true, fifo: false, socket: false });
+      assert.deepEqual(rep.stdout, { dev: outStat.dev, ino: outStat.ino, file: true, fifo: false, socket: false });
+      assert.equal(readFileSync(outFile, 'utf8'), '["list","repo"]\n');
+    } finally {
+      closeSync(inFd);
+      closeSync(outFd);
+    }
+  });
+
+  test('a prompt without a newline reaches the user before borg reads the answer', async () => {
+    const prompt = 'Enter passphrase for key ssh://lab/repo: ';
+    const running = startTborg(['list', 'repo'], cleanEnv({ FAKE_BORG_MODE: 'prompt', FAKE_BORG_PROMPT: prompt }));
+    // If tborg held back a partial line, this would time out: borg waits for an answer to a prompt
+    // the user never saw.
+    await running.waitForStderr(prompt, 10_000);
+    running.child.stdin!.end('hunter2\n');
+    const r = await running.done;
+    assert.equal(r.code, 0);
+    assert.equal(r.stderr.toString(), prompt);
+    assert.equal(r.stdout.toString(), 'answer: hunter2\n');
+  });
+
+});
+
+describe('a big stream', () => {
+  test('200 MiB on stdout and on stderr pass through intact while tborg stays small', { timeout: 90_000 }, async () => {
+    const report = reportFile();
+    const env = cleanEnv({ FAKE_BORG_MODE: 'big', FAKE_BORG_MB: '200', FAKE_BORG_REPORT: report });
+    const child = spawn(process.execPath, [TBORG, 'create', '--list', 'repo::a', '/home'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const hashes = { stdout: createHash('sha256'), stderr: createHash('sha256') };
+    const sizes = { stdout: 0, stderr: 0 };
+    child.stdout.on('data', (b: Buffer) => {
+      hashes.stdout.update(b);
+      sizes.stdout += b.length;
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      hashes.stderr.update(b);
+      sizes.stderr += b.length;
+    });
+    const [code] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
+    assert.equal(code, 0);
+    const big = JSON.parse(await readFile(`${report}.big.json`, 'utf8')) as { stdout: string; stderr: string; bytes: number; parentPeakKiB: number };
+    const rep = await readReport(report);
+    assert.equal(rep.ppid, child.pid, "the fake borg's parent is tborg, so the peak it read is tborg's");
+    assert.ok(big.bytes > 200 * 1000 * 1000);
+    assert.equal(sizes.stdout, big.bytes);
+    assert.equal(sizes.stderr, big.bytes);
+    assert.equal(hashes.stdout.digest('hex'), big.stdout);
+    assert.equal(hashes.stderr.digest('hex'), big.stderr);
+    assert.ok(big.parentPeakKiB > 0 && big.parentPeakKiB < 150 * 1024, `tborg peak RSS ${big.parentPeakKiB} KiB`);
+  });
+});
+
+describe('signals', concurrent, () => {
+  async function assertGone(report: string): Promise<void> {
+    const rep = await readReport(report);
+    const sleepPid = Number(await readFile(`${report}.child`, 'utf8'));
+    // borg's own child (ssh, in real life) is in borg's process group and must get the signal too.
+    await waitFor('borg and its child to be gone', () => !isRunning(rep.pid) && !isRunning(sleepPid), 5_000);
+  }
+
+  for (const [signal, code] of [['SIGTERM', 77], ['SIGHUP', 78], ['SIGINT', 79]] as const) {
+    test(`${signal} to tborg reaches borg once; tborg waits for borg's clean-up and exits with borg's code`, async () => {
+      const report = reportFile();
+      const running = startTborg(['create', 'repo::a', '/home'], cleanEnv({ FAKE_BORG_MODE: 'trap', FAKE_BORG_REPORT: report, FAKE_BORG_CLEANUP_MS: '300' }));
+      await running.waitForStderr('fake-borg: ready\n');
+      const rep = await readReport(report);
+      assert.notEqual(rep.pgrp, process.pid, 'outside a terminal borg runs in a process group of its own');
+      running.child.kill(signal);
+      const r = await running.done;
+      assert.equal(r.code, code, r.stderr.toString());
+      assert.equal(r.stderr.toString(), `fake-borg: ready\nfake-borg: got ${signal}\nfake-borg: cleaned up\n`);
+      await assertGone(report);
+    });
+  }
+
+  test("SIGTERM to tborg's whole process group (a service manager, a killed shell) reaches borg exactly once", async () => {
+    const report = reportFile();
+    const running = startTborg(['create', 'repo::a', '/home'], cleanEnv({ FAKE_BORG_MODE: 'trap', FAKE_BORG_REPORT: report, FAKE_BORG_CLEANUP_MS: '300' }), { detached: true });
+    await running.waitForStderr('fake-borg: ready\n');
+    process.kill(-running.child.pid!, 'SIGTERM');
+    const r = await running.done;
+    assert.equal(r.code, 77, r.stderr.toString());
+    assert.equal(r.stderr.toString(), 'fake-borg: ready\nfake-borg: got SIGTERM\nfake-borg: cleaned up\n');
+    await assertGone(report);
+  });
+});
+
+describe('which borg runs', concurrent, () => {
+  test('a `borg -> tborg` symlink first on PATH still reaches the real borg further down PATH', async () => {
+    const report = reportFile();
+    // Run it the way a user does: by the name `borg`, found on PATH.
+    const env = cleanEnv({ PATH: `${linkDir}:${fakeDir}:${NODE_DIR}`, FAKE_BORG_REPORT: report, FAKE_BORG_EXIT: '1' });
+    const r = await runBuffered(['sh', '-c', 'exec borg list "$@"', 'sh', 'repo'], { env, timeoutMs: 30_000 });
+    assert.equal(r.code, 1, r.stderr.toString());
+    assert.equal(r.stdout.toString(), '["list","repo"]\n');
+    assert.deepEqual((await readReport(report)).argv, ['list', 'repo']);
+  });
+
+  for (const [name, target] of [
+    ['TBORG_BORG', () => TBORG],
+    ['TBORG_BORG (through a symlink)', () => join(linkDir, 'borg')],
+  ] as const) {
+    test(`${name} pointing at tborg itself is an error, not a loop`, async () => {
+      const report = reportFile();
+      const r = await tborg(['list', 'repo'], cleanEnv({ TBORG_BORG: target(), FAKE_BORG_REPORT: report }));
+      assert.equal(r.code, 2);
+      assert.equal(lines(r.stderr).length, 1, r.stderr.toString());
+      assert.match(r.stderr.toString(), /tborg itself/);
+      assert.equal(existsSync(report), false);
+    });
+  }
+
+  test('TBORG_BORG picks the borg to run', async () => {
+    const report = reportFile();
+    const r = await tborg(['info', 'repo'], cleanEnv({ PATH: '/nonexistent', TBORG_BORG: fakeBorg, FAKE_BORG_REPORT: report }));
+    assert.equal(r.code, 0, r.stderr.toString());
+    assert.deepEqual((await readReport(report)).argv, ['info', 'repo']);
+  });
+
+  test('no borg at all: exit 2 and one line saying how to install it', async () => {
+    const empty = join(work, 'empty');
+    await mkdir(empty, { recursive: true });
+    const r = await tborg(['list', 'repo'], cleanEnv({ PATH: empty }));
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout.length, 0);
+    assert.equal(lines(r.stderr).length, 1, r.stderr.toString());
+    assert.match(r.stderr.toString(), /apt-get install borgbackup/);
+  });
+
+  test('an unknown --tborg- option: exit 2, one line, borg not run', async () => {
+    const report = reportFile();
+    const r = await tborg(['list', '--tborg-x', 'repo'], cleanEnv({ FAKE_BORG_REPORT: report }));
+    assert.equal(r.code, 2);
+    assert.equal(lines(r.stderr).length, 1, r.stderr.toString());
+    assert.match(r.stderr.toString(), /--tborg-x/);
+    assert.equal(existsSync(report), false, 'borg must not run');
+  });
+});
