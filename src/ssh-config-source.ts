@@ -560,3 +560,15 @@ export function collectHostNames(file: string, options: SourceOptions = {}): str
   collect(file, 0);
   return [...names].filter((n) => n.length > 0 && !n.startsWith('-'));
 }
+
+// A time value as ssh reads it (misc.c convtime): groups of digits, each with an optional unit
+// s, m, h, d or w (either case; none = seconds), added up: `1m30s` = 90. null when ssh would refuse it.
+export function parseTimeValue(text: string): number | null {
+  if (!/^(\d+[smhdwSMHDW]?)+$/.test(text)) return null;
+  const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+  let total = 0;
+  for (const [, digits, u] of text.matchAll(/(\d+)([smhdwSMHDW]?)/g)) {
+    total += Number(digits) * (u ? unit[u.toLowerCase()]! : 1);
+  }
+  return Number.isSafeInteger(total) && total <= 2147483647 ? total : null;
+}
