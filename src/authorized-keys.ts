@@ -210,7 +210,7 @@ function parseKeyLine(line: string, source: string): PublicKey {
   }
   const type = words[0]!;
   const base64 = words[1]!;
-  if (!blobNamesType(base64, type)) {
+  if (!checkKeyBlob(base64, type)) {
     throw new UsageError(`${PREFIX} ${source}: the ${type} key's base64 data is damaged or of another type`);
   }
   // The comment keeps its inner spacing: cut the line after the key rather than re-join words.
@@ -224,7 +224,7 @@ function isKeyType(word: string): boolean {
 
 // The key blob starts with its own type as an SSH string (uint32 length, bytes; RFC 4253 6.6), so a
 // truncated, mistyped or pasted-together key is caught here instead of by sshd at login time.
-function blobNamesType(base64: string, type: string): boolean {
+function checkKeyBlob(base64: string, type: string): boolean {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 !== 0) return false;
   const blob = Buffer.from(base64, 'base64');
   if (blob.length < 4 + type.length) return false;
