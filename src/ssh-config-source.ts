@@ -43,6 +43,8 @@ export interface SourceOptions {
   user?: string | null;
   // The local user name, for `Match localuser` (default: the password database's).
   localUser?: string;
+  // false: do not read included files (the visitor still sees each Include line). For pure edits.
+  followIncludes?: boolean;
 }
 
 // One directive line of a config file, tokenized.
@@ -217,8 +219,9 @@ export interface WalkVisitor {
   onBlock?(place: ConfigPlace, active: Activity): boolean;
   // Any other directive, with whether it applies and the block it is in (null: before any block).
   onLine?(line: ConfigLine, active: Activity, block: ConfigPlace | null): boolean;
-  // An Include line (before its files are walked), with the files it names.
-  onInclude?(line: ConfigLine, active: Activity, files: string[]): boolean;
+  // An Include line (before its files are walked), with the files it names (none when includes
+  // are not followed) and the block it is in.
+  onInclude?(line: ConfigLine, active: Activity, files: string[], block: ConfigPlace | null): boolean;
 }
 
 // readconf.c READCONF_MAX_DEPTH
@@ -236,6 +239,7 @@ interface WalkState {
   userCertain: boolean;
   visitor: WalkVisitor;
   stopped: boolean;
+  followIncludes: boolean;
 }
 
 // Walks `file` (and its Includes) for `alias` in ssh's order, calling the visitor. The top-level file
@@ -243,24 +247,16 @@ interface WalkState {
 export function walkConfig(file: string, alias: string, options: SourceOptions, visitor: WalkVisitor): void {
   const lines = readConfigLines(file);
   if (lines === null) throw new ConfigParseError(file, `${file}: cannot read`);
-  const state: WalkState = {
-    alias,
-    home: options.home ?? passwdHome(),
-    userConf: !options.system,
-    localUser: options.localUser ?? safeUserName(),
-    hostname: undefined,
-    hostnameCertain: true,
-    user: options.user ?? undefined,
-    userCertain: true,
-    visitor,
-    stopped: false,
-  };
-  walkLines(lines, state, true, false, null, 0);
+  walkLines(lines, newWalkState(alias, options, visitor), true, false, null, 0);
 }
 
-// Walks already-tokenized lines (the edit module walks a candidate text this way).
+// Walks already-tokenized lines (the edit module walks a text that is not a file yet).
 export function walkConfigLines(lines: readonly ConfigLine[], alias: string, options: SourceOptions, visitor: WalkVisitor): void {
-  const state: WalkState = {
+  walkLines(lines, newWalkState(alias, options, visitor), true, false, null, 0);
+}
+
+function newWalkState(alias: string, options: SourceOptions, visitor: WalkVisitor): WalkState {
+  return {
     alias,
     home: options.home ?? passwdHome(),
     userConf: !options.system,
@@ -271,8 +267,8 @@ export function walkConfigLines(lines: readonly ConfigLine[], alias: string, opt
     userCertain: true,
     visitor,
     stopped: false,
+    followIncludes: options.followIncludes ?? true,
   };
-  walkLines(lines, state, true, false, null, 0);
 }
 
 function safeUserName(): string {
@@ -314,8 +310,8 @@ function walkLines(
       block = { file: line.file, line: line.line, kind: 'Match', pattern: line.args.join(' ') };
       if (state.visitor.onBlock?.(block, active)) state.stopped = true;
     } else if (line.keyword === 'include') {
-      const files = line.args.flatMap((arg) => expandInclude(arg, state));
-      if (state.visitor.onInclude?.(line, active, files)) {
+      const files = state.followIncludes ? line.args.flatMap((arg) => expandInclude(arg, state)) : [];
+      if (state.visitor.onInclude?.(line, active, files, block)) {
         state.stopped = true;
         return;
       }
