@@ -30,6 +30,8 @@ export interface CommandSpec {
   // location_validator(proto='file'): `borg config` works on local repositories only.
   readonly localOnly?: true;
   readonly positionals?: readonly string[];
+  // Options argparse requires (required=True), by their first option string.
+  readonly required?: readonly string[];
   // The options of this command besides the common ones, each as --help prints it.
   readonly options: readonly string[];
 }
@@ -352,6 +354,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   'init': {
     location: 'repository',
     positionals: ['REPOSITORY?'],
+    required: ['-e'],
     options: [
       '--append-only',
       '-e --encryption MODE',
@@ -946,6 +949,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   'rcreate': {
     positionals: [],
+    required: ['-e'],
     options: [
       '--append-only',
       '--copy-crypt-key',
@@ -1010,6 +1014,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   'repo-create': {
     positionals: [],
+    required: ['-e'],
     options: [
       '--append-only',
       '--copy-crypt-key',
@@ -1157,6 +1162,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: [],
   },
 };
+
 
 // borg 2 commands that never touch a repository (no -r/--repo or BORG_REPO needed).
 export const BORG2_COMMANDS_WITHOUT_REPOSITORY: ReadonlySet<string> = new Set([
