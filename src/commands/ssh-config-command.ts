@@ -205,7 +205,7 @@ async function run(context: CommandContext, args: Arguments): Promise<number> {
     out(`Run \`tborg ssh-config ${host}${args.config !== undefined ? ` --config ${args.config}` : ''} --write\` to write it (a backup copy is kept beside the file).`);
     return 0;
   }
-  const result = await writeChecked(file, host, keepalive, plan);
+  const result = await writeChecked(file, host, keepalive, plan, context.env);
   out(
     `${file.exists ? 'Wrote' : 'Created'} ${file.path}: ssh -G now shows ServerAliveInterval ${keepalive.interval}, ` +
       `ServerAliveCountMax ${keepalive.countMax} for ${host}; ${result.checked} other host names checked, unchanged.`,
@@ -254,7 +254,7 @@ interface WriteResult {
   checked: number;
 }
 
-async function writeChecked(file: ConfigFile, host: string, keepalive: KeepaliveValues, plan: EditPlan): Promise<WriteResult> {
+async function writeChecked(file: ConfigFile, host: string, keepalive: KeepaliveValues, plan: EditPlan, env: NodeJS.ProcessEnv): Promise<WriteResult> {
   const dir = dirname(file.realPath);
   if (!existsSync(dir)) {
     if (file.explicit) throw new TborgError(`tborg: ssh-config: cannot create ${file.path}: ${dir} does not exist`);
@@ -266,7 +266,7 @@ async function writeChecked(file: ConfigFile, host: string, keepalive: Keepalive
   let renamed = false;
   try {
     writeFileDurably(candidate, plan.text, mode, file.stats);
-    const checked = await checkCandidate(file, candidate, host, keepalive);
+    const checked = await checkCandidate(file, candidate, host, keepalive, env);
     // Someone (an editor, another tborg) changed the file meanwhile: do not overwrite their change.
     const nowText = file.exists ? readFileSync(file.realPath, 'utf8') : existsSync(file.realPath) ? '\0changed' : '';
     if (nowText !== file.text) {
@@ -343,9 +343,9 @@ function syncDirectory(dir: string): void {
 // The candidate must (1) be accepted by ssh, (2) give HOST the new values and change nothing else for
 // HOST, (3) give every other host the file names (and a few made-up ones) exactly the `ssh -G` output
 // it had. Returns how many other names were compared.
-async function checkCandidate(file: ConfigFile, candidate: string, host: string, keepalive: KeepaliveValues): Promise<number> {
+async function checkCandidate(file: ConfigFile, candidate: string, host: string, keepalive: KeepaliveValues, env: NodeJS.ProcessEnv): Promise<number> {
   const original = file.exists ? file.realPath : '/dev/null';
-  const mine = await sshG(['-F', candidate, host]);
+  const mine = await sshG(['-F', candidate, host], env);
   if (mine.status !== 0) {
     throw new TborgError(`tborg: ssh-config: ssh refuses the edited file: ${oneLine(mine.stderr)}; ${file.path} untouched`);
   }
@@ -356,7 +356,7 @@ async function checkCandidate(file: ConfigFile, candidate: string, host: string,
         `ServerAliveCountMax ${after.serverAliveCountMax} for ${host}); ${file.path} untouched`,
     );
   }
-  const before = await sshG(['-F', original, host]);
+  const before = await sshG(['-F', original, host], env);
   if (before.status === 0 && !onlyKeepaliveDiffers(parseSshG(before.stdout, host), after)) {
     throw new TborgError(`tborg: ssh-config: the edit would change more than the keepalive for ${host}; ${file.path} untouched`);
   }
@@ -374,7 +374,7 @@ async function checkCandidate(file: ConfigFile, candidate: string, host: string,
   const list = [...names].slice(0, 400);
   const changed: string[] = [];
   await forEachLimited(list, 4, async (name) => {
-    const [a, b] = await Promise.all([sshG(['-F', original, name]), sshG(['-F', candidate, name])]);
+    const [a, b] = await Promise.all([sshG(['-F', original, name], env), sshG(['-F', candidate, name], env)]);
     if (a.status !== b.status || a.stdout !== b.stdout) changed.push(name);
   });
   if (changed.length > 0) {
@@ -397,9 +397,9 @@ interface SshRun {
 }
 
 // `ssh -G` without a shell, stdin closed: it never prompts and never connects.
-function sshG(args: string[]): Promise<SshRun> {
+function sshG(args: string[], env: NodeJS.ProcessEnv): Promise<SshRun> {
   return new Promise((resolvePromise) => {
-    const child = spawn('ssh', ['-G', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ssh', ['-G', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
