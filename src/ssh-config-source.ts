@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { TborgError } from './errors.js';
 import { parseSshArgv } from './rsh.js';
 
 // `ssh -G` says WHAT ssh will use; this module says WHERE it comes from (for warnings) and where a
@@ -55,12 +56,13 @@ export interface ConfigLine {
   args: string[];
 }
 
-export class ConfigParseError extends Error {
+// A config file tborg cannot read or tokenize (ssh may still accept it: then tborg cannot edit it).
+export class ConfigParseError extends TborgError {
   constructor(
     readonly file: string,
     message: string,
   ) {
-    super(message);
+    super(`tborg: ${message}`, { exitCode: 2 });
     this.name = 'ConfigParseError';
   }
 }
@@ -279,7 +281,7 @@ function safeUserName(): string {
   }
 }
 
-function and(a: Activity, b: Activity): Activity {
+function combineActivity(a: Activity, b: Activity): Activity {
   if (a === false || b === false) return false;
   if (a === 'maybe' || b === 'maybe') return 'maybe';
   return true;
@@ -302,11 +304,11 @@ function walkLines(
     if (state.stopped) return;
     if (line.keyword === 'host') {
       const matched = neverMatch ? null : matchHostLine(line.args, state.alias);
-      active = matched === null ? false : and(cap, true);
+      active = matched === null ? false : combineActivity(cap, true);
       block = { file: line.file, line: line.line, kind: 'Host', pattern: matched ?? line.args.join(' ') };
       if (state.visitor.onBlock?.(block, active)) state.stopped = true;
     } else if (line.keyword === 'match') {
-      active = neverMatch ? false : and(cap, evaluateMatch(line.args, state));
+      active = neverMatch ? false : combineActivity(cap, evaluateMatch(line.args, state));
       block = { file: line.file, line: line.line, kind: 'Match', pattern: line.args.join(' ') };
       if (state.visitor.onBlock?.(block, active)) state.stopped = true;
     } else if (line.keyword === 'include') {
@@ -415,7 +417,7 @@ function evaluateMatch(args: readonly string[], state: WalkState): Activity {
     const name = attrib.toLowerCase();
     if (name === 'all') return result === false ? false : negate ? false : result;
     if (name === 'canonical' || name === 'final') {
-      result = and(result, 'maybe');
+      result = combineActivity(result, 'maybe');
       continue;
     }
     if (arg === undefined) arg = args[++i];
@@ -440,7 +442,7 @@ function evaluateMatch(args: readonly string[], state: WalkState): Activity {
         r = 'maybe';
     }
     if (r !== 'maybe' && negate) r = !r;
-    result = and(result, r);
+    result = combineActivity(result, r);
   }
   return result;
 }
@@ -457,12 +459,12 @@ function expandInclude(arg: string, state: WalkState): string[] {
   } else if (!isAbsolute(path)) {
     path = state.userConf ? join(state.home, '.ssh', path) : join('/etc/ssh', path);
   }
-  return globSync(path);
+  return expandGlob(path);
 }
 
 // glob(3) for absolute paths with *, ? and [...] (no brace or ** expansion, as glob(3) without flags);
 // a wildcard never matches a leading dot. Results sorted bytewise, as glob(3) in the C locale.
-export function globSync(path: string): string[] {
+export function expandGlob(path: string): string[] {
   const parts = path.split('/').filter((p, i) => p !== '' || i === 0);
   let current = ['/'];
   for (const part of parts.slice(1)) {

@@ -44,7 +44,7 @@ const NOISE = /^Pseudo-terminal will not be allocated because stdin is not a ter
 // and `Match sessiontype` look at it); borg's is `borg serve ...`.
 export function resolveSshSettings(target: readonly string[], options: ResolveOptions = {}): SshSettings {
   const program = target[0];
-  const host = hostOf(target);
+  const host = readDestination(target);
   if (program === undefined) throw new SshConfigError('tborg: ssh -G failed: no ssh command to run');
   const result = spawnSync(program, ['-G', ...target.slice(1)], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,7 +62,7 @@ export function resolveSshSettings(target: readonly string[], options: ResolveOp
     throw new SshConfigError(`tborg: ssh -G failed for ${host}: ${what}`, { cause: result.error });
   }
   if (result.status !== 0) {
-    const said = oneLine(result.stderr) || (result.signal ? `killed by ${result.signal}` : `exit code ${result.status}`);
+    const said = joinStderrLines(result.stderr) || (result.signal ? `killed by ${result.signal}` : `exit code ${result.status}`);
     throw new SshConfigError(`tborg: ssh -G failed for ${host}: ${said}`);
   }
   return parseSshG(result.stdout, host);
@@ -106,13 +106,13 @@ export function parseSshG(output: string, host = '?'): SshSettings {
 }
 
 // The destination as ssh reads it from the target, for messages.
-function hostOf(target: readonly string[]): string {
+function readDestination(target: readonly string[]): string {
   return parseSshArgv(target.slice(1)).destination ?? '(no host)';
 }
 
 // ssh's complaint as one line: its non-empty stderr lines joined, without the pseudo-terminal notice
 // and "debug" chatter from a -v in the user's words.
-function oneLine(stderr: string): string {
+function joinStderrLines(stderr: string): string {
   return stderr
     .split(/\r?\n/)
     .map((l) => l.trim())

@@ -285,3 +285,38 @@ test('collectHostNames: every name the files mention, wildcards made concrete', 
   for (const n of ['backup', 'Backup', 'bykup', 'x.example.org', '.example.org']) assert.ok(basic.includes(n), `${n} in ${basic.join(' ')}`);
   assert.ok(statSync(file('basic.conf')).isFile());
 });
+
+// facts.md: the ssh-config package parses well, but its compute() differs from ssh and its
+// toString() drops the space before an end-of-line comment. Re-measured here, against ssh -G.
+test('facts: ssh-config compute() differs from ssh -G on `?` and `Host a,b`; toString() breaks end-of-line comments', async () => {
+  const { default: SSHConfig } = await import('ssh-config');
+  const text = 'Host b?kup\n  ServerAliveInterval 33\nHost a,b\n  ServerAliveInterval 21\n';
+  const f = file('facts.conf');
+  writeFileSync(f, text);
+  const parsed = SSHConfig.parse(text);
+  assert.equal(parsed.compute('bkup', { matchExec: false }).ServerAliveInterval, '33');
+  assert.equal(resolveSshSettings(['ssh', '-F', f, 'bkup']).serverAliveInterval, 0);
+  assert.equal(parsed.compute('b', { matchExec: false }).ServerAliveInterval, '21');
+  assert.equal(resolveSshSettings(['ssh', '-F', f, 'b']).serverAliveInterval, 0);
+
+  const commented = 'Host x\n  ServerAliveCountMax 5   # give up late\n';
+  const rewritten = SSHConfig.parse(commented).toString();
+  assert.equal(rewritten, 'Host x\n  ServerAliveCountMax 5# give up late\n');
+  writeFileSync(f, rewritten);
+  assert.throws(() => resolveSshSettings(['ssh', '-F', f, 'x']), /integer value invalid/);
+});
+
+test('the ssh-config package is loaded only when a source is looked up', () => {
+  const script = `
+    import { createRequire } from 'node:module';
+    const m = await import(${JSON.stringify(new URL('../src/ssh-config-source.js', import.meta.url).href)});
+    await import(${JSON.stringify(new URL('../src/ssh-settings.js', import.meta.url).href)});
+    const cache = createRequire(import.meta.url).cache;
+    const loaded = () => Object.keys(cache).some((k) => k.includes('/node_modules/ssh-config/'));
+    const before = loaded();
+    m.findHostBlock('/dev/null', 'x');
+    console.log(JSON.stringify([before, loaded()]));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [false, true]);
+});

@@ -345,9 +345,9 @@ function syncDirectory(dir: string): void {
 // it had. Returns how many other names were compared.
 async function checkCandidate(file: ConfigFile, candidate: string, host: string, keepalive: KeepaliveValues, env: NodeJS.ProcessEnv): Promise<number> {
   const original = file.exists ? file.realPath : '/dev/null';
-  const mine = await sshG(['-F', candidate, host], env);
+  const mine = await runSshG(['-F', candidate, host], env);
   if (mine.status !== 0) {
-    throw new TborgError(`tborg: ssh-config: ssh refuses the edited file: ${oneLine(mine.stderr)}; ${file.path} untouched`);
+    throw new TborgError(`tborg: ssh-config: ssh refuses the edited file: ${joinStderrLines(mine.stderr)}; ${file.path} untouched`);
   }
   const after = parseSshG(mine.stdout, host);
   if (after.serverAliveInterval !== keepalive.interval || after.serverAliveCountMax !== keepalive.countMax) {
@@ -356,7 +356,7 @@ async function checkCandidate(file: ConfigFile, candidate: string, host: string,
         `ServerAliveCountMax ${after.serverAliveCountMax} for ${host}); ${file.path} untouched`,
     );
   }
-  const before = await sshG(['-F', original, host], env);
+  const before = await runSshG(['-F', original, host], env);
   if (before.status === 0 && !onlyKeepaliveDiffers(parseSshG(before.stdout, host), after)) {
     throw new TborgError(`tborg: ssh-config: the edit would change more than the keepalive for ${host}; ${file.path} untouched`);
   }
@@ -374,7 +374,7 @@ async function checkCandidate(file: ConfigFile, candidate: string, host: string,
   const list = [...names].slice(0, 400);
   const changed: string[] = [];
   await forEachLimited(list, 4, async (name) => {
-    const [a, b] = await Promise.all([sshG(['-F', original, name], env), sshG(['-F', candidate, name], env)]);
+    const [a, b] = await Promise.all([runSshG(['-F', original, name], env), runSshG(['-F', candidate, name], env)]);
     if (a.status !== b.status || a.stdout !== b.stdout) changed.push(name);
   });
   if (changed.length > 0) {
@@ -397,7 +397,7 @@ interface SshRun {
 }
 
 // `ssh -G` without a shell, stdin closed: it never prompts and never connects.
-function sshG(args: string[], env: NodeJS.ProcessEnv): Promise<SshRun> {
+function runSshG(args: string[], env: NodeJS.ProcessEnv): Promise<SshRun> {
   return new Promise((resolvePromise) => {
     const child = spawn('ssh', ['-G', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
@@ -424,7 +424,7 @@ async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-function oneLine(stderr: string): string {
+function joinStderrLines(stderr: string): string {
   return (
     stderr
       .split(/\r?\n/)
