@@ -1,5 +1,5 @@
 import { UsageError } from './errors.js';
-import { parseConfigText, walkConfigLines, type Activity, type ConfigLine, type ConfigPlace } from './ssh-config-source.js';
+import { canonicalKeyword, parseConfigText, walkConfigLines, type Activity, type ConfigLine, type ConfigPlace } from './ssh-config-source.js';
 
 // The edit behind `tborg ssh-config HOST --write`: (file text, host, I, C) -> new text, pure.
 //
@@ -100,9 +100,10 @@ export function planSshConfigEdit(text: string, host: string, values: KeepaliveV
     },
     onLine(line, active, block) {
       if (active === false) return false;
-      if (line.keyword === 'serveraliveinterval' || line.keyword === 'serveralivecountmax') {
+      const keyword = canonicalKeyword(line.keyword);
+      if (keyword === 'serveraliveinterval' || keyword === 'serveralivecountmax') {
         firstSupplier ??= { line, active, block };
-        firstOf[line.keyword] ??= { line, active, block };
+        firstOf[keyword] ??= { line, active, block };
       }
       return false;
     },
@@ -110,7 +111,7 @@ export function planSshConfigEdit(text: string, host: string, values: KeepaliveV
 
   const shadowed: ShadowedLine[] = Object.values(firstOf).map((s) => ({
     line: s.line.line,
-    keyword: s.line.keyword === 'serveraliveinterval' ? 'ServerAliveInterval' : 'ServerAliveCountMax',
+    keyword: canonicalKeyword(s.line.keyword) === 'serveraliveinterval' ? 'ServerAliveInterval' : 'ServerAliveCountMax',
     value: s.line.args[0] ?? '',
     certain: s.active === true,
   }));

@@ -116,12 +116,12 @@ export function findSettingSource(
   keyword: 'ServerAliveInterval' | 'ServerAliveCountMax',
   options: SourceOptions = {},
 ): SettingSource | null {
-  const wanted = keyword.toLowerCase();
+  const wanted = canonicalKeyword(keyword.toLowerCase());
   let found: SettingSource | null = null;
   try {
     walkConfig(configFile, alias, options, {
       onLine(line, active, block) {
-        if (line.keyword !== wanted || active === false) return false;
+        if (canonicalKeyword(line.keyword) !== wanted || active === false) return false;
         found = {
           file: line.file,
           line: line.line,
@@ -139,6 +139,19 @@ export function findSettingSource(
     throw error;
   }
   return found;
+}
+
+// Debian's OpenSSH also reads ProtocolKeepAlives and SetupTimeOut as ServerAliveInterval
+// (ssh_config(5) on Debian 12: "Debian-specific compatibility aliases"); upstream ssh refuses them,
+// so treating them as aliases is right wherever ssh accepted the file.
+const KEYWORD_ALIASES: Record<string, string> = {
+  protocolkeepalives: 'serveraliveinterval',
+  setuptimeout: 'serveraliveinterval',
+};
+
+// A lowercase keyword, with Debian's aliases resolved.
+export function canonicalKeyword(keyword: string): string {
+  return KEYWORD_ALIASES[keyword] ?? keyword;
 }
 
 // `file:line (Host pattern)` for messages.

@@ -119,3 +119,17 @@ function joinStderrLines(stderr: string): string {
     .filter((l) => l !== '' && !NOISE.test(l) && !l.startsWith('debug') && !l.startsWith('OpenSSH_'))
     .join('; ');
 }
+
+const defaultIntervalCache = new Map<string, number>();
+
+// ServerAliveInterval when nothing sets it. Upstream OpenSSH: 0 (off). Debian's OpenSSH (Debian 12's
+// 9.2p1 included): 300 when BatchMode is yes, a Debian patch documented in its ssh_config(5). Asked
+// of the installed ssh with an empty config, so it is right on either; cached per ssh program.
+export function defaultServerAliveInterval(batchMode: boolean, program = 'ssh', options: ResolveOptions = {}): number {
+  if (!batchMode) return 0;
+  const cached = defaultIntervalCache.get(program);
+  if (cached !== undefined) return cached;
+  const value = resolveSshSettings([program, '-F', '/dev/null', '-o', 'BatchMode=yes', 'tborg-default-probe.invalid'], options).serverAliveInterval;
+  defaultIntervalCache.set(program, value);
+  return value;
+}

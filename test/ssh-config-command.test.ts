@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
+  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -16,12 +17,13 @@ import {
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runSshConfigCommand } from '../src/commands/ssh-config-command.js';
 import type { CommandContext } from '../src/main.js';
 import { collectHostNames } from '../src/ssh-config-source.js';
 import { defaultOptions, type AlivePair } from '../src/tborg-options.js';
+import { labAvailable, startLab, type Lab } from './lab/lab.js';
 import { Terminal } from '../src/terminal.js';
 
 // `tborg ssh-config` end to end: through the function with a Terminal on PassThrough streams, and
@@ -189,6 +191,25 @@ test('a keepalive the user set (here through an Include) is not overridden', asy
   assert.equal(backupsOf(f).length, 0);
 });
 
+const debianSsh = /Debian/.test(spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr ?? '');
+
+test("BatchMode yes alone is not the user's keepalive (Debian's default 300): tborg still writes its own", async () => {
+  const f = configFile('Host backup\n  BatchMode yes\n');
+  const r = await runCommand(['backup', '--config', f, '--write']);
+  assert.equal(r.code, 0, r.stderr);
+  if (debianSsh) assert.match(r.stdout, /ServerAliveInterval 300: not set for this host in the config files \(ssh's default: 300, as BatchMode is yes/);
+  assert.match(r.stdout, /Wrote /);
+  assert.deepEqual(keepaliveOf(f, 'backup'), [10, 30]);
+});
+
+test("Debian's alias ProtocolKeepAlives counts as the user's ServerAliveInterval", { skip: !debianSsh && 'not Debian OpenSSH' }, async () => {
+  const f = configFile('Host backup\n  ProtocolKeepAlives 20 # old spelling\n');
+  const r = await runCommand(['backup', '--config', f, '--write']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /backup already has a keepalive you set: ServerAliveInterval 20 \(.*:2 \(Host backup\)\)\. tborg does not override it/);
+  assert.equal(backupsOf(f).length, 0);
+});
+
 test('--keepalive IxC, else --tborg-keepalive/TBORG_KEEPALIVE, else 10x30', async () => {
   const a = configFile();
   assert.equal((await runCommand(['backup', '--config', a, '--write', '--keepalive', '5x4'], { interval: 7, countMax: 8 })).code, 0);
@@ -308,4 +329,62 @@ test('no --config: creates ~/.ssh (700) and ~/.ssh/config (600) under the passwd
   assert.match(r.stdout, /^Host backup\n {2}# keepalive for borg, added by tborg ssh-config\n {2}ServerAliveInterval 10\n {2}ServerAliveCountMax 30$/m);
   assert.deepEqual(readdirSync(fakeHome), [], '$HOME is not used');
   assert.ok(!existsSync(join(fakeHome, '.ssh')));
+});
+
+// What the keepalive is for, with the lab's real sshd (OpenSSH 9.2p1) in its network namespace: once
+// the connection is black-holed, ssh without a keepalive keeps waiting (TCP would take ~2 h); after
+// `tborg ssh-config --write` it gives up after about (CountMax + 1) x Interval (facts.md).
+const lab = labAvailable();
+describe('ssh-config against the lab sshd', { skip: lab.ok ? false : lab.why }, () => {
+  let server: Lab;
+  before(async () => {
+    server = await startLab({ name: 'ssh-config' });
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  // Starts `ssh -F config HOST sleep 60`, black-holes its connection, and returns how many seconds
+  // ssh took to exit (null: still running after `limit` s; it is then killed) and its stderr.
+  async function secondsToNotice(config: string, limit: number): Promise<{ seconds: number | null; stderr: string }> {
+    const known = new Set((await server.clientConnections()).map((c) => c.localPort));
+    const child: ChildProcess = server.spawn(['ssh', '-F', config, server.host, 'sleep', '60'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    let port: number | undefined;
+    for (let i = 0; i < 100 && port === undefined; i++) {
+      port = (await server.clientConnections()).map((c) => c.localPort).find((p) => !known.has(p));
+      if (port === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(port !== undefined, `ssh connected (${stderr})`);
+    // Let the session start before the connection goes dark.
+    await new Promise((r) => setTimeout(r, 500));
+    await server.dropConnection(port);
+    const start = Date.now();
+    const outcome = await Promise.race([exited.then(() => 'exited'), new Promise((r) => setTimeout(() => r('waiting'), limit * 1000))]);
+    if (outcome !== 'exited') {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await server.heal();
+    return { seconds: outcome === 'exited' ? (Date.now() - start) / 1000 : null, stderr };
+  }
+
+  test('--write gives the lab host a keepalive that ends a dead connection in ~(C+1) x I s', async () => {
+    const config = join(server.dir, 'client config copy');
+    copyFileSync(server.sshConfig, config);
+    const without = await secondsToNotice(config, 8);
+    assert.equal(without.seconds, null, 'without a keepalive ssh keeps waiting');
+
+    const r = cli([server.host, '--config', config, '--write', '--keepalive', '1x2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /ServerAliveInterval 1, ServerAliveCountMax 2 for /);
+
+    const withKeepalive = await secondsToNotice(config, 20);
+    assert.ok(withKeepalive.seconds !== null, 'ssh gave up');
+    // (2 + 1) x 1 s, plus a little scheduling slack.
+    assert.ok(withKeepalive.seconds >= 2 && withKeepalive.seconds <= 8, `${withKeepalive.seconds} s`);
+    assert.match(withKeepalive.stderr, /Timeout, server .* not responding/);
+  });
 });

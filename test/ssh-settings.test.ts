@@ -15,7 +15,7 @@ import {
   parseTimeValue,
   userConfigFile,
 } from '../src/ssh-config-source.js';
-import { parseSshG, resolveSshSettings, SshConfigError, type SshSettings } from '../src/ssh-settings.js';
+import { defaultServerAliveInterval, parseSshG, resolveSshSettings, SshConfigError, type SshSettings } from '../src/ssh-settings.js';
 
 // The corpus is copied to a directory whose name has a space (so every path goes through shlex
 // quoting and Include quoting), with @DIR@ replaced by that directory. Every ssh run uses -F.
@@ -319,4 +319,22 @@ test('the ssh-config package is loaded only when a source is looked up', () => {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), [false, true]);
+});
+
+// facts.md says the default ServerAliveInterval is 0. On Debian's OpenSSH (these machines) it is 300
+// when BatchMode is yes, and ProtocolKeepAlives / SetupTimeOut are aliases of ServerAliveInterval:
+// both Debian patches, documented in Debian's ssh_config(5).
+const debianSsh = /Debian/.test(spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr ?? '');
+test('facts: Debian ssh: BatchMode yes makes ServerAliveInterval default to 300; ProtocolKeepAlives and SetupTimeOut are aliases', { skip: !debianSsh && 'not Debian OpenSSH' }, () => {
+  const f = file('debian.conf');
+  writeFileSync(f, 'Host batch\n  BatchMode yes\nHost alias1\n  ProtocolKeepAlives 7\nHost alias2\n  SetupTimeOut 8\n');
+  assert.equal(resolveSshSettings(['ssh', '-F', f, 'batch']).serverAliveInterval, 300);
+  assert.equal(resolveSshSettings(['ssh', '-F', f, 'other']).serverAliveInterval, 0);
+  assert.equal(defaultServerAliveInterval(true), 300);
+  assert.equal(defaultServerAliveInterval(false), 0);
+  assert.equal(resolveSshSettings(['ssh', '-F', f, 'alias1']).serverAliveInterval, 7);
+  assert.equal(resolveSshSettings(['ssh', '-F', f, 'alias2']).serverAliveInterval, 8);
+  assert.equal(findSettingSource(f, 'alias1', 'ServerAliveInterval')?.line, 4);
+  assert.equal(findSettingSource(f, 'alias2', 'ServerAliveInterval')?.value, '8');
+  assert.equal(findSettingSource(f, 'batch', 'ServerAliveInterval'), null);
 });

@@ -33,7 +33,7 @@ import {
   type SettingSource,
 } from '../ssh-config-source.js';
 import { joinRsh } from '../rsh.js';
-import { parseSshG, resolveSshSettings, type SshSettings } from '../ssh-settings.js';
+import { defaultServerAliveInterval, parseSshG, resolveSshSettings, type SshSettings } from '../ssh-settings.js';
 import { parseAlivePair } from '../tborg-options.js';
 
 // `tborg ssh-config HOST [--config FILE] [--write] [--keepalive IxC]` (issue 6): shows, or writes,
@@ -174,15 +174,20 @@ async function run(context: CommandContext, args: Arguments): Promise<number> {
   };
   const intervalSource = sourceOf('ServerAliveInterval');
   const countSource = sourceOf('ServerAliveCountMax');
+  // Debian's ssh sends keepalives every 300 s when BatchMode is yes and nothing sets the interval:
+  // that is ssh's default, not the user's choice, so tborg may still write its own.
+  const defaultInterval = defaultServerAliveInterval(now.batchMode, 'ssh', { env: context.env });
+  const intervalDefaultText = defaultInterval === 0 ? 'off' : `${defaultInterval}, as BatchMode is yes (Debian's ssh)`;
   out(`${host}: ServerAliveInterval ${now.serverAliveInterval}, ServerAliveCountMax ${now.serverAliveCountMax} (${joinRsh([target[0]!, '-G', ...target.slice(1)])})`);
-  out(`  ServerAliveInterval ${now.serverAliveInterval}: ${describeSource(intervalSource, now.serverAliveInterval, parseTimeValue, 'off')}`);
+  out(`  ServerAliveInterval ${now.serverAliveInterval}: ${describeSource(intervalSource, now.serverAliveInterval, parseTimeValue, intervalDefaultText)}`);
   out(`  ServerAliveCountMax ${now.serverAliveCountMax}: ${describeSource(countSource, now.serverAliveCountMax, toNumber, '3')}`);
 
   if (now.serverAliveInterval === keepalive.interval && now.serverAliveCountMax === keepalive.countMax) {
     out(`${host} already has ServerAliveInterval ${keepalive.interval} and ServerAliveCountMax ${keepalive.countMax}: nothing to change.`);
     return 0;
   }
-  if (now.serverAliveInterval !== 0) {
+  const userSet = now.serverAliveInterval !== 0 && !(intervalSource === null && now.serverAliveInterval === defaultInterval);
+  if (userSet) {
     const where = intervalSource ? ` (${describePlace(intervalSource)})` : '';
     out(
       `${host} already has a keepalive you set: ServerAliveInterval ${now.serverAliveInterval}${where}. ` +
@@ -205,7 +210,14 @@ async function run(context: CommandContext, args: Arguments): Promise<number> {
     out(`Run \`tborg ssh-config ${host}${args.config !== undefined ? ` --config ${args.config}` : ''} --write\` to write it (a backup copy is kept beside the file).`);
     return 0;
   }
-  const result = await writeChecked(file, host, keepalive, plan, context.env);
+  let result: WriteResult;
+  try {
+    result = await writeChecked(file, host, keepalive, plan, context.env);
+  } catch (error) {
+    if (error instanceof TborgError) throw error;
+    // A directory tborg may not write to, a full disk: the rename never happened.
+    throw new TborgError(`tborg: ssh-config: cannot write ${file.path}: ${(error as Error).message}; the file is untouched`, { cause: error });
+  }
   out(
     `${file.exists ? 'Wrote' : 'Created'} ${file.path}: ssh -G now shows ServerAliveInterval ${keepalive.interval}, ` +
       `ServerAliveCountMax ${keepalive.countMax} for ${host}; ${result.checked} other host names checked, unchanged.`,
