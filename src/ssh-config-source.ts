@@ -70,7 +70,8 @@ export class ConfigParseError extends TborgError {
 // The user's config file ssh reads for these rsh words: the last -F (ssh.c `config = optarg`), else
 // ~/.ssh/config in the home directory from the password database (ssh.c process_config_files uses
 // pw->pw_dir; $HOME plays no part, facts.md). null for `-F none` (any case: strcasecmp).
-// A relative -F is relative to the current directory, as for ssh's fopen.
+// A relative -F is relative to the current directory, as for ssh's fopen. `env` is not consulted
+// (that is the point: ssh ignores $HOME); it is in the signature for callers that pass what they have.
 export function userConfigFile(words: readonly string[], _env: NodeJS.ProcessEnv = process.env): string | null {
   const { configFile } = parseSshArgv(words.slice(1));
   if (configFile !== undefined) return configFile.toLowerCase() === 'none' ? null : resolve(configFile);
