@@ -188,6 +188,9 @@ class ExitRequest extends Error {
   }
 }
 
+// recreate/transfer --recompress [MODE] (archiver.py: choices=('never', 'if-different', 'always')).
+const RECOMPRESS_CHOICES: ReadonlySet<string> = new Set(['never', 'if-different', 'always']);
+
 // argparse's _negative_number_matcher: such words are positionals (borg has no options like -1).
 const NEGATIVE_NUMBER = /^-\d+$|^-\d*\.\d+$/;
 
@@ -326,6 +329,11 @@ function parseKnownArgs(parser: Parser, words: readonly Word[], state: ParseStat
     const value = values[0]?.text ?? null;
     if (action.id === '--lock-wait' && value !== null && parseInt10(value) === null) {
       throw new ArgumentError(`argument --lock-wait: invalid int value: '${value}'`);
+    }
+    // The one optional-value option: `recreate --recompress REPO::ARCH` swallows the location and
+    // fails on its choices, so borg never looks at BORG_REPO.
+    if (action.id === '--recompress' && value !== null && !RECOMPRESS_CHOICES.has(value)) {
+      throw new ArgumentError(`argument --recompress: invalid choice: '${value}' (choose from 'never', 'if-different', 'always')`);
     }
     state.occurrences.push({
       action,
