@@ -52,7 +52,7 @@ export interface BorgCommandLine {
   invalid: string | null;
 }
 
-export interface CommandLineOptions extends LocationOptions {}
+export type CommandLineOptions = LocationOptions;
 
 // ---------------------------------------------------------------------------------------------
 // The grammar, compiled once per borg major version from the table.
@@ -80,8 +80,11 @@ interface Parser {
   readonly level: 0 | 1 | 2;
   readonly options: ReadonlyMap<string, Action>;
   readonly positionals: readonly Positional[];
-  readonly subcommands: ReadonlyMap<string, Parser> | null;
+  // The `<command>` choices, or null for a command that takes no further command.
+  readonly choices: readonly string[] | null;
   readonly spec: CommandSpec | undefined;
+  // The parser of a subcommand, compiled on first use: a tborg start needs one or two of them.
+  subcommand(name: string): Parser | undefined;
 }
 
 function compileAction(text: string): Action {
@@ -100,8 +103,7 @@ function compilePositional(text: string): Positional {
   return { name: text, nargs: 1 };
 }
 
-function optionMap(texts: readonly string[]): Map<string, Action> {
-  const map = new Map<string, Action>();
+function addOptions(map: Map<string, Action>, texts: readonly string[]): Map<string, Action> {
   for (const text of texts) {
     const action = compileAction(text);
     for (const s of action.strings) map.set(s, action);
@@ -116,23 +118,37 @@ function compileGrammar(
   common: readonly string[],
   topOnly: readonly string[],
 ): Parser {
-  const commonMap = optionMap(common);
+  const commonMap = addOptions(new Map(), common);
   const build = (path: string[], spec: CommandSpec | undefined): Parser => {
     const level: 0 | 1 | 2 = path.length === 0 ? 0 : spec?.subcommands ? 1 : 2;
-    const options = level === 0 ? optionMap([...topOnly, ...common]) : new Map(commonMap);
-    for (const [s, a] of optionMap(spec?.options ?? [])) options.set(s, a);
-    let subcommands: Map<string, Parser> | null = null;
+    const options = level === 0 ? addOptions(new Map(), [...topOnly, ...common]) : new Map(commonMap);
+    addOptions(options, spec?.options ?? []);
+    let choices: string[] | null = null;
     if (level < 2) {
-      subcommands = new Map();
-      const depth = path.length;
-      for (const [key, child] of Object.entries(commands)) {
-        const words = key.split(' ');
-        if (words.length !== depth + 1 || path.some((w, i) => words[i] !== w)) continue;
-        subcommands.set(words[depth]!, build(words, child));
-      }
+      const prefix = path.length === 0 ? '' : `${path.join(' ')} `;
+      choices = Object.keys(commands)
+        .filter((key) => key.startsWith(prefix) && !key.slice(prefix.length).includes(' '))
+        .map((key) => key.slice(prefix.length));
     }
-    const positionals = subcommands ? [COMMAND_POSITIONAL] : (spec?.positionals ?? []).map(compilePositional);
-    return { path, level, options, positionals, subcommands, spec };
+    const compiled = new Map<string, Parser>();
+    return {
+      path,
+      level,
+      options,
+      positionals: choices ? [COMMAND_POSITIONAL] : (spec?.positionals ?? []).map(compilePositional),
+      choices,
+      spec,
+      subcommand(name: string): Parser | undefined {
+        if (!choices?.includes(name)) return undefined;
+        let parser = compiled.get(name);
+        if (!parser) {
+          const childPath = [...path, name];
+          parser = build(childPath, commands[childPath.join(' ')]);
+          compiled.set(name, parser);
+        }
+        return parser;
+      },
+    };
   };
   return build([], undefined);
 }
@@ -348,9 +364,9 @@ function parseKnownArgs(parser: Parser, words: readonly Word[], state: ParseStat
     seen.add(positional);
     if (positional.nargs === 'PARSER') {
       const name = args[0]!.text;
-      const sub = parser.subcommands?.get(name);
+      const sub = parser.subcommand(name);
       if (!sub) {
-        const choices = [...(parser.subcommands?.keys() ?? [])].map((c) => `'${c}'`).join(', ');
+        const choices = (parser.choices ?? []).map((c) => `'${c}'`).join(', ');
         throw new ArgumentError(`argument <command>: invalid choice: '${name}' (choose from ${choices})`);
       }
       state.path.push(name);
