@@ -35,6 +35,8 @@ export interface BorgCommandLine {
   otherRepository: RepositoryArgument | null;
   // The --rsh borg will use. separate: ["--rsh", "ssh -x"], joined: ["--rsh=ssh -x"]; index is the
   // index of the "--rsh..." word (which may be an abbreviation such as --rs, as argparse allows).
+  // An empty value makes borg fall back to BORG_RSH (remote.py: `args.rsh or BORG_RSH or 'ssh'`).
+  // borg 1.1.9+ and borg 2 up to 2.0.0b22 have --rsh.
   rsh: { value: string; index: number; form: 'separate' | 'joined' } | null;
   // The user's --lock-wait (seconds), as borg resolves it: the most specific level wins
   // (`borg --lock-wait 5 create --lock-wait 9` -> 9), and within one level the last one.
