@@ -85,7 +85,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
         deadline = Math.max(deadline, now + serverBoundMs);
         terminal.message(
           `the connection to ${plan.repository?.host ?? 'the server'} was lost; retrying (${connectionFailures} of ${plan.retry.connectionRetries}), ` +
-            `waiting up to ${total()} for the server to release the old lock`,
+            `allowing up to ${formatDuration(Math.round(serverBoundMs / 1000))} for the server to release the old lock`,
         );
         throw new RetryableAttempt(result, kind);
       }

@@ -27,13 +27,17 @@ export interface KeepaliveDecision {
 //  - ServerAliveInterval > 0 anywhere (config file, -o): nothing is injected.
 //  - ServerAliveCountMax: `ssh -G` cannot tell a configured 3 from the default 3, so tborg only
 //    injects its count when the effective one is the default; any other count is the user's.
+//  - Debian's ssh turns BatchMode yes into a default ServerAliveInterval of 300 (a Debian patch, see
+//    its ssh_config(5)). Nobody chose that value, and it lets a dead connection hang for 20 minutes:
+//    `intervalIsDefault` says so, and it is treated like 0.
 export function decideKeepalive(
   configured: SshKeepalive | null,
   mode: KeepaliveMode,
   wanted: AlivePair,
+  intervalIsDefault = false,
 ): KeepaliveDecision {
   if (configured === null) return { state: 'not-applicable', inject: {}, effective: null };
-  if (configured.serverAliveInterval > 0) return { state: 'configured', inject: {}, effective: configured };
+  if (configured.serverAliveInterval > 0 && !intervalIsDefault) return { state: 'configured', inject: {}, effective: configured };
   if (mode === 'off') return { state: 'off', inject: {}, effective: configured };
   if (mode === 'warn') return { state: 'warned', inject: {}, effective: configured };
   const inject: Partial<SshKeepalive> = { serverAliveInterval: wanted.interval };

@@ -6,6 +6,15 @@ import type { PlanInput } from './plan.js';
 import { isSsh, readRsh, sshTarget } from './rsh.js';
 import { resolveSshSettings } from './ssh-settings.js';
 
+// Debian's ssh makes BatchMode yes imply ServerAliveInterval 300 unless one is configured. Asking ssh
+// again with BatchMode forced off (a command-line -o beats every file; a user's own -o in BORG_RSH
+// comes first and still wins) tells a configured interval from that default: the only extra ssh -G,
+// and only when BatchMode is on.
+function intervalComesFromBatchMode(target: readonly string[]): boolean {
+  const probe = [...target.slice(0, -1), '-o', 'BatchMode=no', target[target.length - 1]!];
+  return resolveSshSettings(probe).serverAliveInterval === 0;
+}
+
 // The impure half of planning: finds borg and its version, parses borg's command line and asks
 // OpenSSH (`ssh -G`, never a connection) what it will do for the repository's host.
 export async function gatherPlanInput(context: CommandContext, options: { locateHostBlock?: boolean } = {}): Promise<PlanInput> {
@@ -36,6 +45,7 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     rsh,
     target,
     configured: { serverAliveInterval: settings.serverAliveInterval, serverAliveCountMax: settings.serverAliveCountMax },
+    intervalIsDefault: settings.batchMode && settings.serverAliveInterval > 0 && intervalComesFromBatchMode(target),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
   if (wantsPlace && settings.serverAliveInterval === 0) {

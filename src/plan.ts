@@ -19,6 +19,8 @@ export interface PlanInput {
     rsh: RshWords;
     target: string[];
     configured: SshKeepalive;
+    // True when configured.serverAliveInterval is Debian's BatchMode default (300), not a user's value.
+    intervalIsDefault?: boolean;
     // Where the host's block is (for the warn mode's message); null: none; undefined: not looked up.
     hostBlock?: { file: string; line: number } | null;
   };
@@ -79,7 +81,7 @@ export function buildPlan(input: PlanInput): Plan {
   const env: Record<string, string> = {};
 
   const wanted = options.keepalive ?? GUIDE_KEEPALIVE;
-  const decision = decideKeepalive(input.ssh?.configured ?? null, options.keepaliveMode, wanted);
+  const decision = decideKeepalive(input.ssh?.configured ?? null, options.keepaliveMode, wanted, input.ssh?.intervalIsDefault ?? false);
 
   if (input.ssh && decision.state === 'injected') {
     const words = withKeepalive(input.ssh.rsh.words, decision.inject);

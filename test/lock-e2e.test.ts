@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { labAvailable, startLab, type Lab } from './lab/lab.js';
+
+// Issue 5 over the lab's real sshd and real borg 1.2: held locks, contention, the guide's failure
+// (a connection black-holed mid-upload) and what must never be retried.
+
+const TBORG = join(import.meta.dirname, '..', '..', 'bin', 'tborg.js');
+const available = labAvailable();
+
+function tborg(lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) {
+  return lab.run([process.execPath, TBORG, ...args], { env: lab.env(env), timeoutMs });
+}
+function borg(lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) {
+  return lab.run(['borg', ...args], { env: lab.env(env), timeoutMs });
+}
+async function archives(lab: Lab, repo: string): Promise<string[]> {
+  const r = await borg(lab, ['list', '--short', repo]);
+  assert.equal(r.code, 0, r.stderr.toString());
+  return r.stdout.toString().split('\n').filter(Boolean).sort();
+}
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+function lockHeld(lab: Lab, name: string): boolean {
+  try {
+    readFileSync(join(lab.repoPath(name), 'lock.roster'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('locks over the lab sshd', { skip: available.ok ? false : available.why }, () => {
+  let lab: Lab;
+  let data: string;
+  before(async () => {
+    lab = await startLab({ clientAlive: { interval: 1, countMax: 3 } });
+    data = join(lab.dir, 'data');
+    mkdirSync(data);
+    for (let i = 0; i < 20; i++) writeFileSync(join(data, `f${i}`), `file ${i}\n`.repeat(1000));
+  });
+  after(async () => lab?.close());
+
+  test('a lock held by another client for 12 s is waited out and the backup lands', async () => {
+    const repo = lab.repoUrl('held');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    const holder = lab.spawn(['borg', 'with-lock', repo, 'sleep', '12'], { env: lab.env() });
+    const holderDone = new Promise<number | null>((r) => holder.once('exit', (code) => r(code)));
+    await waitFor(() => lockHeld(lab, 'held'), 10_000);
+    const started = Date.now();
+    const r = await tborg(lab, ['create', `${repo}::a1`, data]);
+    const elapsed = (Date.now() - started) / 1000;
+    assert.equal(await holderDone, 0);
+    assert.equal(r.code, 0, r.stderr.toString());
+    assert.ok(elapsed > 8, `tborg must have waited for the holder (took ${elapsed}s)`);
+    assert.ok(elapsed < 30, `and started soon after the release (took ${elapsed}s)`);
+    // borg's own create prints nothing here; anything on stderr is tborg's (plain lines, if any).
+    assert.doesNotMatch(r.stderr.toString(), /\x1b|\r/);
+    assert.deepEqual(await archives(lab, repo), ['a1']);
+  });
+
+  test('five tborg creates started together all land', async () => {
+    const repo = lab.repoUrl('five');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    const runs = await Promise.all([1, 2, 3, 4, 5].map((i) => tborg(lab, ['create', `${repo}::c${i}`, data])));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr.toString());
+    assert.deepEqual(await archives(lab, repo), ['c1', 'c2', 'c3', 'c4', 'c5']);
+  });
+
+  test('a missing repository fails like plain borg, at once, with borg\'s exit code', async () => {
+    const repo = lab.repoUrl('does-not-exist');
+    const plain = await borg(lab, ['list', repo]);
+    const started = Date.now();
+    const r = await tborg(lab, ['list', repo]);
+    assert.equal(r.code, plain.code);
+    assert.notEqual(r.code, 0);
+    assert.ok(Date.now() - started < 10_000);
+    assert.doesNotMatch(r.stderr.toString(), /tborg: waiting/);
+  });
+
+  test('a wrong passphrase is not retried', async () => {
+    const repo = lab.repoUrl('secret');
+    assert.equal((await borg(lab, ['init', '-e', 'repokey', repo], { BORG_PASSPHRASE: 'right' })).code, 0);
+    const r = await tborg(lab, ['list', repo], { BORG_PASSPHRASE: 'wrong' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr.toString(), /passphrase supplied in BORG_PASSPHRASE.* is incorrect/);
+    assert.doesNotMatch(r.stderr.toString(), /tborg:/);
+  });
+
+  test('SIGTERM while waiting: tborg exits 143 within a second, nothing left running', async () => {
+    const repo = lab.repoUrl('term');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    const holder = lab.spawn(['borg', 'with-lock', repo, 'sleep', '30'], { env: lab.env() });
+    await waitFor(() => lockHeld(lab, 'term'), 10_000);
+    const waiter = lab.spawn([process.execPath, TBORG, 'create', `${repo}::t`, data], { env: lab.env() });
+    let err = '';
+    waiter.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+    await waitFor(() => err.includes('tborg: waiting for the lock'), 30_000);
+    // Not a terminal (cron): one plain timestamped line per wait, no spinner, no escape codes.
+    assert.match(err, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tborg: waiting for the lock on ssh:\/\/lab\/.*, \d+s of 10m40s, attempt 2$/m);
+    assert.doesNotMatch(err, /\x1b|\r/);
+    const sent = Date.now();
+    waiter.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => waiter.once('exit', (c, s) => r(c ?? (s ? 128 + 15 : null))));
+    assert.ok(Date.now() - sent < 1500, `took ${Date.now() - sent} ms`);
+    assert.equal(code, 143);
+    holder.kill('SIGTERM');
+    await new Promise((r) => holder.once('exit', r));
+    await waitFor(() => !lockHeld(lab, 'term'), 10_000);
+    const left = await lab.run(['pgrep', '-af', `borg.*${lab.repoPath('term')}`], {});
+    assert.equal(left.stdout.toString().trim(), '', 'no borg left running');
+  });
+
+  test('the guide\'s failure: a backup cut off mid-upload rides out the stale borg serve and lands', async () => {
+    const repo = lab.repoUrl('outage');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    const big = join(lab.dir, 'big');
+    mkdirSync(big);
+    // Incompressible and unique, so it really has to be uploaded (at the rate limit below).
+    writeFileSync(join(big, 'blob'), randomBytes(3 * 1024 * 1024));
+    const env = { TBORG_KEEPALIVE: '1x3', TBORG_SERVER_ALIVE: '1x3' };
+    const child = lab.spawn([process.execPath, TBORG, 'create', '--upload-ratelimit', '600', `${repo}::cut`, big], { env: lab.env(env) });
+    let err = '';
+    child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+    const done = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    // Cut the live connection once the upload is under way.
+    await waitFor(() => lockHeld(lab, 'outage'), 15_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const conns = await lab.clientConnections();
+    assert.equal(conns.length, 1, JSON.stringify(conns));
+    const cutAt = Date.now();
+    await lab.dropConnection(conns[0]!.localPort);
+    // The injected 1x3 keepalive ends the dead ssh within about (3+1) x 1 s ...
+    await waitFor(() => err.includes('connection to lab was lost'), 20_000);
+    const noticedAfter = (Date.now() - cutAt) / 1000;
+    assert.ok(noticedAfter < 10, `client noticed after ${noticedAfter}s`);
+    // ... while the server's stale borg serve still holds the lock (until sshd's ClientAlive fires).
+    assert.ok(lockHeld(lab, 'outage'), 'the stale borg serve still holds the lock');
+    assert.ok((await lab.serverPids(/borg serve/)).length >= 1, 'the stale borg serve is still running');
+    const code = await done;
+    assert.equal(code, 0, err);
+    assert.match(err, /connection to lab was lost; retrying/);
+    if (process.env.TBORG_TEST_VERBOSE) console.error(err);
+    assert.deepEqual(await archives(lab, repo), ['cut']);
+    const check = await borg(lab, ['check', repo]);
+    assert.equal(check.code, 0, check.stderr.toString());
+    await lab.heal();
+  });
+});
