@@ -5,7 +5,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:f
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isRunning, runBuffered, waitFor, type RunResult } from './lab/processes.js';
 
@@ -84,11 +84,28 @@ interface Running {
   done: Promise<RunResult>;
 }
 
-function startTborg(args: readonly string[], env: NodeJS.ProcessEnv, options: { detached?: boolean; stdio?: StdioOptions } = {}): Running {
+function startTborg(
+  t: TestContext,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: { detached?: boolean; stdio?: StdioOptions } = {},
+): Running {
   const child = spawn(process.execPath, [TBORG, ...args], {
     env,
     stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'],
     detached: options.detached ?? false,
+  });
+  // A failing test must not hang the file: kill tborg and, through its report, the fake borg's group.
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    const report = env.FAKE_BORG_REPORT;
+    if (report && existsSync(report)) {
+      try {
+        process.kill(-(JSON.parse(readFileSync(report, 'utf8')) as Report).pgrp, 'SIGKILL');
+      } catch {
+        // Gone already, as it should be.
+      }
+    }
   });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -203,7 +220,7 @@ describe('streams and exit codes', concurrent, () => {
     assert.deepEqual(r.stdout, input);
   });
 
-  test('stdin and stdout are inherited: borg gets the very same files, not copies', async () => {
+  test('stdin and stdout are inherited: borg gets the very same files, not copies', async (t) => {
     const inFile = join(work, 'stdin.txt');
     const outFile = join(work, 'stdout.txt');
     await writeFile(inFile, 'data\n');
@@ -212,7 +229,7 @@ describe('streams and exit codes', concurrent, () => {
     const outFd = openSync(outFile, 'a');
     try {
       const report = reportFile();
-      const running = startTborg(['list', 'repo'], cleanEnv({ FAKE_BORG_REPORT: report }), { stdio: [inFd, outFd, 'pipe'] });
+      const running = startTborg(t, ['list', 'repo'], cleanEnv({ FAKE_BORG_REPORT: report }), { stdio: [inFd, outFd, 'pipe'] });
       const r = await running.done;
       assert.equal(r.code, 0, r.stderr.toString());
       const rep = await readReport(report);
@@ -227,9 +244,9 @@ describe('streams and exit codes', concurrent, () => {
     }
   });
 
-  test('a prompt without a newline reaches the user before borg reads the answer', async () => {
+  test('a prompt without a newline reaches the user before borg reads the answer', async (t) => {
     const prompt = 'Enter passphrase for key ssh://lab/repo: ';
-    const running = startTborg(['list', 'repo'], cleanEnv({ FAKE_BORG_MODE: 'prompt', FAKE_BORG_PROMPT: prompt }));
+    const running = startTborg(t, ['list', 'repo'], cleanEnv({ FAKE_BORG_MODE: 'prompt', FAKE_BORG_PROMPT: prompt }));
     // If tborg held back a partial line, this would time out: borg waits for an answer to a prompt
     // the user never saw.
     await running.waitForStderr(prompt, 10_000);
@@ -280,9 +297,9 @@ describe('signals', concurrent, () => {
   }
 
   for (const [signal, code] of [['SIGTERM', 77], ['SIGHUP', 78], ['SIGINT', 79]] as const) {
-    test(`${signal} to tborg reaches borg once; tborg waits for borg's clean-up and exits with borg's code`, async () => {
+    test(`${signal} to tborg reaches borg once; tborg waits for borg's clean-up and exits with borg's code`, async (t) => {
       const report = reportFile();
-      const running = startTborg(['create', 'repo::a', '/home'], cleanEnv({ FAKE_BORG_MODE: 'trap', FAKE_BORG_REPORT: report, FAKE_BORG_CLEANUP_MS: '300' }));
+      const running = startTborg(t, ['create', 'repo::a', '/home'], cleanEnv({ FAKE_BORG_MODE: 'trap', FAKE_BORG_REPORT: report, FAKE_BORG_CLEANUP_MS: '300' }));
       await running.waitForStderr('fake-borg: ready\n');
       const rep = await readReport(report);
       assert.notEqual(rep.pgrp, process.pid, 'outside a terminal borg runs in a process group of its own');
@@ -294,9 +311,9 @@ describe('signals', concurrent, () => {
     });
   }
 
-  test("SIGTERM to tborg's whole process group (a service manager, a killed shell) reaches borg exactly once", async () => {
+  test("SIGTERM to tborg's whole process group (a service manager, a killed shell) reaches borg exactly once", async (t) => {
     const report = reportFile();
-    const running = startTborg(['create', 'repo::a', '/home'], cleanEnv({ FAKE_BORG_MODE: 'trap', FAKE_BORG_REPORT: report, FAKE_BORG_CLEANUP_MS: '300' }), { detached: true });
+    const running = startTborg(t, ['create', 'repo::a', '/home'], cleanEnv({ FAKE_BORG_MODE: 'trap', FAKE_BORG_REPORT: report, FAKE_BORG_CLEANUP_MS: '300' }), { detached: true });
     await running.waitForStderr('fake-borg: ready\n');
     process.kill(-running.child.pid!, 'SIGTERM');
     const r = await running.done;

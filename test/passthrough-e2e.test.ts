@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { labAvailable, startLab, type Lab, type RunResult } from './lab/lab.js';
+import { waitFor } from './lab/processes.js';
+
+// Issue 2's "Done when", with real borg 1.2 on a local repository and over the lab's real sshd:
+// `tborg X` and `borg X` give byte-identical output and identical exit codes, `tborg create -` reads
+// stdin, and SIGTERM during a create over ssh leaves nothing running and no lock behind.
+
+const TBORG = fileURLToPath(new URL('../../bin/tborg.js', import.meta.url));
+const available = labAvailable();
+const skip = available.ok ? false : available.why;
+
+let lab: Lab;
+
+before(async () => {
+  if (skip) return;
+  lab = await startLab({ name: 'e2e' });
+  // Source files with fixed times, so archives of them list identically whoever made them.
+  const data = join(lab.dir, 'data');
+  await mkdir(join(data, 'sub dir'), { recursive: true });
+  await mkdir(join(lab.dir, 'local'));
+  await writeFile(join(data, 'hello.txt'), 'hello, borg\n');
+  await writeFile(join(data, 'sub dir', 'ünïcödé 😀.bin'), randomBytes(70_000));
+  await symlink('hello.txt', join(data, 'link'));
+  const when = new Date('2024-05-01T12:00:00Z');
+  for (const path of [join(data, 'hello.txt'), join(data, 'sub dir', 'ünïcödé 😀.bin'), join(data, 'sub dir'), data]) {
+    await utimes(path, when, when);
+  }
+});
+
+after(async () => {
+  await lab?.close();
+});
+
+function borg(args: readonly string[], input?: string): Promise<RunResult> {
+  return lab.run(['borg', ...args], { input: input ?? '', timeoutMs: 120_000, cwd: lab.dir });
+}
+
+function tborg(args: readonly string[], input?: string): Promise<RunResult> {
+  return lab.run([process.execPath, TBORG, ...args], { input: input ?? '', timeoutMs: 120_000, cwd: lab.dir });
+}
+
+interface Same {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+// Runs `borg <args>` then `tborg <args>` (or each with its own arguments) and asserts the same exit
+// code, stdout and stderr. `swap` maps the text of borg's run onto tborg's (two repositories).
+async function assertSame(borgArgs: readonly string[], tborgArgs: readonly string[] = borgArgs, swap: [string, string] | undefined = undefined): Promise<Same> {
+  const b = await borg(borgArgs);
+  const t = await tborg(tborgArgs);
+  const rewrite = (buf: Buffer): string => (swap ? buf.toString('latin1').replaceAll(swap[0], swap[1]) : buf.toString('latin1'));
+  assert.equal(t.code, b.code, `exit code of ${tborgArgs.join(' ')}\nborg: ${b.stderr.toString()}\ntborg: ${t.stderr.toString()}`);
+  assert.equal(t.stdout.toString('latin1'), rewrite(b.stdout), `stdout of ${tborgArgs.join(' ')}`);
+  assert.equal(t.stderr.toString('latin1'), rewrite(b.stderr), `stderr of ${tborgArgs.join(' ')}`);
+  return { code: t.code, stdout: t.stdout, stderr: t.stderr.toString() };
+}
+
+describe('tborg X and borg X give the same stdout, stderr and exit code', { skip, concurrency: 2 }, () => {
+  for (const where of ['local', 'ssh'] as const) {
+    describe(`${where} repository`, { concurrency: 1 }, () => {
+      // borg's repository A, tborg's repository B: made the same way, so their contents match.
+      const repo = (name: string): string => (where === 'ssh' ? lab.repoUrl(name) : join(lab.dir, 'local', name));
+      const a = (): string => repo(`${where}-a`);
+      const b = (): string => repo(`${where}-b`);
+
+      test('init -e none', async () => {
+        const same = await assertSame(['init', '-e', 'none', a()], ['init', '-e', 'none', b()], [a(), b()]);
+        assert.equal(same.code, 0, same.stderr);
+      });
+
+      test('create', async () => {
+        // Relative source path: cwd is the lab's directory for both.
+        const same = await assertSame(['create', `${a()}::one`, 'data'], ['create', `${b()}::one`, 'data'], [a(), b()]);
+        assert.equal(same.code, 0, same.stderr);
+      });
+
+      test('list ARCHIVE: the two archives hold the same files', async () => {
+        // (Not --json-lines: borg 1.2 itself orders its keys differently from run to run.)
+        const same = await assertSame(['list', `${a()}::one`], ['list', `${b()}::one`]);
+        assert.equal(same.code, 0, same.stderr);
+        assert.match(same.stdout.toString(), /data\/sub dir\/ünïcödé 😀\.bin/);
+      });
+
+      test('list REPOSITORY and list --json REPOSITORY', async () => {
+        const same = await assertSame(['list', a()]);
+        assert.match(same.stdout.toString(), /^one +\w{3}, \d{4}-\d\d-\d\d/);
+        const json = await assertSame(['list', '--json', a()]);
+        const parsed = JSON.parse(json.stdout.toString()) as { archives: Array<{ name: string }> };
+        assert.deepEqual(parsed.archives.map((x) => x.name), ['one']);
+      });
+
+      test('extract --stdout', async () => {
+        const same = await assertSame(['extract', '--stdout', `${a()}::one`, 'data/hello.txt']);
+        assert.equal(same.stdout.toString(), 'hello, borg\n');
+      });
+
+      test('errors: a missing repository (and, locally, an archive that exists already)', async () => {
+        const missing = await assertSame(['list', repo(`${where}-missing`)]);
+        assert.equal(missing.code, 2);
+        assert.match(missing.stderr, /does not exist/);
+        if (where === 'ssh') return; // the next error is the same either way; spare the suite's time
+        const exists = await assertSame(['create', `${a()}::one`, 'data']);
+        assert.equal(exists.code, 2);
+        assert.match(exists.stderr, /already exists/);
+      });
+
+      test('echo data | tborg create REPO::a - archives the data', async () => {
+        const r = await tborg(['create', `${b()}::stdin`, '-'], 'data\n');
+        assert.equal(r.code, 0, r.stderr.toString());
+        const back = await borg(['extract', '--stdout', `${b()}::stdin`]);
+        assert.equal(back.code, 0, back.stderr.toString());
+        assert.equal(back.stdout.toString(), 'data\n');
+      });
+    });
+  }
+
+  test('--version', async () => {
+    const same = await assertSame(['--version']);
+    assert.match(same.stdout.toString(), /^borg 1\./);
+  });
+});
+
+describe('SIGTERM to tborg during a create over ssh', { skip }, () => {
+  test('exits 143 (borg\'s), leaves no borg or ssh on either side, releases the lock', { timeout: 120_000 }, async () => {
+    const url = lab.repoUrl('sigterm');
+    const init = await borg(['init', '-e', 'none', url]);
+    assert.equal(init.code, 0, init.stderr.toString());
+    // Nothing else runs in the lab now (the describe above has finished), so every process in it counts.
+    assert.deepEqual(await lab.clientPids(), []);
+    assert.deepEqual(await lab.serverPids(), []);
+
+    const child = lab.spawn([process.execPath, TBORG, 'create', `${url}::big`, '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const stderr: Buffer[] = [];
+    child.stderr!.on('data', (b: Buffer) => stderr.push(b));
+    child.stdout!.resume();
+    const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (code, signal) => resolve([code, signal])));
+    // Feed incompressible data for as long as borg reads it.
+    let fed = 0;
+    let feeding = true;
+    child.stdin!.on('error', () => {
+      feeding = false;
+    });
+    void (async () => {
+      while (feeding) {
+        const chunk = randomBytes(1 << 20);
+        fed += chunk.length;
+        if (!child.stdin!.write(chunk)) {
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              child.stdin!.off('drain', done);
+              child.stdin!.off('close', done);
+              resolve();
+            };
+            child.stdin!.once('drain', done);
+            child.stdin!.once('close', done);
+          });
+        }
+        if (child.stdin!.destroyed || child.exitCode !== null) feeding = false;
+      }
+    })();
+
+    // Mid-stream: the server holds the repository lock and borg has taken a good part of the input.
+    await waitFor('the server-side lock', () => existsSync(join(lab.repoPath('sigterm'), 'lock.exclusive')), 30_000);
+    await waitFor('borg to read 40 MiB', () => fed > 40 << 20, 60_000);
+    assert.ok((await lab.serverPids('borg serve')).length > 0, 'borg serve runs on the server');
+    assert.ok((await lab.clientPids(/^ssh /)).length > 0, 'ssh runs on the client');
+
+    child.kill('SIGTERM');
+    const [code, signal] = await closed;
+    feeding = false;
+    assert.equal(signal, null);
+    assert.equal(code, 143, Buffer.concat(stderr).toString());
+
+    await waitFor('no borg/ssh left on the client', async () => (await lab.clientPids()).length === 0, 10_000).catch(async (error: unknown) => {
+      assert.fail(`${String(error)}: ${JSON.stringify(await lab.clientPids())}`);
+    });
+    await waitFor('no borg serve left on the server', async () => (await lab.serverPids()).length === 0, 10_000).catch(async (error: unknown) => {
+      assert.fail(`${String(error)}: ${JSON.stringify(await lab.serverPids())}`);
+    });
+    assert.equal(existsSync(join(lab.repoPath('sigterm'), 'lock.exclusive')), false, 'the lock directory is gone');
+    const lock = await borg(['with-lock', '--lock-wait', '1', url, 'true']);
+    assert.equal(lock.code, 0, lock.stderr.toString());
+  });
+});
