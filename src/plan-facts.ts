@@ -7,11 +7,13 @@ import { isSsh, readRsh, sshTarget } from './rsh.js';
 import { resolveSshSettings } from './ssh-settings.js';
 
 // Debian's ssh makes BatchMode yes imply ServerAliveInterval 300 unless one is configured. Asking ssh
-// again with BatchMode forced off (a command-line -o beats every file; a user's own -o in BORG_RSH
-// comes first and still wins) tells a configured interval from that default: the only extra ssh -G,
-// and only when BatchMode is on.
+// again with BatchMode forced off tells a configured interval from that default: the only extra
+// ssh -G, and only when BatchMode is on. The -o goes first, right after the program: ssh keeps the
+// first value it obtains and reads -o in argv order before any file, so it beats a config file's
+// BatchMode and also a `-o BatchMode=yes` in the user's own words (appended after them, it lost to
+// that and the 300 passed for the user's choice).
 function intervalComesFromBatchMode(target: readonly string[]): boolean {
-  const probe = [...target.slice(0, -1), '-o', 'BatchMode=no', target[target.length - 1]!];
+  const probe = [target[0]!, '-o', 'BatchMode=no', ...target.slice(1)];
   return resolveSshSettings(probe).serverAliveInterval === 0;
 }
 

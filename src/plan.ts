@@ -1,5 +1,5 @@
 import type { BorgCommandLine } from './command-line.js';
-import { decideKeepalive, type KeepaliveState, type SshKeepalive } from './keepalive.js';
+import { decideKeepalive, findKeepaliveOptions, type KeepaliveState, type SshKeepalive } from './keepalive.js';
 import { attemptLockWait, computeLockWait, formatDuration, GUIDE_KEEPALIVE, type LockWaitModel } from './lock-wait.js';
 import { joinRsh, withKeepalive, type RshWords } from './rsh.js';
 import type { TborgOptions } from './tborg-options.js';
@@ -81,14 +81,22 @@ export function buildPlan(input: PlanInput): Plan {
   const env: Record<string, string> = {};
 
   const wanted = options.keepalive ?? GUIDE_KEEPALIVE;
-  const decision = decideKeepalive(input.ssh?.configured ?? null, options.keepaliveMode, wanted, input.ssh?.intervalIsDefault ?? false);
+  const decision = decideKeepalive(
+    input.ssh?.configured ?? null,
+    options.keepaliveMode,
+    wanted,
+    input.ssh?.intervalIsDefault ?? false,
+    input.ssh ? findKeepaliveOptions(input.ssh.rsh.words) : undefined,
+  );
 
   if (input.ssh && decision.state === 'injected') {
     const words = withKeepalive(input.ssh.rsh.words, decision.inject);
     const value = joinRsh(words);
     const rsh = commandLine.rsh;
-    if (rsh) {
-      // The user's --rsh wins over BORG_RSH in borg, so the options must go into --rsh itself.
+    if (rsh && input.ssh.rsh.source === '--rsh') {
+      // The user's --rsh wins over BORG_RSH in borg, so the options must go into --rsh itself. An
+      // empty --rsh is not used (remote.py: `args.rsh or BORG_RSH`): then BORG_RSH gets them and the
+      // user's argv stays byte for byte.
       if (rsh.form === 'separate') baseArgv[rsh.index + 1] = value;
       else baseArgv[rsh.index] = `--rsh=${value}`;
     } else {
