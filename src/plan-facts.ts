@@ -1,6 +1,8 @@
 import { findBorg } from './borg-binary.js';
 import { readBorgVersion } from './borg-version.js';
 import { parseBorgCommandLine } from './command-line.js';
+import { remoteShellVariable } from './location.js';
+import { createPlaceholderResolver } from './placeholders.js';
 import type { CommandContext } from './main.js';
 import type { PlanInput } from './plan.js';
 import { isSsh, readRsh, sshTarget } from './rsh.js';
@@ -24,7 +26,11 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
   const borgPath = findBorg(context.options.borg, env, context.selfPaths);
   const version = readBorgVersion(borgPath, env);
   const major: 1 | 2 = version && version.major >= 2 ? 2 : 1;
-  const commandLine = parseBorgCommandLine(context.args, env, major);
+  const commandLine = parseBorgCommandLine(context.args, env, major, {
+    ...(version ? { version: version.version } : {}),
+    cwd: process.cwd(),
+    placeholder: createPlaceholderResolver(version?.version ?? null),
+  });
   const input: PlanInput = {
     args: context.args,
     env,
@@ -35,7 +41,11 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     nonSshRsh: null,
   };
   const location = commandLine.repository?.location;
-  if (!commandLine.opensRepository || !location || location.proto !== 'ssh' || !location.host) return input;
+  // Only where borg itself starts an OpenSSH client: ssh:// and scp-style (BORG_RSH / --rsh). borg 2's
+  // rest://host (BORGSTORE_RSH) and sftp:// (paramiko) are not handled yet.
+  if (!commandLine.opensRepository || commandLine.invalid !== null || !location || remoteShellVariable(location) !== 'BORG_RSH' || !location.host) {
+    return input;
+  }
   const rsh = readRsh(commandLine.rsh?.value ?? null, env);
   if (!isSsh(rsh.words)) {
     input.nonSshRsh = rsh;

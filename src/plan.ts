@@ -113,7 +113,8 @@ export function buildPlan(input: PlanInput): Plan {
     });
   }
 
-  const opensRepository = commandLine.opensRepository && commandLine.repository !== null;
+  // A line borg's own parser will reject is run once, untouched: borg's usage error is the answer.
+  const opensRepository = commandLine.opensRepository && commandLine.repository !== null && commandLine.invalid === null;
   const remoteSsh = input.ssh !== null;
   const effective = decision.effective;
   const model = opensRepository

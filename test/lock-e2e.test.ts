@@ -54,7 +54,7 @@ describe('locks over the lab sshd', { skip: available.ok ? false : available.why
     assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
     const holder = lab.spawn(['borg', 'with-lock', repo, 'sleep', '12'], { env: lab.env() });
     const holderDone = new Promise<number | null>((r) => holder.once('exit', (code) => r(code)));
-    await waitFor(() => lockHeld(lab, 'held'), 10_000);
+    await waitFor(() => lockHeld(lab, 'held'), 60_000);
     const started = Date.now();
     const r = await tborg(lab, ['create', `${repo}::a1`, data]);
     const elapsed = (Date.now() - started) / 1000;
@@ -99,7 +99,7 @@ describe('locks over the lab sshd', { skip: available.ok ? false : available.why
     const repo = lab.repoUrl('term');
     assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
     const holder = lab.spawn(['borg', 'with-lock', repo, 'sleep', '30'], { env: lab.env() });
-    await waitFor(() => lockHeld(lab, 'term'), 10_000);
+    await waitFor(() => lockHeld(lab, 'term'), 60_000);
     const waiter = lab.spawn([process.execPath, TBORG, 'create', `${repo}::t`, data], { env: lab.env() });
     let err = '';
     waiter.stderr?.on('data', (c: Buffer) => (err += c.toString()));
@@ -132,7 +132,7 @@ describe('locks over the lab sshd', { skip: available.ok ? false : available.why
     child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     const done = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     // Cut the live connection once the upload is under way.
-    await waitFor(() => lockHeld(lab, 'outage'), 15_000);
+    await waitFor(() => lockHeld(lab, 'outage'), 60_000);
     await new Promise((r) => setTimeout(r, 1500));
     const conns = await lab.clientConnections();
     assert.equal(conns.length, 1, JSON.stringify(conns));
