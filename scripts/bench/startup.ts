@@ -1,0 +1,63 @@
+import { describeFailure, runTimed, TBORG, type BenchContext } from './context.js';
+import { formatMs, formatRatio } from './format.js';
+import { goalsMetOf, judgeAtMost, type BenchOutcome, type Row } from './results.js';
+import { interleave, median, ratio, roundAll, round } from './stats.js';
+
+// 1. Start-up: `tborg --version` (passed to borg, version cache warm) against `borg --version` plus a
+// bare `node -e 0`, the two processes tborg cannot avoid. Goal: at most 1.10 x their sum.
+
+export const STARTUP_GOAL = 1.1;
+
+type Variant = 'node' | 'borg' | 'tborg';
+
+export async function benchStartup(ctx: BenchContext): Promise<BenchOutcome> {
+  const runs = ctx.quick ? 8 : 20;
+  const env = ctx.env();
+  const argv: Record<Variant, string[]> = {
+    node: [process.execPath, '-e', '0'],
+    borg: ['borg', '--version'],
+    tborg: [process.execPath, TBORG, '--version'],
+  };
+  // Warm-up: file cache, and tborg's borg-version cache (a first run asks borg and writes it).
+  for (const v of ['node', 'borg', 'tborg', 'tborg'] as Variant[]) {
+    const r = await runTimed(argv[v], { env });
+    if (r.code !== 0) throw new Error(describeFailure(argv[v].join(' '), r));
+    if (v === 'tborg' && !/borg \d/.test(r.stdout)) throw new Error(`tborg --version printed ${JSON.stringify(r.stdout)}, not borg's version`);
+  }
+  const samples: Record<Variant, number[]> = { node: [], borg: [], tborg: [] };
+  const order = interleave<Variant>(['node', 'borg', 'tborg'], runs, ctx.random);
+  for (const [i, v] of order.entries()) {
+    const r = await runTimed(argv[v], { env });
+    if (r.code !== 0) throw new Error(describeFailure(argv[v].join(' '), r));
+    samples[v].push(r.ms);
+    if ((i + 1) % 15 === 0 || i + 1 === order.length) ctx.log(`startup: ${i + 1}/${order.length} runs`);
+  }
+  const m = { node: median(samples.node), borg: median(samples.borg), tborg: median(samples.tborg) };
+  const baseline = m.borg + m.node;
+  const r = ratio(m.tborg, baseline);
+  const rows: Row[] = [
+    {
+      figure: 'Start-up: `tborg --version` (passed to borg)',
+      tborg: formatMs(m.tborg),
+      baseline: `borg ${formatMs(m.borg)} + node -e 0 ${formatMs(m.node)} = ${formatMs(baseline)}`,
+      result: `${formatRatio(r)} (${m.tborg - baseline >= 0 ? '+' : ''}${formatMs(m.tborg - baseline)})`,
+      goal: `≤ ${STARTUP_GOAL.toFixed(2)} x`,
+      met: judgeAtMost(r, STARTUP_GOAL),
+    },
+  ];
+  return {
+    name: 'startup',
+    rows,
+    goalsMet: goalsMetOf(rows),
+    data: {
+      runs,
+      unit: 'ms',
+      median: { node: round(m.node), borg: round(m.borg), tborg: round(m.tborg) },
+      baselineMs: round(baseline),
+      ratio: round(r, 3),
+      overheadMs: round(m.tborg - baseline),
+      goal: { maxRatio: STARTUP_GOAL, met: rows[0]!.met !== 'no' },
+      samples: { node: roundAll(samples.node), borg: roundAll(samples.borg), tborg: roundAll(samples.tborg) },
+    },
+  };
+}

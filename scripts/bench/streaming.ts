@@ -1,0 +1,149 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, runTimed, TBORG, type BenchContext } from './context.js';
+import { formatMiB, formatMs, formatRate, formatRatio } from './format.js';
+import { goalsMetOf, judgeAtMost, judgeBelow, judgeTrue, type BenchOutcome, type Row } from './results.js';
+import { interleave, median, ratio, round, roundAll } from './stats.js';
+
+// 3. Streaming: 1 GiB on stdout and 3 million lines on stderr from a stand-in borg
+// (fixtures/bench/stream-borg.py), through tborg and directly. Both streams go to a hashing consumer
+// (sha256sum) in both cases: the bytes must be intact, tborg's peak RSS small and its time close to
+// the stand-in's own.
+
+export const STREAM_RSS_GOAL_MIB = 150;
+export const STREAM_RSS_IDEAL_MIB = 80;
+export const STREAM_TIME_GOAL = 1.05;
+
+// stdout to one sha256sum through a pipe, stderr to another through a FIFO; exits with the
+// command's code once both hashes are written.
+const PIPELINE = `set -u
+d=$1; shift
+sha256sum < "$d/err.fifo" > "$d/err.sha" &
+h=$!
+"$@" 2> "$d/err.fifo" | sha256sum > "$d/out.sha"
+rc=\${PIPESTATUS[0]}
+wait "$h"
+exit "$rc"`;
+
+type Variant = 'direct' | 'tborg';
+
+interface StandinReport {
+  stdoutBytes: number;
+  stderrBytes: number;
+  selfPeakKiB: number | null;
+  parentPeakKiB: number | null;
+}
+
+export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
+  const runs = ctx.quick ? 2 : 5;
+  const stdoutMiB = 1024;
+  const stderrLines = 3_000_000;
+  // Outside the package: tborg treats anything inside its own directory as itself, not borg.
+  const dir = join(ctx.tmp, 'streaming');
+  mkdirSync(dir, { recursive: true });
+  const standin = join(dir, 'borg');
+  writeFileSync(standin, `#!${ctx.python} -S\n${readFileSync(join(ROOT, 'fixtures', 'bench', 'stream-borg.py'), 'utf8')}`);
+  chmodSync(standin, 0o755);
+  const borgArgs = ['export-tar', '--list', join(dir, 'no-repo') + '::archive', '-'];
+  const argv: Record<Variant, string[]> = {
+    direct: [standin, ...borgArgs],
+    tborg: [process.execPath, TBORG, ...borgArgs],
+  };
+  let runNo = 0;
+  const runOnce = async (v: Variant): Promise<{ ms: number; out: string; err: string; report: StandinReport }> => {
+    const d = join(dir, `run-${++runNo}`);
+    mkdirSync(d);
+    const fifo = spawnSync('mkfifo', [join(d, 'err.fifo')]);
+    if (fifo.status !== 0) throw new Error(`mkfifo failed: ${fifo.stderr}`);
+    const report = join(d, 'report.json');
+    const env = ctx.env({
+      TBORG_BORG: standin,
+      STANDIN_STDOUT_MIB: String(stdoutMiB),
+      STANDIN_STDERR_LINES: String(stderrLines),
+      STANDIN_REPORT: report,
+    });
+    const r = await runTimed(['bash', '-c', PIPELINE, 'bench-stream', d, ...argv[v]], { env, timeoutMs: 600_000 });
+    if (r.code !== 0) throw new Error(`streaming (${v}) failed (exit ${r.code ?? r.signal}): ${r.stderr.slice(-500)}`);
+    const hash = (f: string): string => readFileSync(join(d, f), 'utf8').split(' ')[0]!;
+    const result = { ms: r.ms, out: hash('out.sha'), err: hash('err.sha'), report: JSON.parse(readFileSync(report, 'utf8')) as StandinReport };
+    rmSync(d, { recursive: true, force: true });
+    return result;
+  };
+
+  // Warm-up (page cache, tborg's borg-version cache); the first direct run's hashes are the reference.
+  const reference = await runOnce('direct');
+  await runOnce('tborg');
+  const samples: Record<Variant, number[]> = { direct: [], tborg: [] };
+  const peaks: number[] = [];
+  const standinPeaks: number[] = [];
+  let intact = true;
+  const mismatches: string[] = [];
+  const order = interleave<Variant>(['direct', 'tborg'], runs, ctx.random);
+  for (const [i, v] of order.entries()) {
+    const r = await runOnce(v);
+    samples[v].push(r.ms);
+    if (r.out !== reference.out || r.err !== reference.err) {
+      intact = false;
+      mismatches.push(`${v} run ${i + 1}: ${r.out !== reference.out ? 'stdout' : ''}${r.err !== reference.err ? ' stderr' : ''}`);
+    }
+    if (v === 'tborg' && r.report.parentPeakKiB !== null) peaks.push(r.report.parentPeakKiB);
+    if (r.report.selfPeakKiB !== null) standinPeaks.push(r.report.selfPeakKiB);
+    ctx.log(`streaming: ${i + 1}/${order.length} ${v} ${formatMs(r.ms)}${v === 'tborg' ? `, tborg peak ${formatMiB(r.report.parentPeakKiB ?? NaN)}` : ''}`);
+  }
+  const m = { direct: median(samples.direct), tborg: median(samples.tborg) };
+  const timeRatio = ratio(m.tborg, m.direct);
+  const peakKiB = peaks.length ? Math.max(...peaks) : NaN;
+  const bytes = reference.report.stdoutBytes + reference.report.stderrBytes;
+  const rows: Row[] = [
+    {
+      figure: `Streaming ${stdoutMiB} MiB stdout + ${(stderrLines / 1e6).toFixed(0)} M stderr lines: bytes`,
+      tborg: intact ? 'identical sha256' : 'CHANGED',
+      baseline: 'stand-in run directly',
+      result: intact ? 'intact' : mismatches.join('; '),
+      goal: 'intact',
+      met: judgeTrue(intact),
+    },
+    {
+      figure: '… time (both streams hashed)',
+      tborg: `${formatMs(m.tborg)} (${formatRate(bytes, m.tborg)})`,
+      baseline: `direct ${formatMs(m.direct)} (${formatRate(bytes, m.direct)})`,
+      result: formatRatio(timeRatio),
+      goal: `≤ ${STREAM_TIME_GOAL.toFixed(2)} x`,
+      met: judgeAtMost(timeRatio, STREAM_TIME_GOAL),
+    },
+    {
+      figure: '… peak RSS of tborg (VmHWM)',
+      tborg: formatMiB(peakKiB),
+      baseline: `stand-in itself ${formatMiB(median(standinPeaks))}`,
+      result: formatMiB(peakKiB),
+      goal: `< ${STREAM_RSS_GOAL_MIB} MiB (ideal < ${STREAM_RSS_IDEAL_MIB})`,
+      met: judgeBelow(peakKiB / 1024, STREAM_RSS_GOAL_MIB, STREAM_RSS_IDEAL_MIB),
+    },
+  ];
+  return {
+    name: 'streaming',
+    rows,
+    goalsMet: goalsMetOf(rows),
+    data: {
+      runs,
+      stdoutBytes: reference.report.stdoutBytes,
+      stderrBytes: reference.report.stderrBytes,
+      stderrLines,
+      sha256: { stdout: reference.out, stderr: reference.err },
+      intact,
+      medianMs: { direct: round(m.direct), tborg: round(m.tborg) },
+      timeRatio: round(timeRatio, 3),
+      tborgPeakKiB: Number.isFinite(peakKiB) ? peakKiB : null,
+      standinPeakKiB: round(median(standinPeaks), 0),
+      goal: {
+        intact,
+        maxTimeRatio: STREAM_TIME_GOAL,
+        peakUnderMiB: STREAM_RSS_GOAL_MIB,
+        idealPeakUnderMiB: STREAM_RSS_IDEAL_MIB,
+        met: goalsMetOf(rows) === true,
+      },
+      samples: { direct: roundAll(samples.direct), tborg: roundAll(samples.tborg), tborgPeakKiB: peaks },
+    },
+  };
+}
