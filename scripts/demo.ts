@@ -1,0 +1,174 @@
+// `npm run demo`: tborg's main job on an embedded default. A throwaway sshd on loopback (in a network
+// namespace of its own when run as root), throwaway keys, a borg repository behind it, and tborg
+// backing up through it. Everything lives in one temporary directory that is removed at the end,
+// also after a failure or Ctrl-C.
+//
+// The demo is a list of steps; add one by appending to STEPS.
+import { type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { quote } from 'shlex';
+import { isForegroundProcessGroup, signalExitCode } from '../src/run-borg.js';
+import { labAvailable, startLab, type Lab } from '../test/lab/lab.js';
+import { sleep, waitFor } from '../test/lab/processes.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TBORG = join(ROOT, 'bin', 'tborg.js');
+const SOURCE = join(ROOT, 'src');
+const LOCK_HOLD_SECONDS = 12;
+
+interface Demo {
+  lab: Lab;
+  repo: string; // the ssh repository URL
+  repoPath: string; // the same repository, as the server sees it
+}
+
+interface Step {
+  title: string;
+  // A step that is not ready yet, or only wanted on request, says why it is skipped.
+  skip?: () => string | false;
+  run(demo: Demo): Promise<void>;
+}
+
+function say(text: string): void {
+  process.stdout.write(`demo: ${text}\n`);
+}
+
+// What the demo is running at the moment, so a signal can reach it.
+let current: ChildProcess | undefined;
+let stoppedBy: NodeJS.Signals | undefined;
+
+class StepFailed extends Error {}
+
+// Runs argv inside the lab with the user's terminal as its stdout/stderr, showing the command first.
+async function show(demo: Demo, argv: readonly string[], shown: readonly string[] = argv): Promise<number> {
+  process.stdout.write(`\n  $ ${shown.map((w) => quote(w)).join(' ')}\n`);
+  const child = demo.lab.spawn(argv, { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT } satisfies SpawnOptions);
+  current = child;
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c, s) => resolve(c ?? (s ? signalExitCode(s) : 1)));
+  });
+  current = undefined;
+  return code;
+}
+
+async function expectSuccess(demo: Demo, argv: readonly string[], shown: readonly string[]): Promise<void> {
+  const code = await show(demo, argv, shown);
+  if (stoppedBy) throw new StepFailed(`stopped by ${stoppedBy}`);
+  if (code !== 0) throw new StepFailed(`\`${shown.join(' ')}\` exited with ${code}`);
+}
+
+const tborg = (...args: string[]): string[] => [process.execPath, TBORG, ...args];
+
+const STEPS: Step[] = [
+  {
+    title: 'create a borg repository behind the sshd, with plain borg',
+    run: async (demo) => {
+      await expectSuccess(demo, ['borg', 'init', '-e', 'none', demo.repo], ['borg', 'init', '-e', 'none', demo.repo]);
+    },
+  },
+  {
+    title: "back up tborg's own source through tborg",
+    run: async (demo) => {
+      const files = readdirSync(SOURCE, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+      say(`backing up ${SOURCE} (${files} files); tborg runs the real borg and passes its output through`);
+      await expectSuccess(demo, tborg('create', '--stats', `${demo.repo}::demo-1`, SOURCE), ['tborg', 'create', '--stats', `${demo.repo}::demo-1`, SOURCE]);
+    },
+  },
+  {
+    title: 'list the repository through tborg',
+    run: async (demo) => {
+      await expectSuccess(demo, tborg('list', demo.repo), ['tborg', 'list', demo.repo]);
+    },
+  },
+  {
+    title: `another borg holds the lock for ${LOCK_HOLD_SECONDS} s; tborg waits it out`,
+    skip: () => (process.env.DEMO_LOCK === '0' ? 'DEMO_LOCK=0' : false),
+    run: async (demo) => {
+      const holder = demo.lab.spawn(['borg', 'with-lock', demo.repo, 'sleep', String(LOCK_HOLD_SECONDS)], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const holderDone = new Promise<number | null>((resolve) => holder.once('close', (code) => resolve(code)));
+      const lockFile = join(demo.repoPath, 'lock.exclusive');
+      await waitFor('the other borg to take the lock', () => existsSync(lockFile) || holder.exitCode !== null, 30_000);
+      if (!existsSync(lockFile)) throw new StepFailed('the other borg did not get the lock');
+      const held = Date.now();
+      say(`another borg (\`borg with-lock ... sleep ${LOCK_HOLD_SECONDS}\`, pid ${holder.pid}) now holds ${lockFile}`);
+      say('plain borg would give up after its default --lock-wait of 1 s; tborg waits for the lock');
+      await expectSuccess(demo, tborg('create', '--stats', `${demo.repo}::demo-2`, SOURCE), ['tborg', 'create', '--stats', `${demo.repo}::demo-2`, SOURCE]);
+      say(`tborg's archive landed ${((Date.now() - held) / 1000).toFixed(1)} s after the other borg took the lock`);
+      const code = await holderDone;
+      if (code !== 0) throw new StepFailed(`the lock holder exited with ${code}`);
+      await expectSuccess(demo, tborg('list', demo.repo), ['tborg', 'list', demo.repo]);
+    },
+  },
+];
+
+async function main(): Promise<number> {
+  const netns = labAvailable().ok;
+  const available = netns ? { ok: true } : labAvailable({ netns: false });
+  if (!available.ok) {
+    process.stderr.write(`demo: cannot run: ${'why' in available ? available.why : ''}\n`);
+    return 1;
+  }
+  // Ctrl-C on a terminal reaches the whole foreground process group, tborg and borg included: the
+  // demo only notes it and lets them stop on their own (forwarding it again would turn borg's
+  // graceful stop into an abort). Signals sent to the demo alone are passed on. A second signal
+  // stops everything at once.
+  const foreground = isForegroundProcessGroup();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (stoppedBy) {
+        current?.kill('SIGKILL');
+        return;
+      }
+      stoppedBy = signal;
+      process.stderr.write(`\ndemo: ${signal}: stopping and cleaning up\n`);
+      if (!(foreground && signal === 'SIGINT')) current?.kill(signal);
+    });
+  }
+
+  say(netns ? 'starting a throwaway sshd in a network namespace of its own' : 'starting a throwaway sshd on loopback (not root: no network namespace)');
+  const lab = await startLab({ name: 'demo' });
+  try {
+    say(
+      `sshd listens on 127.0.0.1:${lab.port}${lab.netns ? ` inside network namespace ${lab.netns}` : ''}; ` +
+        `keys, ssh config and repository are in ${lab.dir}`,
+    );
+    say(`borg reaches it as \`${lab.host}\` through BORG_RSH="${lab.rsh}"`);
+    const demo: Demo = { lab, repo: lab.repoUrl('demo'), repoPath: lab.repoPath('demo') };
+    let number = 0;
+    for (const step of STEPS) {
+      number++;
+      if (stoppedBy) break;
+      const skipped = step.skip?.();
+      if (skipped) {
+        say(`step ${number}: ${step.title}: skipped (${skipped})`);
+        continue;
+      }
+      process.stdout.write('\n');
+      say(`step ${number}: ${step.title}`);
+      try {
+        await step.run(demo);
+      } catch (error) {
+        if (stoppedBy) break;
+        process.stderr.write(`demo: step ${number} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        return 1;
+      }
+    }
+    if (stoppedBy) return signalExitCode(stoppedBy);
+    process.stdout.write('\n');
+    say('all steps passed');
+    return 0;
+  } finally {
+    // Give a stopping borg a moment to release its lock before everything is killed.
+    if (current) await sleep(200);
+    await lab.close();
+    say(`cleaned up: sshd stopped${lab.netns ? `, namespace ${lab.netns} deleted` : ''}, ${lab.dir} removed`);
+  }
+}
+
+process.exitCode = await main().catch((error: unknown) => {
+  process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+});
