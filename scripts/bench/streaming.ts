@@ -8,23 +8,25 @@ import { interleave, median, ratio, round, roundAll } from './stats.js';
 
 // 3. Streaming: 1 GiB on stdout and 3 million lines on stderr from a stand-in borg
 // (fixtures/bench/stream-borg.py), through tborg and directly. Both streams go to a hashing consumer
-// (sha256sum) in both cases: the bytes must be intact, tborg's peak RSS small and its time close to
-// the stand-in's own.
+// (fixtures/bench/sha256-stream.mjs) in both cases: the bytes must be intact, tborg's peak RSS small
+// and its time close to the stand-in's own.
 
 export const STREAM_RSS_GOAL_MIB = 150;
 export const STREAM_RSS_IDEAL_MIB = 80;
 export const STREAM_TIME_GOAL = 1.05;
 
-// stdout to one sha256sum through a pipe, stderr to another through a FIFO; exits with the
-// command's code once both hashes are written.
+// stdout to one hasher through a pipe, stderr to another through a FIFO; exits with the command's
+// code once both hashes are written. Arguments: scratch dir, node, hasher script, the command.
 const PIPELINE = `set -u
-d=$1; shift
-sha256sum < "$d/err.fifo" > "$d/err.sha" &
+d=$1; node=$2; hasher=$3; shift 3
+"$node" "$hasher" < "$d/err.fifo" > "$d/err.sha" &
 h=$!
-"$@" 2> "$d/err.fifo" | sha256sum > "$d/out.sha"
+"$@" 2> "$d/err.fifo" | "$node" "$hasher" > "$d/out.sha"
 rc=\${PIPESTATUS[0]}
 wait "$h"
 exit "$rc"`;
+
+const HASHER = join(ROOT, 'fixtures', 'bench', 'sha256-stream.mjs');
 
 type Variant = 'direct' | 'tborg';
 
@@ -63,9 +65,10 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
       STANDIN_STDERR_LINES: String(stderrLines),
       STANDIN_REPORT: report,
     });
-    const r = await runTimed(['bash', '-c', PIPELINE, 'bench-stream', d, ...argv[v]], { env, timeoutMs: 600_000 });
+    const r = await runTimed(['bash', '-c', PIPELINE, 'bench-stream', d, process.execPath, HASHER, ...argv[v]], { env, timeoutMs: 600_000 });
     if (r.code !== 0) throw new Error(`streaming (${v}) failed (exit ${r.code ?? r.signal}): ${r.stderr.slice(-500)}`);
-    const hash = (f: string): string => readFileSync(join(d, f), 'utf8').split(' ')[0]!;
+    // "<sha256> <bytes>": both must match the reference run.
+    const hash = (f: string): string => readFileSync(join(d, f), 'utf8').trim();
     const result = { ms: r.ms, out: hash('out.sha'), err: hash('err.sha'), report: JSON.parse(readFileSync(report, 'utf8')) as StandinReport };
     rmSync(d, { recursive: true, force: true });
     return result;
@@ -98,7 +101,7 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
   const rows: Row[] = [
     {
       figure: `Streaming ${stdoutMiB} MiB stdout + ${(stderrLines / 1e6).toFixed(0)} M stderr lines: bytes`,
-      tborg: intact ? 'identical sha256' : 'CHANGED',
+      tborg: intact ? 'same sha256 and length' : 'CHANGED',
       baseline: 'stand-in run directly',
       result: intact ? 'intact' : mismatches.join('; '),
       goal: 'intact',
