@@ -41,8 +41,14 @@ let stoppedBy: NodeJS.Signals | undefined;
 
 class StepFailed extends Error {}
 
+// Steps call this between actions: after Ctrl-C nothing new starts.
+function checkStopped(): void {
+  if (stoppedBy) throw new StepFailed(`stopped by ${stoppedBy}`);
+}
+
 // Runs argv inside the lab with the user's terminal as its stdout/stderr, showing the command first.
 async function show(demo: Demo, argv: readonly string[], shown: readonly string[] = argv): Promise<number> {
+  checkStopped();
   process.stdout.write(`\n  $ ${shown.map((w) => quote(w)).join(' ')}\n`);
   const child = demo.lab.spawn(argv, { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT } satisfies SpawnOptions);
   current = child;
@@ -56,7 +62,7 @@ async function show(demo: Demo, argv: readonly string[], shown: readonly string[
 
 async function expectSuccess(demo: Demo, argv: readonly string[], shown: readonly string[]): Promise<void> {
   const code = await show(demo, argv, shown);
-  if (stoppedBy) throw new StepFailed(`stopped by ${stoppedBy}`);
+  checkStopped();
   if (code !== 0) throw new StepFailed(`\`${shown.join(' ')}\` exited with ${code}`);
 }
 
@@ -90,14 +96,16 @@ const STEPS: Step[] = [
       const holder = demo.lab.spawn(['borg', 'with-lock', demo.repo, 'sleep', String(LOCK_HOLD_SECONDS)], { stdio: ['ignore', 'ignore', 'inherit'] });
       const holderDone = new Promise<number | null>((resolve) => holder.once('close', (code) => resolve(code)));
       const lockFile = join(demo.repoPath, 'lock.exclusive');
-      await waitFor('the other borg to take the lock', () => existsSync(lockFile) || holder.exitCode !== null, 30_000);
+      await waitFor('the other borg to take the lock', () => existsSync(lockFile) || holder.exitCode !== null || stoppedBy !== undefined, 30_000);
+      checkStopped();
       if (!existsSync(lockFile)) throw new StepFailed('the other borg did not get the lock');
       const held = Date.now();
       say(`another borg (\`borg with-lock ... sleep ${LOCK_HOLD_SECONDS}\`, pid ${holder.pid}) now holds ${lockFile}`);
       say('plain borg would give up after its default --lock-wait of 1 s; tborg waits for the lock');
       await expectSuccess(demo, tborg('create', '--stats', `${demo.repo}::demo-2`, SOURCE), ['tborg', 'create', '--stats', `${demo.repo}::demo-2`, SOURCE]);
       say(`tborg's archive landed ${((Date.now() - held) / 1000).toFixed(1)} s after the other borg took the lock`);
-      const code = await holderDone;
+      const code = await Promise.race([holderDone, waitFor('a stop', () => stoppedBy !== undefined, 60_000).then(() => null)]);
+      checkStopped();
       if (code !== 0) throw new StepFailed(`the lock holder exited with ${code}`);
       await expectSuccess(demo, tborg('list', demo.repo), ['tborg', 'list', demo.repo]);
     },
