@@ -859,6 +859,11 @@ export async function runDoctor(context: CommandContext, words: readonly string[
     skipRest('not checked: bad argument');
     return finish();
   }
+  if (split.repository === null && !env.BORG_REPO) {
+    add({ name: 'location', status: 'fail', detail: 'no repository given, and BORG_REPO is not set (usage: tborg doctor REPOSITORY)' });
+    skipRest('not checked: no repository');
+    return finish();
+  }
   planArgs = doctorPlanArgs(split, major, borg.version ?? undefined);
   let input: PlanInput;
   try {
