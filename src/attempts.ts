@@ -14,7 +14,8 @@ import type { Terminal } from './terminal.js';
 // in through `deps`, so the schedule is tested with a fake clock and scripted attempts.
 
 export interface AttemptDeps {
-  attempt(argv: string[], env: NodeJS.ProcessEnv): Promise<AttemptResult>;
+  // holdLockMessage: hold back borg's lock-timeout message (AttemptResult.held) for tborg to decide.
+  attempt(argv: string[], env: NodeJS.ProcessEnv, options: { holdLockMessage: boolean }): Promise<AttemptResult>;
   now(): number;
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   random(): number;
@@ -52,6 +53,12 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
   const waited = (): string => formatDuration(Math.max(0, Math.round((deps.now() - start) / 1000)));
   const status = (): string => `waiting for the lock on ${target}, ${waited()} of ${total()}, attempt ${attempts + 1}`;
 
+  // borg's held-back stderr is borg's answer after all: pass it on, late but unchanged.
+  const release = (result: AttemptResult): AttemptResult => {
+    if (result.held.length > 0) terminal.passthrough(result.held);
+    return result;
+  };
+
   const once = async (): Promise<AttemptResult> => {
     const stopped = deps.stoppedBy();
     if (stopped) throw new AbortError(stopped);
@@ -63,17 +70,19 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     lastLockWait = lockWait;
     if (attempts > 0 && !deps.spinDuringAttempts) terminal.stopSpinner();
     attempts++;
-    const result = await deps.attempt(attemptArgv(plan, lockWait), env);
+    const result = await deps.attempt(attemptArgv(plan, lockWait), env, { holdLockMessage: plan.retry.lockTimeouts });
     const kind = classifyAttempt(result.exitCode, result.findings);
     lastKind = kind;
-    if (deps.stoppedBy()) return result; // borg's own answer to the signal stands
+    if (deps.stoppedBy()) return release(result); // borg's own answer to the signal stands
     const now = deps.now();
     if (kind === 'lock-timeout' && plan.retry.lockTimeouts && now < deadline) {
+      // Dropped: tborg retries, and its own "waiting for the lock" line says what is going on.
       quickFailures = isQuickFailure(result.durationMs, lockWait === null ? null : lockWait * 1000) ? quickFailures + 1 : 0;
       throw new RetryableAttempt(result, kind);
     }
     if (kind === 'connection-lost' && plan.retry.connectionRetries > 0) {
       if (plan.retry.noConnectionRetry) {
+        release(result);
         terminal.message(`not retrying the lost connection: ${plan.retry.noConnectionRetry}`);
         return result;
       }
@@ -87,10 +96,11 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
           `the connection to ${plan.repository?.host ?? 'the server'} was lost; retrying (${connectionFailures} of ${plan.retry.connectionRetries}), ` +
             `allowing up to ${formatDuration(Math.round(serverBoundMs / 1000))} for the server to release the old lock`,
         );
+        release(result);
         throw new RetryableAttempt(result, kind);
       }
     }
-    return result;
+    return release(result);
   };
 
   try {

@@ -24,7 +24,42 @@ export interface AttemptResult {
   exitCode: number;
   findings: StderrFindings;
   durationMs: number;
+  // borg's stderr from its lock-timeout message on, held back (see LockLineHold); empty otherwise.
+  // The caller passes it on (borg's error stands) or drops it (tborg retries and says so itself).
+  held: Buffer;
 }
+
+const LOCK_MESSAGE = Buffer.from('Failed to create/acquire the lock ');
+
+// Holds back borg's "Failed to create/acquire the lock ... (timeout)." and whatever follows it until
+// the attempt ends. When tborg retries, that message is not true any more (the run goes on), and 64
+// copies of it over a ten minute wait would bury the real output; when tborg gives up, the held bytes
+// are passed on unchanged, just later. Everything before the message passes at once, byte for byte.
+// Only a message that arrives within one read is recognised; a split one simply passes through.
+class LockLineHold {
+  private held: Buffer[] = [];
+
+  // Returns what may be written now.
+  filter(chunk: Buffer): Buffer {
+    if (this.held.length > 0) {
+      this.held.push(chunk);
+      return EMPTY;
+    }
+    const at = chunk.indexOf(LOCK_MESSAGE);
+    if (at === -1) return chunk;
+    const lineStart = chunk.lastIndexOf(0x0a, at) + 1;
+    this.held.push(chunk.subarray(lineStart));
+    return chunk.subarray(0, lineStart);
+  }
+
+  take(): Buffer {
+    const all = Buffer.concat(this.held);
+    this.held = [];
+    return all;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 // pgrp == tpgid in /proc/self/stat: we are the terminal's foreground process group.
 export function isForegroundProcessGroup(): boolean {
@@ -90,9 +125,10 @@ export class BorgRunner {
 
   // Runs borg once. stdin and stdout are inherited (borg's own, byte for byte, never copied); stderr
   // is piped through the terminal module and scanned on the way, in bounded memory.
-  attempt(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<AttemptResult> {
+  attempt(argv: readonly string[], env: NodeJS.ProcessEnv, options: { holdLockMessage?: boolean } = {}): Promise<AttemptResult> {
     const started = Date.now();
     const scanner = new StderrScanner();
+    const hold = options.holdLockMessage ? new LockLineHold() : undefined;
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
@@ -107,7 +143,8 @@ export class BorgRunner {
       }
       this.child = child;
       child.stderr!.on('data', (chunk: Buffer) => {
-        this.terminal.passthrough(chunk);
+        const now = hold ? hold.filter(chunk) : chunk;
+        if (now.length > 0) this.terminal.passthrough(now);
         scanner.feed(chunk);
       });
       child.once('error', (error) => {
@@ -121,6 +158,7 @@ export class BorgRunner {
           exitCode: code ?? (signal ? signalExitCode(signal) : 2),
           findings: scanner.end(),
           durationMs: Date.now() - started,
+          held: hold ? hold.take() : EMPTY,
         });
       });
     });

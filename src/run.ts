@@ -17,7 +17,7 @@ export async function runBorg(context: CommandContext): Promise<number> {
     }
     const { runAttempts } = await import('./attempts.js');
     const outcome = await runAttempts(plan, env, {
-      attempt: (argv, attemptEnv) => runner.attempt(argv, attemptEnv),
+      attempt: (argv, attemptEnv, options) => runner.attempt(argv, attemptEnv, options),
       now: () => Date.now(),
       sleep: async (ms, signal) => {
         await delay(ms, undefined, { signal }).catch(() => undefined);

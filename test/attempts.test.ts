@@ -44,8 +44,10 @@ function harness(steps: Step[], options: { stopAfter?: number } = {}) {
   stderr.on('data', (c: Buffer) => (text += c.toString()));
   const controller = new AbortController();
   let stopped: 'SIGTERM' | undefined;
-  const deps: AttemptDeps = {
-    attempt: async (argv) => {
+  // Assigned below; the scripted attempt writes borg's stderr through deps.terminal.
+  let deps: AttemptDeps;
+  deps = {
+    attempt: async (argv, _env, opts) => {
       argvs.push(argv);
       const step = steps.shift();
       if (!step) throw new Error('no more scripted attempts');
@@ -56,7 +58,12 @@ function harness(steps: Step[], options: { stopAfter?: number } = {}) {
       }
       const s = new StderrScanner();
       s.feed(Buffer.from(step.stderr));
-      return { exitCode: step.rc, findings: s.end(), durationMs: step.seconds * 1000 } satisfies AttemptResult;
+      // As run-borg.ts does with holdLockMessage: borg's lock message is held back for tborg to decide.
+      const at = opts.holdLockMessage ? step.stderr.indexOf('Failed to create/acquire the lock') : -1;
+      if (at > 0) deps.terminal.passthrough(Buffer.from(step.stderr.slice(0, at)));
+      if (at === -1) deps.terminal.passthrough(Buffer.from(step.stderr));
+      const held = Buffer.from(at === -1 ? '' : step.stderr.slice(at));
+      return { exitCode: step.rc, findings: s.end(), durationMs: step.seconds * 1000, held } satisfies AttemptResult;
     },
     now: () => clock,
     sleep: async (ms) => {
@@ -80,7 +87,8 @@ test('a held lock is waited out: retried until borg gets it, exit code is the su
   assert.deepEqual(h.argvs[0], ['--lock-wait', '10', 'create', 'ssh://h/srv/r::a', '/data']);
   // Attempts that waited inside borg are followed almost at once.
   assert.ok(h.sleeps.every((ms) => ms < 300), `${h.sleeps}`);
-  // Not a terminal: one plain timestamped line per wait, no escape codes or \r.
+  // Not a terminal: one plain timestamped line per wait, no escape codes or \r. borg's own lock
+  // message of the attempts tborg retried is not shown: it stopped being true.
   const lines = h.output().trim().split('\n');
   assert.equal(lines.length, 2);
   assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tborg: waiting for the lock on ssh:\/\/h\/srv\/r, 10s of 1m0s, attempt 2$/);
@@ -94,6 +102,9 @@ test('the deadline ends the wait with borg\'s exit code and one explanation', as
   assert.equal(out.lastKind, 'lock-timeout');
   assert.ok(h.elapsed() >= 60_000 && h.elapsed() < 75_000, `${h.elapsed()}`);
   assert.match(h.output(), /gave up after waiting 1m\d+s over \d attempts: the repository lock \/srv\/r\/lock.exclusive on h is still held/);
+  // borg's own error of the last attempt stands, once, before tborg's explanation.
+  assert.equal(h.output().split('Failed to create/acquire the lock').length, 2);
+  assert.ok(h.output().indexOf('Failed to create/acquire') < h.output().indexOf('gave up after'));
   assert.match(h.output(), /borg break-lock ssh:\/\/h\/srv\/r` is safe only when/);
 });
 
@@ -107,7 +118,8 @@ test('later attempts never wait in borg past the deadline', async () => {
 test('other failures are never retried', async () => {
   const h = harness([{ rc: 2, stderr: 'passphrase supplied in BORG_PASSPHRASE is incorrect.\n', seconds: 1 }]);
   const out = await runAttempts(plan(), {}, h.deps);
-  assert.deepEqual([out.exitCode, out.attempts, h.output()], [2, 1, '']);
+  // borg's output, untouched, and not a word from tborg.
+  assert.deepEqual([out.exitCode, out.attempts, h.output()], [2, 1, 'passphrase supplied in BORG_PASSPHRASE is incorrect.\n']);
 });
 
 test('a lost connection is retried a bounded number of times, and the wait restarts to cover the server bound', async () => {
