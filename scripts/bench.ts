@@ -18,6 +18,7 @@ import {
   parseBenchArgs,
   rowCells,
   TABLE_HEADER,
+  toCompactJson,
   type BenchName,
   type BenchOutcome,
 } from './bench/results.js';
@@ -159,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`${table}\n\nMachine: ${describeMachine(machine)}\n`);
   process.stdout.write(`Load average (1 min): ${loadStart} at the start, ${loadEnd} at the end; ${report.durationSeconds} s in all${options.quick ? ' (--quick)' : ''}.\n`);
   const out = options.out ? (isAbsolute(options.out) ? options.out : resolve(process.cwd(), options.out)) : join(ROOT, 'bench-results.json');
-  writeFileSync(out, `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(out, `${toCompactJson(report)}\n`);
   ctx.log(`wrote ${out}`);
   return outcomes.some((o) => o.error) ? 1 : 0;
 }

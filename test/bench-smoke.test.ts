@@ -12,6 +12,7 @@ import {
   parseBenchArgs,
   rowCells,
   TABLE_HEADER,
+  toCompactJson,
   type BenchOutcome,
   type MachineInfo,
   type Row,
@@ -202,8 +203,17 @@ describe('the JSON record', () => {
     });
   }
 
+  test('compact JSON: same value as JSON.stringify, arrays of numbers on one line', () => {
+    const value = { a: [1, 2.5, null], b: { c: 'x', d: [] as number[], e: [{ f: 1 }] }, g: undefined, h: {} };
+    const text = toCompactJson(value);
+    assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(value)));
+    assert.match(text, /"a": \[1, 2\.5, null\]/);
+    assert.match(text, /"d": \[\]/);
+    assert.equal(toCompactJson([NaN]), '[null]');
+  });
+
   test('shape survives a JSON round trip', () => {
-    const parsed: unknown = JSON.parse(JSON.stringify(report([startup, failed])));
+    const parsed: unknown = JSON.parse(toCompactJson(report([startup, failed])));
     assert.deepEqual(checkReportShape(parsed), []);
     const r = parsed as ReturnType<typeof report>;
     assert.equal(r.schema, 'tborg-bench/1');

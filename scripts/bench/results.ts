@@ -204,3 +204,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   return options;
 }
+
+// JSON with objects indented and arrays of plain values on one line: a record of a few hundred
+// samples stays short enough to read in a diff.
+export function toCompactJson(value: unknown, indent = ''): string {
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== 'object')) return `[${value.map((v) => JSON.stringify(v ?? null)).join(', ')}]`;
+    const inner = indent + '  ';
+    return `[\n${value.map((v) => inner + toCompactJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    const inner = indent + '  ';
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${toCompactJson(v, inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
