@@ -60,7 +60,8 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     intervalIsDefault: settings.batchMode && settings.serverAliveInterval > 0 && intervalComesFromBatchMode(target),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
-  if (wantsPlace && settings.serverAliveInterval === 0) {
+  // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.
+  if (wantsPlace && (settings.serverAliveInterval === 0 || input.ssh.intervalIsDefault)) {
     // Only the warning needs to know where the host's block is: the ssh-config parser is loaded lazily.
     const { userConfigFile, findHostBlock } = await import('./ssh-config-source.js');
     const file = userConfigFile(rsh.words, env);

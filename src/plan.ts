@@ -197,8 +197,11 @@ function keepaliveWarning(input: PlanInput, wanted: { interval: number; countMax
   const host = input.commandLine.repository?.location.host ?? '?';
   const block = input.ssh?.hostBlock;
   const where = block ? `in the "Host" block at ${block.file}:${block.line}` : `in a "Host ${host}" block of your ssh config`;
+  const has = input.ssh?.intervalIsDefault
+    ? `only Debian's BatchMode default ServerAliveInterval (${input.ssh.configured.serverAliveInterval} s)`
+    : 'no ServerAliveInterval';
   return (
-    `ssh to ${host} has no ServerAliveInterval: a dropped connection can hang this backup and leave a stale lock. ` +
+    `ssh to ${host} has ${has}: a dropped connection can hang this backup and leave a stale lock. ` +
     `Add "ServerAliveInterval ${wanted.interval}" and "ServerAliveCountMax ${wanted.countMax}" ${where}, ` +
     `or run: tborg ssh-config ${host} --write`
   );

@@ -331,6 +331,32 @@ describe('the repository in busy command lines', { concurrency: 4 }, () => {
   }
 });
 
+describe('warn and off modes through the CLI', { concurrency: 4 }, () => {
+  const cases: Array<{ name: string; config: string; host: string; extra: string[]; mode: string; keepalive: string; warning: RegExp | null }> = [
+    // basic.conf: BACKUP falls to `Host *` at line 17 (ServerAliveInterval 0 there).
+    { name: 'warn names the Host block that applies', config: 'basic.conf', host: 'BACKUP', extra: [], mode: 'warn', keepalive: 'warned', warning: /^ssh to BACKUP has no ServerAliveInterval.*"ServerAliveInterval 10" and "ServerAliveCountMax 30" in the "Host" block at .*basic\.conf:17, or run: tborg ssh-config BACKUP --write$/ },
+    // commas.conf: `Host a,b` is one literal pattern, so no block applies to b.
+    { name: 'warn with no block: says which block to add', config: 'commas.conf', host: 'b', extra: [], mode: 'warn', keepalive: 'warned', warning: /in a "Host b" block of your ssh config/ },
+    { name: "warn with Debian's BatchMode default", config: 'commas.conf', host: 'b', extra: ['-o', 'BatchMode=yes'], mode: 'warn', keepalive: 'warned', warning: /^ssh to b has only Debian's BatchMode default ServerAliveInterval \(300 s\)/ },
+    { name: 'warn with a configured interval: silent', config: 'basic.conf', host: 'backup', extra: [], mode: 'warn', keepalive: 'configured', warning: null },
+    { name: 'off: silent, nothing changed', config: 'basic.conf', host: 'BACKUP', extra: [], mode: 'off', keepalive: 'off', warning: null },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const words = ['ssh', '-F', file(c.config), ...c.extra];
+      const p = await plan([`--tborg-keepalive-mode=${c.mode}`, 'create', `${c.host}:repo::a`, '/x'], cleanEnv({ BORG_RSH: joinRsh(words) }));
+      assert.equal(p.keepalive, c.keepalive);
+      assert.deepEqual(p.env, {});
+      assert.deepEqual(p.borg.argv, ['--lock-wait', '10', 'create', `${c.host}:repo::a`, '/x']);
+      assert.deepEqual([p.ssh!.effective.serverAliveInterval, p.ssh!.effective.serverAliveCountMax], await sshG(words, c.host), 'ssh.effective is what ssh -G says');
+      if (c.warning) {
+        assert.equal(p.warnings.length, 1, JSON.stringify(p.warnings));
+        assert.match(p.warnings[0]!, c.warning);
+      } else assert.deepEqual(p.warnings, []);
+    });
+  }
+});
+
 describe('commands without a repository', { concurrency: 4 }, () => {
   for (const args of [['serve', '--restrict-to-path', '/srv'], ['--version'], ['help', 'create'], ['create', '--help', 'backup:repo::a']]) {
     test(`tborg plan --json ${args.join(' ')}: no repository, keepalive not-applicable, argv as given`, async () => {

@@ -321,7 +321,14 @@ const ROWS: Row[] = [
     args: HOST_ARGS,
     options: { keepaliveMode: 'warn' },
     ssh: ssh([300, 3], ['ssh'], 'default', { intervalIsDefault: true, hostBlock: null }),
-    expect: { keepalive: 'warned', env: {}, argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [300, 3], lockWait: 1220, warnings: [/has no ServerAliveInterval/] },
+    expect: {
+      keepalive: 'warned',
+      env: {},
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [300, 3],
+      lockWait: 1220,
+      warnings: [/^ssh to backup has only Debian's BatchMode default ServerAliveInterval \(300 s\): .*"ServerAliveInterval 10" and "ServerAliveCountMax 30"/],
+    },
   },
   {
     name: 'warn with a configured interval: configured, silent',
