@@ -67,6 +67,26 @@ describe('locks over the lab sshd', { skip: available.ok ? false : available.why
     assert.deepEqual(await archives(lab, repo), ['a1']);
   });
 
+  test('when the wait is spent: borg\'s exit code, borg\'s message once, then tborg\'s explanation', async () => {
+    const repo = lab.repoUrl('spent');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    const holder = lab.spawn(['borg', 'with-lock', repo, 'sleep', '40'], { env: lab.env() });
+    try {
+      await waitFor(() => lockHeld(lab, 'spent'), 60_000);
+      const r = await tborg(lab, ['--tborg-max-wait', '4', 'list', repo]);
+      const err = r.stderr.toString();
+      assert.equal(r.code, 2);
+      assert.equal(err.split('Failed to create/acquire the lock').length, 2, err);
+      assert.match(err, /tborg: gave up after waiting \d+s over \d+ attempts?: the repository lock \S*lock\.exclusive on lab is still held\./);
+      assert.match(err, /tborg: Next: tborg doctor ssh:\/\/lab\//);
+      assert.match(err, /borg break-lock .* is safe only when no borg process uses the repository/);
+      assert.equal(r.stdout.length, 0);
+    } finally {
+      holder.kill('SIGTERM');
+      await new Promise((r) => holder.once('exit', r));
+    }
+  });
+
   test('five tborg creates started together all land', async () => {
     const repo = lab.repoUrl('five');
     assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
