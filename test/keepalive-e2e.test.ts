@@ -113,7 +113,7 @@ describe('keepalive over the lab sshd', { skip: available.ok ? false : available
     after(async () => lab?.close());
 
     test('through BORG_RSH: a keepalive request every second while the connection idles', async (t) => {
-      const o = await observe(lab, tborg('with-lock', repo, 'sleep', '3'), lab.env({ TBORG_KEEPALIVE: '1x3' }));
+      const o = await observe(lab, tborg('with-lock', repo, 'sleep', '4'), lab.env({ TBORG_KEEPALIVE: '1x3' }));
       t.diagnostic(`tborg: ${show(o)}`);
       assert.equal(o.code, 0, o.stderr);
       assert.equal(o.sessions, 1, 'one connection');
@@ -122,7 +122,7 @@ describe('keepalive over the lab sshd', { skip: available.ok ? false : available
     });
 
     test('plain borg doing the same: no keepalive request at all (Debian BatchMode default, 300 s)', async (t) => {
-      const o = await observe(lab, ['borg', 'with-lock', repo, 'sleep', '3'], lab.env({ TBORG_KEEPALIVE: '1x3' }));
+      const o = await observe(lab, ['borg', 'with-lock', repo, 'sleep', '4'], lab.env({ TBORG_KEEPALIVE: '1x3' }));
       t.diagnostic(`borg: ${show(o)}`);
       assert.equal(o.code, 0, o.stderr);
       assert.equal(o.sessions, 1, 'one connection');
@@ -132,7 +132,7 @@ describe('keepalive over the lab sshd', { skip: available.ok ? false : available
     test('through --rsh (BORG_RSH unusable): a keepalive request every second', async (t) => {
       // Were BORG_RSH used (by tborg's ssh -G or by borg), ssh would fail on the missing file.
       const env = lab.env({ TBORG_KEEPALIVE: '1x3', BORG_RSH: 'ssh -F /nonexistent/tborg-keepalive-e2e' });
-      const o = await observe(lab, tborg('with-lock', '--rsh', lab.rsh, repo, 'sleep', '3'), env);
+      const o = await observe(lab, tborg('with-lock', '--rsh', lab.rsh, repo, 'sleep', '4'), env);
       t.diagnostic(`tborg --rsh: ${show(o)}`);
       assert.equal(o.code, 0, o.stderr);
       assert.equal(o.sessions, 1, 'one connection');
