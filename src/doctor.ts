@@ -321,7 +321,7 @@ export function checkKeepalive(plan: Plan, input: PlanInput, sources: KeepaliveS
   const debian = input.ssh.intervalIsDefault
     ? ` (its ServerAliveInterval ${c.serverAliveInterval} is Debian's default for BatchMode yes, not a keepalive you chose)`
     : '';
-  const block = input.ssh.hostBlock ? `; Host block at ${input.ssh.hostBlock.file}:${input.ssh.hostBlock.line}` : '';
+  const block = input.ssh.hostBlock ? `; its Host block: ${input.ssh.hostBlock.file}:${input.ssh.hostBlock.line}` : '';
   const hint = `tborg ssh-config ${host}${sources?.explicitConfig && sources.configFile ? ` --config ${sources.configFile}` : ''} --write`;
   const none = `your ssh config sets no keepalive for ${host}${debian}${block}`;
   if (plan.keepalive === 'injected') {
@@ -935,7 +935,10 @@ export async function runDoctor(context: CommandContext, words: readonly string[
       lock = checkHolders('cache', join(dir, 'lock.exclusive'), readLockHolders(dir), (h) => holderAlive(h, env)) ?? lock;
     }
     if (lock.status === 'ok' && loc.proto === 'file') {
-      lock = checkHolders('repository', join(loc.path, 'lock.roster'), readLockHolders(loc.path), (h) => holderAlive(h, env)) ?? lock;
+      // A local repository's roster can be read: readers are seen too.
+      lock =
+        checkHolders('repository', join(loc.path, 'lock.roster'), readLockHolders(loc.path), (h) => holderAlive(h, env)) ??
+        { ...lock, detail: `not locked: ${command} got its lock at once, and no reader is in its lock.roster` };
     }
   }
   add(lock);

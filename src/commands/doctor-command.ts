@@ -101,7 +101,8 @@ export async function runDoctorCommand(context: CommandContext): Promise<number>
     report = await runDoctor(context, args.words, args.afterDashDash, {
       signal: controller.signal,
       // People see each line as its check ends (ssh may take its ConnectTimeout); machines get one object.
-      ...(json ? {} : { onCheck: (check: Check) => context.terminal.out(`${formatCheck(check)}\n`) }),
+      // After a stopping signal the remaining checks only say "stopped": they are not printed.
+      ...(json ? {} : { onCheck: (check: Check) => void (received ? undefined : context.terminal.out(`${formatCheck(check)}\n`)) }),
     });
   } finally {
     for (const [signal, handler] of handlers) process.off(signal, handler);
