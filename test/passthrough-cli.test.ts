@@ -281,7 +281,7 @@ describe('streams and exit codes', concurrent, () => {
 });
 
 describe('a big stream', () => {
-  test('200 MiB on stdout and on stderr pass through intact while tborg stays small', { timeout: 90_000 }, async () => {
+  test('200 MiB on stdout and on stderr pass through intact; a stalled reader slows borg down, tborg stays small', { timeout: 90_000 }, async () => {
     const report = reportFile();
     const env = cleanEnv({ FAKE_BORG_MODE: 'big', FAKE_BORG_MB: '200', FAKE_BORG_REPORT: report });
     const child = spawn(process.execPath, [TBORG, 'create', '--list', 'repo::a', '/home'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -291,9 +291,22 @@ describe('a big stream', () => {
       hashes.stdout.update(b);
       sizes.stdout += b.length;
     });
+    // The reader of stderr stalls for 1.5 s (a terminal scrolled back, a pipe to a slow logger):
+    // tborg must slow borg down rather than hold what the reader has not taken yet. borg (the fake)
+    // writes each block to stdout and then to stderr, so the stdout that arrives during the stall
+    // shows how far borg got meanwhile.
+    let stalled: Promise<number> | undefined;
     child.stderr.on('data', (b: Buffer) => {
       hashes.stderr.update(b);
       sizes.stderr += b.length;
+      if (stalled) return;
+      child.stderr.pause();
+      stalled = new Promise((resolve) =>
+        setTimeout(() => {
+          resolve(sizes.stdout);
+          child.stderr.resume();
+        }, 1500),
+      );
     });
     const [code] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
     assert.equal(code, 0);
@@ -306,6 +319,8 @@ describe('a big stream', () => {
     assert.equal(hashes.stdout.digest('hex'), big.stdout);
     assert.equal(hashes.stderr.digest('hex'), big.stderr);
     assert.ok(big.parentPeakKiB > 0 && big.parentPeakKiB < 150 * 1024, `tborg peak RSS ${big.parentPeakKiB} KiB`);
+    const aheadDuringStall = (await stalled!) / (1 << 20);
+    assert.ok(aheadDuringStall < 8, `borg wrote ${aheadDuringStall.toFixed(1)} MiB while nobody read tborg's stderr`);
   });
 });
 
