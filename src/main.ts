@@ -22,7 +22,7 @@ export function usage(): string {
 Usage:
   tborg [--tborg-OPTION ...] BORG_ARGUMENTS...     run borg, waiting out held locks
   tborg plan [--json] BORG_ARGUMENTS...            show what that run would do; runs only ssh -G
-  tborg doctor REPOSITORY                          check keepalives, reachability, the lock, the local borg
+  tborg doctor [--json] REPOSITORY                 check keepalives, reachability, the lock, the local borg
   tborg ssh-config HOST [--config FILE] [--write]  show or write ServerAlive* for HOST
   tborg sshd-config [--tborg-server-alive IxC]     print ClientAlive* lines for the server's sshd_config
   tborg authorized-keys [OPTIONS] KEYFILE|-        print a restricted authorized_keys line for borg serve
