@@ -171,7 +171,7 @@ describe('SIGTERM to tborg during a create over ssh', { skip }, () => {
 
     // Mid-stream: the server holds the repository lock and borg has taken a good part of the input.
     await waitFor('the server-side lock', () => existsSync(join(lab.repoPath('sigterm'), 'lock.exclusive')), 30_000);
-    await waitFor('borg to read 40 MiB', () => fed > 40 << 20, 60_000);
+    await waitFor('borg to read 16 MiB', () => fed > 16 << 20, 60_000);
     assert.ok((await lab.serverPids('borg serve')).length > 0, 'borg serve runs on the server');
     assert.ok((await lab.clientPids(/^ssh /)).length > 0, 'ssh runs on the client');
 
