@@ -163,6 +163,7 @@ describe('argv and environment', concurrent, () => {
     const direct = await runBuffered([fakeBorg, ...args], { env: cleanEnv({ ...extra, FAKE_BORG_REPORT: directReport }) });
     const via = await tborg(args, cleanEnv({ ...extra, FAKE_BORG_REPORT: viaReport }));
     assert.equal(via.stderr.toString(), '');
+    assert.equal(direct.code, 0, direct.stderr.toString());
     assert.equal(via.code, 0);
     const d = await readReport(directReport);
     const v = await readReport(viaReport);

@@ -232,7 +232,6 @@ class LabImpl implements Lab {
   readonly clientKey: string;
   clientPublicKey = '';
   readonly clientAlive: AlivePair | null;
-  private sshd: ChildProcess | undefined;
   private readonly children = new Set<ChildProcess>();
   private faultChain = false;
   private closing: Promise<void> | undefined;
@@ -544,7 +543,6 @@ class LabImpl implements Lab {
     child.once('exit', () => {
       exited = true;
     });
-    this.sshd = child;
     this.sshdPid = child.pid ?? 0;
     try {
       await waitFor(
