@@ -104,12 +104,14 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
   };
 
   try {
+    // No `signal` for p-retry: a signal that arrives while borg runs must let borg's own exit code
+    // through (once() returns it); one that arrives between attempts ends the wait at the next
+    // once() call (AbortError) right after the aborted sleep.
     const result = await pRetry(once, {
       retries: Number.MAX_SAFE_INTEGER,
       minTimeout: 0,
       maxTimeout: 0,
       randomize: false,
-      signal: deps.signal,
       shouldRetry: ({ error }) => error instanceof RetryableAttempt,
       onFailedAttempt: async ({ error }) => {
         if (!(error instanceof RetryableAttempt)) return;

@@ -142,10 +142,15 @@ export class BorgRunner {
         return;
       }
       this.child = child;
-      child.stderr!.on('data', (chunk: Buffer) => {
-        const now = hold ? hold.filter(chunk) : chunk;
-        if (now.length > 0) this.terminal.passthrough(now);
+      const stderr = child.stderr!;
+      stderr.on('data', (chunk: Buffer) => {
         scanner.feed(chunk);
+        const now = hold ? hold.filter(chunk) : chunk;
+        if (now.length > 0 && !this.terminal.passthrough(now)) {
+          // Backpressure: borg blocks on its full stderr pipe until our reader catches up.
+          stderr.pause();
+          this.terminal.whenDrained(() => stderr.resume());
+        }
       });
       child.once('error', (error) => {
         this.child = undefined;

@@ -23,8 +23,14 @@ export class Terminal {
   private spinnerTimer: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
 
+  // Set when our stderr fails (EPIPE: the reader went away). borg must still be able to finish.
+  private stderrBroken = false;
+
   constructor(streams: TerminalStreams, options: { quiet?: boolean; now?: () => Date } = {}) {
     this.streams = streams;
+    streams.stderr.on('error', () => {
+      this.stderrBroken = true;
+    });
     this.quiet = options.quiet ?? false;
     this.now = options.now ?? (() => new Date());
   }
@@ -57,15 +63,34 @@ export class Terminal {
     this.streams.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  // borg's stderr, byte for byte. process.stderr writes are synchronous on Linux for files, pipes
-  // and TTYs (Node's process I/O docs), so a slow reader slows borg down instead of filling memory.
-  passthrough(chunk: Uint8Array): void {
+  // borg's stderr, byte for byte. Returns false when the chunk had to be queued (our stderr is a
+  // socket or a slow pipe whose reader lags): the caller then stops reading borg's stderr until
+  // whenDrained() fires, so a slow reader slows borg down instead of filling tborg's memory.
+  passthrough(chunk: Uint8Array): boolean {
     this.stopSpinner();
+    if (this.stderrBroken) return true;
     try {
-      this.streams.stderr.write(chunk);
+      return this.streams.stderr.write(chunk);
     } catch {
-      // Our stderr went away (EPIPE): borg's output has nowhere to go, but borg must still finish.
+      this.stderrBroken = true;
+      return true;
     }
+  }
+
+  // Calls `resume` once our stderr has room again (or can never have: then borg's output is dropped
+  // rather than left to block borg forever).
+  whenDrained(resume: () => void): void {
+    if (this.stderrBroken) {
+      resume();
+      return;
+    }
+    const done = (): void => {
+      this.streams.stderr.off('drain', done);
+      this.streams.stderr.off('error', done);
+      resume();
+    };
+    this.streams.stderr.once('drain', done);
+    this.streams.stderr.once('error', done);
   }
 
   // Shows that tborg is waiting. On a terminal: an ora spinner whose text is refreshed every second
