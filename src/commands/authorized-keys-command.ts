@@ -7,6 +7,7 @@ import {
 } from '../authorized-keys.js';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from '../main.js';
+import { flagOf, parseCommandArgs, singleOf, stringsOf } from './command-args.js';
 
 const USAGE = `tborg authorized-keys [OPTIONS] KEYFILE|-
 
@@ -19,8 +20,8 @@ const PREFIX = 'tborg: authorized-keys:';
 
 // `tborg authorized-keys`: borg's serve guide's restricted key line, quoted so that any path survives.
 export async function runAuthorizedKeysCommand(context: CommandContext): Promise<number> {
-  const { default: yargs } = await import('yargs');
-  const parser = yargs()
+  const { argv, help } = await parseCommandArgs('authorized-keys', context.args, (yargs) =>
+    yargs
     .scriptName('tborg authorized-keys')
     .usage(USAGE)
     .option('restrict-to-path', {
@@ -51,23 +52,10 @@ export async function runAuthorizedKeysCommand(context: CommandContext): Promise
       'parse-numbers': false,
       'parse-positional-numbers': false,
       'dot-notation': false,
-    })
-    .strictOptions()
-    .version(false)
-    .help()
-    .locale('en')
-    .wrap(100)
-    .exitProcess(false);
-  const { argv, output, error } = await new Promise<{ argv: Record<string, unknown>; output: string; error: Error | undefined }>(
-    (resolve) => {
-      void parser.parse(context.args, {}, (err: Error | undefined, parsed: Record<string, unknown>, text: string) =>
-        resolve({ argv: parsed, output: text, error: err ?? undefined }),
-      );
-    },
+    }),
   );
-  if (error) throw new UsageError(`${PREFIX} ${error.message} (see tborg authorized-keys --help)`);
-  if (argv.help) {
-    context.terminal.out(`${output}\n`);
+  if (help !== null) {
+    context.terminal.out(help);
     return 0;
   }
   const positional = ((argv._ as unknown[]) ?? []).map(String);
@@ -77,14 +65,14 @@ export async function runAuthorizedKeysCommand(context: CommandContext): Promise
 
   const options: AuthorizedKeysOptions = {
     ...defaultAuthorizedKeysOptions(),
-    restrictToPaths: strings(argv['restrict-to-path']),
-    restrictToRepositories: strings(argv['restrict-to-repository']),
-    appendOnly: flag(argv['append-only']),
-    storageQuota: single(argv['storage-quota'], '--storage-quota'),
-    setEnv: strings(argv['set-env']),
-    legacyOpenssh: flag(argv['legacy-openssh']),
+    restrictToPaths: stringsOf(argv['restrict-to-path']),
+    restrictToRepositories: stringsOf(argv['restrict-to-repository']),
+    appendOnly: flagOf(argv['append-only']),
+    storageQuota: singleOf(argv['storage-quota'], 'authorized-keys', '--storage-quota'),
+    setEnv: stringsOf(argv['set-env']),
+    legacyOpenssh: flagOf(argv['legacy-openssh']),
   };
-  const remotePath = single(argv['remote-path'], '--remote-path');
+  const remotePath = singleOf(argv['remote-path'], 'authorized-keys', '--remote-path');
   if (remotePath !== undefined) options.remotePath = remotePath;
 
   const key = parsePublicKey(await readKeyText(keyFile), keyFile === '-' ? 'stdin' : keyFile, privateKeyHint(keyFile));
@@ -116,20 +104,4 @@ async function readKeyText(keyFile: string): Promise<string> {
 // A private key given by mistake: point at its .pub twin when there is one.
 function privateKeyHint(keyFile: string): string | undefined {
   return keyFile !== '-' && existsSync(`${keyFile}.pub`) ? `${keyFile}.pub` : undefined;
-}
-
-// yargs turns a repeated string option into an array and a single one into a string.
-function strings(value: unknown): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
-}
-
-function single(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) throw new UsageError(`${PREFIX} ${name} given more than once`);
-  return String(value);
-}
-
-function flag(value: unknown): boolean {
-  return Array.isArray(value) ? value.includes(true) : value === true;
 }

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import { GUIDE_SERVER_ALIVE } from '../lock-wait.js';
 import type { CommandContext } from '../main.js';
+import { parseCommandArgs, singleOf } from './command-args.js';
 import { formatSshdConfig } from '../sshd-config.js';
 import { parseAlivePair } from '../tborg-options.js';
 
@@ -11,8 +12,8 @@ with how long a stale \`borg serve\` then keeps the repository lock. Default 10x
 
 // `tborg sshd-config`: the server half of the keepalive advice, as text to paste.
 export async function runSshdConfigCommand(context: CommandContext): Promise<number> {
-  const { default: yargs } = await import('yargs');
-  const parser = yargs()
+  const { argv, help } = await parseCommandArgs('sshd-config', context.args, (yargs) =>
+    yargs
     .scriptName('tborg sshd-config')
     .usage(USAGE)
     .option('server-alive', {
@@ -21,30 +22,17 @@ export async function runSshdConfigCommand(context: CommandContext): Promise<num
       describe: 'ClientAliveInterval x ClientAliveCountMax, e.g. 10x30 (same as --tborg-server-alive)',
     })
     .option('match-user', { type: 'string', requiresArg: true, describe: 'wrap the lines in a "Match User USER" block' })
-    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
-    .strictOptions()
-    .version(false)
-    .help()
-    .locale('en')
-    .wrap(100)
-    .exitProcess(false);
-  const { argv, output, error } = await new Promise<{ argv: Record<string, unknown>; output: string; error: Error | undefined }>(
-    (resolve) => {
-      void parser.parse(context.args, {}, (err: Error | undefined, parsed: Record<string, unknown>, text: string) =>
-        resolve({ argv: parsed, output: text, error: err ?? undefined }),
-      );
-    },
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false }),
   );
-  if (error) throw new UsageError(`tborg: sshd-config: ${error.message} (see tborg sshd-config --help)`);
-  if (argv.help) {
-    context.terminal.out(`${output}\n`);
+  if (help !== null) {
+    context.terminal.out(help);
     return 0;
   }
   const positional = (argv._ as unknown[]) ?? [];
   if (positional.length > 0) {
     throw new UsageError(`tborg: sshd-config: unexpected argument '${String(positional[0])}' (see tborg sshd-config --help)`);
   }
-  const given = lastString(argv['server-alive'], '--server-alive');
+  const given = singleOf(argv['server-alive'], 'sshd-config', '--server-alive');
   let serverAlive = context.options.serverAlive;
   if (given !== undefined) {
     serverAlive = given.trim().toLowerCase() === 'none' ? null : parseAlivePair(given, 'sshd-config: --server-alive');
@@ -57,17 +45,8 @@ export async function runSshdConfigCommand(context: CommandContext): Promise<num
   context.terminal.out(
     formatSshdConfig({
       serverAlive: serverAlive ?? GUIDE_SERVER_ALIVE,
-      matchUser: lastString(argv['match-user'], '--match-user'),
+      matchUser: singleOf(argv['match-user'], 'sshd-config', '--match-user'),
     }),
   );
   return 0;
-}
-
-// yargs turns a repeated string option into an array; a single value is what these options mean.
-function lastString(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) {
-    throw new UsageError(`tborg: sshd-config: ${name} given more than once`);
-  }
-  return String(value);
 }
