@@ -116,8 +116,11 @@ export class BorgRunner {
     if (this.foreground && signal === 'SIGINT') return; // borg got it from the terminal itself
     if (this.underSystemd && signal === 'SIGTERM') return; // systemd sent it to borg too
     try {
-      if (this.foreground) child.kill(signal);
-      else process.kill(-child.pid, signal); // borg's own group: borg and the ssh it started
+      // borg alone, not its process group: borg shuts its ssh down itself after its clean-up (it
+      // starts ssh with SIGINT ignored for that reason, remote.py). A SIGTERM to the group killed
+      // ssh under borg's rollback: BrokenPipeError traceback and rc 2 instead of 143
+      // (test/passthrough-e2e.test.ts).
+      child.kill(signal);
     } catch {
       // Already gone.
     }
