@@ -38,6 +38,11 @@ function say(text: string): void {
 // What the demo is running at the moment, so a signal can reach it.
 let current: ChildProcess | undefined;
 let stoppedBy: NodeJS.Signals | undefined;
+let markStopped: () => void = () => undefined;
+// Settles when a signal asks the demo to stop, for steps that wait on something else meanwhile.
+const stopRequested = new Promise<null>((resolve) => {
+  markStopped = () => resolve(null);
+});
 
 class StepFailed extends Error {}
 
@@ -104,7 +109,7 @@ const STEPS: Step[] = [
       say('plain borg would give up after its default --lock-wait of 1 s; tborg waits for the lock');
       await expectSuccess(demo, tborg('create', '--stats', `${demo.repo}::demo-2`, SOURCE), ['tborg', 'create', '--stats', `${demo.repo}::demo-2`, SOURCE]);
       say(`tborg's archive landed ${((Date.now() - held) / 1000).toFixed(1)} s after the other borg took the lock`);
-      const code = await Promise.race([holderDone, waitFor('a stop', () => stoppedBy !== undefined, 60_000).then(() => null)]);
+      const code = await Promise.race([holderDone, stopRequested]);
       checkStopped();
       if (code !== 0) throw new StepFailed(`the lock holder exited with ${code}`);
       await expectSuccess(demo, tborg('list', demo.repo), ['tborg', 'list', demo.repo]);
@@ -131,6 +136,7 @@ async function main(): Promise<number> {
         return;
       }
       stoppedBy = signal;
+      markStopped();
       process.stderr.write(`\ndemo: ${signal}: stopping and cleaning up\n`);
       if (!(foreground && signal === 'SIGINT')) current?.kill(signal);
     });
