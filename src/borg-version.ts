@@ -27,10 +27,11 @@ function identity(path: string): string | undefined {
 }
 
 export function parseBorgVersion(output: string): BorgVersion | undefined {
-  // "borg 1.2.4", "borg2 2.0.0b5", "borg 1.4.0.dev12+g..."; take the first version-looking word.
-  const match = /(?:^|\s)(\d+)\.(\d+)(?:\.\d+)?[^\s]*/.exec(output.trim());
+  // "borg 1.2.4", "borg2 2.0.0b5", "borg 1.4.0.dev12+g...": the word after the program's name on
+  // the line that starts with it (`borg --version` prints `%(prog)s <version>`, argparse's format).
+  const match = /^\S*borg\S*\s+((\d+)\.\d+(?:\.\d+)?\S*)/m.exec(output.trim());
   if (!match) return undefined;
-  return { version: match[0].trim(), major: Number(match[1]) };
+  return { version: match[1]!, major: Number(match[2]) };
 }
 
 export function readBorgVersion(borgPath: string, env: NodeJS.ProcessEnv): BorgVersion | undefined {

@@ -36,8 +36,11 @@ export class Terminal {
   }
 
   // A spinner only where a person watches: stderr is a terminal, not TERM=dumb, not --tborg-quiet.
+  // A terminal that reports 0 columns (script(1), some CI ptys) is not one ora can draw on: it
+  // computes lines to clear as width / columns and would erase lines without end.
   get interactive(): boolean {
-    return !this.quiet && this.streams.stderr.isTTY === true && process.env.TERM !== 'dumb';
+    const columns = (this.streams.stderr as { columns?: number }).columns ?? 0;
+    return !this.quiet && this.streams.stderr.isTTY === true && process.env.TERM !== 'dumb' && columns > 0;
   }
 
   // Results of tborg's own commands (plan, sshd-config, ...): stdout, verbatim.
