@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { Terminal } from '../src/terminal.js';
+
+// A stand-in for a tty.WriteStream: the cursor methods write the escape codes a real one writes.
+function tty(columns: number) {
+  const stream = new PassThrough();
+  const stderr = Object.assign(stream, {
+    isTTY: true,
+    columns,
+    cursorTo: (x: number) => stream.write(`\x1b[${x + 1}G`),
+    clearLine: () => stream.write('\x1b[2K'),
+    moveCursor: (_dx: number, dy: number) => stream.write(dy < 0 ? `\x1b[${-dy}A` : ''),
+  });
+  let text = '';
+  stderr.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  return { stderr, text: () => text };
+}
+
+test('on a terminal: a spinner while waiting, gone before borg\'s first byte', async () => {
+  const err = tty(80);
+  const t = new Terminal({ stdout: new PassThrough(), stderr: err.stderr });
+  await t.waiting(() => 'waiting for the lock on h:/r, 3s of 10m40s, attempt 2');
+  await new Promise((r) => setTimeout(r, 250));
+  assert.match(err.text(), /waiting for the lock on h:\/r, 3s of 10m40s, attempt 2/);
+  const before = err.text().length;
+  t.passthrough(Buffer.from('borg says hello\n'));
+  const after = err.text().slice(before);
+  // The spinner line was cleared (ora: cursor to column 0, erase line) and then borg's bytes follow.
+  assert.ok(after.endsWith('borg says hello\n'), JSON.stringify(after));
+  assert.match(after, /\x1b\[(?:2K|0K|K)|\x1b\[G|\r/);
+  const settled = err.text().length;
+  await new Promise((r) => setTimeout(r, 250));
+  assert.equal(err.text().length, settled, 'nothing drawn after borg took over');
+});
+
+test('not a terminal (cron) and --tborg-quiet: plain timestamped lines, no escape codes', async () => {
+  for (const [stderr, quiet] of [[new PassThrough(), false], [tty(80).stderr, true]] as const) {
+    let text = '';
+    stderr.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    const t = new Terminal({ stdout: new PassThrough(), stderr }, { quiet, now: () => new Date('2026-11-26T02:00:05.123Z') });
+    await t.waiting(() => 'waiting for the lock on h:/r, 3s of 10m40s, attempt 2');
+    assert.equal(text, '2026-11-26T02:00:05Z tborg: waiting for the lock on h:/r, 3s of 10m40s, attempt 2\n');
+  }
+});
+
+test('a terminal that reports 0 columns gets plain lines, not a spinner', async () => {
+  const err = tty(0);
+  const t = new Terminal({ stdout: new PassThrough(), stderr: err.stderr }, { now: () => new Date('2026-11-26T02:00:05Z') });
+  await t.waiting(() => 'waiting');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(err.text(), '2026-11-26T02:00:05Z tborg: waiting\n');
+});
+
+test('passthrough reports backpressure so the caller can pause borg', async () => {
+  const stderr = new PassThrough({ highWaterMark: 16 });
+  const t = new Terminal({ stdout: new PassThrough(), stderr });
+  assert.equal(t.passthrough(Buffer.alloc(64)), false);
+  let resumed = false;
+  t.whenDrained(() => (resumed = true));
+  stderr.resume();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(resumed, true);
+});
