@@ -24,7 +24,8 @@ interface Round {
 }
 
 export async function benchContention(ctx: BenchContext, lab: Lab): Promise<BenchOutcome> {
-  const reps = ctx.quick ? 1 : 2;
+  // Rounds per client count. One round of 10 is ~1 min on 2 cores, so 10 clients get one round.
+  const repsFor = (n: number): number => (ctx.quick || n >= 10 ? 1 : 2);
   const data = join(lab.dir, 'bench-contention-data');
   mkdirSync(data, { recursive: true });
   let bytes = 0;
@@ -34,7 +35,7 @@ export async function benchContention(ctx: BenchContext, lab: Lab): Promise<Benc
     bytes += text.length;
   }
   const rows: Row[] = [];
-  const record: Record<string, unknown> = { reps, files: 20, bytes };
+  const record: Record<string, unknown> = { files: 20, bytes };
   for (const n of CLIENT_COUNTS) {
     const url = await initRepo(lab, `contend-${n}`);
     const clientEnv = Array.from({ length: n }, (_, i) => lab.env({ BORG_BASE_DIR: join(lab.dir, 'bench-clients', `n${n}-c${i}`) }));
@@ -62,7 +63,7 @@ export async function benchContention(ctx: BenchContext, lab: Lab): Promise<Benc
     ctx.log(`contention: ${n} clients, warm-up round`);
     const warm = await concurrent(`w`);
     const rounds: Round[] = [];
-    for (let rep = 1; rep <= reps; rep++) {
+    for (let rep = 1; rep <= repsFor(n); rep++) {
       for (const kind of shuffle(['serial', 'concurrent'] as const, ctx.random)) {
         const round_ = kind === 'serial' ? await serial(`s${rep}`) : await concurrent(`p${rep}`);
         rounds.push(round_);
@@ -85,6 +86,7 @@ export async function benchContention(ctx: BenchContext, lab: Lab): Promise<Benc
       met: judgeTrue(allLanded),
     });
     record[`clients${n}`] = {
+      rounds: repsFor(n),
       soloMedianMs: round(solo),
       makespanMedianMs: round(makespan),
       ratioToSerial: round(r, 3),

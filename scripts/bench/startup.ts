@@ -11,7 +11,7 @@ export const STARTUP_GOAL = 1.1;
 type Variant = 'node' | 'borg' | 'tborg';
 
 export async function benchStartup(ctx: BenchContext): Promise<BenchOutcome> {
-  const runs = ctx.quick ? 8 : 20;
+  const runs = ctx.quick ? 10 : 30;
   const env = ctx.env();
   const argv: Record<Variant, string[]> = {
     node: [process.execPath, '-e', '0'],
