@@ -135,12 +135,13 @@ describe('tborg doctor over the lab sshd', { skip: available.ok ? false : availa
   test('locked by another client: exit 1, "locked now (repository lock ...)"; that repository is untouched by doctor too', async () => {
     const heldRepo = lab.repoUrl('held');
     assert.equal((await lab.run(['borg', 'init', '-e', 'none', heldRepo], { timeoutMs: 60_000 })).code, 0);
-    const holder = lab.spawn(['borg', 'with-lock', heldRepo, 'sleep', '20']);
+    // Held far longer than the test needs (killed below): a loaded machine must not end it early.
+    const holder = lab.spawn(['borg', 'with-lock', heldRepo, 'sleep', '120']);
     const holderDone = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
     try {
       // with-lock itself writes (it re-writes the manifest before running the command); the
       // listing is taken once it sleeps, and again right after doctor.
-      await waitFor(() => readdirSync(lab.repoPath('held')).includes('lock.exclusive'), 15_000);
+      await waitFor(() => readdirSync(lab.repoPath('held')).includes('lock.exclusive'), 60_000);
       await new Promise((r) => setTimeout(r, 500));
       const beforeHeld = listing(lab.repoPath('held'));
       const [d, dj] = await Promise.all([doctor(lab, [heldRepo], keepaliveEnv), doctor(lab, ['--json', heldRepo], keepaliveEnv)]);

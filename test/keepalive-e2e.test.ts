@@ -89,8 +89,10 @@ function show(o: Observed): string {
 const tborg = (...args: string[]): string[] => [process.execPath, TBORG, ...args];
 
 function assertSpacing(o: Observed, seconds: number): void {
+  // ssh's timer only ever fires late on a busy machine, never early: the lower bound is what tells
+  // 1 s from 2 s; the upper one only has to rule out the next candidate (2 s, or Debian's 300 s).
   const spacing = median(gaps(o.requests));
-  assert.ok(Math.abs(spacing - seconds) < 0.5, `about ${seconds} s apart: ${show(o)}`);
+  assert.ok(spacing > seconds - 0.4 && spacing < seconds + 0.9, `about ${seconds} s apart: ${show(o)}`);
 }
 
 async function startLabWithRepo(name: string): Promise<{ lab: Lab; repo: string }> {

@@ -61,7 +61,9 @@ describe('locks over the lab sshd', { skip: available.ok ? false : available.why
     assert.equal(await holderDone, 0);
     assert.equal(r.code, 0, r.stderr.toString());
     assert.ok(elapsed > 8, `tborg must have waited for the holder (took ${elapsed}s)`);
-    assert.ok(elapsed < 30, `and started soon after the release (took ${elapsed}s)`);
+    // Far less than W (640 s): tborg noticed the release instead of waiting its whole budget. How
+    // soon it notices is measured by the benchmark (npm run bench, hand-off), not asserted here.
+    assert.ok(elapsed < 120, `and started soon after the release (took ${elapsed}s)`);
     // borg's own create prints nothing here; anything on stderr is tborg's (plain lines, if any).
     assert.doesNotMatch(r.stderr.toString(), /\x1b|\r/);
     assert.deepEqual(await archives(lab, repo), ['a1']);
