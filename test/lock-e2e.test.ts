@@ -132,7 +132,9 @@ describe('locks over the lab sshd', { skip: available.ok ? false : available.why
     const sent = Date.now();
     waiter.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => waiter.once('exit', (c, s) => r(c ?? (s ? 128 + 15 : null))));
-    assert.ok(Date.now() - sent < 1500, `took ${Date.now() - sent} ms`);
+    // Typically ~0.3 s (borg handles SIGTERM at once; the remote side closes with the connection);
+    // the bound leaves room for a loaded CI machine.
+    assert.ok(Date.now() - sent < 3000, `took ${Date.now() - sent} ms`);
     assert.equal(code, 143);
     holder.kill('SIGTERM');
     await new Promise((r) => holder.once('exit', r));
