@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import { join as shlexJoin } from 'shlex';
 import { UsageError } from './errors.js';
 
 // How borg runs ssh (facts.md "How borg runs ssh", borg 1.2 remote.py RemoteRepository.ssh_cmd):
@@ -70,11 +69,22 @@ export function withKeepalive(words: readonly string[], add: KeepaliveAddition):
   return out;
 }
 
-// Quotes words (npm shlex's join, the same rules as Python's shlex.quote) so that borg's
-// shlex.split(BORG_RSH) gives back exactly `words`. Round trip is property-tested against
-// splitLikePython and, where python3 exists, against Python itself.
+// Quotes words exactly as Python's shlex.join/shlex.quote do (Lib/shlex.py: a word of only
+// [A-Za-z0-9_@%+=:,./-] stays bare, '' for the empty word, anything else goes in single quotes with
+// each ' written as '"'"'), so that borg's shlex.split(BORG_RSH) gives back exactly `words`. Written
+// here rather than imported: it is on every run's path, and loading the npm shlex module cost more
+// than the rest of the planner. Round trip is property-tested against splitLikePython, against npm
+// shlex's quote and, where python3 exists, against Python itself.
+const SHELL_SAFE = /^[\w@%+=:,./-]+$/;
+
+export function quoteRshWord(word: string): string {
+  if (word === '') return "''";
+  if (SHELL_SAFE.test(word)) return word;
+  return `'${word.replaceAll("'", `'"'"'`)}'`;
+}
+
 export function joinRsh(words: readonly string[]): string {
-  return shlexJoin(words);
+  return words.map(quoteRshWord).join(' ');
 }
 
 // Python's shlex.split(s) (posix=True, whitespace_split=True, no comments), following the state

@@ -1,11 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { findBorg } from './borg-binary.js';
 import type { CommandContext } from './main.js';
-import { buildPlan, type Plan } from './plan.js';
-import { gatherPlanInput } from './plan-facts.js';
+import type { Plan } from './plan.js';
 import { BorgRunner } from './run-borg.js';
 
 // `tborg <borg arguments>`: plan, then run borg, retrying what is safe to retry.
 export async function runBorg(context: CommandContext): Promise<number> {
+  if (onlyPrintsOrServes(context.args)) return runUnplanned(context);
+  const [{ buildPlan }, { gatherPlanInput }] = await Promise.all([import('./plan.js'), import('./plan-facts.js')]);
   const plan = buildPlan(await gatherPlanInput(context));
   for (const warning of plan.warnings) if (warning.onRun) context.terminal.warn(warning.text);
   const env = { ...context.env, ...plan.env };
@@ -29,6 +31,28 @@ export async function runBorg(context: CommandContext): Promise<number> {
       spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env),
     });
     return outcome.exitCode;
+  } finally {
+    runner.dispose();
+  }
+}
+
+// `--version`/`-V`, `-h`/`--help` anywhere before `--`, `borg help ...`, `borg serve ...` and a bare
+// `borg`: borg prints and exits, or serves (on the server, where nothing of tborg's applies). There
+// is nothing to plan or retry, so the planner is not even loaded: `alias borg=tborg` must not make
+// `borg --version` noticeably slower.
+export function onlyPrintsOrServes(args: readonly string[]): boolean {
+  if (args.length === 0 || args[0] === 'help' || args[0] === 'serve') return true;
+  for (const arg of args) {
+    if (arg === '--') break;
+    if (arg === '--version' || arg === '-V' || arg === '-h' || arg === '--help') return true;
+  }
+  return false;
+}
+
+async function runUnplanned(context: CommandContext): Promise<number> {
+  const runner = new BorgRunner(findBorg(context.options.borg, context.env, context.selfPaths), context.terminal, context.env);
+  try {
+    return (await runner.attempt(context.args, context.env)).exitCode;
   } finally {
     runner.dispose();
   }

@@ -137,6 +137,17 @@ function randomWords(seed: number): string[] {
   return Array.from({ length: count }, () => Array.from({ length: rnd(8) }, () => ALPHABET[rnd(ALPHABET.length)]!).join(''));
 }
 
+test('joinRsh quotes exactly like Python shlex.join on 1000 random word lists', { skip: PYTHON === undefined && 'no python3' }, () => {
+  const lists = Array.from({ length: 1000 }, (_, i) => randomWords(i + 1));
+  const r = spawnSync(PYTHON!, ['-c', 'import json, shlex, sys\nprint(json.dumps([shlex.join(w) for w in json.load(sys.stdin)]))'], {
+    input: JSON.stringify(lists),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const expected = JSON.parse(r.stdout) as string[];
+  lists.forEach((words, i) => assert.equal(joinRsh(words), expected[i], JSON.stringify(words)));
+});
+
 test('joinRsh round trip: splitLikePython(joinRsh(words)) === words (1000 random word lists)', () => {
   for (let seed = 1; seed <= 1000; seed++) {
     const words = randomWords(seed);

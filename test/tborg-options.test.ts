@@ -44,3 +44,21 @@ for (const [argv, env, message] of bad) {
     assert.throws(() => splitArguments(argv, env), (e: Error & { exitCode?: number }) => message.test(e.message) && e.exitCode === 2 && !e.message.includes('\n'));
   });
 }
+
+test('help, version, serve and a bare borg skip the planner; everything else is planned', async () => {
+  const { onlyPrintsOrServes } = await import('../src/run.js');
+  const table: Array<[string[], boolean]> = [
+    [[], true],
+    [['--version'], true],
+    [['-V'], true],
+    [['create', '--help'], true],
+    [['-h'], true],
+    [['help', 'create'], true],
+    [['serve', '--restrict-to-path', '/x'], true],
+    [['create', 'r::a', '--', '--version'], false],
+    [['create', 'r::a', '/x'], false],
+    [['list', 'help'], false],
+    [['--lock-wait', '5', 'list', 'r'], false],
+  ];
+  for (const [args, expected] of table) assert.equal(onlyPrintsOrServes(args), expected, JSON.stringify(args));
+});
