@@ -1,14 +1,18 @@
-import { describeFailure, runTimed, TBORG, type BenchContext } from './context.js';
-import { formatMs, formatRatio } from './format.js';
+import { join } from 'node:path';
+import { describeFailure, ROOT, runTimed, TBORG, type BenchContext } from './context.js';
+import { formatDeltaMs, formatMs, formatRatio } from './format.js';
 import { goalsMetOf, judgeAtMost, type BenchOutcome, type Row } from './results.js';
 import { interleave, median, ratio, roundAll, round } from './stats.js';
 
 // 1. Start-up: `tborg --version` (passed to borg, version cache warm) against `borg --version` plus a
 // bare `node -e 0`, the two processes tborg cannot avoid. Goal: at most 1.10 x their sum.
+// Also measured: the floor of any node wrapper (fixtures/bench/node-wrapper-floor.mjs: spawn borg,
+// pipe its stderr through, nothing else), to tell tborg's own cost from what node itself costs.
 
 export const STARTUP_GOAL = 1.1;
 
-type Variant = 'node' | 'borg' | 'tborg';
+type Variant = 'node' | 'borg' | 'tborg' | 'floor';
+const VARIANTS: Variant[] = ['node', 'borg', 'tborg', 'floor'];
 
 export async function benchStartup(ctx: BenchContext): Promise<BenchOutcome> {
   const runs = ctx.quick ? 10 : 30;
@@ -17,24 +21,26 @@ export async function benchStartup(ctx: BenchContext): Promise<BenchOutcome> {
     node: [process.execPath, '-e', '0'],
     borg: ['borg', '--version'],
     tborg: [process.execPath, TBORG, '--version'],
+    floor: [process.execPath, join(ROOT, 'fixtures', 'bench', 'node-wrapper-floor.mjs'), '--version'],
   };
   // Warm-up: file cache, and tborg's borg-version cache (a first run asks borg and writes it).
-  for (const v of ['node', 'borg', 'tborg', 'tborg'] as Variant[]) {
+  for (const v of [...VARIANTS, 'tborg'] as Variant[]) {
     const r = await runTimed(argv[v], { env });
     if (r.code !== 0) throw new Error(describeFailure(argv[v].join(' '), r));
-    if (v === 'tborg' && !/borg \d/.test(r.stdout)) throw new Error(`tborg --version printed ${JSON.stringify(r.stdout)}, not borg's version`);
+    if ((v === 'tborg' || v === 'floor') && !/borg \d/.test(r.stdout)) throw new Error(`tborg --version printed ${JSON.stringify(r.stdout)}, not borg's version`);
   }
-  const samples: Record<Variant, number[]> = { node: [], borg: [], tborg: [] };
-  const order = interleave<Variant>(['node', 'borg', 'tborg'], runs, ctx.random);
+  const samples: Record<Variant, number[]> = { node: [], borg: [], tborg: [], floor: [] };
+  const order = interleave<Variant>(VARIANTS, runs, ctx.random);
   for (const [i, v] of order.entries()) {
     const r = await runTimed(argv[v], { env });
     if (r.code !== 0) throw new Error(describeFailure(argv[v].join(' '), r));
     samples[v].push(r.ms);
-    if ((i + 1) % 15 === 0 || i + 1 === order.length) ctx.log(`startup: ${i + 1}/${order.length} runs`);
+    if ((i + 1) % 20 === 0 || i + 1 === order.length) ctx.log(`startup: ${i + 1}/${order.length} runs`);
   }
-  const m = { node: median(samples.node), borg: median(samples.borg), tborg: median(samples.tborg) };
+  const m = { node: median(samples.node), borg: median(samples.borg), tborg: median(samples.tborg), floor: median(samples.floor) };
   const baseline = m.borg + m.node;
   const r = ratio(m.tborg, baseline);
+  const rFloor = ratio(m.floor, baseline);
   const rows: Row[] = [
     {
       figure: 'Start-up: `tborg --version` (passed to borg)',
@@ -44,6 +50,14 @@ export async function benchStartup(ctx: BenchContext): Promise<BenchOutcome> {
       goal: `≤ ${STARTUP_GOAL.toFixed(2)} x`,
       met: judgeAtMost(r, STARTUP_GOAL),
     },
+    {
+      figure: '… floor of any node wrapper (spawn borg, pipe its stderr, nothing else)',
+      tborg: `${formatDeltaMs(m.tborg - m.floor)} above the floor`,
+      baseline: `floor ${formatMs(m.floor)}`,
+      result: `floor alone: ${formatRatio(rFloor)}`,
+      goal: '—',
+      met: '—',
+    },
   ];
   return {
     name: 'startup',
@@ -52,12 +66,14 @@ export async function benchStartup(ctx: BenchContext): Promise<BenchOutcome> {
     data: {
       runs,
       unit: 'ms',
-      median: { node: round(m.node), borg: round(m.borg), tborg: round(m.tborg) },
+      median: { node: round(m.node), borg: round(m.borg), tborg: round(m.tborg), nodeWrapperFloor: round(m.floor) },
       baselineMs: round(baseline),
       ratio: round(r, 3),
       overheadMs: round(m.tborg - baseline),
+      floorRatio: round(rFloor, 3),
+      tborgAboveFloorMs: round(m.tborg - m.floor),
       goal: { maxRatio: STARTUP_GOAL, met: rows[0]!.met !== 'no' },
-      samples: { node: roundAll(samples.node), borg: roundAll(samples.borg), tborg: roundAll(samples.tborg) },
+      samples: { node: roundAll(samples.node), borg: roundAll(samples.borg), tborg: roundAll(samples.tborg), nodeWrapperFloor: roundAll(samples.floor) },
     },
   };
 }

@@ -2,14 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runTimed, TBORG, type BenchContext } from './context.js';
-import { formatMiB, formatMs, formatRate, formatRatio } from './format.js';
+import { formatDeltaMs, formatMiB, formatMs, formatRate, formatRatio } from './format.js';
 import { goalsMetOf, judgeAtMost, judgeBelow, judgeTrue, type BenchOutcome, type Row } from './results.js';
 import { interleave, median, ratio, round, roundAll } from './stats.js';
 
 // 3. Streaming: 1 GiB on stdout and 3 million lines on stderr from a stand-in borg
 // (fixtures/bench/stream-borg.py), through tborg and directly. Both streams go to a hashing consumer
 // (fixtures/bench/sha256-stream.mjs) in both cases: the bytes must be intact, tborg's peak RSS small
-// and its time close to the stand-in's own.
+// and its time close to the stand-in's own. Also measured: the floor of any node wrapper
+// (fixtures/bench/node-wrapper-floor.mjs: stderr piped through, no scanning), to tell tborg's own
+// cost from what passing stderr through node costs.
 
 export const STREAM_RSS_GOAL_MIB = 150;
 export const STREAM_RSS_IDEAL_MIB = 80;
@@ -28,7 +30,8 @@ exit "$rc"`;
 
 const HASHER = join(ROOT, 'fixtures', 'bench', 'sha256-stream.mjs');
 
-type Variant = 'direct' | 'tborg';
+type Variant = 'direct' | 'tborg' | 'floor';
+const VARIANTS: Variant[] = ['direct', 'tborg', 'floor'];
 
 interface StandinReport {
   stdoutBytes: number;
@@ -51,6 +54,7 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
   const argv: Record<Variant, string[]> = {
     direct: [standin, ...borgArgs],
     tborg: [process.execPath, TBORG, ...borgArgs],
+    floor: [process.execPath, join(ROOT, 'fixtures', 'bench', 'node-wrapper-floor.mjs'), ...borgArgs],
   };
   let runNo = 0;
   const runOnce = async (v: Variant): Promise<{ ms: number; out: string; err: string; report: StandinReport }> => {
@@ -61,6 +65,7 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
     const report = join(d, 'report.json');
     const env = ctx.env({
       TBORG_BORG: standin,
+      FLOOR_BORG: standin,
       STANDIN_STDOUT_MIB: String(stdoutMiB),
       STANDIN_STDERR_LINES: String(stderrLines),
       STANDIN_REPORT: report,
@@ -77,12 +82,12 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
   // Warm-up (page cache, tborg's borg-version cache); the first direct run's hashes are the reference.
   const reference = await runOnce('direct');
   await runOnce('tborg');
-  const samples: Record<Variant, number[]> = { direct: [], tborg: [] };
+  const samples: Record<Variant, number[]> = { direct: [], tborg: [], floor: [] };
   const peaks: number[] = [];
   const standinPeaks: number[] = [];
   let intact = true;
   const mismatches: string[] = [];
-  const order = interleave<Variant>(['direct', 'tborg'], runs, ctx.random);
+  const order = interleave<Variant>(VARIANTS, runs, ctx.random);
   for (const [i, v] of order.entries()) {
     const r = await runOnce(v);
     samples[v].push(r.ms);
@@ -94,8 +99,9 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
     if (r.report.selfPeakKiB !== null) standinPeaks.push(r.report.selfPeakKiB);
     ctx.log(`streaming: ${i + 1}/${order.length} ${v} ${formatMs(r.ms)}${v === 'tborg' ? `, tborg peak ${formatMiB(r.report.parentPeakKiB ?? NaN)}` : ''}`);
   }
-  const m = { direct: median(samples.direct), tborg: median(samples.tborg) };
+  const m = { direct: median(samples.direct), tborg: median(samples.tborg), floor: median(samples.floor) };
   const timeRatio = ratio(m.tborg, m.direct);
+  const floorRatio = ratio(m.floor, m.direct);
   const peakKiB = peaks.length ? Math.max(...peaks) : NaN;
   const bytes = reference.report.stdoutBytes + reference.report.stderrBytes;
   const rows: Row[] = [
@@ -114,6 +120,14 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
       result: formatRatio(timeRatio),
       goal: `≤ ${STREAM_TIME_GOAL.toFixed(2)} x`,
       met: judgeAtMost(timeRatio, STREAM_TIME_GOAL),
+    },
+    {
+      figure: '… floor of any node wrapper (stderr piped through, not scanned)',
+      tborg: `${formatDeltaMs(m.tborg - m.floor)} above the floor`,
+      baseline: `floor ${formatMs(m.floor)}`,
+      result: `floor alone: ${formatRatio(floorRatio)}`,
+      goal: '—',
+      met: '—',
     },
     {
       figure: '… peak RSS of tborg (VmHWM)',
@@ -135,8 +149,9 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
       stderrLines,
       sha256: { stdout: reference.out, stderr: reference.err },
       intact,
-      medianMs: { direct: round(m.direct), tborg: round(m.tborg) },
+      medianMs: { direct: round(m.direct), tborg: round(m.tborg), nodeWrapperFloor: round(m.floor) },
       timeRatio: round(timeRatio, 3),
+      floorRatio: round(floorRatio, 3),
       tborgPeakKiB: Number.isFinite(peakKiB) ? peakKiB : null,
       standinPeakKiB: round(median(standinPeaks), 0),
       goal: {
@@ -146,7 +161,7 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
         idealPeakUnderMiB: STREAM_RSS_IDEAL_MIB,
         met: goalsMetOf(rows) === true,
       },
-      samples: { direct: roundAll(samples.direct), tborg: roundAll(samples.tborg), tborgPeakKiB: peaks },
+      samples: { direct: roundAll(samples.direct), tborg: roundAll(samples.tborg), nodeWrapperFloor: roundAll(samples.floor), tborgPeakKiB: peaks },
     },
   };
 }
