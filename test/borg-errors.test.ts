@@ -69,3 +69,21 @@ test('isCacheLock follows borg cache dir rules', () => {
   assert.equal(isCacheLock('/home/u/.cache/borgish/lock', {}, home), false);
   assert.equal(isCacheLock(undefined, {}, home), false);
 });
+
+test('last lines across chunk boundaries, \\r\\n, a first line of one byte, and a final line without newline', () => {
+  const s = new StderrScanner();
+  for (const piece of ['x\n', 'a\r\nb', 'b\n\nc\rd', 'd']) s.feed(Buffer.from(piece));
+  assert.deepEqual(s.end().lastLines, ['x', 'a', 'bb', 'c', 'dd']);
+});
+
+test('a lock message among millions of other lines is still found, and only the last lines are kept', () => {
+  const s = new StderrScanner();
+  const filler = Buffer.from('A /home/u/clock/file-with-remote-in-its-name\n'.repeat(20000));
+  for (let i = 0; i < 20; i++) s.feed(filler);
+  s.feed(Buffer.from('Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).\n'));
+  s.feed(filler.subarray(0, 1000));
+  const f = s.end();
+  assert.equal(f.lockTimeout?.path, '/srv/r/lock.exclusive');
+  assert.equal(f.connectionLost, undefined);
+  assert.equal(f.lastLines.length, 12);
+});
