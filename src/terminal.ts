@@ -26,8 +26,11 @@ export class Terminal {
   // Set when our stderr fails (EPIPE: the reader went away). borg must still be able to finish.
   private stderrBroken = false;
 
-  constructor(streams: TerminalStreams, options: { quiet?: boolean; now?: () => Date } = {}) {
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(streams: TerminalStreams, options: { quiet?: boolean; now?: () => Date; env?: NodeJS.ProcessEnv } = {}) {
     this.streams = streams;
+    this.env = options.env ?? process.env;
     streams.stderr.on('error', () => {
       this.stderrBroken = true;
     });
@@ -37,10 +40,17 @@ export class Terminal {
 
   // A spinner only where a person watches: stderr is a terminal, not TERM=dumb, not --tborg-quiet.
   // A terminal that reports 0 columns (script(1), some CI ptys) is not one ora can draw on: it
-  // computes lines to clear as width / columns and would erase lines without end.
+  // computes lines to clear as width / columns and would erase lines without end. A CI variable means
+  // a log, not a person (the same rule ora's is-interactive applies; tborg decides it here, once).
   get interactive(): boolean {
     const columns = (this.streams.stderr as { columns?: number }).columns ?? 0;
-    return !this.quiet && this.streams.stderr.isTTY === true && process.env.TERM !== 'dumb' && columns > 0;
+    return (
+      !this.quiet &&
+      this.streams.stderr.isTTY === true &&
+      this.env.TERM !== 'dumb' &&
+      !('CI' in this.env) &&
+      columns > 0
+    );
   }
 
   // Results of tborg's own commands (plan, sshd-config, ...): stdout, verbatim.
@@ -107,7 +117,8 @@ export class Terminal {
       const { default: ora } = await import('ora');
       // discardStdin: false — ora would otherwise put a TTY stdin into raw mode, and borg may be
       // about to prompt for a passphrase or a "yes" on that very terminal (facts.md).
-      this.spinner = ora({ stream: this.streams.stderr, discardStdin: false, hideCursor: false }) as Spinner;
+      // isEnabled: the decision is interactive's above, not ora's own second guess.
+      this.spinner = ora({ stream: this.streams.stderr, discardStdin: false, hideCursor: false, isEnabled: true }) as Spinner;
     }
     this.spinner.text = status();
     if (!this.spinner.isSpinning) this.spinner.start();

@@ -20,7 +20,7 @@ function tty(columns: number) {
 
 test('on a terminal: a spinner while waiting, gone before borg\'s first byte', async () => {
   const err = tty(80);
-  const t = new Terminal({ stdout: new PassThrough(), stderr: err.stderr });
+  const t = new Terminal({ stdout: new PassThrough(), stderr: err.stderr }, { env: { TERM: 'xterm' } });
   await t.waiting(() => 'waiting for the lock on h:/r, 3s of 10m40s, attempt 2');
   await new Promise((r) => setTimeout(r, 250));
   assert.match(err.text(), /waiting for the lock on h:\/r, 3s of 10m40s, attempt 2/);
@@ -42,6 +42,15 @@ test('not a terminal (cron) and --tborg-quiet: plain timestamped lines, no escap
     const t = new Terminal({ stdout: new PassThrough(), stderr }, { quiet, now: () => new Date('2026-11-26T02:00:05.123Z') });
     await t.waiting(() => 'waiting for the lock on h:/r, 3s of 10m40s, attempt 2');
     assert.equal(text, '2026-11-26T02:00:05Z tborg: waiting for the lock on h:/r, 3s of 10m40s, attempt 2\n');
+  }
+});
+
+test('CI=true or TERM=dumb on a terminal: plain lines, not a spinner', async () => {
+  for (const env of [{ CI: 'true', TERM: 'xterm' }, { TERM: 'dumb' }]) {
+    const err = tty(80);
+    const t = new Terminal({ stdout: new PassThrough(), stderr: err.stderr }, { env, now: () => new Date('2026-11-26T02:00:05Z') });
+    await t.waiting(() => 'waiting');
+    assert.equal(err.text(), '2026-11-26T02:00:05Z tborg: waiting\n', JSON.stringify(env));
   }
 });
 
