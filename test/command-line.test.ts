@@ -8,6 +8,7 @@
 // (Archiver.parse_args, in one Python process each) and must agree on the repository, --rsh,
 // --lock-wait, --log-json, --remote-path and on whether borg accepts the line at all.
 
+import { BORG_LAUNCHER_PREAMBLE } from './helpers/borg-launcher.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
@@ -377,13 +378,7 @@ test('never throws, whatever the words', () => {
 // lists by reference and borg's --pattern action appends to them, so they are renewed per case.
 const ORACLE = String.raw`
 import sys, json, os, io, contextlib
-launcher = sys.argv[1]
-src = open(launcher).read()
-for guard in ("if __name__ == '__main__':", 'if __name__ == "__main__":'):
-    if guard in src:
-        src = src[:src.index(guard)]
-exec(compile(src, launcher, 'exec'), {'__name__': 'launcher'})
-import borg
+${BORG_LAUNCHER_PREAMBLE}
 from borg.archiver import Archiver
 
 def walk(parser):

@@ -2,6 +2,7 @@
 // betas' changing syntax, placeholders, and a replay of a corpus through the installed borg's and
 // borg2's own Location class.
 
+import { BORG_LAUNCHER_PREAMBLE } from './helpers/borg-launcher.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
@@ -269,13 +270,7 @@ const CORPUS = [
 
 const LOCATION_ORACLE = String.raw`
 import sys, json, os
-launcher = sys.argv[1]
-src = open(launcher).read()
-for guard in ("if __name__ == '__main__':", 'if __name__ == "__main__":'):
-    if guard in src:
-        src = src[:src.index(guard)]
-exec(compile(src, launcher, 'exec'), {'__name__': 'launcher'})
-import borg
+${BORG_LAUNCHER_PREAMBLE}
 try:
     from borg.helpers.parseformat import Location
 except ImportError:

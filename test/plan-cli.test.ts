@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
+import { copySshCorpus } from './helpers/ssh-corpus.js';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,6 @@ import { joinRsh, splitLikePython } from '../src/rsh.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TBORG = join(ROOT, 'bin', 'tborg.js');
-const CORPUS = join(ROOT, 'fixtures', 'ssh-configs');
 // The server bound tborg must cover when told nothing: the guide's ClientAlive 10 x 30, 2 x (30+1) x 10.
 const GUIDE_SERVER_BOUND = 2 * (30 + 1) * 10;
 
@@ -24,16 +23,7 @@ let cache = '';
 
 before(() => {
   // A directory name with a space: every path goes through shlex quoting and Include quoting.
-  dir = mkdtempSync(join(tmpdir(), 'tborg plan cli '));
-  cpSync(CORPUS, dir, { recursive: true });
-  const fix = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) fix(p);
-      else if (e.name.endsWith('.conf')) writeFileSync(p, readFileSync(p, 'utf8').replaceAll('@DIR@', dir));
-    }
-  };
-  fix(dir);
+  dir = copySshCorpus('tborg plan cli ');
   cache = join(dir, 'cache');
 });
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
+import { copySshCorpus } from './helpers/ssh-corpus.js';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { joinRsh, readRsh, sshTarget } from '../src/rsh.js';
 import {
   collectHostNames,
@@ -19,20 +19,10 @@ import { defaultServerAliveInterval, parseSshG, resolveSshSettings, SshConfigErr
 
 // The corpus is copied to a directory whose name has a space (so every path goes through shlex
 // quoting and Include quoting), with @DIR@ replaced by that directory. Every ssh run uses -F.
-const CORPUS = fileURLToPath(new URL('../../fixtures/ssh-configs/', import.meta.url));
 let dir = '';
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tborg ssh corpus '));
-  cpSync(CORPUS, dir, { recursive: true });
-  const fix = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) fix(p);
-      else if (e.name.endsWith('.conf')) writeFileSync(p, readFileSync(p, 'utf8').replaceAll('@DIR@', dir));
-    }
-  };
-  fix(dir);
+  dir = copySshCorpus('tborg ssh corpus ');
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

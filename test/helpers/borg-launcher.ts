@@ -1,0 +1,12 @@
+// Python that loads an installed borg the way its launcher script does (/usr/bin/borg, /usr/bin/borg2:
+// the launcher's own preamble runs first — borg2's puts /usr/lib/borgbackup2 on sys.path — but not its
+// main call), then imports borg. The tests that replay borg's own parser and Location class start
+// their oracle scripts with it; the launcher's path is sys.argv[1].
+export const BORG_LAUNCHER_PREAMBLE = String.raw`
+launcher = sys.argv[1]
+src = open(launcher).read()
+for guard in ("if __name__ == '__main__':", 'if __name__ == "__main__":'):
+    if guard in src:
+        src = src[:src.index(guard)]
+exec(compile(src, launcher, 'exec'), {'__name__': 'launcher'})
+import borg`;
