@@ -66,7 +66,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     const lockWait =
       attempts === 0 || plan.lockWait.attemptSeconds === null
         ? plan.lockWait.attemptSeconds
-        : attemptLockWait(remainingSeconds, major(plan));
+        : attemptLockWait(remainingSeconds, plan.borg.major);
     lastLockWait = lockWait;
     if (attempts > 0 && !deps.spinDuringAttempts) terminal.stopSpinner();
     attempts++;
@@ -144,10 +144,6 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     if (stopped) return { exitCode: signalExitCode(stopped), attempts, lastKind };
     throw error;
   }
-}
-
-function major(plan: Plan): 1 | 2 {
-  return plan.borg.version !== null && /^[2-9]/.test(plan.borg.version) ? 2 : 1;
 }
 
 function giveUp(plan: Plan, env: NodeJS.ProcessEnv, result: AttemptResult, start: number, deps: AttemptDeps, attempts: number): void {

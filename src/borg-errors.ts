@@ -18,7 +18,8 @@ export interface StderrFindings {
   lastLines: string[];
 }
 
-const LOCK_RE = /Failed to create\/acquire the lock (.*?) \(timeout\)\./;
+// borg's LockTimeout message; group 1 is the lock's path. doctor reads the same message.
+export const LOCK_TIMEOUT_RE = /Failed to create\/acquire the lock (.*?) \(timeout\)\./;
 const LOCK_JSON_RE = /"msgid":\s*"LockTimeout"/;
 const LOST_PATTERNS: readonly RegExp[] = [
   /Remote: Timeout, server .* not responding\./,
@@ -87,7 +88,7 @@ export class StderrScanner {
       while (at !== -1) {
         const lineStart = lineStartBefore(data, at);
         const lineEnd = lineEndFrom(data, at);
-        if (lineStart !== lastLineStart) this.match(data.toString('latin1', lineStart, lineEnd));
+        if (lineStart !== lastLineStart) this.match(data.toString('utf8', lineStart, lineEnd));
         lastLineStart = lineStart;
         at = data.indexOf(trigger, lineEnd);
       }
@@ -100,7 +101,7 @@ export class StderrScanner {
     let end = data.length - 1; // index of a terminator
     while (end >= 0 && found.length < KEEP_LINES) {
       const start = end > 0 ? lineStartBefore(data, end - 1) : 0;
-      if (end > start) found.push(data.toString('latin1', start, end));
+      if (end > start) found.push(data.toString('utf8', start, end));
       end = start - 1;
     }
     found.reverse();
@@ -111,14 +112,14 @@ export class StderrScanner {
 
   private match(line: string): void {
     const f = this.findings;
-    const lock = LOCK_RE.exec(line);
+    const lock = LOCK_TIMEOUT_RE.exec(line);
     if (lock) {
       f.lockTimeout = { path: lock[1] };
       return;
     }
     if (LOCK_JSON_RE.test(line)) {
       const inner = /"message":\s*"(.*?)(?<!\\)"/.exec(line);
-      const path = inner ? LOCK_RE.exec(inner[1]!.replaceAll('\\"', '"'))?.[1] : undefined;
+      const path = inner ? LOCK_TIMEOUT_RE.exec(inner[1]!.replaceAll('\\"', '"'))?.[1] : undefined;
       f.lockTimeout = { path };
       return;
     }

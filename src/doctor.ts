@@ -3,7 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { findBorg, isTborg } from './borg-binary.js';
 import { BORG1_COMMON_OPTIONS, BORG1_TOP_ONLY_OPTIONS, BORG2_COMMON_OPTIONS, BORG2_TOP_ONLY_OPTIONS } from './borg-commands.js';
-import { borgCacheDir, isCacheLock } from './borg-errors.js';
+import { borgCacheDir, isCacheLock, LOCK_TIMEOUT_RE } from './borg-errors.js';
 import { readBorgVersion } from './borg-version.js';
 import type { BorgCommandLine } from './command-line.js';
 import { TborgError } from './errors.js';
@@ -504,8 +504,6 @@ export function describeAge(then: Date, now: Date): string {
   return `${Math.round(s / 86400)} d ago`;
 }
 
-const LOCK_RE = /Failed to create\/acquire the lock (.*?) \(timeout\)\./;
-
 // What `borg list --json --last 1 --lock-wait 1 REPO` (rlist/repo-list for borg 2) says about the
 // repository and its lock. Messages are borg's own (facts.md, measured on 1.2.4): the lock comes
 // first (Repository.open takes it right after checking the directory exists), the key after it, so
@@ -530,7 +528,7 @@ export function interpretRepositoryProbe(result: ProbeResult, ctx: RepositoryPro
   if (result.timedOut) {
     return fail(`${ctx.command} did not finish within ${ctx.timeoutSeconds} s${last ? `: ${last}` : ''}`, skipLock('not checked: borg did not finish'));
   }
-  const lock = LOCK_RE.exec(text);
+  const lock = LOCK_TIMEOUT_RE.exec(text);
   if (lock || result.exitCode === 73 || /LockTimeout/.test(text)) {
     const path = lock?.[1] ?? null;
     const cache = isCacheLock(path ?? undefined, ctx.env, ctx.home);

@@ -35,7 +35,8 @@ export interface PlanWarning {
 }
 
 export interface Plan {
-  borg: { path: string; version: string | null; argv: string[] };
+  // major: which borg's locking rules apply to an attempt's --lock-wait (not part of plan --json).
+  borg: { path: string; version: string | null; major: 1 | 2; argv: string[] };
   env: Record<string, string>;
   repository: null | {
     location: string;
@@ -152,7 +153,7 @@ export function buildPlan(input: PlanInput): Plan {
   const attemptSeconds = opensRepository && userLockWait === null ? attemptLockWait(deadlineSeconds, input.borg.major) : null;
 
   const plan: Plan = {
-    borg: { path: input.borg.path, version: input.borg.version, argv: [] },
+    borg: { path: input.borg.path, version: input.borg.version, major: input.borg.major, argv: [] },
     env,
     repository: location && {
       location: location.location,

@@ -6,17 +6,19 @@ import { BorgRunner } from './run-borg.js';
 
 // `tborg <borg arguments>`: plan, then run borg, retrying what is safe to retry.
 export async function runBorg(context: CommandContext): Promise<number> {
-  if (onlyPrintsOrServes(context.args)) return runUnplanned(context);
+  if (onlyPrintsOrServes(context.args)) {
+    return runOnce(findBorg(context.options.borg, context.env, context.selfPaths), context.args, context.env, context);
+  }
   const [{ buildPlan }, { gatherPlanInput }] = await Promise.all([import('./plan.js'), import('./plan-facts.js')]);
   const plan = buildPlan(await gatherPlanInput(context));
   for (const warning of plan.warnings) if (warning.onRun) context.terminal.warn(warning.text);
   const env = { ...context.env, ...plan.env };
+  if (!plan.retry.lockTimeouts && plan.retry.connectionRetries === 0) {
+    // Nothing to retry (no repository, or a line borg will reject): one attempt, no retry machinery.
+    return runOnce(plan.borg.path, plan.borg.argv, env, context);
+  }
   const runner = new BorgRunner(plan.borg.path, context.terminal, context.env);
   try {
-    if (!plan.retry.lockTimeouts && plan.retry.connectionRetries === 0) {
-      // Nothing to retry (--version, help, serve, ...): one attempt, no retry machinery loaded.
-      return (await runner.attempt(plan.borg.argv, env)).exitCode;
-    }
     const { runAttempts } = await import('./attempts.js');
     const outcome = await runAttempts(plan, env, {
       attempt: (argv, attemptEnv, options) => runner.attempt(argv, attemptEnv, options),
@@ -49,10 +51,10 @@ export function onlyPrintsOrServes(args: readonly string[]): boolean {
   return false;
 }
 
-async function runUnplanned(context: CommandContext): Promise<number> {
-  const runner = new BorgRunner(findBorg(context.options.borg, context.env, context.selfPaths), context.terminal, context.env);
+async function runOnce(borgPath: string, argv: readonly string[], env: NodeJS.ProcessEnv, context: CommandContext): Promise<number> {
+  const runner = new BorgRunner(borgPath, context.terminal, context.env);
   try {
-    return (await runner.attempt(context.args, context.env)).exitCode;
+    return (await runner.attempt(argv, env)).exitCode;
   } finally {
     runner.dispose();
   }

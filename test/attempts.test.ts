@@ -11,7 +11,7 @@ import { Terminal } from '../src/terminal.js';
 
 function plan(overrides: Partial<Plan['retry']> = {}, lockWait: Partial<Plan['lockWait']> = {}): Plan {
   return {
-    borg: { path: '/usr/bin/borg', version: '1.2.4', argv: [] },
+    borg: { path: '/usr/bin/borg', version: '1.2.4', major: 1, argv: [] },
     env: {},
     repository: { location: 'ssh://h/srv/r', proto: 'ssh', user: null, host: 'h', port: null, path: '/srv/r', archive: null },
     ssh: null,

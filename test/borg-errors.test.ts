@@ -87,3 +87,12 @@ test('a lock message among millions of other lines is still found, and only the 
   assert.equal(f.connectionLost, undefined);
   assert.equal(f.lastLines.length, 12);
 });
+
+test('a lock path that is not ASCII comes out as borg wrote it (UTF-8), also when split between reads', () => {
+  const s = new StderrScanner();
+  const bytes = Buffer.from('Failed to create/acquire the lock /srv/bäckup €/lock.exclusive (timeout).\n', 'utf8');
+  for (let i = 0; i < bytes.length; i += 3) s.feed(bytes.subarray(i, i + 3));
+  const f = s.end();
+  assert.equal(f.lockTimeout?.path, '/srv/bäckup €/lock.exclusive');
+  assert.equal(isCacheLock('/home/ü/.cache/borg/x/lock.exclusive', {}, '/home/ü'), true);
+});

@@ -19,7 +19,7 @@ export async function runPlanCommand(context: CommandContext): Promise<number> {
 // The JSON contract (issue 3): scripts and tests rely on these field names.
 export function toJson(plan: Plan): Record<string, unknown> {
   return {
-    borg: plan.borg,
+    borg: { path: plan.borg.path, version: plan.borg.version, argv: plan.borg.argv },
     env: plan.env,
     repository: plan.repository,
     ssh: plan.ssh && { configured: plan.ssh.configured, effective: plan.ssh.effective, rsh: plan.ssh.rsh },
