@@ -6,18 +6,7 @@ import { createPlaceholderResolver } from './placeholders.js';
 import type { CommandContext } from './main.js';
 import type { PlanInput } from './plan.js';
 import { isSsh, readRsh, sshTarget } from './rsh.js';
-import { resolveSshSettings } from './ssh-settings.js';
-
-// Debian's ssh makes BatchMode yes imply ServerAliveInterval 300 unless one is configured. Asking ssh
-// again with BatchMode forced off tells a configured interval from that default: the only extra
-// ssh -G, and only when BatchMode is on. The -o goes first, right after the program: ssh keeps the
-// first value it obtains and reads -o in argv order before any file, so it beats a config file's
-// BatchMode and also a `-o BatchMode=yes` in the user's own words (appended after them, it lost to
-// that and the 300 passed for the user's choice).
-function intervalComesFromBatchMode(target: readonly string[]): boolean {
-  const probe = [target[0]!, '-o', 'BatchMode=no', ...target.slice(1)];
-  return resolveSshSettings(probe).serverAliveInterval === 0;
-}
+import { intervalIsBatchModeDefault, resolveSshSettings } from './ssh-settings.js';
 
 // The impure half of planning: finds borg and its version, parses borg's command line and asks
 // OpenSSH (`ssh -G`, never a connection) what it will do for the repository's host.
@@ -57,7 +46,7 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     rsh,
     target,
     configured: { serverAliveInterval: settings.serverAliveInterval, serverAliveCountMax: settings.serverAliveCountMax },
-    intervalIsDefault: settings.batchMode && settings.serverAliveInterval > 0 && intervalComesFromBatchMode(target),
+    intervalIsDefault: intervalIsBatchModeDefault(target, settings),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
   // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.

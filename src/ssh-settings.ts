@@ -120,6 +120,20 @@ function joinStderrLines(stderr: string): string {
     .join('; ');
 }
 
+// True when the ServerAliveInterval ssh -G reported for `target` is Debian's BatchMode default (300),
+// not a value anyone configured. Debian's ssh makes BatchMode yes imply ServerAliveInterval 300 unless
+// one is configured, so ask ssh again with BatchMode forced off: the only extra ssh -G, and only when
+// BatchMode is on. The -o goes first, right after the program: ssh keeps the first value it obtains and
+// reads -o in argv order before any file, so it beats a config file's BatchMode and also a
+// `-o BatchMode=yes` in the user's own words (appended after them, it lost to that and the 300 passed
+// for the user's choice). Exact for the host, where comparing with the default is not: a
+// `ServerAliveInterval 300` the user wrote would look like the default.
+export function intervalIsBatchModeDefault(target: readonly string[], settings: SshSettings, options: ResolveOptions = {}): boolean {
+  if (!settings.batchMode || settings.serverAliveInterval === 0) return false;
+  const probe = [target[0]!, '-o', 'BatchMode=no', ...target.slice(1)];
+  return resolveSshSettings(probe, options).serverAliveInterval === 0;
+}
+
 const defaultIntervalCache = new Map<string, number>();
 
 // ServerAliveInterval when nothing sets it. Upstream OpenSSH: 0 (off). Debian's OpenSSH (Debian 12's

@@ -269,7 +269,7 @@ describe('keepalive and lock-wait checks', () => {
   });
 
   test('an rsh that is not ssh: warn', () => {
-    const { plan, input } = planFor(['list', 'ssh://lab/r'], {}, null);
+    const { input } = planFor(['list', 'ssh://lab/r'], {}, null);
     input.nonSshRsh = { words: ['sh', '-c', 'exec socat - TCP:x:1'], source: 'BORG_RSH' };
     const check = checkKeepalive(buildPlan(input), input, null);
     assert.equal(check.status, 'warn');

@@ -179,7 +179,19 @@ describe('SIGTERM to tborg during a create over ssh', { skip }, () => {
     const [code, signal] = await closed;
     feeding = false;
     assert.equal(signal, null);
-    assert.equal(code, 143, Buffer.concat(stderr).toString());
+    const said = Buffer.concat(stderr).toString();
+    // The code must be borg's own. borg 1.2 normally unwinds SigTerm and exits 128+15 = 143. But a
+    // SIGTERM can land between RemoteRepository's os.write() and its to_send.pop_front() (borg 1.2.4
+    // remote.py, call_many.send_buffer): the rollback then resends bytes the server already has, the
+    // server answers "Got unexpected RPC data format from client" or a traceback, and borg exits 2.
+    // Plain borg, killed the same way in this lab, did so in 2 runs of 40 (one with exactly that message;
+    // the lock was released both times). So 2 is borg's answer too, when it comes with borg's report from
+    // the server and nothing from tborg; any other code fails.
+    if (code !== 143) {
+      assert.equal(code, 2, said);
+      assert.match(said, /^Remote: /m, said);
+    }
+    assert.doesNotMatch(said, /\btborg: /, said);
 
     await waitFor('no borg/ssh left on the client', async () => (await lab.clientPids()).length === 0, 10_000).catch(async (error: unknown) => {
       assert.fail(`${String(error)}: ${JSON.stringify(await lab.clientPids())}`);

@@ -202,6 +202,26 @@ test("BatchMode yes alone is not the user's keepalive (Debian's default 300): tb
   assert.deepEqual(keepaliveOf(f, 'backup'), [10, 30]);
 });
 
+// The 300 ssh -G shows is asked about, not guessed at: a `ServerAliveInterval 300` under a Match that
+// tborg cannot evaluate looks like a place the value may come from, and 300 is also the default. ssh,
+// asked again with BatchMode off, says which: here the Match does not apply, so it is the default and
+// tborg writes; where the user's 300 does apply, it is theirs and kept.
+test("BatchMode's default 300 beside a `Match exec` that does not apply: still Debian's default, written; a 300 that applies is kept", { skip: !debianSsh && 'not Debian OpenSSH' }, async () => {
+  const f = configFile('Host backup\n  BatchMode yes\nMatch exec false\n  ServerAliveInterval 300\n');
+  const r = await runCommand(['backup', '--config', f, '--write']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ServerAliveInterval 300: perhaps from .*:4 \(Match exec false\), if that Match applies/);
+  assert.match(r.stdout, /Wrote /);
+  assert.deepEqual(keepaliveOf(f, 'backup'), [10, 30]);
+
+  const g = configFile('Host backup\n  BatchMode yes\nMatch exec true\n  ServerAliveInterval 300\n');
+  const before = readFileSync(g, 'utf8');
+  const kept = await runCommand(['backup', '--config', g, '--write']);
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.match(kept.stdout, /backup already has a keepalive you set: ServerAliveInterval 300 .*nothing written/);
+  assert.equal(readFileSync(g, 'utf8'), before);
+});
+
 test("Debian's alias ProtocolKeepAlives counts as the user's ServerAliveInterval", { skip: !debianSsh && 'not Debian OpenSSH' }, async () => {
   const f = configFile('Host backup\n  ProtocolKeepAlives 20 # old spelling\n');
   const r = await runCommand(['backup', '--config', f, '--write']);

@@ -33,7 +33,7 @@ import {
   type SettingSource,
 } from '../ssh-config-source.js';
 import { joinRsh } from '../rsh.js';
-import { defaultServerAliveInterval, parseSshG, resolveSshSettings, type SshSettings } from '../ssh-settings.js';
+import { defaultServerAliveInterval, intervalIsBatchModeDefault, parseSshG, resolveSshSettings, type SshSettings } from '../ssh-settings.js';
 import { parseAlivePair } from '../tborg-options.js';
 
 // `tborg ssh-config HOST [--config FILE] [--write] [--keepalive IxC]` (issue 6): shows, or writes,
@@ -186,7 +186,7 @@ async function run(context: CommandContext, args: Arguments): Promise<number> {
     out(`${host} already has ServerAliveInterval ${keepalive.interval} and ServerAliveCountMax ${keepalive.countMax}: nothing to change.`);
     return 0;
   }
-  const userSet = now.serverAliveInterval !== 0 && !(intervalSource === null && now.serverAliveInterval === defaultInterval);
+  const userSet = now.serverAliveInterval !== 0 && !intervalIsBatchModeDefault(target, now, { env: context.env });
   if (userSet) {
     const where = intervalSource ? ` (${describePlace(intervalSource)})` : '';
     out(
