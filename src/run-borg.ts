@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { StderrScanner, type StderrFindings } from './borg-errors.js';
+import { LockLineHold } from './lock-line-hold.js';
 import type { Terminal } from './terminal.js';
 
 // The one module that spawns borg and owns the process's signals while borg may run.
@@ -24,39 +25,9 @@ export interface AttemptResult {
   exitCode: number;
   findings: StderrFindings;
   durationMs: number;
-  // borg's stderr from its lock-timeout message on, held back (see LockLineHold); empty otherwise.
+  // borg's stderr from its lock-timeout message on, held back (lock-line-hold.ts); empty otherwise.
   // The caller passes it on (borg's error stands) or drops it (tborg retries and says so itself).
   held: Buffer;
-}
-
-const LOCK_MESSAGE = Buffer.from('Failed to create/acquire the lock ');
-
-// Holds back borg's "Failed to create/acquire the lock ... (timeout)." and whatever follows it until
-// the attempt ends. When tborg retries, that message is not true any more (the run goes on), and 64
-// copies of it over a ten minute wait would bury the real output; when tborg gives up, the held bytes
-// are passed on unchanged, just later. Everything before the message passes at once, byte for byte.
-// Only a message that arrives within one read is recognised; a split one simply passes through.
-class LockLineHold {
-  private held: Buffer[] = [];
-
-  // Returns what may be written now.
-  filter(chunk: Buffer): Buffer {
-    if (this.held.length > 0) {
-      this.held.push(chunk);
-      return EMPTY;
-    }
-    const at = chunk.indexOf(LOCK_MESSAGE);
-    if (at === -1) return chunk;
-    const lineStart = chunk.lastIndexOf(0x0a, at) + 1;
-    this.held.push(chunk.subarray(lineStart));
-    return chunk.subarray(0, lineStart);
-  }
-
-  take(): Buffer {
-    const all = Buffer.concat(this.held);
-    this.held = [];
-    return all;
-  }
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -162,11 +133,14 @@ export class BorgRunner {
       // 'close' (not 'exit'): every byte of stderr has been passed on by then.
       child.once('close', (code, signal) => {
         this.child = undefined;
+        const { held, unheld } = hold ? hold.end() : { held: EMPTY, unheld: EMPTY };
+        // An open last line that only might have begun the lock message is borg's output after all.
+        if (unheld.length > 0) this.terminal.passthrough(unheld);
         resolve({
           exitCode: code ?? (signal ? signalExitCode(signal) : 2),
           findings: scanner.end(),
           durationMs: Date.now() - started,
-          held: hold ? hold.take() : EMPTY,
+          held,
         });
       });
     });

@@ -1,0 +1,79 @@
+// Holds back borg's "Failed to create/acquire the lock ... (timeout)." and whatever follows it until
+// the attempt ends. When tborg retries, that message is not true any more (the run goes on), and 64
+// copies of it over a ten minute wait would bury the real output; when tborg gives up, the held bytes
+// are passed on unchanged, just later. Everything before the message's line passes at once, byte for
+// byte.
+//
+// borg writes the message in one write() (logging's StreamHandler: the line, then a flush), but a read
+// of the pipe can still end inside it when borg wrote more than one read takes before it. So a line
+// still open at the end of a read, whose end could be the message's beginning ("F", "Failed to cr"),
+// waits for the next read: it is the only thing ever delayed, only until borg's next write or exit,
+// and never a prompt (borg's prompts end in ": " or "] ", which no beginning of the message ends in).
+// The whole line waits, not just its end, so a held line is never cut in two; a `--log-json` line
+// (the message inside a JSON object) waits until it is complete.
+
+const LOCK_MESSAGE = Buffer.from('Failed to create/acquire the lock ');
+const EMPTY = Buffer.alloc(0);
+const LF = 0x0a;
+const CR = 0x0d;
+const OPEN_BRACE = 0x7b;
+
+export class LockLineHold {
+  private held: Buffer[] = [];
+  // The open line that may yet turn out to be the message's.
+  private pending = EMPTY;
+
+  // Returns what may be written now.
+  filter(chunk: Buffer): Buffer {
+    if (this.held.length > 0) {
+      this.held.push(chunk);
+      return EMPTY;
+    }
+    const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = EMPTY;
+    const at = data.indexOf(LOCK_MESSAGE);
+    if (at !== -1) {
+      const from = lineStart(data, at);
+      this.held.push(data.subarray(from));
+      return data.subarray(0, from);
+    }
+    const openFrom = lineStart(data, data.length);
+    if (openFrom < data.length && mayBecomeMessageLine(data.subarray(openFrom))) {
+      this.pending = Buffer.from(data.subarray(openFrom)); // a copy: the read's buffer is not ours
+      return data.subarray(0, openFrom);
+    }
+    return data;
+  }
+
+  // At the end of the attempt: the message and what followed it (empty when there was none), and the
+  // bytes that waited only in case they began it (to be written: they are plain output).
+  end(): { held: Buffer; unheld: Buffer } {
+    const result = { held: Buffer.concat(this.held), unheld: this.pending };
+    this.held = [];
+    this.pending = EMPTY;
+    return result;
+  }
+}
+
+// Where the line holding data[at] starts: after a \n, or after a \r (borg's progress line before it
+// is over and passes on).
+function lineStart(data: Buffer, at: number): number {
+  if (at === 0) return 0; // (lastIndexOf takes a negative offset as counted from the end)
+  return Math.max(data.lastIndexOf(LF, at - 1), data.lastIndexOf(CR, at - 1)) + 1;
+}
+
+// An open line that may yet hold the message: a `--log-json` line (borg writes each JSON object
+// whole, and never prompts in JSON), or one whose end could be the message's beginning.
+function mayBecomeMessageLine(line: Buffer): boolean {
+  return line[0] === OPEN_BRACE || endsWithMessageStart(line);
+}
+
+// True when some end of `line` is a beginning of the message. Only ends starting with "F" can be.
+function endsWithMessageStart(line: Buffer): boolean {
+  const from = Math.max(0, line.length - LOCK_MESSAGE.length + 1);
+  for (let i = line.indexOf(LOCK_MESSAGE[0]!, from); i !== -1; i = line.indexOf(LOCK_MESSAGE[0]!, i + 1)) {
+    const end = line.subarray(i);
+    if (LOCK_MESSAGE.subarray(0, end.length).equals(end)) return true;
+  }
+  return false;
+}
