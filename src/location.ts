@@ -276,14 +276,8 @@ function expandPlaceholders(text: string, resolve: PlaceholderResolver | undefin
 
 // ---------------------------------------------------------------------------------------------
 
-interface Parsed {
-  proto: LocationProto;
-  user: string | null;
-  host: string | null;
-  port: number | null;
-  path: string;
-  archive: string | null;
-}
+// A Location before the text it was parsed from is attached.
+type Parsed = Omit<Location, 'location'>;
 
 function portOf(text: string | undefined): number | null {
   // `m.group('port') and int(m.group('port')) or None`: absent and 0 both mean "no port".
