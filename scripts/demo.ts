@@ -5,18 +5,24 @@
 //
 // The demo is a list of steps; add one by appending to STEPS.
 import { type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quote } from 'shlex';
 import { isForegroundProcessGroup, signalExitCode } from '../src/run-borg.js';
 import { labAvailable, startLab, type Lab } from '../test/lab/lab.js';
-import { sleep, waitFor } from '../test/lab/processes.js';
+import { isRunning, sleep, waitFor } from '../test/lab/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TBORG = join(ROOT, 'bin', 'tborg.js');
 const SOURCE = join(ROOT, 'src');
 const LOCK_HOLD_SECONDS = 12;
+// The outage step shrinks the guide's 10 x 30 keepalives (client and server) to 1 x 3, so a dead
+// connection is noticed in seconds rather than minutes; the mechanism is the same.
+const OUTAGE_ALIVE = { interval: 1, countMax: 3 };
+const OUTAGE_MIB = 3;
+const OUTAGE_RATE_KIB = 600;
 
 interface Demo {
   lab: Lab;
@@ -52,10 +58,11 @@ function checkStopped(): void {
 }
 
 // Runs argv inside the lab with the user's terminal as its stdout/stderr, showing the command first.
-async function show(demo: Demo, argv: readonly string[], shown: readonly string[] = argv): Promise<number> {
+async function show(demo: Demo, argv: readonly string[], shown: readonly string[] = argv, env: NodeJS.ProcessEnv = {}): Promise<number> {
   checkStopped();
-  process.stdout.write(`\n  $ ${shown.map((w) => quote(w)).join(' ')}\n`);
-  const child = demo.lab.spawn(argv, { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT } satisfies SpawnOptions);
+  const assignments = Object.entries(env).map(([k, v]) => `${k}=${quote(v ?? '')} `).join('');
+  process.stdout.write(`\n  $ ${assignments}${shown.map((w) => quote(w)).join(' ')}\n`);
+  const child = demo.lab.spawn(argv, { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT, env: demo.lab.env(env) } satisfies SpawnOptions);
   current = child;
   const code = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
@@ -65,8 +72,8 @@ async function show(demo: Demo, argv: readonly string[], shown: readonly string[
   return code;
 }
 
-async function expectSuccess(demo: Demo, argv: readonly string[], shown: readonly string[]): Promise<void> {
-  const code = await show(demo, argv, shown);
+async function expectSuccess(demo: Demo, argv: readonly string[], shown: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const code = await show(demo, argv, shown, env);
   checkStopped();
   if (code !== 0) throw new StepFailed(`\`${shown.join(' ')}\` exited with ${code}`);
 }
@@ -115,6 +122,57 @@ const STEPS: Step[] = [
       await expectSuccess(demo, tborg('list', demo.repo), ['tborg', 'list', demo.repo]);
     },
   },
+  {
+    title: 'the network drops mid-backup; the stale borg serve keeps the lock; tborg rides it out',
+    skip: () => {
+      if (process.env.DEMO_OUTAGE === '0') return 'DEMO_OUTAGE=0';
+      return labAvailable().ok ? false : 'needs root: a network namespace and iptables to cut the connection';
+    },
+    run: async (demo) => {
+      const data = join(demo.lab.dir, 'outage');
+      writeFileSync(data, randomBytes(OUTAGE_MIB << 20)); // incompressible: it really has to be uploaded
+      const alive = `${OUTAGE_ALIVE.interval}x${OUTAGE_ALIVE.countMax}`;
+      say(`sshd here has ClientAliveInterval ${OUTAGE_ALIVE.interval}, ClientAliveCountMax ${OUTAGE_ALIVE.countMax}; tborg is told so and injects a ${alive} keepalive`);
+      say(`(the guide's 10 x 30 works the same way, in minutes: tborg would wait up to 10m40s)`);
+      const args = ['create', '--upload-ratelimit', String(OUTAGE_RATE_KIB), `${demo.repo}::demo-3`, data];
+      const env = { TBORG_KEEPALIVE: alive, TBORG_SERVER_ALIVE: alive };
+      const backup = expectSuccess(demo, tborg(...args), ['tborg', ...args], env);
+      // Cut the live connection once the upload is under way and the server holds the lock.
+      const lockFile = join(demo.repoPath, 'lock.exclusive');
+      const outcome = await Promise.race([
+        backup.then(() => 'done' as const),
+        waitFor('the upload to start', () => existsSync(lockFile) || stoppedBy !== undefined, 60_000).then(() => sleep(1500)).then(() => 'cut' as const),
+      ]);
+      checkStopped();
+      if (outcome === 'done') throw new StepFailed('the backup ended before the connection could be cut');
+      const connections = await demo.lab.clientConnections();
+      if (connections.length !== 1) throw new StepFailed(`expected one ssh connection, found ${connections.length}`);
+      const sshPids = await demo.lab.clientPids(/^ssh /);
+      const cut = Date.now();
+      await demo.lab.dropConnection(connections[0]!.localPort);
+      process.stdout.write('\n');
+      say(`cut the connection (iptables DROP both ways, port ${connections[0]!.localPort}): borg's ssh hears nothing now`);
+      try {
+        // The injected keepalive ends the dead ssh; the server side has not noticed yet.
+        await waitFor('the dead ssh to give up', () => sshPids.every((pid) => !isRunning(pid)) || stoppedBy !== undefined, 30_000);
+        checkStopped();
+        const stale = await demo.lab.serverPids('borg serve');
+        say(
+          `borg's ssh gave up ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut (keepalive ${alive}); ` +
+            (existsSync(lockFile) && stale.length > 0
+              ? `the server's borg serve (pid ${stale.join(', ')}) does not know yet and still holds the lock: tborg retries and waits for it`
+              : 'the server has already let go of the lock'),
+        );
+        await backup;
+      } finally {
+        await demo.lab.heal();
+      }
+      say(`the archive landed ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut; plain borg would have failed, and its next runs too until the stale lock went`);
+      await expectSuccess(demo, ['borg', 'check', demo.repo], ['borg', 'check', demo.repo]);
+      say('borg check: the repository is consistent');
+      await expectSuccess(demo, tborg('list', demo.repo), ['tborg', 'list', demo.repo]);
+    },
+  },
 ];
 
 async function main(): Promise<number> {
@@ -143,7 +201,7 @@ async function main(): Promise<number> {
   }
 
   say(netns ? 'starting a throwaway sshd in a network namespace of its own' : 'starting a throwaway sshd on loopback (not root: no network namespace)');
-  const lab = await startLab({ name: 'demo' });
+  const lab = await startLab({ name: 'demo', clientAlive: OUTAGE_ALIVE });
   try {
     say(
       `sshd listens on 127.0.0.1:${lab.port}${lab.netns ? ` inside network namespace ${lab.netns}` : ''}; ` +
