@@ -18,7 +18,7 @@ import { canonicalKeyword, describePlace, findSettingSource, SYSTEM_CONFIG_FILE,
 // `tborg doctor REPO` (issue 6): what a run against REPO would do and whether it can work right now.
 // Every check is a pure function from facts to a Check; the facts come from the plan (the same
 // gatherPlanInput + buildPlan a run uses, for `borg list REPO`) and from three bounded child
-// processes: `ssh ... borg --version`, `borg list --json --last 1 --lock-wait 1 REPO`, nothing else.
+// processes: `ssh ... borg --version`, `borg list --json --last 1 --lock-wait 5 REPO`, nothing else.
 // Nothing here writes to the repository, and no child can prompt or run for long:
 //  - ssh gets -o BatchMode=yes -o ConnectTimeout=N after the user's words (the user's own values
 //    still win: ssh keeps the first value it obtains, readconf.c);
@@ -201,11 +201,16 @@ export function probeSshOptions(connectTimeoutSeconds: number): string[] {
   return ['-o', 'BatchMode=yes', '-o', `ConnectTimeout=${connectTimeoutSeconds}`];
 }
 
-export const PROBE_LOCK_WAIT_SECONDS = 1;
+// Long enough that another reader is not taken for a lock: borg 1.2's shared lock briefly takes
+// lock.exclusive as a mutex to update lock.roster (locking.py Lock.acquire/release, with the same
+// --lock-wait), and on a busy machine (fsync of the roster, CPU contention) that moment passed 1 s:
+// two doctors started together saw each other as "locked now" (CI, test/doctor-e2e.test.ts). A held
+// lock is still reported within these seconds.
+export const PROBE_LOCK_WAIT_SECONDS = 5;
 
 // The borg argv and environment of the repository probe: the plan's argv with doctor's ssh
 // options in the rsh and, last (so they win over the user's at the same level: argparse keeps the
-// last value), `--json --last 1 --lock-wait 1` before the repository.
+// last value), `--json --last 1 --lock-wait 5` before the repository.
 export function repositoryProbe(
   plan: Plan,
   commandLine: BorgCommandLine,
@@ -504,7 +509,7 @@ export function describeAge(then: Date, now: Date): string {
   return `${Math.round(s / 86400)} d ago`;
 }
 
-// What `borg list --json --last 1 --lock-wait 1 REPO` (rlist/repo-list for borg 2) says about the
+// What `borg list --json --last 1 --lock-wait 5 REPO` (rlist/repo-list for borg 2) says about the
 // repository and its lock. Messages are borg's own (facts.md, measured on 1.2.4): the lock comes
 // first (Repository.open takes it right after checking the directory exists), the key after it, so
 // a passphrase problem means the lock was free.

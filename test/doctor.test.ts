@@ -151,14 +151,14 @@ function planFor(args: string[], env: NodeJS.ProcessEnv, ssh: { interval: number
 const SSH_OPTS = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
 
 describe('the repository probe argv', () => {
-  test('injected keepalive in BORG_RSH, then doctor\'s options; --json --last 1 --lock-wait 1 before the repository', () => {
+  test('injected keepalive in BORG_RSH, then doctor\'s options; --json --last 1 --lock-wait 5 before the repository', () => {
     const env = { BORG_RSH: 'ssh -F /cfg' };
     const args = ['list', 'ssh://lab/r'];
     const { plan, commandLine } = planFor(args, env, { interval: 0, countMax: 3 });
     assert.equal(plan.keepalive, 'injected');
     assert.deepEqual(planRshWords(plan, commandLine, env), ['ssh', '-F', '/cfg', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30']);
     const probe = repositoryProbe(plan, commandLine, env, splitDoctorWords(['ssh://lab/r'], 1), 1, SSH_OPTS);
-    assert.deepEqual(probe.argv, ['list', '--json', '--last', '1', '--lock-wait', '1', 'ssh://lab/r']);
+    assert.deepEqual(probe.argv, ['list', '--json', '--last', '1', '--lock-wait', '5', 'ssh://lab/r']);
     assert.equal(probe.env.BORG_RSH, 'ssh -F /cfg -o ServerAliveInterval=10 -o ServerAliveCountMax=30 -o BatchMode=yes -o ConnectTimeout=10');
   });
 
@@ -168,7 +168,7 @@ describe('the repository probe argv', () => {
     const { plan, commandLine } = planFor(['list', ...words], env, { interval: 20, countMax: 3 });
     assert.equal(plan.keepalive, 'configured');
     const probe = repositoryProbe(plan, commandLine, env, splitDoctorWords(words, 1), 1, SSH_OPTS);
-    assert.deepEqual(probe.argv, ['list', '--rsh', 'ssh -F /c -o BatchMode=yes -o ConnectTimeout=10', '--json', '--last', '1', '--lock-wait', '1', 'ssh://lab/r']);
+    assert.deepEqual(probe.argv, ['list', '--rsh', 'ssh -F /c -o BatchMode=yes -o ConnectTimeout=10', '--json', '--last', '1', '--lock-wait', '5', 'ssh://lab/r']);
     assert.equal(probe.env.BORG_RSH, undefined);
   });
 
@@ -185,16 +185,16 @@ describe('the repository probe argv', () => {
     assert.equal(plan.lockWait.seconds, 600);
     assert.equal(plan.lockWait.userGiven, true);
     const probe = repositoryProbe(plan, commandLine, {}, splitDoctorWords(words, 1), 1, SSH_OPTS);
-    assert.deepEqual(probe.argv.slice(-3), ['--lock-wait', '1', 'ssh://lab/r']);
+    assert.deepEqual(probe.argv.slice(-3), ['--lock-wait', '5', 'ssh://lab/r']);
     const reparsed = parseBorgCommandLine(probe.argv, { BORG_RSH: probe.env.BORG_RSH }, 1);
-    assert.equal(reparsed.lockWait, 1);
+    assert.equal(reparsed.lockWait, 5);
     assert.equal(reparsed.invalid, null);
   });
 
   test('a local repository: no ssh options, no BORG_RSH', () => {
     const { plan, commandLine } = planFor(['list', '/srv/r'], {}, null);
     const probe = repositoryProbe(plan, commandLine, {}, splitDoctorWords(['/srv/r'], 1), 1, null);
-    assert.deepEqual(probe.argv, ['list', '--json', '--last', '1', '--lock-wait', '1', '/srv/r']);
+    assert.deepEqual(probe.argv, ['list', '--json', '--last', '1', '--lock-wait', '5', '/srv/r']);
     assert.deepEqual(probe.env, {});
   });
 
@@ -204,7 +204,7 @@ describe('the repository probe argv', () => {
     const args = doctorPlanArgs(split, 2, '2.0.0b5');
     const { plan, commandLine } = planFor(args, {}, { interval: 10, countMax: 30 }, 2);
     const probe = repositoryProbe(plan, commandLine, {}, split, 2, SSH_OPTS);
-    assert.deepEqual(probe.argv, ['rlist', '--remote-path', 'borg2', '--json', '--last', '1', '--lock-wait', '1', '-r', 'ssh://lab/r']);
+    assert.deepEqual(probe.argv, ['rlist', '--remote-path', 'borg2', '--json', '--last', '1', '--lock-wait', '5', '-r', 'ssh://lab/r']);
     assert.equal(parseBorgCommandLine(probe.argv, probe.env, 2).invalid, null);
   });
 
@@ -212,7 +212,7 @@ describe('the repository probe argv', () => {
     const env = { BORG_REPO: 'ssh://lab/r' };
     const { plan, commandLine } = planFor(['list'], env, { interval: 10, countMax: 30 });
     const probe = repositoryProbe(plan, commandLine, env, splitDoctorWords([], 1), 1, SSH_OPTS);
-    assert.deepEqual(probe.argv, ['list', '--json', '--last', '1', '--lock-wait', '1']);
+    assert.deepEqual(probe.argv, ['list', '--json', '--last', '1', '--lock-wait', '5']);
   });
 });
 
@@ -359,7 +359,7 @@ const LIST_JSON = JSON.stringify({
   repository: { id: 'f00e', last_modified: '2026-11-26T03:00:01.000000', location: 'ssh://lab/r' },
 });
 
-describe('the repository probe (borg list --json --last 1 --lock-wait 1)', () => {
+describe('the repository probe (borg list --json --last 1 --lock-wait 5)', () => {
   const cases: Array<[string, Partial<ProbeResult>, CheckStatus, RegExp, CheckStatus, RegExp]> = [
     ['opens', { stdout: LIST_JSON }, 'ok', /^opens \(encryption repokey, 0\.4 s\); newest archive host-2026-11-26 from 2026-11-26T03:00:00 \(\d+ h ago\)$/, 'ok', /^not locked: borg list got its lock at once/],
     ['empty', { stdout: JSON.stringify({ archives: [], encryption: { mode: 'none' }, repository: { id: 'x' } }) }, 'ok', /no archives yet$/, 'ok', /not locked/],
@@ -506,7 +506,7 @@ describe('runDoctor with a fake process runner', { skip: sshAvailable ? false : 
     const ssh = calls.find((x) => x.file === 'ssh')!;
     assert.deepEqual([...ssh.args], ['-F', '/dev/null', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', 'lab.invalid', 'borg', '--version']);
     const borg = calls.find((x) => x.file === fakeBorg)!;
-    assert.deepEqual([...borg.args], ['list', '--json', '--last', '1', '--lock-wait', '1', 'ssh://lab.invalid/srv/r']);
+    assert.deepEqual([...borg.args], ['list', '--json', '--last', '1', '--lock-wait', '5', 'ssh://lab.invalid/srv/r']);
     assert.equal(borg.options.env.BORG_RSH, `${RSH} -o BatchMode=yes -o ConnectTimeout=10`);
     assert.deepEqual(report.planArgs, ['list', 'ssh://lab.invalid/srv/r']);
   });
