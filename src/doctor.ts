@@ -521,7 +521,7 @@ export function interpretRepositoryProbe(result: ProbeResult, ctx: RepositoryPro
   const lockFree: Check = {
     name: 'lock',
     status: 'ok',
-    detail: `not locked: ${ctx.command} got its lock at once (readers such as borg mount are not seen this way)`,
+    detail: `not locked: ${ctx.command} got its lock (readers such as borg mount are not seen this way)`,
     data: { locked: false, kind: null, path: null },
   };
   const fail = (detail: string, lock: Check, data: Record<string, unknown> = {}): RepositoryOutcome => ({
@@ -941,7 +941,7 @@ export async function runDoctor(context: CommandContext, words: readonly string[
       // A local repository's roster can be read: readers are seen too.
       lock =
         checkHolders('repository', join(loc.path, 'lock.roster'), readLockHolders(loc.path), (h) => holderAlive(h, env)) ??
-        { ...lock, detail: `not locked: ${command} got its lock at once, and no reader is in its lock.roster` };
+        { ...lock, detail: `not locked: ${command} got its lock, and no reader is in its lock.roster` };
     }
   }
   add(lock);

@@ -361,7 +361,7 @@ const LIST_JSON = JSON.stringify({
 
 describe('the repository probe (borg list --json --last 1 --lock-wait 5)', () => {
   const cases: Array<[string, Partial<ProbeResult>, CheckStatus, RegExp, CheckStatus, RegExp]> = [
-    ['opens', { stdout: LIST_JSON }, 'ok', /^opens \(encryption repokey, 0\.4 s\); newest archive host-2026-11-26 from 2026-11-26T03:00:00 \(\d+ h ago\)$/, 'ok', /^not locked: borg list got its lock at once/],
+    ['opens', { stdout: LIST_JSON }, 'ok', /^opens \(encryption repokey, 0\.4 s\); newest archive host-2026-11-26 from 2026-11-26T03:00:00 \(\d+ h ago\)$/, 'ok', /^not locked: borg list got its lock \(readers/],
     ['empty', { stdout: JSON.stringify({ archives: [], encryption: { mode: 'none' }, repository: { id: 'x' } }) }, 'ok', /no archives yet$/, 'ok', /not locked/],
     ['held by another client', { exitCode: 2, stderr: 'Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).\n' }, 'skip', /not opened: it is locked/, 'warn', /^locked now \(repository lock \/srv\/r\/lock\.exclusive\): another borg is using it, or a stale borg serve/],
     ['shared readers block', { exitCode: 2, stderr: 'Failed to create/acquire the lock /srv/r/lock (timeout).\n' }, 'skip', /locked/, 'warn', /repository lock \/srv\/r\/lock\)/],
