@@ -364,7 +364,7 @@ describe('signals', concurrent, () => {
       running.child.kill(signal);
       const r = await running.done;
       assert.equal(r.code, code, r.stderr.toString());
-      assert.equal(r.stderr.toString(), `fake-borg: ready\nfake-borg: got ${signal}\nfake-borg: cleaned up\n`);
+      assert.equal(r.stderr.toString(), `fake-borg: ready\nfake-borg: got ${signal}\nfake-borg: child alive\nfake-borg: cleaned up\n`);
       await assertGone(report);
     });
   }
@@ -376,7 +376,7 @@ describe('signals', concurrent, () => {
     process.kill(-running.child.pid!, 'SIGTERM');
     const r = await running.done;
     assert.equal(r.code, 77, r.stderr.toString());
-    assert.equal(r.stderr.toString(), 'fake-borg: ready\nfake-borg: got SIGTERM\nfake-borg: cleaned up\n');
+    assert.equal(r.stderr.toString(), 'fake-borg: ready\nfake-borg: got SIGTERM\nfake-borg: child alive\nfake-borg: cleaned up\n');
     await assertGone(report);
   });
 });
