@@ -204,7 +204,7 @@ export function probeSshOptions(connectTimeoutSeconds: number): string[] {
 // Long enough that another reader is not taken for a lock: borg 1.2's shared lock briefly takes
 // lock.exclusive as a mutex to update lock.roster (locking.py Lock.acquire/release, with the same
 // --lock-wait), and on a busy machine (fsync of the roster, CPU contention) that moment passed 1 s:
-// two doctors started together saw each other as "locked now" (CI, test/doctor-e2e.test.ts). A held
+// two doctors started together saw each other as "locked now" (a full test run, doctor-e2e). A held
 // lock is still reported within these seconds.
 export const PROBE_LOCK_WAIT_SECONDS = 5;
 
