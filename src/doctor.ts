@@ -201,12 +201,17 @@ export function probeSshOptions(connectTimeoutSeconds: number): string[] {
   return ['-o', 'BatchMode=yes', '-o', `ConnectTimeout=${connectTimeoutSeconds}`];
 }
 
-// Long enough that another reader is not taken for a lock: borg 1.2's shared lock briefly takes
-// lock.exclusive as a mutex to update lock.roster (locking.py Lock.acquire/release, with the same
-// --lock-wait), and on a busy machine (fsync of the roster, CPU contention) that moment passed 1 s:
-// two doctors started together saw each other as "locked now" (a full test run, doctor-e2e). A held
-// lock is still reported within these seconds.
+// Long enough that another borg's moment on a lock is not taken for a held lock. Even readers take
+// locks for a moment, with the same --lock-wait: every command takes the local cache's exclusive lock
+// while it checks the repository's security (borg 1.2.4 cache.py SecurityManager.assert_secure:
+// `with cache_config:` -> CacheConfig.open -> Lock(..., exclusive=True)), and a shared repository lock
+// takes lock.exclusive as the mutex of lock.roster (locking.py Lock.acquire/release). On a busy
+// machine such a moment can pass 1 s. A held lock is still reported within these seconds.
 export const PROBE_LOCK_WAIT_SECONDS = 5;
+
+// How long a lock holder seen in the lock files must stay to count as holding the lock: a reader's
+// moment on the cache lock (above) is over long before; a backup holds it for its whole run.
+export const LASTING_HOLDER_MS = 1500;
 
 // The borg argv and environment of the repository probe: the plan's argv with doctor's ssh
 // options in the rsh and, last (so they win over the user's at the same level: argparse keeps the
@@ -935,17 +940,33 @@ export async function runDoctor(context: CommandContext, words: readonly string[
   if (lock.status === 'ok') {
     if (outcome.repositoryId) {
       const dir = join(borgCacheDir(env, home), outcome.repositoryId);
-      lock = checkHolders('cache', join(dir, 'lock.exclusive'), readLockHolders(dir), (h) => holderAlive(h, env)) ?? lock;
+      lock = checkHolders('cache', join(dir, 'lock.exclusive'), await lastingLockHolders(dir), (h) => holderAlive(h, env)) ?? lock;
     }
     if (lock.status === 'ok' && loc.proto === 'file') {
       // A local repository's roster can be read: readers are seen too.
       lock =
-        checkHolders('repository', join(loc.path, 'lock.roster'), readLockHolders(loc.path), (h) => holderAlive(h, env)) ??
+        checkHolders('repository', join(loc.path, 'lock.roster'), await lastingLockHolders(loc.path), (h) => holderAlive(h, env)) ??
         { ...lock, detail: `not locked: ${command} got its lock, and no reader is in its lock.roster` };
     }
   }
   add(lock);
   return finish();
+}
+
+// The holders of the lock in `dir` that are still there `settleMs` later: a glimpse of another
+// borg's momentary lock (see LASTING_HOLDER_MS) is not a lock anyone waits for. Reads the files at
+// most twice; waits only when the first read found somebody.
+export async function lastingLockHolders(
+  dir: string,
+  settleMs = LASTING_HOLDER_MS,
+  read: (dir: string) => LockHolder[] = readLockHolders,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<LockHolder[]> {
+  const first = read(dir);
+  if (first.length === 0) return first;
+  await sleep(settleMs);
+  const second = read(dir);
+  return second.filter((h) => first.some((f) => f.host === h.host && f.pid === h.pid && f.kind === h.kind));
 }
 
 // Who holds the lock in `dir` (a repository or a cache directory), from borg's lock files; [] when

@@ -21,6 +21,8 @@ import {
   parseRoster,
   planRshWords,
   readLockHolders,
+  lastingLockHolders,
+  type LockHolder,
   repositoryProbe,
   runDoctor,
   splitDoctorWords,
@@ -422,6 +424,42 @@ describe('lock files', () => {
       { host: 'g@2', pid: 5, kind: 'shared' },
     ]);
     assert.deepEqual(readLockHolders(join(dir, 'none')), []);
+  });
+
+  test("only holders still there after a pause count: another borg's moment on the lock is not a lock", async () => {
+    const a: LockHolder = { host: 'h@1', pid: 10, kind: 'exclusive' };
+    const b: LockHolder = { host: 'h@1', pid: 11, kind: 'shared' };
+    const c: LockHolder = { host: 'h@1', pid: 12, kind: 'exclusive' };
+    const reads = (...answers: LockHolder[][]) => {
+      const log: string[] = [];
+      let i = 0;
+      return {
+        log,
+        read: (d: string) => {
+          log.push(`read ${d}`);
+          return answers[i++] ?? [];
+        },
+        sleep: async (ms: number) => {
+          log.push(`sleep ${ms}`);
+        },
+      };
+    };
+    // Nobody: one read, no pause.
+    let r = reads([]);
+    assert.deepEqual(await lastingLockHolders('/c', 1500, r.read, r.sleep), []);
+    assert.deepEqual(r.log, ['read /c']);
+    // A borg list's moment on the cache lock (a), gone by the second read; b stays; c came later.
+    r = reads([a, b], [b, c]);
+    assert.deepEqual(await lastingLockHolders('/c', 1500, r.read, r.sleep), [b]);
+    assert.deepEqual(r.log, ['read /c', 'sleep 1500', 'read /c']);
+    // The same pid in another role is another holder.
+    r = reads([a], [{ ...a, kind: 'shared' }]);
+    assert.deepEqual(await lastingLockHolders('/c', 10, r.read, r.sleep), []);
+    // Real files and the real pause: a lock directory that stays is reported.
+    const lockDir = join(dir, 'lasting');
+    await mkdir(join(lockDir, 'lock.exclusive'), { recursive: true });
+    await writeFile(join(lockDir, 'lock.exclusive', 'h@1.99-0'), '');
+    assert.deepEqual(await lastingLockHolders(lockDir, 20), [{ host: 'h@1', pid: 99, kind: 'exclusive' }]);
   });
 
   test('a holder makes the lock check a warning', () => {
