@@ -406,7 +406,7 @@ describe('ssh-config against the lab sshd', { skip: lab.ok ? false : lab.why }, 
     assert.ok(withKeepalive.seconds !== null, 'ssh gave up');
     // At most (2 + 1) x 1 s after the last answer before the cut, plus scheduling slack. At least more
     // than one interval: the last answer can precede the cut by up to one interval and ssh keeps its
-    // schedule in whole seconds, so CI saw 1.99 s; giving up at the first unanswered probe (CountMax
+    // schedule in whole seconds, so a full test run saw 1.99 s; giving up at the first unanswered probe (CountMax
     // ignored) would take at most 1 s.
     assert.ok(withKeepalive.seconds > 1 && withKeepalive.seconds <= 8, `${withKeepalive.seconds} s`);
     assert.match(withKeepalive.stderr, /Timeout, server .* not responding/);
