@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { quote } from 'shlex';
 import { labAvailable, startLab, type Lab } from './lab/lab.js';
 
@@ -88,6 +88,15 @@ function show(o: Observed): string {
 
 const tborg = (...args: string[]): string[] => [process.execPath, TBORG, ...args];
 
+// One run that must succeed over a single connection; what sshd saw is printed as a diagnostic.
+async function observeRun(t: TestContext, label: string, lab: Lab, argv: string[], env: NodeJS.ProcessEnv): Promise<Observed> {
+  const o = await observe(lab, argv, env);
+  t.diagnostic(`${label}: ${show(o)}`);
+  assert.equal(o.code, 0, o.stderr);
+  assert.equal(o.sessions, 1, 'one connection');
+  return o;
+}
+
 function assertSpacing(o: Observed, seconds: number): void {
   // ssh's timer only ever fires late on a busy machine, never early: the lower bound is what tells
   // 1 s from 2 s; the upper one only has to rule out the next candidate (2 s, or Debian's 300 s).
@@ -119,28 +128,19 @@ describe('keepalive over the lab sshd', { skip: available.ok ? false : available
     after(async () => lab?.close());
 
     test('through BORG_RSH: a keepalive request every second while the connection idles', async (t) => {
-      const o = await observe(lab, tborg('with-lock', repo, 'sleep', '5'), lab.env({ TBORG_KEEPALIVE: '1x3' }));
-      t.diagnostic(`tborg: ${show(o)}`);
-      assert.equal(o.code, 0, o.stderr);
-      assert.equal(o.sessions, 1, 'one connection');
+      const o = await observeRun(t, 'tborg', lab, tborg('with-lock', repo, 'sleep', '5'), lab.env({ TBORG_KEEPALIVE: '1x3' }));
       assertSpacing(o, 1);
     });
 
     test('plain borg doing the same: no keepalive request at all (Debian BatchMode default, 300 s)', async (t) => {
-      const o = await observe(lab, ['borg', 'with-lock', repo, 'sleep', '4'], lab.env({ TBORG_KEEPALIVE: '1x3' }));
-      t.diagnostic(`borg: ${show(o)}`);
-      assert.equal(o.code, 0, o.stderr);
-      assert.equal(o.sessions, 1, 'one connection');
+      const o = await observeRun(t, 'borg', lab, ['borg', 'with-lock', repo, 'sleep', '4'], lab.env({ TBORG_KEEPALIVE: '1x3' }));
       assert.equal(o.requests.length, 0, show(o));
     });
 
     test('through --rsh (BORG_RSH unusable): a keepalive request every second', async (t) => {
       // Were BORG_RSH used (by tborg's ssh -G or by borg), ssh would fail on the missing file.
       const env = lab.env({ TBORG_KEEPALIVE: '1x3', BORG_RSH: 'ssh -F /nonexistent/tborg-keepalive-e2e' });
-      const o = await observe(lab, tborg('with-lock', '--rsh', lab.rsh, repo, 'sleep', '5'), env);
-      t.diagnostic(`tborg --rsh: ${show(o)}`);
-      assert.equal(o.code, 0, o.stderr);
-      assert.equal(o.sessions, 1, 'one connection');
+      const o = await observeRun(t, 'tborg --rsh', lab, tborg('with-lock', '--rsh', lab.rsh, repo, 'sleep', '5'), env);
       assertSpacing(o, 1);
     });
   });
@@ -154,10 +154,7 @@ describe('keepalive over the lab sshd', { skip: available.ok ? false : available
 
     test('-o ServerAliveInterval=2 in BORG_RSH: requests 2 s apart', async (t) => {
       const env = lab.env({ TBORG_KEEPALIVE: '1x3', BORG_RSH: `${lab.rsh} -o ServerAliveInterval=2` });
-      const o = await observe(lab, tborg('with-lock', repo, 'sleep', '11'), env);
-      t.diagnostic(`tborg, -o ServerAliveInterval=2: ${show(o)}`);
-      assert.equal(o.code, 0, o.stderr);
-      assert.equal(o.sessions, 1, 'one connection');
+      const o = await observeRun(t, 'tborg, -o ServerAliveInterval=2', lab, tborg('with-lock', repo, 'sleep', '11'), env);
       assertSpacing(o, 2);
     });
 
@@ -166,10 +163,7 @@ describe('keepalive over the lab sshd', { skip: available.ok ? false : available
       const config = join(lab.dir, 'ssh_config_alive2');
       writeFileSync(config, `Host lab\n  ServerAliveInterval 2\nInclude "${lab.sshConfig}"\n`);
       const env = lab.env({ TBORG_KEEPALIVE: '1x3', BORG_RSH: `ssh -F ${quote(config)}` });
-      const o = await observe(lab, tborg('with-lock', repo, 'sleep', '11'), env);
-      t.diagnostic(`tborg, ServerAliveInterval 2 in the file: ${show(o)}`);
-      assert.equal(o.code, 0, o.stderr);
-      assert.equal(o.sessions, 1, 'one connection');
+      const o = await observeRun(t, 'tborg, ServerAliveInterval 2 in the file', lab, tborg('with-lock', repo, 'sleep', '11'), env);
       assertSpacing(o, 2);
     });
   });
