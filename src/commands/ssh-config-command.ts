@@ -175,8 +175,10 @@ async function run(context: CommandContext, args: Arguments): Promise<number> {
   const intervalSource = sourceOf('ServerAliveInterval');
   const countSource = sourceOf('ServerAliveCountMax');
   // Debian's ssh sends keepalives every 300 s when BatchMode is yes and nothing sets the interval:
-  // that is ssh's default, not the user's choice, so tborg may still write its own.
-  const defaultInterval = defaultServerAliveInterval(now.batchMode, 'ssh', { env: context.env });
+  // that is ssh's default, not the user's choice, so tborg may still write its own. Asked once; when
+  // the interval in effect is that default, it is also the default to show.
+  const intervalIsDefault = intervalIsBatchModeDefault(target, now, { env: context.env });
+  const defaultInterval = intervalIsDefault ? now.serverAliveInterval : defaultServerAliveInterval(now.batchMode, 'ssh', { env: context.env });
   const intervalDefaultText = defaultInterval === 0 ? 'off' : `${defaultInterval}, as BatchMode is yes (Debian's ssh)`;
   out(`${host}: ServerAliveInterval ${now.serverAliveInterval}, ServerAliveCountMax ${now.serverAliveCountMax} (${joinRsh([target[0]!, '-G', ...target.slice(1)])})`);
   out(`  ServerAliveInterval ${now.serverAliveInterval}: ${describeSource(intervalSource, now.serverAliveInterval, parseTimeValue, intervalDefaultText)}`);
@@ -186,7 +188,7 @@ async function run(context: CommandContext, args: Arguments): Promise<number> {
     out(`${host} already has ServerAliveInterval ${keepalive.interval} and ServerAliveCountMax ${keepalive.countMax}: nothing to change.`);
     return 0;
   }
-  const userSet = now.serverAliveInterval !== 0 && !intervalIsBatchModeDefault(target, now, { env: context.env });
+  const userSet = now.serverAliveInterval !== 0 && !intervalIsDefault;
   if (userSet) {
     const where = intervalSource ? ` (${describePlace(intervalSource)})` : '';
     out(
