@@ -1,5 +1,6 @@
 // The benchmark's results: table rows, goal verdicts and the JSON record (bench-results.json).
 // Pure, so the JSON shape and the verdicts are checked by test/bench-smoke.test.ts.
+import { formatDeltaMs, formatMs, formatRatio } from './format.js';
 
 export const BENCH_NAMES = ['startup', 'plan', 'streaming', 'handoff', 'contention', 'outage'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
@@ -46,6 +47,19 @@ export function judgeBelow(value: number, limit: number, ideal?: number): Verdic
 
 export function judgeTrue(ok: boolean): Verdict {
   return ok ? 'yes' : 'no';
+}
+
+// The information row under a time figure: how far tborg is above a do-nothing node wrapper doing
+// the same spawning and piping (its "floor"), and what that floor alone costs against the baseline.
+export function floorRow(what: string, tborgMs: number, floorMs: number, floorRatio: number): Row {
+  return {
+    figure: `… floor of any node wrapper (${what})`,
+    tborg: `${formatDeltaMs(tborgMs - floorMs)} above the floor`,
+    baseline: `floor ${formatMs(floorMs)}`,
+    result: `floor alone: ${formatRatio(floorRatio)}`,
+    goal: '—',
+    met: '—',
+  };
 }
 
 // false as soon as one row missed its goal; null when no row has a goal.

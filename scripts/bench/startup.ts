@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describeFailure, ROOT, runTimed, TBORG, type BenchContext } from './context.js';
-import { formatDeltaMs, formatMs, formatRatio } from './format.js';
-import { goalsMetOf, judgeAtMost, type BenchOutcome, type Row } from './results.js';
+import { formatMs, formatRatio } from './format.js';
+import { floorRow, goalsMetOf, judgeAtMost, type BenchOutcome, type Row } from './results.js';
 import { interleave, median, ratio, roundAll, round } from './stats.js';
 
 // 1. Start-up: `tborg --version` (passed to borg, version cache warm) against `borg --version` plus a
@@ -50,14 +50,7 @@ export async function benchStartup(ctx: BenchContext): Promise<BenchOutcome> {
       goal: `≤ ${STARTUP_GOAL.toFixed(2)} x`,
       met: judgeAtMost(r, STARTUP_GOAL),
     },
-    {
-      figure: '… floor of any node wrapper (spawn borg, pipe its stderr, nothing else)',
-      tborg: `${formatDeltaMs(m.tborg - m.floor)} above the floor`,
-      baseline: `floor ${formatMs(m.floor)}`,
-      result: `floor alone: ${formatRatio(rFloor)}`,
-      goal: '—',
-      met: '—',
-    },
+    floorRow('spawn borg, pipe its stderr, nothing else', m.tborg, m.floor, rFloor),
   ];
   return {
     name: 'startup',

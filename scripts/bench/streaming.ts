@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runTimed, TBORG, type BenchContext } from './context.js';
-import { formatDeltaMs, formatMiB, formatMs, formatRate, formatRatio } from './format.js';
-import { goalsMetOf, judgeAtMost, judgeBelow, judgeTrue, type BenchOutcome, type Row } from './results.js';
+import { formatMiB, formatMs, formatRate, formatRatio } from './format.js';
+import { floorRow, goalsMetOf, judgeAtMost, judgeBelow, judgeTrue, type BenchOutcome, type Row } from './results.js';
 import { interleave, median, ratio, round, roundAll } from './stats.js';
 
 // 3. Streaming: 1 GiB on stdout and 3 million lines on stderr from a stand-in borg
@@ -121,14 +121,7 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
       goal: `≤ ${STREAM_TIME_GOAL.toFixed(2)} x`,
       met: judgeAtMost(timeRatio, STREAM_TIME_GOAL),
     },
-    {
-      figure: '… floor of any node wrapper (stderr piped through, not scanned)',
-      tborg: `${formatDeltaMs(m.tborg - m.floor)} above the floor`,
-      baseline: `floor ${formatMs(m.floor)}`,
-      result: `floor alone: ${formatRatio(floorRatio)}`,
-      goal: '—',
-      met: '—',
-    },
+    floorRow('stderr piped through, not scanned', m.tborg, m.floor, floorRatio),
     {
       figure: '… peak RSS of tborg (VmHWM)',
       tborg: formatMiB(peakKiB),
