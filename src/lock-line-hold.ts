@@ -17,6 +17,10 @@ const EMPTY = Buffer.alloc(0);
 const LF = 0x0a;
 const CR = 0x0d;
 const OPEN_BRACE = 0x7b;
+// The longest open line that waits: borg's message line, even as a --log-json object with a long lock
+// path, is far shorter. A longer line passes on, so a stream that never ends its line (gigabytes on
+// stderr) is never gathered up here: memory stays bounded.
+const MAX_WAITING_LINE = 64 * 1024;
 
 export class LockLineHold {
   private held: Buffer[] = [];
@@ -38,7 +42,7 @@ export class LockLineHold {
       return data.subarray(0, from);
     }
     const openFrom = lineStart(data, data.length);
-    if (openFrom < data.length && mayBecomeMessageLine(data.subarray(openFrom))) {
+    if (openFrom < data.length && data.length - openFrom <= MAX_WAITING_LINE && mayBecomeMessageLine(data.subarray(openFrom))) {
       this.pending = Buffer.from(data.subarray(openFrom)); // a copy: the read's buffer is not ours
       return data.subarray(0, openFrom);
     }

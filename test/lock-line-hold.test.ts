@@ -90,3 +90,17 @@ test('the read buffers are not kept: a pending line is copied', () => {
   hold.filter(Buffer.from('uire the lock /r/lock.exclusive (timeout).\n'));
   assert.equal(hold.end().held.toString(), 'Failed to create/acquire the lock /r/lock.exclusive (timeout).\n');
 });
+
+test('an open line never waits beyond 64 KiB: a stream that never ends its line is not gathered up', () => {
+  const hold = new LockLineHold();
+  const start = Buffer.from('{"type": "log_message", "message": "');
+  assert.equal(hold.filter(start).length, 0, 'a short open JSON line waits');
+  let out = 0;
+  const chunk = Buffer.alloc(16 * 1024, 'x');
+  for (let i = 0; i < 64; i++) out += hold.filter(chunk).length; // 1 MiB, no newline
+  const { held, unheld } = hold.end();
+  assert.equal(held.length, 0);
+  // Everything went out as it came, apart from at most one read's worth still waiting at the end.
+  assert.equal(out + unheld.length, start.length + 64 * chunk.length);
+  assert.ok(unheld.length <= 64 * 1024, `${unheld.length} bytes still waiting`);
+});
