@@ -1,5 +1,5 @@
 // Reads borg's stderr as it streams past (in bounded memory) and, from it and the exit code, decides
-// what kind of failure an attempt was. Patterns are borg's own messages (facts.md):
+// what kind of failure an attempt was. Patterns are borg's own messages (docs/facts.md):
 //   borg/locking.py  LockTimeout  "Failed to create/acquire the lock {} (timeout)."
 //   borg/remote.py   ConnectionClosed "Connection closed by remote host"
 //   ssh clientloop.c "Timeout, server %s not responding." (borg prefixes server stderr with "Remote: ")

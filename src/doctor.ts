@@ -515,7 +515,7 @@ export function describeAge(then: Date, now: Date): string {
 }
 
 // What `borg list --json --last 1 --lock-wait 5 REPO` (rlist/repo-list for borg 2) says about the
-// repository and its lock. Messages are borg's own (facts.md, measured on 1.2.4): the lock comes
+// repository and its lock. Messages are borg's own (docs/facts.md, measured on 1.2.4): the lock comes
 // first (Repository.open takes it right after checking the directory exists), the key after it, so
 // a passphrase problem means the lock was free.
 export function interpretRepositoryProbe(result: ProbeResult, ctx: RepositoryProbeContext): RepositoryOutcome {

@@ -3,7 +3,7 @@ import type { AlivePair, KeepaliveMode } from './tborg-options.js';
 
 // What tborg does about the client's ServerAlive* for one run. The client's keepalive matters because
 // without it a dead connection keeps the client's ssh (and borg) hanging for hours, and the server
-// side only ever learns about it through sshd's own ClientAlive* (facts.md).
+// side only ever learns about it through sshd's own ClientAlive* (docs/facts.md).
 
 export type KeepaliveState = 'configured' | 'injected' | 'warned' | 'off' | 'not-applicable';
 

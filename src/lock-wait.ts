@@ -1,7 +1,7 @@
 import type { AlivePair } from './tborg-options.js';
 
 // How long tborg is prepared to wait for a held repository lock, and how to split that wait into borg
-// attempts. Pure: the numbers come from ../shared/design/facts.md (measured on OpenSSH 9.2p1 / borg 1.2.4)
+// attempts. Pure: the numbers come from docs/facts.md (measured on OpenSSH 9.2p1 / borg 1.2.4)
 // and from borg's locking code, cited where used.
 
 export type { AlivePair };
@@ -20,7 +20,7 @@ export const GUIDE_SERVER_ALIVE: AlivePair = { interval: 10, countMax: 30 };
 // - the polling granularity of that attempt: <= 1 s for borg 1.x with tborg's 10 s attempts
 //   (locking.py TimeoutTimer, min(60, lock_wait/10)), up to 5 s for borg >= 2.0.0b10
 //   (storelocking.py: a random 1-5 s between tries);
-// - a server under load: the measured releases sat 0.2-0.7 s under the model (facts.md), an
+// - a server under load: the measured releases sat 0.2-0.7 s under the model (docs/facts.md), an
 //   order of magnitude less than this margin.
 // 5 s polling + 2 x 3 s start-up + ~9 s for a busy server = 20 s, small next to the 620 s bound.
 export const LOCK_WAIT_MARGIN_SECONDS = 20;
@@ -58,7 +58,7 @@ export function computeClientBound(keepalive: AlivePair): number {
   return (keepalive.countMax + 1) * keepalive.interval;
 }
 
-// Measured (facts.md, client black-holed with iptables DROP, OpenSSH 9.2p1 sshd): the lock was released
+// Measured (docs/facts.md, client black-holed with iptables DROP, OpenSSH 9.2p1 sshd): the lock was released
 // after 7.3, 15.5, 17.9, 19.4, 21.8 s for 1x3, 2x3, 3x2, 5x1, 1x10 — all just under
 // 2 x (CountMax+1) x Interval. One (CountMax+1) x Interval for sshd to declare the client dead; about
 // as long again before the stale `borg serve` notices and exits.

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { UsageError } from './errors.js';
 
-// How borg runs ssh (facts.md "How borg runs ssh", borg 1.2 remote.py RemoteRepository.ssh_cmd):
+// How borg runs ssh (docs/facts.md "How borg runs ssh", borg 1.2 remote.py RemoteRepository.ssh_cmd):
 //   rsh = args.rsh or os.environ.get('BORG_RSH', 'ssh'); argv = shlex.split(rsh)
 //   + ['-p', str(port)] if location.port + ['user@host' if location.user else 'host'] + ['borg', 'serve', ...]
 
@@ -21,7 +21,7 @@ export function readRsh(rshArg: string | null, env: NodeJS.ProcessEnv): RshWords
 
 // An ssh client is the program itself, named `ssh` (bare or as a path such as /usr/bin/ssh), because
 // only then is `ssh -G` (inserted right after it) the same program reading the same options. Deliberately
-// NOT ssh: `sh -c '... ssh ...'` or `sh -c 'exec socat ...'` (facts.md: then nothing ssh-specific
+// NOT ssh: `sh -c '... ssh ...'` or `sh -c 'exec socat ...'` (docs/docs/facts.md: then nothing ssh-specific
 // applies), `env X=1 ssh ...` and wrappers such as `autossh` or `sshpass -p x ssh`, whose own options
 // come first and which may not accept -G; for those tborg injects nothing and warns once.
 export function isSsh(words: readonly string[]): boolean {

@@ -7,7 +7,7 @@ import type { Terminal } from './terminal.js';
 
 // The one module that spawns borg and owns the process's signals while borg may run.
 //
-// Signals (facts.md): Ctrl-C on a terminal reaches the whole foreground process group. When tborg is
+// Signals (docs/facts.md): Ctrl-C on a terminal reaches the whole foreground process group. When tborg is
 // in its terminal's foreground group, borg shares that group and already gets the terminal's SIGINT
 // itself; forwarding it again would turn borg's graceful checkpoint-and-stop into an abort. So:
 //   - foreground: borg stays in tborg's group (it may prompt on the terminal); SIGTERM and SIGHUP,

@@ -11,7 +11,7 @@ import { parseSshArgv } from './rsh.js';
 // (match.c). It never decides a value on its own: callers compare with `ssh -G`.
 //
 // The npm `ssh-config` package tokenizes the files (keyword case, `=` separators, quotes, end-of-line
-// comments); its compute() is not used (facts.md lists where it differs from ssh). It is loaded
+// comments); its compute() is not used (docs/facts.md lists where it differs from ssh). It is loaded
 // lazily, with require, on the first call: only warnings and `tborg ssh-config` need it, and these
 // functions stay synchronous.
 
@@ -69,7 +69,7 @@ export class ConfigParseError extends TborgError {
 
 // The user's config file ssh reads for these rsh words: the last -F (ssh.c `config = optarg`), else
 // ~/.ssh/config in the home directory from the password database (ssh.c process_config_files uses
-// pw->pw_dir; $HOME plays no part, facts.md). null for `-F none` (any case: strcasecmp).
+// pw->pw_dir; $HOME plays no part, docs/facts.md). null for `-F none` (any case: strcasecmp).
 // A relative -F is relative to the current directory, as for ssh's fopen. `env` is not consulted
 // (that is the point: ssh ignores $HOME); it is in the signature for callers that pass what they have.
 export function userConfigFile(words: readonly string[], _env: NodeJS.ProcessEnv = process.env): string | null {

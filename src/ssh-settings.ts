@@ -3,7 +3,7 @@ import { TborgError } from './errors.js';
 import { parseSshArgv } from './rsh.js';
 
 // What OpenSSH will apply, asked of OpenSSH itself: `ssh -G` resolves Include, Match, wildcards,
-// negation, time units, -o and -F exactly as a real connection does (facts.md "ssh configuration
+// negation, time units, -o and -F exactly as a real connection does (docs/facts.md "ssh configuration
 // rules") and prints the result without connecting. Keys come out lowercase, times in seconds.
 
 export interface SshSettings {

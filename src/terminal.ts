@@ -116,7 +116,7 @@ export class Terminal {
     if (!this.spinner) {
       const { default: ora } = await import('ora');
       // discardStdin: false — ora would otherwise put a TTY stdin into raw mode, and borg may be
-      // about to prompt for a passphrase or a "yes" on that very terminal (facts.md).
+      // about to prompt for a passphrase or a "yes" on that very terminal (docs/facts.md).
       // isEnabled: the decision is interactive's above, not ora's own second guess.
       this.spinner = ora({ stream: this.streams.stderr, discardStdin: false, hideCursor: false, isEnabled: true }) as Spinner;
     }

@@ -10,7 +10,7 @@ function scan(text: string, chunkSize = 7) {
   return s.end();
 }
 
-// Messages as borg 1.2.4 / borg2 b5 and ssh print them (facts.md "What borg prints and returns").
+// Messages as borg 1.2.4 / borg2 b5 and ssh print them (docs/facts.md "What borg prints and returns").
 const table: Array<[string, number, string, string, string | undefined]> = [
   ['lock timeout, repository', 2, 'Failed to create/acquire the lock /srv/repo/lock.exclusive (timeout).\n', 'lock-timeout', '/srv/repo/lock.exclusive'],
   ['lock timeout, shared lock', 2, 'Failed to create/acquire the lock /srv/r/lock (timeout).\n', 'lock-timeout', '/srv/r/lock'],

@@ -120,7 +120,7 @@ describe('the lab', { skip }, () => {
     assert.ok(clientGaveUp >= 1.5 && clientGaveUp <= 7, `ssh gave up after ${clientGaveUp} s`);
 
     // The server's session outlives the client (this is how a stale lock is made) until sshd's own
-    // ClientAlive check (1 x 3 here; facts.md: ~2 x (C+1) x I) ends it.
+    // ClientAlive check (1 x 3 here; docs/facts.md: ~2 x (C+1) x I) ends it.
     assert.equal((await lab.serverPids('sleep 30')).length, 1, 'the server session outlives the client');
     await waitFor('sshd to end the dead session', async () => (await lab.serverPids('sleep 30')).length === 0, 15_000, 100);
     const serverGaveUp = (Date.now() - dropped) / 1000;

@@ -20,7 +20,7 @@ test('guide constants are the borg serve guide values', () => {
   assert.equal(TCP_KEEPALIVE_BOUND_SECONDS, 7875);
 });
 
-// facts.md: lock released after these many seconds with the client black-holed (OpenSSH 9.2p1).
+// docs/facts.md: lock released after these many seconds with the client black-holed (OpenSSH 9.2p1).
 const measured: Array<[AlivePair, number, number]> = [
   [pair(1, 3), 8, 7.3],
   [pair(2, 3), 16, 15.5],

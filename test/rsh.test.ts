@@ -63,10 +63,10 @@ test('splitLikePython agrees with Python shlex.split on the table', { skip: PYTH
   });
 });
 
-// facts.md says npm shlex splits exactly like Python's shlex.split. Not quite: npm shlex 3 also reads
+// docs/docs/facts.md says npm shlex splits exactly like Python's shlex.split. Not quite: npm shlex 3 also reads
 // bash's $'...' / $"..." quotes and drops a backslash-newline. tborg therefore splits with its own
 // port (splitLikePython) and uses npm shlex only for quoting.
-test('npm shlex split differs from Python on $\'...\' and backslash-newline (facts.md correction)', () => {
+test('npm shlex split differs from Python on $\'...\' and backslash-newline (docs/facts.md correction)', () => {
   assert.deepEqual(npmShlexSplit("$'a b'"), ['a b']);
   assert.deepEqual(splitLikePython("$'a b'"), ['$a b']);
   assert.deepEqual(npmShlexSplit('a\\\nb'), ['ab']);

@@ -353,7 +353,7 @@ test('no --config: creates ~/.ssh (700) and ~/.ssh/config (600) under the passwd
 
 // What the keepalive is for, with the lab's real sshd (OpenSSH 9.2p1) in its network namespace: once
 // the connection is black-holed, ssh without a keepalive keeps waiting (TCP would take ~2 h); after
-// `tborg ssh-config --write` it gives up after about (CountMax + 1) x Interval (facts.md).
+// `tborg ssh-config --write` it gives up after about (CountMax + 1) x Interval (docs/facts.md).
 const lab = labAvailable();
 describe('ssh-config against the lab sshd', { skip: lab.ok ? false : lab.why }, () => {
   let server: Lab;

@@ -276,7 +276,7 @@ test('collectHostNames: every name the files mention, wildcards made concrete', 
   assert.ok(statSync(file('basic.conf')).isFile());
 });
 
-// facts.md: the ssh-config package parses well, but its compute() differs from ssh and its
+// docs/facts.md: the ssh-config package parses well, but its compute() differs from ssh and its
 // toString() drops the space before an end-of-line comment. Re-measured here, against ssh -G.
 test('facts: ssh-config compute() differs from ssh -G on `?` and `Host a,b`; toString() breaks end-of-line comments', async () => {
   const { default: SSHConfig } = await import('ssh-config');
@@ -311,7 +311,7 @@ test('the ssh-config package is loaded only when a source is looked up', () => {
   assert.deepEqual(JSON.parse(r.stdout), [false, true]);
 });
 
-// facts.md says the default ServerAliveInterval is 0. On Debian's OpenSSH (these machines) it is 300
+// docs/docs/facts.md says the default ServerAliveInterval is 0. On Debian's OpenSSH (these machines) it is 300
 // when BatchMode is yes, and ProtocolKeepAlives / SetupTimeOut are aliases of ServerAliveInterval:
 // both Debian patches, documented in Debian's ssh_config(5).
 const debianSsh = /Debian/.test(spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr ?? '');

@@ -11,7 +11,7 @@ import { dealToSlots, round, roundAll, shuffle, summarize } from './stats.js';
 // 4. Lock hand-off over the lab's sshd: how long after a lock's release the waiting backup starts.
 // holder: `borg with-lock REPO sh -c 'sleep H; date > released'`; waiter, started once the holder has
 // the lock: `<tborg | borg --lock-wait N> with-lock REPO sh -c 'date > acquired'`.
-// hand-off = acquired - released. borg 1.x polls a held lock every min(60, N/10) s (facts.md), so
+// hand-off = acquired - released. borg 1.x polls a held lock every min(60, N/10) s (docs/facts.md), so
 // plain borg with --lock-wait 600 notices a release up to a minute late; tborg's goal: median <= 3 s.
 //
 // Trials run a few at a time on repositories of their own (the waiters mostly sleep), in a random

@@ -11,7 +11,7 @@ import { interleave, round, roundAll, summarize } from './stats.js';
 // 6. Outage: the guide's failure. A create is cut off mid-upload (iptables DROP on its connection
 // alone, in the lab's namespace). Keepalives are shrunk on both ends so it takes seconds: the client's
 // ssh gives up after (3+1) x 1 s, the server's sshd (ClientAlive 1 x 3) ends the stale `borg serve`
-// and its lock after ~2 x (3+1) x 1 s (facts.md).
+// and its lock after ~2 x (3+1) x 1 s (docs/facts.md).
 //   tborg: TBORG_KEEPALIVE=1x3, TBORG_SERVER_ALIVE=1x3 — one run, until the archive lands.
 //   plain borg with the guide's settings: ServerAliveInterval 1 / CountMax 3 in BORG_RSH and
 //   --lock-wait 600 — one run (what cron starts); it fails. Then: when the stale lock went, and when a

@@ -42,7 +42,7 @@ import { parseAlivePair } from '../tborg-options.js';
 // checked with `ssh -G -F candidate` (for HOST and every other host the file names) before it
 // atomically replaces the file, and a backup copy stays beside it: FILE.tborg-backup-<UTC time>.
 
-// The borg serve guide's values (facts.md): ServerAliveInterval 10, ServerAliveCountMax 30.
+// The borg serve guide's values (docs/facts.md): ServerAliveInterval 10, ServerAliveCountMax 30.
 const DEFAULT_KEEPALIVE: KeepaliveValues = { interval: 10, countMax: 30 };
 
 const USAGE_LINE = 'tborg ssh-config HOST [--config FILE] [--write] [--keepalive IxC]';
