@@ -21,7 +21,7 @@ export function readRsh(rshArg: string | null, env: NodeJS.ProcessEnv): RshWords
 
 // An ssh client is the program itself, named `ssh` (bare or as a path such as /usr/bin/ssh), because
 // only then is `ssh -G` (inserted right after it) the same program reading the same options. Deliberately
-// NOT ssh: `sh -c '... ssh ...'` or `sh -c 'exec socat ...'` (docs/docs/facts.md: then nothing ssh-specific
+// NOT ssh: `sh -c '... ssh ...'` or `sh -c 'exec socat ...'` (docs/facts.md: then nothing ssh-specific
 // applies), `env X=1 ssh ...` and wrappers such as `autossh` or `sshpass -p x ssh`, whose own options
 // come first and which may not accept -G; for those tborg injects nothing and warns once.
 export function isSsh(words: readonly string[]): boolean {

@@ -7,7 +7,7 @@ import { canonicalKeyword, parseConfigText, walkConfigLines, type Activity, type
 // so the new lines must come before anything that could give HOST a ServerAlive* value, and must
 // give it to HOST only. The text is changed by inserting whole lines; every other byte stays as it
 // was (the ssh-config package's toString() would drop the space before an end-of-line comment, and
-// `ServerAliveInterval 5#c` is an error to ssh: facts.md).
+// `ServerAliveInterval 5#c` is an error to ssh: docs/facts.md).
 //
 // The caller checks the result with `ssh -G -F candidate` for HOST and for every other host the file
 // names before it replaces anything: this module decides where, ssh confirms.

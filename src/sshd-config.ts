@@ -3,7 +3,7 @@ import { computeServerBound, formatDuration } from './lock-wait.js';
 import type { AlivePair } from './tborg-options.js';
 
 // The sshd_config lines that make the server's sshd notice a vanished client, so a stale
-// `borg serve` exits and releases the repository lock (docs/docs/facts.md: without them sshd waits for TCP
+// `borg serve` exits and releases the repository lock (docs/facts.md: without them sshd waits for TCP
 // keepalive, ~2 h 11 min). Pure: options in, text out.
 
 export interface SshdConfigOptions {

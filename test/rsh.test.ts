@@ -63,7 +63,7 @@ test('splitLikePython agrees with Python shlex.split on the table', { skip: PYTH
   });
 });
 
-// docs/docs/facts.md says npm shlex splits exactly like Python's shlex.split. Not quite: npm shlex 3 also reads
+// docs/facts.md says npm shlex splits exactly like Python's shlex.split. Not quite: npm shlex 3 also reads
 // bash's $'...' / $"..." quotes and drops a backslash-newline. tborg therefore splits with its own
 // port (splitLikePython) and uses npm shlex only for quoting.
 test('npm shlex split differs from Python on $\'...\' and backslash-newline (docs/facts.md correction)', () => {

@@ -311,7 +311,7 @@ test('the ssh-config package is loaded only when a source is looked up', () => {
   assert.deepEqual(JSON.parse(r.stdout), [false, true]);
 });
 
-// docs/docs/facts.md says the default ServerAliveInterval is 0. On Debian's OpenSSH (these machines) it is 300
+// docs/facts.md says the default ServerAliveInterval is 0. On Debian's OpenSSH (these machines) it is 300
 // when BatchMode is yes, and ProtocolKeepAlives / SetupTimeOut are aliases of ServerAliveInterval:
 // both Debian patches, documented in Debian's ssh_config(5).
 const debianSsh = /Debian/.test(spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr ?? '');
