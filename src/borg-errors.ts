@@ -33,18 +33,19 @@ const UNREACHABLE_PATTERNS: readonly RegExp[] = [
   /Connection closed by remote host\. Is borg working on the server\?/,
 ];
 // Every pattern above contains one of these needles, so a line holding none of them cannot match:
-// only lines with a needle are decoded and matched, in the order borg wrote them. Each needle starts
-// with a byte that is rare in borg's usual output (file lists are mostly lower case): Buffer.indexOf
-// looks for a needle's first byte with memchr, and one whose first byte is on every line costs
-// twenty times more (measured in `npm run bench`, streaming). "Remote", on every line of a remote
-// borg's debug output, is therefore no needle.
+// only lines with a needle are decoded and matched, in the order borg wrote them. Speed on millions
+// of lines depends on two things (npm run bench, streaming): a needle shorter than 8 bytes is found
+// by memchr on its first byte and a compare (node's src/string_search.h, kBMMinPatternLength; longer
+// ones switch to Boyer-Moore-Horspool, which is several times slower on file lists full of lower-case
+// letters), and that first byte must be rare in borg's usual output. "Remote", on every line of a
+// remote borg's debug output, is therefore no needle; ':' is on such lines once.
 const NEEDLES: readonly Buffer[] = [
-  'Failed to create/acquire the lock ', // LOCK_TIMEOUT_RE
+  'Failed ', // LOCK_TIMEOUT_RE
   'Timeout', // LOCK_JSON_RE ("LockTimeout"), "Remote: Timeout, server"
-  'Connection ', // "Connection to remote host is broken", "Connection closed by remote host"
-  'PipeError', // "BrokenPipeError"
-  'Could not resolve hostname', // "ssh: Could not resolve hostname"
-  'connect to host ', // "ssh: connect to host "
+  'Connect', // "Connection to remote host is broken", "Connection closed by remote host"
+  'BrokenP', // "BrokenPipeError"
+  'Could n', // "ssh: Could not resolve hostname"
+  ': conne', // "ssh: connect to host "
 ].map((n) => Buffer.from(n, 'latin1'));
 
 const MAX_CARRY = 64 * 1024;
