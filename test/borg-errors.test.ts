@@ -96,3 +96,104 @@ test('a lock path that is not ASCII comes out as borg wrote it (UTF-8), also whe
   assert.equal(f.lockTimeout?.path, '/srv/bäckup €/lock.exclusive');
   assert.equal(isCacheLock('/home/ü/.cache/borg/x/lock.exclusive', {}, '/home/ü'), true);
 });
+
+// The scan looks only for a few needles in each read and matches only the lines around them, so
+// these check what a line-by-line reading would give: every message, wherever the reads split it.
+const NOISE = 'Remote: borg.repository DEBUG A /home/u/Connect/Timeout/Failed/BrokenP/Could n/x: connec\n';
+const messages: Array<[string, string, (f: ReturnType<StderrScanner['end']>) => unknown, unknown]> = [
+  ['lock timeout', 'Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).', (f) => f.lockTimeout?.path, '/srv/r/lock.exclusive'],
+  [
+    'lock timeout, --log-json',
+    '{"type": "log_message", "message": "Failed to create/acquire the lock /srv/a b/lock (timeout).", "msgid": "LockTimeout"}',
+    (f) => f.lockTimeout?.path,
+    '/srv/a b/lock',
+  ],
+  ['lock timeout, --log-json msgid only', '{"type": "log_message", "message": "x", "msgid":"LockTimeout"}', (f) => f.lockTimeout !== undefined, true],
+  ['ssh timeout', 'Remote: Timeout, server 10.0.0.1 not responding.', (f) => f.connectionLost, 'Remote: Timeout, server 10.0.0.1 not responding.'],
+  ['connection broken', 'Connection to remote host is broken.', (f) => f.connectionLost, 'Connection to remote host is broken.'],
+  ['broken pipe', 'BrokenPipeError: [Errno 32] Broken pipe', (f) => f.connectionLost, 'BrokenPipeError: [Errno 32] Broken pipe'],
+  ['closed', 'Connection closed by remote host', (f) => f.connectionLost, 'Connection closed by remote host'],
+  ['ssh connect', 'Remote: ssh: connect to host backup port 22: No route to host', (f) => f.unreachable, 'Remote: ssh: connect to host backup port 22: No route to host'],
+  ['ssh resolve', 'ssh: Could not resolve hostname nohost: Name or service not known', (f) => f.unreachable, 'ssh: Could not resolve hostname nohost: Name or service not known'],
+  ['closed with hint', 'Connection closed by remote host. Is borg working on the server?', (f) => f.unreachable, 'Connection closed by remote host. Is borg working on the server?'],
+];
+
+for (const [name, message, read, expected] of messages) {
+  for (const [ending, eol] of [['LF', '\n'], ['CRLF', '\r\n'], ['CR', '\r']] as const) {
+    test(`scan: ${name} (${ending}) split between two reads at every offset, among other lines`, () => {
+      const bytes = Buffer.from(`${NOISE}${message}${eol}${NOISE}`);
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        const s = new StderrScanner();
+        s.feed(bytes.subarray(0, cut));
+        s.feed(bytes.subarray(cut));
+        const f = s.end();
+        assert.deepEqual(read(f), expected, `cut at ${cut}`);
+        assert.deepEqual(f.lastLines, [NOISE.trimEnd(), message, NOISE.trimEnd()], `cut at ${cut}`);
+      }
+    });
+  }
+}
+
+test('scan: noise that holds every needle but no message finds nothing', () => {
+  const f = scan(NOISE.repeat(50), 61);
+  assert.deepEqual([f.lockTimeout, f.connectionLost, f.unreachable], [undefined, undefined, undefined]);
+});
+
+test('scan: the first lost and unreachable lines count and the last lock line, in the order borg wrote them', () => {
+  const text = [
+    'ssh: Could not resolve hostname a: x',
+    'Remote: ssh: connect to host b port 22: y',
+    'Connection closed by remote host',
+    'BrokenPipeError: z',
+    'Failed to create/acquire the lock /first (timeout).',
+    'Failed to create/acquire the lock /second (timeout).',
+    '',
+  ].join('\n');
+  for (const size of [1, 5, 13, 64, text.length]) {
+    const f = scan(text, size);
+    assert.equal(f.unreachable, 'ssh: Could not resolve hostname a: x', `chunk size ${size}`);
+    assert.equal(f.connectionLost, 'Connection closed by remote host', `chunk size ${size}`);
+    assert.equal(f.lockTimeout?.path, '/second', `chunk size ${size}`);
+  }
+});
+
+test('scan: a message at the end of a line over 64 KiB is found, and only that line\'s end (64 KiB and the last read) is kept', () => {
+  const long = `${'x'.repeat(200 * 1024)}Failed to create/acquire the lock /srv/long/lock (timeout).`;
+  for (const size of [4096, 65536, 100_000]) {
+    const f = scan(`before\n${long}\nafter\n`, size);
+    assert.equal(f.lockTimeout?.path, '/srv/long/lock', `chunk size ${size}`);
+    assert.equal(f.lastLines.length, 3);
+    assert.ok(f.lastLines[1]!.length <= 64 * 1024 + size, `chunk size ${size}`);
+    assert.ok(long.endsWith(f.lastLines[1]!));
+  }
+});
+
+test('scan: the last lines equal a line-by-line reading, whatever the reads (random streams)', () => {
+  const pool = [
+    'A /home/u/a', '', 'Remote: x', 'Failed to open', 'Connection closed by remote host', 'p 1 %\r', 'p 2 %\r',
+    '{"type": "log_message", "msgid": "LockTimeout"}', 'Remote: Timeout, server h not responding.', 'ü€ line',
+  ];
+  let seed = 7;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  for (let round = 0; round < 200; round++) {
+    let text = '';
+    for (let i = 0, n = random(40); i < n; i++) text += pool[random(pool.length)]! + ['\n', '\r\n', '\r', ''][random(4)]!;
+    const bytes = Buffer.from(text);
+    const whole = new StderrScanner();
+    whole.feed(bytes);
+    const expected = whole.end();
+    const s = new StderrScanner();
+    for (let at = 0; at < bytes.length; ) {
+      const size = 1 + random(30);
+      s.feed(bytes.subarray(at, at + size));
+      at += size;
+    }
+    const f = s.end();
+    const lines = bytes.toString().split(/\r|\n/).filter((l) => l.length > 0).slice(-12);
+    assert.deepEqual(f.lastLines, lines, JSON.stringify(text));
+    assert.deepEqual(f, expected, JSON.stringify(text));
+  }
+});
