@@ -9,7 +9,7 @@ import type { BorgCommandLine } from './command-line.js';
 import { TborgError } from './errors.js';
 import { formatDuration } from './lock-wait.js';
 import { borg2Generation } from './location.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './command-context.js';
 import { buildPlan, type Plan, type PlanInput } from './plan.js';
 import { gatherPlanInput } from './plan-facts.js';
 import { joinRsh, parseSshArgv, readRsh, splitLikePython, sshTarget } from './rsh.js';

@@ -1,20 +1,12 @@
 import { TborgError } from './errors.js';
-import { splitArguments, describeOptions, type TborgOptions } from './tborg-options.js';
+import type { CommandContext } from './command-context.js';
+import { splitArguments, describeOptions } from './tborg-options.js';
 import { createProcessTerminal, type Terminal } from './terminal.js';
 import { TBORG_VERSION } from './version.js';
 
 // tborg's own commands: words borg does not use as commands, so borg's command space stays borg's.
 export const OWN_COMMANDS = ['plan', 'doctor', 'ssh-config', 'sshd-config', 'authorized-keys'] as const;
 export type OwnCommand = (typeof OWN_COMMANDS)[number];
-
-export interface CommandContext {
-  args: string[];
-  options: TborgOptions;
-  env: NodeJS.ProcessEnv;
-  terminal: Terminal;
-  // The paths this process was started as (argv[1]), so a `borg -> tborg` symlink is never run.
-  selfPaths: string[];
-}
 
 export function usage(): string {
   return `tborg ${TBORG_VERSION} — a drop-in wrapper for borg that rides out stale repository locks over ssh

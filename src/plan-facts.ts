@@ -3,7 +3,7 @@ import { readBorgVersion } from './borg-version.js';
 import { parseBorgCommandLine } from './command-line.js';
 import { remoteShellVariable } from './location.js';
 import { createPlaceholderResolver } from './placeholders.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './command-context.js';
 import type { PlanInput } from './plan.js';
 import { isSsh, readRsh, sshTarget } from './rsh.js';
 import { intervalIsBatchModeDefault, resolveSshSettings } from './ssh-settings.js';

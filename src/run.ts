@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { findBorg } from './borg-binary.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './command-context.js';
 import type { Plan } from './plan.js';
 import { BorgRunner } from './run-borg.js';
 

@@ -13,7 +13,7 @@ import {
 } from '../src/authorized-keys.js';
 import { runAuthorizedKeysCommand } from '../src/commands/authorized-keys-command.js';
 import { TborgError } from '../src/errors.js';
-import type { CommandContext } from '../src/main.js';
+import type { CommandContext } from '../src/command-context.js';
 import { defaultOptions } from '../src/tborg-options.js';
 import { Terminal } from '../src/terminal.js';
 

@@ -35,7 +35,7 @@ import {
   type ProcessRunner,
   type RunOptions,
 } from '../src/doctor.js';
-import type { CommandContext } from '../src/main.js';
+import type { CommandContext } from '../src/command-context.js';
 import { buildPlan, type PlanInput } from '../src/plan.js';
 import { readRsh, sshTarget } from '../src/rsh.js';
 import { splitArguments } from '../src/tborg-options.js';

@@ -20,7 +20,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runSshConfigCommand } from '../src/commands/ssh-config-command.js';
-import type { CommandContext } from '../src/main.js';
+import type { CommandContext } from '../src/command-context.js';
 import { collectHostNames } from '../src/ssh-config-source.js';
 import { defaultOptions, type AlivePair } from '../src/tborg-options.js';
 import { labAvailable, startLab, type Lab } from './lab/lab.js';

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { runSshdConfigCommand } from '../src/commands/sshd-config-command.js';
 import { TborgError } from '../src/errors.js';
-import type { CommandContext } from '../src/main.js';
+import type { CommandContext } from '../src/command-context.js';
 import { formatSshdConfig } from '../src/sshd-config.js';
 import { defaultOptions, type TborgOptions } from '../src/tborg-options.js';
 import { Terminal } from '../src/terminal.js';

@@ -6,7 +6,7 @@ import {
   type AuthorizedKeysOptions,
 } from '../authorized-keys.js';
 import { UsageError } from '../errors.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 import { flagOf, parseCommandArgs, singleOf, stringsOf } from './command-args.js';
 
 const USAGE = `tborg authorized-keys [OPTIONS] KEYFILE|-

@@ -1,4 +1,4 @@
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 import { formatDuration } from '../lock-wait.js';
 import { buildPlan, type Plan } from '../plan.js';
 import { gatherPlanInput } from '../plan-facts.js';

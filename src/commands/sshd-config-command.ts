@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { GUIDE_SERVER_ALIVE } from '../lock-wait.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 import { parseCommandArgs, singleOf } from './command-args.js';
 import { formatSshdConfig } from '../sshd-config.js';
 import { parseAlivePair } from '../tborg-options.js';
