@@ -55,7 +55,8 @@ const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
 
 // Scanning works on whole reads, never line by line: a read without a needle costs one native search
-// per needle and two for its line ends, and no bytes are copied but the line still open at its end.
+// per needle and four for its first and last line ends, and no bytes are copied but the line still
+// open at its end.
 // Splitting every line of a 3-million-line `create --list` cost more than passing the bytes on.
 export class StderrScanner {
   // The open line: what followed the last line end, at most MAX_CARRY bytes (its end when longer).
