@@ -1,5 +1,6 @@
 import { TborgError } from './errors.js';
 import type { CommandContext } from './command-context.js';
+import { rememberInheritedFds, rememberStartSignals } from './process-start.js';
 import { splitArguments, describeOptions } from './tborg-options.js';
 import { createProcessTerminal, type Terminal } from './terminal.js';
 import { TBORG_VERSION } from './version.js';
@@ -30,6 +31,9 @@ Exit codes: borg's own; 2 when tborg refuses to run (bad option, no borg, broken
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // First, before anything opens a descriptor or the terminal: what borg must get as tborg got it.
+  rememberInheritedFds();
+  rememberStartSignals(env);
   let terminal: Terminal | undefined;
   try {
     const { options, borgArgs } = splitArguments(argv, env);

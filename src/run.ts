@@ -1,11 +1,27 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { findBorg } from './borg-binary.js';
 import type { CommandContext } from './command-context.js';
+import { TborgError } from './errors.js';
 import type { Plan } from './plan.js';
+import { startedAsBorg, wrapperError } from './recursion-guard.js';
 import { BorgRunner } from './run-borg.js';
 
 // `tborg <borg arguments>`: plan, then run borg, retrying what is safe to retry.
 export async function runBorg(context: CommandContext): Promise<number> {
+  const parent = startedAsBorg(context.env);
+  if (parent) {
+    // A tborg started this tborg as its borg (a wrapper script named borg, recursion-guard.ts): that
+    // tborg planned the run already. Run the real borg untouched: the first on PATH that is neither
+    // tborg nor that wrapper, whatever TBORG_BORG says (it may name the wrapper).
+    let real: string;
+    try {
+      real = findBorg(undefined, context.env, [...context.selfPaths, parent.borgPath]);
+    } catch (error) {
+      if (error instanceof TborgError) throw wrapperError(parent);
+      throw error;
+    }
+    return runOnce(real, context.args, context.env, context);
+  }
   if (onlyPrintsOrServes(context.args)) {
     return runOnce(findBorg(context.options.borg, context.env, context.selfPaths), context.args, context.env, context);
   }

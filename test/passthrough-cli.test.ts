@@ -171,6 +171,9 @@ describe('argv and environment', concurrent, () => {
     assert.deepEqual(JSON.parse(via.stdout.toString()), v.argv);
     delete d.env.FAKE_BORG_REPORT;
     delete v.env.FAKE_BORG_REPORT;
+    // One variable more: tborg's mark on the borg it starts (src/recursion-guard.ts), "PID DEPTH BORG".
+    assert.match(v.env.TBORG_PARENT ?? '', new RegExp(`^${v.ppid} 1 ${fakeBorg}$`));
+    delete v.env.TBORG_PARENT;
     assert.deepEqual(v.env, d.env);
     assert.equal(v.env.UNICODE, 'ünï 😀');
     assert.equal(v.env.EMPTY, '');
@@ -249,10 +252,13 @@ describe('streams and exit codes', concurrent, () => {
   });
 
   for (const [signal, code] of [['SIGKILL', 137], ['SIGTERM', 143], ['SIGSEGV', 139]] as const) {
-    test(`borg killed by ${signal}: tborg exits ${code}, as a shell reports it`, async () => {
+    test(`borg killed by ${signal}: tborg dies of ${signal} too (a shell sees ${code})`, async () => {
       const r = await tborg(['list', 'repo'], cleanEnv({ FAKE_BORG_MODE: 'streams', FAKE_BORG_KILL: signal }));
-      assert.equal(r.code, code);
-      assert.equal(r.signal, null, 'tborg itself exits normally');
+      assert.equal(r.signal, signal, `tborg ends by borg's signal, not exit code ${r.code}`);
+      const viaShell = await runBuffered(['sh', '-c', `'${process.execPath}' '${TBORG}' list repo; echo "rc=$?"`], {
+        env: cleanEnv({ FAKE_BORG_MODE: 'streams', FAKE_BORG_KILL: signal }),
+      });
+      assert.match(viaShell.stdout.toString(), new RegExp(`rc=${code}\n`));
     });
   }
 
