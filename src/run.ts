@@ -10,8 +10,11 @@ export async function runBorg(context: CommandContext): Promise<number> {
     return runOnce(findBorg(context.options.borg, context.env, context.selfPaths), context.args, context.env, context);
   }
   const [{ buildPlan }, { gatherPlanInput }] = await Promise.all([import('./plan.js'), import('./plan-facts.js')]);
+  // borg writes JSON log lines: so does tborg, before its first word (an ssh -G failure included;
+  // the parsed line also catches an abbreviation such as --log-j).
+  const dashes = context.args.indexOf('--');
+  if ((dashes === -1 ? context.args : context.args.slice(0, dashes)).includes('--log-json')) context.terminal.speakJson();
   const input = await gatherPlanInput(context);
-  // borg writes JSON log lines: so does tborg, before its first word.
   if (input.commandLine.logJson) context.terminal.speakJson();
   const plan = buildPlan(input);
   for (const warning of plan.warnings) if (warning.onRun) context.terminal.warn(warning.text);
