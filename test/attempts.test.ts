@@ -244,3 +244,24 @@ test('a user --lock-wait is respected: argv untouched, no lock retry past it', a
   assert.equal(out.exitCode, 2);
   assert.deepEqual(h.argvs, [p.baseArgv]);
 });
+
+test('the spinner may stay up during an attempt only when borg can neither prompt on the terminal nor write its result there', async () => {
+  const { spinnerSafeDuringAttempts } = await import('../src/run.js');
+  const p = (command: string, argv: string[] = []): Plan => ({ ...plan(), command: [command], baseArgv: [command, ...argv] });
+  const rows: Array<[Plan, NodeJS.ProcessEnv, boolean, boolean]> = [
+    // getpass() prompts on /dev/tty whatever stdin is: without a passphrase in the environment, no spinner.
+    [p('create'), {}, false, false],
+    [p('create'), { BORG_PASSPHRASE: '' }, false, true],
+    [p('create'), { BORG_PASSPHRASE_FD: '3' }, false, true],
+    // A passcommand is a command of yours, which may ask on the terminal itself (pinentry).
+    [p('create'), { BORG_PASSCOMMAND: 'pass show borg' }, false, false],
+    // A result on the same terminal as the spinner.
+    [p('list'), { BORG_PASSPHRASE: 'x' }, true, false],
+    [p('create', ['--json']), { BORG_PASSPHRASE: 'x' }, true, false],
+    [p('list'), { BORG_PASSPHRASE: 'x' }, false, true],
+    [p('create'), { BORG_PASSPHRASE: 'x' }, true, true],
+  ];
+  for (const [pl, env, stdoutIsTTY, expected] of rows) {
+    assert.equal(spinnerSafeDuringAttempts(pl, env, { stdoutIsTTY }), expected, `${pl.baseArgv.join(' ')} ${JSON.stringify(env)} stdout tty ${stdoutIsTTY}`);
+  }
+});
