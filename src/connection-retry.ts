@@ -27,8 +27,8 @@ type Rule = 'safe' | string | ((words: CommandWords) => string | null);
 
 const stdout = (what: string): string => `${what} writes its result to stdout; a second attempt would write it again`;
 
-// A path borg opens for writing that is really stdout or another stream, not a file a second
-// attempt truncates and rewrites: '-', /dev/stdout, /dev/fd/N, /proc/self/fd/N, a tty...
+// A path that is really stdin/stdout or another stream, not a file a second attempt reads again or
+// truncates and rewrites: '-', /dev/stdout, /dev/stdin, /dev/fd/N, /proc/self/fd/N, a tty...
 function isStream(path: string | undefined): boolean {
   return path === undefined || path === '-' || path.startsWith('/dev/') || path.startsWith('/proc/');
 }
@@ -64,6 +64,8 @@ export const CONNECTION_RETRY_RULES: Readonly<Record<string, Rule>> = {
   // do_import_tar: like create; the tar file is read again from its start by a second attempt.
   'import-tar': (w) => {
     if (w.consumesStdin) return `${w.consumesStdin} reads input that cannot be replayed`;
+    const tarfile = w.positionals.get('TARFILE')?.[0];
+    if (isStream(tarfile)) return `import-tar from ${tarfile ?? '-'} reads input that cannot be replayed`;
     if (w.options.has('--tar-filter')) return 'import-tar --tar-filter runs your command; a second attempt would run it again';
     if (w.options.has('--json')) return 'import-tar --json prints its result once the archive is committed; a second attempt could print a second one';
     return 'safe';
@@ -107,6 +109,8 @@ export const CONNECTION_RETRY_RULES: Readonly<Record<string, Rule>> = {
   'key import': (w) => {
     if (w.options.has('--paper')) return 'key import --paper reads the key from stdin; it cannot be read again';
     if (w.consumesStdin) return `${w.consumesStdin} reads input that cannot be replayed`;
+    const path = w.positionals.get('PATH')?.[0];
+    if (path !== undefined && isStream(path)) return `key import from ${path} reads input that cannot be replayed`;
     return 'safe';
   },
   'with-lock': 'with-lock runs your command, which may have done its work; a second attempt would run it again',
