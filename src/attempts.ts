@@ -38,6 +38,11 @@ class RetryableAttempt extends Error {
   }
 }
 
+// An attempt that runs this long past its own --lock-wait has the lock: borg gives up on a held lock
+// within about one poll after its lock wait (locking.py TimeoutTimer, a poll of min(60, wait / 10) s
+// in 1.x). Added to the start-up (ssh connect, borg's python) the earlier attempts measured.
+export const HOLDS_LOCK_MARGIN_MS = 5000;
+
 export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: AttemptDeps): Promise<RunOutcome> {
   const { terminal } = deps;
   const start = deps.now();
@@ -47,22 +52,55 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
   let lastKind: FailureKind = 'other';
   let attempts = 0;
   let lastLockWait: number | null = null;
+  // Whether an attempt runs now, and since when (for the spinner's text and its honesty).
+  let running = false;
+  let attemptStart = start;
+  // What an attempt costs beyond its --lock-wait (ssh connect, borg start-up): measured on attempts
+  // that waited out their lock wait, so the last attempt can be cut to end by the deadline.
+  let overheadMs = 0;
+  let pendingDelay = 0;
+  let waitWarned = false;
   const serverBoundMs = (plan.lockWait.model?.seconds ?? 0) * 1000;
   const target = plan.repository ? plan.repository.location : 'the repository';
-  const total = (): string => formatDuration(Math.max(0, Math.round((deadline - start) / 1000)));
-  const waited = (): string => formatDuration(Math.max(0, Math.round((deps.now() - start) / 1000)));
-  const status = (): string => `waiting for the lock on ${target}, ${waited()} of ${total()}, attempt ${attempts + 1}`;
+  const totalMs = (): number => Math.max(0, deadline - start);
+  const total = (): string => formatDuration(Math.round(totalMs() / 1000));
+  // Never more than the total: an attempt may end up to one poll after the deadline.
+  const waited = (): string => formatDuration(Math.round(Math.min(totalMs(), Math.max(0, deps.now() - start)) / 1000));
+  // The --lock-wait borg applies to the running attempt (tborg's, the user's, or borg's default 1).
+  const attemptWaitMs = (): number => (lastLockWait ?? (plan.lockWait.userGiven ? plan.lockWait.seconds : 1)) * 1000;
+  // null: stop showing a wait. An attempt that outlived its own lock wait holds the lock and is doing
+  // the user's work, not waiting.
+  const status = (): string | null => {
+    if (running && deps.now() - attemptStart > attemptWaitMs() + Math.max(HOLDS_LOCK_MARGIN_MS, 2 * overheadMs)) return null;
+    return `waiting for the lock on ${target}, ${waited()} of ${total()}, attempt ${running ? attempts : attempts + 1}`;
+  };
 
   // borg's held-back stderr is borg's answer after all: pass it on, late but unchanged.
   const release = (result: AttemptResult): AttemptResult => {
     if (result.held.length > 0) terminal.passthrough(result.held);
     return result;
   };
+  // The plan's warnings that matter only once a run had to wait (a short --lock-wait of the user's).
+  const warnOnWait = (): void => {
+    if (waitWarned) return;
+    waitWarned = true;
+    for (const warning of plan.warnings) if (warning.onWait) terminal.warn(warning.text);
+  };
+  const delayAfter = (result: AttemptResult): number =>
+    nextDelayMs({
+      attemptDurationMs: result.durationMs,
+      attemptLockWaitMs: lastLockWait === null ? null : lastLockWait * 1000,
+      quickFailuresInARow: quickFailures,
+      remainingMs: Math.max(0, deadline - deps.now()),
+      random: deps.random(),
+    });
 
   const once = async (): Promise<AttemptResult> => {
     const stopped = deps.stoppedBy();
     if (stopped) throw new AbortError(stopped);
-    const remainingSeconds = Math.max(1, Math.ceil((deadline - deps.now()) / 1000));
+    // The last attempt is cut to what is left, start-up included, so tborg gives up by the deadline
+    // plus about one poll (--tborg-max-wait 15: ~15 s, not 20).
+    const remainingSeconds = Math.max(1, Math.floor((deadline - deps.now() - overheadMs) / 1000));
     const lockWait =
       attempts === 0 || plan.lockWait.attemptSeconds === null
         ? plan.lockWait.attemptSeconds
@@ -70,20 +108,35 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     lastLockWait = lockWait;
     if (attempts > 0 && !deps.spinDuringAttempts) terminal.stopSpinner();
     attempts++;
-    const result = await deps.attempt(attemptArgv(plan, lockWait), env, { holdLockMessage: plan.retry.lockTimeouts });
+    running = true;
+    attemptStart = deps.now();
+    let result: AttemptResult;
+    try {
+      result = await deps.attempt(attemptArgv(plan, lockWait), env, { holdLockMessage: plan.retry.lockTimeouts });
+    } finally {
+      running = false;
+    }
     const kind = classifyAttempt(result.exitCode, result.findings);
     lastKind = kind;
     if (deps.stoppedBy()) return release(result); // borg's own answer to the signal stands
     const now = deps.now();
-    if (kind === 'lock-timeout' && plan.retry.lockTimeouts && now < deadline) {
-      // Dropped: tborg retries, and its own "waiting for the lock" line says what is going on.
+    if (kind === 'lock-timeout' && plan.retry.lockTimeouts) {
+      warnOnWait();
+      if (lockWait !== null && result.durationMs >= lockWait * 1000) overheadMs = result.durationMs - lockWait * 1000;
       quickFailures = isQuickFailure(result.durationMs, lockWait === null ? null : lockWait * 1000) ? quickFailures + 1 : 0;
-      throw new RetryableAttempt(result, kind);
+      pendingDelay = delayAfter(result);
+      // Another attempt only when at least a 1 s lock wait fits before the deadline, start-up and
+      // pause included: an attempt that cannot end in time is not started (nor announced).
+      if (deadline - now - pendingDelay - overheadMs >= 1000) {
+        // Dropped: tborg retries, and its own "waiting for the lock" line says what is going on.
+        throw new RetryableAttempt(result, kind);
+      }
     }
-    if (kind === 'connection-lost' && plan.retry.connectionRetries > 0) {
+    if (kind === 'connection-lost' && plan.repository?.host) {
+      warnOnWait();
       if (plan.retry.noConnectionRetry) {
         release(result);
-        terminal.message(`not retrying the lost connection: ${plan.retry.noConnectionRetry}`);
+        terminal.message(`not retrying the lost connection: ${plan.retry.noConnectionRetry}`, 'WARNING');
         return result;
       }
       if (connectionFailures < plan.retry.connectionRetries) {
@@ -92,9 +145,11 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
         // The old `borg serve` may still hold the lock until the server's sshd notices: the wait
         // starts over and covers the server bound.
         deadline = Math.max(deadline, now + serverBoundMs);
+        pendingDelay = delayAfter(result);
         terminal.message(
-          `the connection to ${plan.repository?.host ?? 'the server'} was lost; retrying (${connectionFailures} of ${plan.retry.connectionRetries}), ` +
+          `the connection to ${plan.repository.host} was lost; retrying (${connectionFailures} of ${plan.retry.connectionRetries}), ` +
             `allowing up to ${formatDuration(Math.round(serverBoundMs / 1000))} for the server to release the old lock`,
+          'WARNING',
         );
         release(result);
         throw new RetryableAttempt(result, kind);
@@ -115,13 +170,6 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
       shouldRetry: ({ error }) => error instanceof RetryableAttempt,
       onFailedAttempt: async ({ error }) => {
         if (!(error instanceof RetryableAttempt)) return;
-        const delay = nextDelayMs({
-          attemptDurationMs: error.result.durationMs,
-          attemptLockWaitMs: lastLockWait === null ? null : lastLockWait * 1000,
-          quickFailuresInARow: quickFailures,
-          remainingMs: Math.max(0, deadline - deps.now()),
-          random: deps.random(),
-        });
         if (error.kind === 'lock-timeout') {
           const lock = error.result.findings.lockTimeout?.path;
           if (attempts === 1 && isCacheLock(lock, env, homedir())) {
@@ -129,7 +177,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
           }
           await terminal.waiting(status);
         }
-        if (delay > 0) await deps.sleep(delay, deps.signal);
+        if (pendingDelay > 0) await deps.sleep(pendingDelay, deps.signal);
       },
     });
     terminal.stopSpinner();
@@ -158,5 +206,5 @@ function giveUp(plan: Plan, env: NodeJS.ProcessEnv, result: AttemptResult, start
     cacheLock: isCacheLock(lock, env, homedir()),
     serverAlive: server ? `${server.interval}x${server.countMax}` : 'not set',
   });
-  for (const line of lines) deps.terminal.message(line);
+  for (const line of lines) deps.terminal.message(line, 'ERROR');
 }

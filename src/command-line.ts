@@ -16,6 +16,7 @@ import {
   BORG2_TOP_ONLY_OPTIONS,
   type CommandSpec,
 } from './borg-commands.js';
+import { connectionRetryRefusal } from './connection-retry.js';
 import { borg2Generation, parseLocation, type Location, type LocationOptions } from './location.js';
 
 export interface RepositoryArgument {
@@ -45,6 +46,8 @@ export interface BorgCommandLine {
   remotePath: string | null;
   // Why an attempt may consume input that cannot be replayed (borg reads stdin), else null.
   consumesStdin: string | null;
+  // Why a lost connection must not be retried for this line (connection-retry.ts), else null.
+  noConnectionRetry: string | null;
   // Whether running this line opens (or connects to) a repository at all.
   opensRepository: boolean;
   // borg only prints help or its version (also `borg` alone, `borg key` alone, `borg help ...`).
@@ -512,6 +515,7 @@ export function parseBorgCommandLine(
     logJson: false,
     remotePath: null,
     consumesStdin: null,
+    noConnectionRetry: null,
     opensRepository: false,
     helpOrVersion: false,
     invalid: null,
@@ -593,6 +597,13 @@ export function parseBorgCommandLine(
   else findRepository2(result, state, leaf, env, options);
 
   result.consumesStdin = stdinUse(state, leaf);
+  result.noConnectionRetry = connectionRetryRefusal({
+    command: key,
+    major,
+    options: new Map(occurrences.map((o) => [o.action.id, effective(occurrences, o.action.id)?.value ?? null])),
+    positionals: new Map([...state.positionals].map(([p, words]) => [p.name, words.map((w) => w.text)])),
+    consumesStdin: result.consumesStdin,
+  });
   result.opensRepository = result.repository !== null && result.invalid === null && !result.helpOrVersion;
   return result;
 }
@@ -664,15 +675,17 @@ function repositoryFromOption(
 //   key import REPO -          `args.path != '-'` check, then reads the key from stdin
 //   init --import-related-secrets -   (1.4) dash_open(..., 'r')
 //   with-lock REPO CMD         CMD inherits borg's stdin and may read it
-// --content-from-command / --paths-from-command read a command's stdout, which a retry produces
-// again, so they are not listed (the command itself inherits stdin, like with-lock's).
+//   create --content-from-command / --paths-from-command CMD: borg reads CMD's stdout, but CMD
+//   itself inherits borg's stdin (archiver.py do_create: subprocess.Popen(args.paths,
+//   stdout=PIPE), no stdin=), so `--content-from-command -- cat` reads stdin, like with-lock's.
 function stdinUse(state: ParseState, leaf: Parser): string | null {
   const key = state.path.join(' ');
   const has = (id: string): boolean => state.occurrences.some((o) => o.action.id === id);
   const value = (id: string): string | null => effective(state.occurrences, id)?.value ?? null;
   if (key === 'create') {
     if (has('--paths-from-stdin')) return 'create --paths-from-stdin';
-    if (has('--content-from-command') || has('--paths-from-command')) return null;
+    if (has('--content-from-command')) return 'create --content-from-command (COMMAND inherits stdin)';
+    if (has('--paths-from-command')) return 'create --paths-from-command (COMMAND inherits stdin)';
     if (positionalByName(state, leaf, 'PATH')?.some((w) => w.text === '-')) return 'create -';
     return null;
   }

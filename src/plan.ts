@@ -1,4 +1,5 @@
 import type { BorgCommandLine } from './command-line.js';
+import { environmentRetryRefusal } from './connection-retry.js';
 import { decideKeepalive, findKeepaliveOptions, type KeepaliveState, type SshKeepalive } from './keepalive.js';
 import { attemptLockWait, computeLockWait, formatDuration, GUIDE_KEEPALIVE, type LockWaitModel } from './lock-wait.js';
 import { joinRsh, withKeepalive, type RshWords } from './rsh.js';
@@ -32,6 +33,9 @@ export interface PlanWarning {
   text: string;
   // Printed before borg runs (true), or only shown by `tborg plan`/`doctor` (false).
   onRun: boolean;
+  // Printed by a run only once it had to wait (a lock timeout or a lost connection happened), so
+  // a nightly cron job whose lock is free stays silent (attempts.ts).
+  onWait?: true;
 }
 
 export interface Plan {
@@ -65,7 +69,8 @@ export interface Plan {
     deadlineSeconds: number;
     lockTimeouts: boolean;
     connectionRetries: number;
-    // Why a lost connection will not be retried (input that cannot be replayed), or null.
+    // Why a lost connection will not be retried (connection-retry.ts: output that would be repeated,
+    // input that cannot be replayed, a command of the user's run twice, ...), or null.
     noConnectionRetry: string | null;
   };
   command: string[];
@@ -145,10 +150,12 @@ export function buildPlan(input: PlanInput): Plan {
         text:
           `--lock-wait ${userLockWait} is shorter than the ${formatDuration(model.seconds)} a stale borg serve can hold ` +
           `the lock after a dropped connection (${model.formula}); this run may still fail with a lock timeout`,
-        onRun: true,
+        onRun: false,
+        onWait: true,
       });
     }
   }
+  const noConnectionRetry = opensRepository ? (commandLine.noConnectionRetry ?? environmentRetryRefusal(input.env)) : null;
   const deadlineSeconds = opensRepository ? (options.maxWait ?? lockSeconds) : 0;
   const attemptSeconds = opensRepository && userLockWait === null ? attemptLockWait(deadlineSeconds, input.borg.major) : null;
 
@@ -174,10 +181,8 @@ export function buildPlan(input: PlanInput): Plan {
     retry: {
       deadlineSeconds,
       lockTimeouts: opensRepository,
-      connectionRetries: opensRepository && remoteSsh ? options.connectionRetries : 0,
-      noConnectionRetry: commandLine.consumesStdin
-        ? `${commandLine.consumesStdin} reads input that cannot be replayed`
-        : null,
+      connectionRetries: opensRepository && remoteSsh && noConnectionRetry === null ? options.connectionRetries : 0,
+      noConnectionRetry,
     },
     command: [...commandLine.command],
     baseArgv,

@@ -26,7 +26,13 @@ export async function runBorg(context: CommandContext): Promise<number> {
     return runOnce(findBorg(context.options.borg, context.env, context.selfPaths), context.args, context.env, context);
   }
   const [{ buildPlan }, { gatherPlanInput }] = await Promise.all([import('./plan.js'), import('./plan-facts.js')]);
-  const plan = buildPlan(await gatherPlanInput(context));
+  // borg writes JSON log lines: so does tborg, before its first word (an ssh -G failure included;
+  // the parsed line also catches an abbreviation such as --log-j).
+  const dashes = context.args.indexOf('--');
+  if ((dashes === -1 ? context.args : context.args.slice(0, dashes)).includes('--log-json')) context.terminal.speakJson();
+  const input = await gatherPlanInput(context);
+  if (input.commandLine.logJson) context.terminal.speakJson();
+  const plan = buildPlan(input);
   for (const warning of plan.warnings) if (warning.onRun) context.terminal.warn(warning.text);
   const env = { ...context.env, ...plan.env };
   if (!plan.retry.lockTimeouts && plan.retry.connectionRetries === 0) {
@@ -46,7 +52,7 @@ export async function runBorg(context: CommandContext): Promise<number> {
       signal: runner.signal,
       stoppedBy: () => runner.received,
       terminal: context.terminal,
-      spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env),
+      spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env, { stdoutIsTTY: process.stdout.isTTY === true }),
     });
     return outcome.exitCode;
   } finally {
@@ -81,12 +87,15 @@ const STDOUT_COMMANDS = new Set(['list', 'info', 'diff', 'rlist', 'rinfo', 'conf
 
 // A spinner may stay up while a retried borg attempt runs only when borg cannot write to the same
 // screen without tborg seeing it first: borg's stderr passes through tborg (which stops the spinner
-// at borg's first byte), but its stdout and its passphrase prompt (getpass writes to /dev/tty) do not.
-export function spinnerSafeDuringAttempts(plan: Plan, env: NodeJS.ProcessEnv): boolean {
+// at borg's first byte), but its stdout does not, nor does a passphrase prompt: getpass() opens
+// /dev/tty and writes its prompt there whatever stdin is (Python's getpass.unix_getpass), so a
+// spinner (drawn only when stderr is that terminal) would erase "Enter passphrase for key ...".
+// Only BORG_PASSPHRASE and BORG_PASSPHRASE_FD rule a prompt out (borg's key.py env_passphrase);
+// BORG_PASSCOMMAND runs a command of the user's, which may itself ask on the terminal (pinentry).
+export function spinnerSafeDuringAttempts(plan: Plan, env: NodeJS.ProcessEnv, streams: { stdoutIsTTY: boolean }): boolean {
   const command = plan.command[0] ?? '';
   const writesStdout = STDOUT_COMMANDS.has(command) || plan.baseArgv.includes('--json');
-  if (process.stdout.isTTY && writesStdout) return false;
-  const passphraseGiven = Boolean(env.BORG_PASSPHRASE !== undefined || env.BORG_PASSCOMMAND || env.BORG_PASSPHRASE_FD);
-  if (process.stdin.isTTY && !passphraseGiven) return false;
-  return true;
+  if (streams.stdoutIsTTY && writesStdout) return false;
+  const passphraseGiven = env.BORG_PASSPHRASE !== undefined || Boolean(env.BORG_PASSPHRASE_FD);
+  return passphraseGiven;
 }

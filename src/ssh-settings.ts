@@ -120,6 +120,10 @@ function joinStderrLines(stderr: string): string {
     .join('; ');
 }
 
+// The ServerAliveInterval Debian's OpenSSH uses when BatchMode is yes and nothing sets one (Debian's
+// patch to readconf.c fill_default_options; ssh_config(5) on Debian).
+export const DEBIAN_BATCHMODE_INTERVAL = 300;
+
 // True when the ServerAliveInterval ssh -G reported for `target` is Debian's BatchMode default (300),
 // not a value anyone configured. Debian's ssh makes BatchMode yes imply ServerAliveInterval 300 unless
 // one is configured, so ask ssh again with BatchMode forced off: the only extra ssh -G, and only when

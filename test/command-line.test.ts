@@ -210,9 +210,9 @@ export function describeRepository(r: RepositoryArgument | null): string | null 
   _(1, "create --paths-from-stdin h:r::a", { cmd: 'create', repo: "#2 ssh h r ::a", stdin: 'create --paths-from-stdin' });
   _(1, "create --paths-from-stdin h:r::a p", { cmd: 'create', repo: "#2 ssh h r ::a", stdin: 'create --paths-from-stdin', invalid: /Must not pass PATH with --paths-from-stdin\./ });
   _(1, "create --paths-delimiter \"\\0\" --paths-from-stdin h:r::a", { cmd: 'create', repo: "#4 ssh h r ::a", stdin: 'create --paths-from-stdin' });
-  _(1, "create --content-from-command h:r::a -- cat -", { cmd: 'create', repo: "#2 ssh h r ::a" });
-  _(1, "create --paths-from-command h:r::a -- find /", { cmd: 'create', repo: "#2 ssh h r ::a" });
-  _(1, "create --content-from-command h:r::a", { cmd: 'create', repo: "#2 ssh h r ::a", invalid: /No command given\./ });
+  _(1, "create --content-from-command h:r::a -- cat -", { cmd: 'create', repo: "#2 ssh h r ::a", stdin: 'create --content-from-command (COMMAND inherits stdin)' });
+  _(1, "create --paths-from-command h:r::a -- find /", { cmd: 'create', repo: "#2 ssh h r ::a", stdin: 'create --paths-from-command (COMMAND inherits stdin)' });
+  _(1, "create --content-from-command h:r::a", { cmd: 'create', repo: "#2 ssh h r ::a", stdin: 'create --content-from-command (COMMAND inherits stdin)', invalid: /No command given\./ });
   _(1, "create h:r::a", { cmd: 'create', repo: "#1 ssh h r ::a", invalid: /Need at least one PATH argument\./ });
   _(1, "create --pattern \"R /home\" h:r::a", { cmd: 'create', repo: "#3 ssh h r ::a" });
   _(1, "create ssh://[::1]:22/./r::a p", { cmd: 'create', repo: "#1 ssh [::1]:22 /./r ::a" });
