@@ -69,6 +69,7 @@ def run():
 run()
 `;
 
+// Everything the shim needs to start borg as a shell would have.
 export interface ShimSpec {
   path: string;
   argv: readonly Buffer[];
@@ -101,6 +102,7 @@ export function encodeShimSpec(spec: ShimSpec): Buffer {
   return Buffer.concat(parts);
 }
 
+// The spawn's stdio array, and where the spec pipe is in it.
 export interface StdioPlan {
   stdio: StdioOptions;
   // Where the shim's spec pipe lands in the child (undefined: no shim).

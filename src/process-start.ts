@@ -92,6 +92,7 @@ export function inheritedFds(): InheritedFd[] {
 // and borg gets default dispositions, as libuv's spawn gives them.
 export const START_SIGNALS_VARIABLE = 'TBORG_START_SIGNALS';
 
+// What the sh line read, as numbers.
 export interface StartSignals {
   // Bit N-1 set: signal N; as /proc/PID/status prints them, in hex.
   ignored: bigint;
@@ -116,6 +117,7 @@ export function rememberStartSignals(env: NodeJS.ProcessEnv): StartSignals | und
   return startSignals;
 }
 
+// For the exec shim, which restores them in borg (undefined: unknown, borg gets the defaults).
 export function knownStartSignals(): StartSignals | undefined {
   return startSignals;
 }

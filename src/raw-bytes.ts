@@ -26,6 +26,7 @@ function splitNul(data: Buffer): Buffer[] {
   return items;
 }
 
+// The user's arguments twice: decoded by node, and as the kernel has them.
 export interface RawArgs {
   // What node made of them (process.argv.slice(2)) and the bytes they came from, index for index.
   decoded: readonly string[];

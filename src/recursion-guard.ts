@@ -16,13 +16,14 @@ export const MAX_DEPTH = 8;
 
 const SHELLS = /^(sh|dash|bash|zsh|ksh|ksh93|mksh|busybox|ash)$/;
 
+// The parsed PARENT_VARIABLE.
 export interface ParentMarker {
   pid: number;
   depth: number;
   borgPath: string;
 }
 
-// Pure.
+// Pure: PARENT_VARIABLE's value, or undefined when it is not tborg's.
 export function parseMarker(value: string | undefined): ParentMarker | undefined {
   const match = /^(\d+) (\d+) (.+)$/s.exec(value ?? '');
   if (!match) return undefined;
@@ -75,6 +76,7 @@ export function startedAsBorg(env: NodeJS.ProcessEnv, self = { pid: process.pid,
   return undefined;
 }
 
+// The one line when the only borg left is the wrapper that started this tborg.
 export function wrapperError(marker: ParentMarker): TborgError {
   return new TborgError(
     `tborg: ${marker.borgPath} starts tborg again (a wrapper script named borg?) and no other borg is on PATH; ` +
