@@ -38,6 +38,10 @@ fi
 branch=$(git -C "$src" rev-parse --abbrev-ref HEAD)
 rm -rf "$root/root/tborg"
 git clone -q --branch "$branch" "$src" "$root/root/tborg"
+# node_modules comes from this work tree (same package-lock.json) when it has one: a root has no
+# access to whatever CA or proxy this machine's npm is set up with, and npm's registry is not what
+# this run tests. Without it, setup.mjs runs `npm ci` inside the root as on a fresh machine.
+if [ -d "$src/node_modules" ]; then cp -a "$src/node_modules" "$root/root/tborg/node_modules"; fi
 echo "ci-in-root: $suite root $root, tborg $(git -C "$root/root/tborg" log -1 --format='%h %s')"
 
 mkdir -p "$root/usr/local/lib/node_modules/npm" "$root/usr/local/bin"
