@@ -6,7 +6,8 @@ import { createPlaceholderResolver } from './placeholders.js';
 import type { CommandContext } from './main.js';
 import type { PlanInput } from './plan.js';
 import { isSsh, readRsh, sshTarget } from './rsh.js';
-import { intervalIsBatchModeDefault, resolveSshSettings } from './ssh-settings.js';
+import { mentionsSetupTimeout } from './keepalive.js';
+import { intervalIsBatchModeDefault, resolveSshSettings, setupTimeoutIsServerAlive } from './ssh-settings.js';
 
 // The impure half of planning: finds borg and its version, parses borg's command line and asks
 // OpenSSH (`ssh -G`, never a connection) what it will do for the repository's host.
@@ -47,6 +48,8 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     target,
     configured: { serverAliveInterval: settings.serverAliveInterval, serverAliveCountMax: settings.serverAliveCountMax },
     intervalIsDefault: intervalIsBatchModeDefault(target, settings),
+    // One more ssh -G, only for words that use the old keyword.
+    ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }) } : {}),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
   // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.

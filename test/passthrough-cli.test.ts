@@ -386,7 +386,9 @@ describe('which borg runs', concurrent, () => {
     const report = reportFile();
     // Run it the way a user does: by the name `borg`, found on PATH.
     const env = cleanEnv({ PATH: `${linkDir}:${fakeDir}:${NODE_DIR}`, FAKE_BORG_REPORT: report, FAKE_BORG_EXIT: '1' });
-    const r = await runBuffered(['sh', '-c', 'exec borg list "$@"', 'sh', 'repo'], { env, timeoutMs: 30_000 });
+    // The shell by its path: PATH holds only the link, the fake borg and node's directory, which is
+    // /usr/bin for Debian's node but not for a node in /usr/local/bin.
+    const r = await runBuffered(['/bin/sh', '-c', 'exec borg list "$@"', 'sh', 'repo'], { env, timeoutMs: 30_000 });
     assert.equal(r.code, 1, r.stderr.toString());
     assert.deepEqual(userArgv(JSON.parse(r.stdout.toString()) as string[]), ['list', 'repo']);
     assert.deepEqual(userArgv((await readReport(report)).argv), ['list', 'repo']);
