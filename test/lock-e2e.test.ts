@@ -143,14 +143,20 @@ describe('locks over the lab sshd', { skip: available.ok ? false : available.why
     assert.equal(left.stdout.toString().trim(), '', 'no borg left running');
   });
 
-  test('the guide\'s failure: a backup cut off mid-upload rides out the stale borg serve and lands', async () => {
+  // A lab of its own whose sshd gives up later than the client's keepalive: the stale borg serve must
+  // outlive the client's ssh, or there is nothing to ride out. Measured with the client black-holed
+  // (docs/facts.md): OpenSSH 9.2p1's sshd releases after ~2 x (C+1) x I (2x3: 16 s), 10.0p2's after
+  // ~(C+1) x I (2x3: 8 s); the client's 1x2 keepalive ends its ssh after ~3 s.
+  test('the guide\'s failure: a backup cut off mid-upload rides out the stale borg serve and lands', async (t) => {
+    const lab = await startLab({ clientAlive: { interval: 2, countMax: 3 }, name: 'outage' });
+    t.after(() => lab.close());
     const repo = lab.repoUrl('outage');
     assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
     const big = join(lab.dir, 'big');
     mkdirSync(big);
     // Incompressible and unique, so it really has to be uploaded (at the rate limit below).
     writeFileSync(join(big, 'blob'), randomBytes(3 * 1024 * 1024));
-    const env = { TBORG_KEEPALIVE: '1x3', TBORG_SERVER_ALIVE: '1x3' };
+    const env = { TBORG_KEEPALIVE: '1x2', TBORG_SERVER_ALIVE: '2x3' };
     const child = lab.spawn([process.execPath, TBORG, 'create', '--upload-ratelimit', '600', `${repo}::cut`, big], { env: lab.env(env) });
     let err = '';
     child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
@@ -162,7 +168,7 @@ describe('locks over the lab sshd', { skip: available.ok ? false : available.why
     assert.equal(conns.length, 1, JSON.stringify(conns));
     const cutAt = Date.now();
     await lab.dropConnection(conns[0]!.localPort);
-    // The injected 1x3 keepalive ends the dead ssh within about (3+1) x 1 s ...
+    // The injected 1x2 keepalive ends the dead ssh within about (2+1) x 1 s ...
     await waitFor(() => err.includes('connection to lab was lost'), 20_000);
     const noticedAfter = (Date.now() - cutAt) / 1000;
     assert.ok(noticedAfter < 10, `client noticed after ${noticedAfter}s`);
@@ -176,6 +182,5 @@ describe('locks over the lab sshd', { skip: available.ok ? false : available.why
     assert.deepEqual(await archives(lab, repo), ['cut']);
     const check = await borg(lab, ['check', repo]);
     assert.equal(check.code, 0, check.stderr.toString());
-    await lab.heal();
   });
 });
