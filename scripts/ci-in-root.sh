@@ -50,7 +50,8 @@ ln -sfn ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
 ln -sfn ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
-filters=$(printf '%q ' "$@")
+filters=''
+if [ $# -gt 0 ]; then filters=$(printf '%q ' "$@"); fi
 export root node npm_dir filters
 start=$(date +%s)
 set +e
