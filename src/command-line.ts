@@ -200,6 +200,16 @@ interface ParseState {
   positionals: Map<Positional, Word[]>;
   path: string[];
   leaf: Parser | null;
+  // The borg 2 beta whose commands apply (borg2Generation); null: borg 1.x, or a borg2 of unknown
+  // version, which may run any command of the table.
+  beta: number | null;
+}
+
+// Whether the borg 2 beta has the command (CommandSpec.betas); any command when the beta is unknown.
+function inBetas(spec: CommandSpec | undefined, beta: number | null): boolean {
+  if (beta === null || !spec?.betas) return true;
+  const { since, until } = spec.betas;
+  return (since === undefined || beta >= since) && (until === undefined || beta <= until);
 }
 
 class ArgumentError extends Error {}
@@ -293,7 +303,16 @@ function matchPartial(positionals: readonly Positional[], pattern: string): numb
   for (let i = positionals.length; i > 0; i--) {
     const source = positionals.slice(0, i).map((p) => nargsPattern(p.nargs)).join('');
     const m = compiledPattern(source).exec(pattern);
-    if (m) return m.slice(1).map((g) => (g ?? '').length);
+    if (!m) continue;
+    const counts = m.slice(1).map((g) => (g ?? '').length);
+    // Newer argparse (Python 3.13's _match_arguments_partial, Debian 13's borg 1.4 and borg2) leaves
+    // trailing positionals that matched nothing for later when an option follows, so `extract
+    // REPO::A -e x PATH` fills PATH. Older Pythons (3.11, Debian 12) reject that PATH as
+    // "unrecognized"; tborg follows the newer rule: on an older Python borg rejects the line itself.
+    if (m[0].length < pattern.length && pattern[m[0].length] === 'O') {
+      while (counts.length > 0 && counts[counts.length - 1] === 0) counts.pop();
+    }
+    return counts;
   }
   return [];
 }
@@ -370,8 +389,11 @@ function parseKnownArgs(parser: Parser, words: readonly Word[], state: ParseStat
     if (positional.nargs === 'PARSER') {
       const name = args[0]!.text;
       const sub = parser.subcommand(name);
-      if (!sub) {
-        const choices = (parser.choices ?? []).map((c) => `'${c}'`).join(', ');
+      if (!sub || !inBetas(sub.spec, state.beta)) {
+        const choices = (parser.choices ?? [])
+          .filter((c) => inBetas(parser.subcommand(c)?.spec, state.beta))
+          .map((c) => `'${c}'`)
+          .join(', ');
         throw new ArgumentError(`argument <command>: invalid choice: '${name}' (choose from ${choices})`);
       }
       state.path.push(name);
@@ -535,7 +557,8 @@ export function parseBorgCommandLine(
       }
     }
   }
-  const state: ParseState = { occurrences: [], positionals: new Map(), path: [], leaf: null };
+  const beta = major === 2 && options.version !== undefined ? borg2Generation(options.version) : null;
+  const state: ParseState = { occurrences: [], positionals: new Map(), path: [], leaf: null, beta };
   // Archiver.parse_args: `borg` alone is `borg -h`.
   const words: Word[] = argv.length === 0 ? [{ text: '-h', index: -1 }] : argv.map((text, index) => ({ text, index }));
   try {

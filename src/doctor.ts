@@ -569,7 +569,8 @@ export function interpretRepositoryProbe(result: ProbeResult, ctx: RepositoryPro
   if (/Borg server is too old/.test(text)) {
     return fail(`the server's borg is too old for this borg: ${last}; point --remote-path at a newer borg`, skipLock('not checked'));
   }
-  if (/passphrase supplied in BORG_PASSPHRASE.* is incorrect/.test(text) || result.exitCode === 52) {
+  // borg 1.2: "passphrase supplied in ..."; 1.4.5 capitalises it ("Passphrase supplied in ...").
+  if (/passphrase supplied in BORG_PASSPHRASE.* is incorrect/i.test(text) || result.exitCode === 52) {
     return fail(`wrong passphrase: ${last}`, lockFree);
   }
   if (/can not acquire a passphrase|Interactive password query failed|exceeded the maximum password retries/.test(text)) {

@@ -6,9 +6,15 @@ import { remoteShellVariable } from './location.js';
 import { createPlaceholderResolver } from './placeholders.js';
 import type { CommandContext } from './command-context.js';
 import type { PlanInput } from './plan.js';
-import { findKeepaliveOptions } from './keepalive.js';
+import { findKeepaliveOptions, mentionsSetupTimeout } from './keepalive.js';
 import { isSsh, parseSshArgv, readRsh, sshTarget } from './rsh.js';
-import { DEBIAN_BATCHMODE_INTERVAL, intervalIsBatchModeDefault, resolveSshSettings, type SshSettings } from './ssh-settings.js';
+import {
+  DEBIAN_BATCHMODE_INTERVAL,
+  intervalIsBatchModeDefault,
+  resolveSshSettings,
+  setupTimeoutIsServerAlive,
+  type SshSettings,
+} from './ssh-settings.js';
 
 // The impure half of planning: finds borg and its version, parses borg's command line and asks
 // OpenSSH (`ssh -G`, never a connection) what it will do for the repository's host.
@@ -49,6 +55,8 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     target,
     configured: { serverAliveInterval: settings.serverAliveInterval, serverAliveCountMax: settings.serverAliveCountMax },
     intervalIsDefault: await intervalIsDefault(target, settings),
+    // One more ssh -G, only for words that use the old keyword.
+    ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }) } : {}),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
   // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.

@@ -22,6 +22,8 @@ export interface PlanInput {
     configured: SshKeepalive;
     // True when configured.serverAliveInterval is Debian's BatchMode default (300), not a user's value.
     intervalIsDefault?: boolean;
+    // True when this ssh reads SetupTimeOut as ServerAliveInterval (Debian before 9.9p1).
+    setupTimeoutIsInterval?: boolean;
     // Where the host's block is (for the warn mode's message); null: none; undefined: not looked up.
     hostBlock?: { file: string; line: number } | null;
   };
@@ -92,7 +94,7 @@ export function buildPlan(input: PlanInput): Plan {
     options.keepaliveMode,
     wanted,
     input.ssh?.intervalIsDefault ?? false,
-    input.ssh ? findKeepaliveOptions(input.ssh.rsh.words) : undefined,
+    input.ssh ? findKeepaliveOptions(input.ssh.rsh.words, input.ssh.setupTimeoutIsInterval ?? false) : undefined,
   );
 
   if (input.ssh && decision.state === 'injected') {

@@ -82,8 +82,12 @@ async function runOnce(borgPath: string, argv: readonly string[], env: NodeJS.Pr
   }
 }
 
-// Commands whose stdout is their result: a spinner on the same terminal would garble it.
-const STDOUT_COMMANDS = new Set(['list', 'info', 'diff', 'rlist', 'rinfo', 'config', 'key', 'export-tar', 'extract', 'debug']);
+// Commands whose stdout is their result: a spinner on the same terminal would garble it. borg2
+// 2.0.0b10+ renamed rlist/rinfo to repo-list/repo-info and added repo-space, analyze and version.
+const STDOUT_COMMANDS = new Set([
+  'list', 'info', 'diff', 'rlist', 'rinfo', 'config', 'key', 'export-tar', 'extract', 'debug',
+  'repo-list', 'repo-info', 'repo-space', 'analyze', 'version',
+]);
 
 // A spinner may stay up while a retried borg attempt runs only when borg cannot write to the same
 // screen without tborg seeing it first: borg's stderr passes through tborg (which stops the spinner

@@ -138,6 +138,26 @@ export function intervalIsBatchModeDefault(target: readonly string[], settings: 
   return resolveSshSettings(probe, options).serverAliveInterval === 0;
 }
 
+const setupTimeoutCache = new Map<string, boolean>();
+
+// Whether this ssh reads Debian's old keyword SetupTimeOut as ServerAliveInterval. Debian's OpenSSH
+// did so up to 9.8 (Debian 12's 9.2p1); from 9.9p1 (Debian 13's 10.0p2) it is ConnectTimeout
+// (Debian's changelog, 1:9.9p1-1); upstream refuses the keyword. Asked of the ssh itself with an empty
+// config, once per program, and only by callers that met the keyword.
+export function setupTimeoutIsServerAlive(program = 'ssh', options: ResolveOptions = {}): boolean {
+  const cached = setupTimeoutCache.get(program);
+  if (cached !== undefined) return cached;
+  let value = false;
+  try {
+    value = resolveSshSettings([program, '-F', '/dev/null', '-o', 'SetupTimeOut=7', 'tborg-alias-probe.invalid'], options).serverAliveInterval === 7;
+  } catch (error) {
+    // An ssh that refuses the keyword (upstream) has no such alias.
+    if (!(error instanceof SshConfigError)) throw error;
+  }
+  setupTimeoutCache.set(program, value);
+  return value;
+}
+
 const defaultIntervalCache = new Map<string, number>();
 
 // ServerAliveInterval when nothing sets it. Upstream OpenSSH: 0 (off). Debian's OpenSSH (Debian 12's
