@@ -276,7 +276,8 @@ describe('streams and exit codes', concurrent, () => {
       const counter = join(work, `counter-${++reports}`);
       const runs = [{ stderr: stderr === '' ? [] : [stderr], exit: code }];
       const r = await tborg(
-        ['--tborg-max-wait', '2', '--tborg-connection-retries', '1', '--tborg-server-alive', '1x1', 'list', 'ssh://h/srv/repo'],
+        // compact: a command whose lost connection may be retried (connection-retry.ts); list may not.
+        ['--tborg-max-wait', '5', '--tborg-connection-retries', '1', '--tborg-server-alive', '1x1', 'compact', 'ssh://h/srv/repo'],
         cleanEnv({ BORG_EXIT_CODES: 'modern', FAKE_BORG_MODE: 'runs', FAKE_BORG_COUNTER: counter, FAKE_BORG_RUNS: JSON.stringify(runs) }),
       );
       const said = r.stderr.toString();
