@@ -180,14 +180,15 @@ test('scan: the last lines equal a line-by-line reading, whatever the reads (ran
   };
   for (let round = 0; round < 200; round++) {
     let text = '';
-    for (let i = 0, n = random(40); i < n; i++) text += pool[random(pool.length)]! + ['\n', '\r\n', '\r', ''][random(4)]!;
+    for (let i = 0, n = random(80); i < n; i++) text += pool[random(pool.length)]! + ['\n', '\r\n', '\r', ''][random(4)]!;
     const bytes = Buffer.from(text);
     const whole = new StderrScanner();
     whole.feed(bytes);
     const expected = whole.end();
     const s = new StderrScanner();
+    const maxRead = [8, 64, 512][round % 3]!;
     for (let at = 0; at < bytes.length; ) {
-      const size = 1 + random(30);
+      const size = 1 + random(maxRead);
       s.feed(bytes.subarray(at, at + size));
       at += size;
     }
@@ -195,5 +196,14 @@ test('scan: the last lines equal a line-by-line reading, whatever the reads (ran
     const lines = bytes.toString().split(/\r|\n/).filter((l) => l.length > 0).slice(-12);
     assert.deepEqual(f.lastLines, lines, JSON.stringify(text));
     assert.deepEqual(f, expected, JSON.stringify(text));
+  }
+});
+
+test('scan: a message after a \\r progress line is the line from the \\r on; blank \\r\\n lines are no last lines', () => {
+  const text = `12 B O 3 B C\r14 B O 5 B C\rConnection closed by remote host\r\n${'first\r\nsecond\r\n'}${'\r\n'.repeat(20)}`;
+  for (const size of [1, 7, text.length]) {
+    const f = scan(text, size);
+    assert.equal(f.connectionLost, 'Connection closed by remote host', `chunk size ${size}`);
+    assert.deepEqual(f.lastLines, ['12 B O 3 B C', '14 B O 5 B C', 'Connection closed by remote host', 'first', 'second'], `chunk size ${size}`);
   }
 });
