@@ -53,18 +53,14 @@ const KEEP_LINES = 12;
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
-const LF_BYTE = Buffer.from([LF]);
 
 // Scanning works on whole reads, never line by line: a read without a needle costs one native search
-// per needle, a few for its line ends and one per line of its last twelve (kept as bytes, decoded at
-// the end). Splitting every line of a 3-million-line `create --list` cost more than passing the
-// bytes on; so did copying each read behind the open line before it.
+// per needle and four for its first and last line ends, and no bytes are copied but the line still
+// open at its end.
+// Splitting every line of a 3-million-line `create --list` cost more than passing the bytes on.
 export class StderrScanner {
   // The open line: what followed the last line end, at most MAX_CARRY bytes (its end when longer).
   private carry: Buffer = EMPTY;
-  // The last complete lines as borg wrote them, line ends included: at least KEEP_LINES non-empty
-  // ones when there were that many (findings.lastLines, decoded at the end).
-  private recent: Buffer = EMPTY;
   // Per needle, where it occurs next in the buffer being scanned (-1: nowhere).
   private readonly next: number[] = NEEDLES.map(() => -1);
   readonly findings: StderrFindings = {
@@ -84,31 +80,30 @@ export class StderrScanner {
     let from = 0;
     if (this.carry.length > 0) {
       // The line begun in earlier reads ends in this one: the only line ever copied.
-      this.completeLine(Buffer.concat([this.carry, data.subarray(0, firstEnd + 1)]));
+      this.completeLine(Buffer.concat([this.carry, data.subarray(0, firstEnd)]));
       this.carry = EMPTY;
       from = firstEnd + 1;
     }
     const lastEnd = lastLineEnd(data);
     this.scan(data, from, lastEnd);
-    this.keepRecent(data, from, lastEnd);
+    this.rememberLastLines(data, from, lastEnd);
     this.carry = keepTail(EMPTY, data.subarray(lastEnd + 1));
   }
 
   end(): StderrFindings {
-    if (this.carry.length > 0) this.completeLine(Buffer.concat([this.carry, LF_BYTE]));
+    if (this.carry.length > 0) this.completeLine(this.carry);
     this.carry = EMPTY;
-    this.findings.lastLines = this.recent.length > 0 ? linesOf(this.recent) : [];
     return this.findings;
   }
 
-  // One whole line, with its line end.
+  // One whole line, without its terminator.
   private completeLine(line: Buffer): void {
-    this.scan(line, 0, line.length - 1);
-    this.keepRecent(line, 0, line.length - 1);
+    this.scan(line, 0, line.length);
+    if (line.length > 0) this.keep([line.toString('utf8')]);
   }
 
-  // Matches each line of data[from, end] that holds a needle, once, in order; data[end] is a line end
-  // (needles hold none, so a needle starting before end lies wholly before it).
+  // Matches each line of data[from, end) that holds a needle, once, in order; end is a line end or
+  // data.length (needles hold no line end, so a needle starting before end lies wholly before it).
   private scan(data: Buffer, from: number, end: number): void {
     const next = this.next;
     for (let i = 0; i < NEEDLES.length; i++) next[i] = data.indexOf(NEEDLES[i]!, from);
@@ -124,17 +119,22 @@ export class StderrScanner {
     }
   }
 
-  // Keeps the bytes of the last KEEP_LINES non-empty lines of data[from, lastEnd] (lastEnd a line
-  // end), with those before them when there are fewer; they are decoded only at the end.
-  private keepRecent(data: Buffer, from: number, lastEnd: number): void {
-    const { start, count } = lastLinesStart(data, from, lastEnd);
-    const piece = data.subarray(start, lastEnd + 1);
-    if (count === KEEP_LINES) {
-      this.recent = Buffer.from(piece); // a copy: the read's memory belongs to the stream
-      return;
+  // The last KEEP_LINES non-empty lines of data[from, lastEnd], lastEnd a line end; read backwards.
+  private rememberLastLines(data: Buffer, from: number, lastEnd: number): void {
+    const found: string[] = [];
+    let end = lastEnd; // index of a terminator
+    while (end >= from && found.length < KEEP_LINES) {
+      const start = lineStartBefore(data, end - 1, from);
+      if (end > start) found.push(data.toString('utf8', start, end));
+      end = start - 1;
     }
-    const joined = Buffer.concat([this.recent, piece]);
-    this.recent = joined.subarray(lastLinesStart(joined, 0, joined.length - 1).start);
+    this.keep(found.reverse());
+  }
+
+  private keep(lines: readonly string[]): void {
+    const kept = this.findings.lastLines;
+    kept.push(...lines);
+    if (kept.length > KEEP_LINES) kept.splice(0, kept.length - KEEP_LINES);
   }
 
   private match(line: string): void {
@@ -177,11 +177,10 @@ function lastLineEnd(data: Buffer): number {
 }
 
 // Where the line holding data[at] starts: after the last line end at or before `at`, but not before
-// `floor` (where the scanned part of data begins). crFree: data[floor, at] is known to hold no \r.
-function lineStartBefore(data: Buffer, at: number, floor: number, crFree = false): number {
+// `floor` (where the scanned part of data begins).
+function lineStartBefore(data: Buffer, at: number, floor: number): number {
   if (at < floor) return floor; // (lastIndexOf takes a negative offset as counted from the end)
   const afterLf = Math.max(data.lastIndexOf(LF, at) + 1, floor);
-  if (crFree) return afterLf;
   const cr = data.subarray(afterLf, at + 1).lastIndexOf(CR);
   return cr === -1 ? afterLf : afterLf + cr + 1;
 }
@@ -192,34 +191,6 @@ function lineEndFrom(data: Buffer, from: number): number {
   const limit = lf === -1 ? data.length : lf;
   const cr = data.subarray(from, limit).indexOf(CR);
   return cr === -1 ? limit : from + cr;
-}
-
-// Where the last KEEP_LINES non-empty lines of data[from, lastEnd] start (lastEnd a line end), and
-// how many there are (fewer: all from `from`). Output without \r (most of it) takes one search a line.
-function lastLinesStart(data: Buffer, from: number, lastEnd: number): { start: number; count: number } {
-  const cr = data.indexOf(CR, from);
-  const crFree = cr === -1 || cr > lastEnd;
-  let end = lastEnd; // index of a line end
-  let count = 0;
-  while (end >= from) {
-    const start = lineStartBefore(data, end - 1, from, crFree);
-    if (end > start && ++count === KEEP_LINES) return { start, count };
-    end = start - 1;
-  }
-  return { start: from, count };
-}
-
-// The non-empty lines of bytes that end in a line end, the last KEEP_LINES of them, decoded.
-function linesOf(bytes: Buffer): string[] {
-  const lines: string[] = [];
-  let start = 0;
-  for (;;) {
-    const end = firstLineEnd(bytes.subarray(start));
-    if (end === -1) break;
-    if (end > 0) lines.push(bytes.toString('utf8', start, start + end));
-    start += end + 1;
-  }
-  return lines.slice(-KEEP_LINES);
 }
 
 // The open line so far: carry followed by more, a copy (a read's memory belongs to the stream). A
