@@ -99,7 +99,7 @@ test('a lock path that is not ASCII comes out as borg wrote it (UTF-8), also whe
 
 // The scan looks only for a few needles in each read and matches only the lines around them, so
 // these check what a line-by-line reading would give: every message, wherever the reads split it.
-const NOISE = 'Remote: borg.repository DEBUG A /home/u/Connect/Timeout/Failed/BrokenP/Could n/x: connec\n';
+const NOISE = 'Remote: borg.repository DEBUG A /home/u/Connect/Timeout/Failed files/PipeErr/Could n/x: connec\n';
 const messages: Array<[string, string, (f: ReturnType<StderrScanner['end']>) => unknown, unknown]> = [
   ['lock timeout', 'Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).', (f) => f.lockTimeout?.path, '/srv/r/lock.exclusive'],
   [
