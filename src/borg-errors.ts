@@ -43,7 +43,7 @@ const NEEDLES: readonly Buffer[] = [
   'Failed ', // LOCK_TIMEOUT_RE
   'Timeout', // LOCK_JSON_RE ("LockTimeout"), "Remote: Timeout, server"
   'Connect', // "Connection to remote host is broken", "Connection closed by remote host"
-  'BrokenP', // "BrokenPipeError"
+  'PipeErr', // "BrokenPipeError" (not "BrokenP": "B" is in DEBUG, on every line of a debug log)
   'Could n', // "ssh: Could not resolve hostname"
   ': conne', // "ssh: connect to host "
 ].map((n) => Buffer.from(n, 'latin1'));

@@ -108,7 +108,7 @@ test('a lock path that is not ASCII comes out as borg wrote it (UTF-8), also whe
 
 // The scan looks only for a few needles in each read and matches only the lines around them, so
 // these check what a line-by-line reading would give: every message, wherever the reads split it.
-const NOISE = 'Remote: borg.repository DEBUG A /home/u/Connect/Timeout/Failed/BrokenP/Could n/x: connec\n';
+const NOISE = 'Remote: borg.repository DEBUG A /home/u/Connect/Timeout/Failed files/PipeErr/Could n/x: connec\n';
 const messages: Array<[string, string, (f: ReturnType<StderrScanner['end']>) => unknown, unknown]> = [
   ['lock timeout', 'Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).', (f) => f.lockTimeout?.path, '/srv/r/lock.exclusive'],
   [
@@ -189,14 +189,15 @@ test('scan: the last lines equal a line-by-line reading, whatever the reads (ran
   };
   for (let round = 0; round < 200; round++) {
     let text = '';
-    for (let i = 0, n = random(40); i < n; i++) text += pool[random(pool.length)]! + ['\n', '\r\n', '\r', ''][random(4)]!;
+    for (let i = 0, n = random(80); i < n; i++) text += pool[random(pool.length)]! + ['\n', '\r\n', '\r', ''][random(4)]!;
     const bytes = Buffer.from(text);
     const whole = new StderrScanner();
     whole.feed(bytes);
     const expected = whole.end();
     const s = new StderrScanner();
+    const maxRead = [8, 64, 512][round % 3]!;
     for (let at = 0; at < bytes.length; ) {
-      const size = 1 + random(30);
+      const size = 1 + random(maxRead);
       s.feed(bytes.subarray(at, at + size));
       at += size;
     }
@@ -204,5 +205,14 @@ test('scan: the last lines equal a line-by-line reading, whatever the reads (ran
     const lines = bytes.toString().split(/\r|\n/).filter((l) => l.length > 0).slice(-12);
     assert.deepEqual(f.lastLines, lines, JSON.stringify(text));
     assert.deepEqual(f, expected, JSON.stringify(text));
+  }
+});
+
+test('scan: a message after a \\r progress line is the line from the \\r on; blank \\r\\n lines are no last lines', () => {
+  const text = `12 B O 3 B C\r14 B O 5 B C\rConnection closed by remote host\r\n${'first\r\nsecond\r\n'}${'\r\n'.repeat(20)}`;
+  for (const size of [1, 7, text.length]) {
+    const f = scan(text, size);
+    assert.equal(f.connectionLost, 'Connection closed by remote host', `chunk size ${size}`);
+    assert.deepEqual(f.lastLines, ['12 B O 3 B C', '14 B O 5 B C', 'Connection closed by remote host', 'first', 'second'], `chunk size ${size}`);
   }
 });
