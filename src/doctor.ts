@@ -335,7 +335,7 @@ export function checkKeepalive(plan: Plan, input: PlanInput, sources: KeepaliveS
   const hint = `tborg ssh-config ${host}${sources?.explicitConfig && sources.configFile ? ` --config ${sources.configFile}` : ''} --write`;
   const none = `your ssh config sets no keepalive for ${host}${debian}${block}`;
   if (plan.keepalive === 'injected') {
-    const into = plan.env.BORG_RSH !== undefined ? 'BORG_RSH' : '--rsh';
+    const into = plan.env.BORGSTORE_RSH !== undefined ? 'BORGSTORE_RSH' : plan.env.BORG_RSH !== undefined ? 'BORG_RSH' : '--rsh';
     const inject = [`ServerAliveInterval ${e.serverAliveInterval}`];
     if (e.serverAliveCountMax !== c.serverAliveCountMax) inject.push(`ServerAliveCountMax ${e.serverAliveCountMax}`);
     return {
@@ -365,10 +365,17 @@ export function checkLockWait(plan: Plan, options: { serverAliveGiven: boolean }
     clientBound: m?.clientBound ?? null,
     serverBound: m?.serverBound ?? null,
     margin: m?.margin ?? null,
+    model: m && { kind: m.kind, why: m.why },
   };
   if (m === null) return { name: 'lock-wait', status: 'skip', detail: 'none: borg would not open a repository', data };
   // The plan's own warnings about the lock wait (not the keepalive ones, which checkKeepalive reports).
   const warnings = plan.warnings.map((w) => w.text).filter((t) => !t.startsWith('ssh to ') && !t.includes(' is not ssh'));
+  if (m.kind === 'store') {
+    const attempts = lw.attemptSeconds !== null ? `; borg attempts of --lock-wait ${lw.attemptSeconds}` : '';
+    const detail = `${formatDuration(lw.seconds)}${lw.userGiven ? ` (your ${lw.userSource ?? '--lock-wait'})` : ''}: store-lock model, ${m.formula}: ${m.why}${attempts}`;
+    if (warnings.length > 0) return { name: 'lock-wait', status: 'warn', detail: `${detail}; ${warnings.join('; ')}`, data };
+    return { name: 'lock-wait', status: 'ok', detail, data };
+  }
   const server = m.serverAlive
     ? `a stale borg serve is gone ~${m.serverBound} s after a drop (server ClientAlive ${m.serverAlive.interval} x ${m.serverAlive.countMax}${options.serverAliveGiven ? '' : ', assumed: tell tborg with --tborg-server-alive'})`
     : `a stale borg serve can hold the lock ~${formatDuration(m.serverBound)} (no ClientAlive on the server: TCP keepalive)`;

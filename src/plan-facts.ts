@@ -5,6 +5,7 @@ import { remoteShellVariable } from './location.js';
 import { createPlaceholderResolver } from './placeholders.js';
 import type { CommandContext } from './main.js';
 import type { PlanInput } from './plan.js';
+import { readStoreRsh, restServeCommand, servesRestOverSsh, storeSshTarget } from './rest-ssh.js';
 import { isSsh, readRsh, sshTarget } from './rsh.js';
 import { intervalIsBatchModeDefault, resolveSshSettings } from './ssh-settings.js';
 
@@ -30,23 +31,28 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     nonSshRsh: null,
   };
   const location = commandLine.repository?.location;
-  // Only where borg itself starts an OpenSSH client: ssh:// and scp-style (BORG_RSH / --rsh). borg 2's
-  // rest://host (BORGSTORE_RSH) and sftp:// (paramiko) are not handled yet.
-  if (!commandLine.opensRepository || commandLine.invalid !== null || !location || remoteShellVariable(location) !== 'BORG_RSH' || !location.host) {
-    return input;
-  }
-  const rsh = readRsh(commandLine.rsh?.value ?? null, env);
+  if (!commandLine.opensRepository || commandLine.invalid !== null || !location || !location.host) return input;
+  // borg 2.0.0b22+ over ssh: borgstore's ssh command (BORGSTORE_RSH, BORG_RSH, or its own default with
+  // its keepalive and the URL's port), not borg's (rest-ssh.ts).
+  const rest = servesRestOverSsh(location, major, version?.version ?? null);
+  // Otherwise only where borg itself starts an OpenSSH client: ssh:// and scp-style (BORG_RSH / --rsh).
+  // sftp:// (paramiko) and the other borgstore backends use no OpenSSH client.
+  if (!rest && remoteShellVariable(location) !== 'BORG_RSH') return input;
+  const rsh = rest ? readStoreRsh(env, location.port) : readRsh(commandLine.rsh?.value ?? null, env);
   if (!isSsh(rsh.words)) {
     input.nonSshRsh = rsh;
     return input;
   }
-  const target = sshTarget(rsh.words, { user: location.user, host: location.host, port: location.port });
+  const target = rest
+    ? storeSshTarget(rsh.words, location)
+    : sshTarget(rsh.words, { user: location.user, host: location.host, port: location.port });
   const settings = resolveSshSettings(target);
   input.ssh = {
     rsh,
     target,
     configured: { serverAliveInterval: settings.serverAliveInterval, serverAliveCountMax: settings.serverAliveCountMax },
     intervalIsDefault: intervalIsBatchModeDefault(target, settings),
+    ...(rest ? { rest: { remoteCommand: restServeCommand(env, location) } } : {}),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
   // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.

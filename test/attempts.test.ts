@@ -19,8 +19,9 @@ function plan(overrides: Partial<Plan['retry']> = {}, lockWait: Partial<Plan['lo
     lockWait: {
       seconds: 60,
       userGiven: false,
+      userSource: null,
       attemptSeconds: 10,
-      model: { clientBound: 20, serverBound: 40, margin: 20, seconds: 60, formula: 'f', serverAlive: { interval: 3, countMax: 3 }, tcpKeepaliveFallback: false },
+      model: { kind: 'serve', why: 'w', clientBound: 20, serverBound: 40, margin: 20, seconds: 60, formula: 'f', serverAlive: { interval: 3, countMax: 3 }, tcpKeepaliveFallback: false },
       ...lockWait,
     },
     retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, ...overrides },
