@@ -23,15 +23,17 @@ export interface StoreRsh {
   source: StoreRshSource;
 }
 
-// True when this borg runs `ssh ... borg serve --rest` for the location: rest://host from 2.0.0b22 on
-// (b22 parseformat.py rest_re); ssh:// for a current repository after b22 (b22's get_repository still
-// refuses ssh:// for current repositories, "use rest:// instead"; b25 serves it over rest, measured:
-// docs/facts.md). Local rest:/// runs borg locally, without ssh.
+// True when this borg runs `ssh ... borg serve --rest` for the location. borg2's changelog and source:
+//   2.0.0b22..b24  rest://[user@]host[:port]/path (parseformat.py rest_re); ssh:// only for legacy borg
+//                  1.x repositories (get_repository: "ssh:// is no longer supported for current
+//                  repositories; use rest:// instead")
+//   2.0.0b25       "cli: use ssh:// URLs (not rest://), #9765": ssh:// is REST over ssh, rest:// is gone
+// A host-less location runs borg locally, without ssh.
 export function servesRestOverSsh(location: Location, major: 1 | 2, version: string | null): boolean {
   if (major !== 2 || location.host === null) return false;
   const generation = borg2Generation(version ?? undefined);
-  if (location.proto === 'rest') return generation >= 22;
-  return location.proto === 'ssh' && generation >= 23;
+  if (location.proto === 'rest') return generation >= 22 && generation < 25;
+  return location.proto === 'ssh' && generation >= 25;
 }
 
 // The remote shell borgstore will use, with Python's truthiness: an empty BORGSTORE_RSH counts as unset

@@ -72,16 +72,17 @@ test('restServeCommand: BORG_REMOTE_PATH or borg, serve --rest --backend FILE:pa
   assert.deepEqual(restServeCommand({ BORG_REMOTE_PATH: '' }, { path: '/r' }), ['borg', 'serve', '--rest', '--backend', 'FILE:/r']);
 });
 
-// Which borg line serves which location over rest: b22's get_repository refuses ssh:// for current
-// repositories; after b22 ssh:// goes over rest; rest://host from b22 on; borg 1.x never.
+// Which borg line serves which location over rest: b22..b24's get_repository refuses ssh:// for
+// current repositories and serves rest://host; b25 serves ssh:// over rest and has no rest://; borg 1.x never.
 const serveRows: Array<[string, 1 | 2, string, boolean]> = [
   ['ssh://u@h:2222/srv/repo', 2, '2.0.0b25', true],
-  ['ssh://u@h:2222/srv/repo', 2, '2.0.0b23', true],
+  ['ssh://u@h:2222/srv/repo', 2, '2.0.0b24', false],
+  ['ssh://u@h:2222/srv/repo', 2, '2.0.0b26', true],
   ['ssh://u@h:2222/srv/repo', 2, '2.0.0b22', false],
   ['ssh://u@h:2222/srv/repo', 2, '2.0.0b19', false],
   ['ssh://u@h/srv/repo', 2, '2.0.0b5', false],
   ['rest://u@h:2222/srv/repo', 2, '2.0.0b22', true],
-  ['rest://u@h:2222/srv/repo', 2, '2.0.0b25', true],
+  ['rest://u@h:2222/srv/repo', 2, '2.0.0b24', true],
   ['rest:///srv/repo', 2, '2.0.0b25', false],
   ['ssh://u@h:2222/srv/repo', 1, '1.4.5', false],
 ];
