@@ -52,7 +52,7 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     target,
     configured: { serverAliveInterval: settings.serverAliveInterval, serverAliveCountMax: settings.serverAliveCountMax },
     intervalIsDefault: intervalIsBatchModeDefault(target, settings),
-    ...(rest ? { rest: { remoteCommand: restServeCommand(env, location) } } : {}),
+    ...(rest ? { rest: { remoteCommand: restServeCommand(env, location), sshPort: settings.port } } : {}),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
   // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.

@@ -29,7 +29,7 @@ export interface PlanInput {
     // Present when borg 2.0.0b22+ runs `ssh ... borg serve --rest` (rest-ssh.ts): rsh is then
     // borgstore's (BORGSTORE_RSH, BORG_RSH or its default), `target` ends in the destination, and
     // this is what follows it.
-    rest?: { remoteCommand: string[] };
+    rest?: { remoteCommand: string[]; sshPort?: number };
   };
   // The rsh words when they are not ssh (e.g. `sh -c 'exec socat ...'`), for the explanation.
   nonSshRsh?: RshWords | null;
@@ -128,6 +128,17 @@ export function buildPlan(input: PlanInput): Plan {
   }
   if (input.ssh && decision.state === 'warned') {
     warnings.push({ text: keepaliveWarning(input, wanted), onRun: true });
+  }
+  const sshPort = input.ssh?.rest?.sshPort;
+  if (input.ssh?.rest && location?.port && sshPort !== undefined && sshPort !== location.port) {
+    // borgstore runs a BORGSTORE_RSH (or the BORG_RSH borg copies there) verbatim and adds no -p
+    // (rest.py ssh_cmd): plain borg2 connects to ssh's port, not the URL's. tborg does the same, and says so.
+    warnings.push({
+      text:
+        `borg2 runs ${input.ssh.rsh.source} as it is, without the URL's port: ssh will connect to port ${sshPort}, not ${location.port}; ` +
+        `add "-p ${location.port}" to ${input.ssh.rsh.source}, or "Port ${location.port}" to the host's block in your ssh config`,
+      onRun: true,
+    });
   }
   if (input.nonSshRsh && location && location.proto === 'ssh') {
     warnings.push({

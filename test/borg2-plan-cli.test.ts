@@ -125,3 +125,16 @@ test('b22 rest://host:port: rest over ssh with the default -p', async () => {
   assert.deepEqual(p.ssh?.argv.slice(0, 8), ['ssh', ...KEEP_30_3, '-p', '2222', 'root@127.0.0.1']);
   assert.equal(p.lockWait.model?.kind, 'store');
 });
+
+test("b25 with a BORG_RSH that loses the URL's port: tborg keeps borg's behaviour and warns, naming the port ssh will use", async () => {
+  const lost = await plan('2.0.0b25', ['-r', REPO, 'create', 'a1', '/data'], { BORG_RSH: 'ssh -F /dev/null -o ServerAliveInterval=5' });
+  assert.deepEqual(lost.env, {});
+  assert.ok(!lost.ssh?.argv.includes('-p'));
+  const warnings = (lost as unknown as { warnings: string[] }).warnings;
+  assert.ok(warnings.some((w) => /ssh will connect to port 22, not 2222; add "-p 2222" to BORG_RSH/.test(w)), warnings.join('\n'));
+  const kept = await plan('2.0.0b25', ['-r', REPO, 'create', 'a1', '/data'], { BORG_RSH: 'ssh -F /dev/null -o ServerAliveInterval=5 -p 2222' });
+  assert.deepEqual((kept as unknown as { warnings: string[] }).warnings, []);
+  // borgstore's own command has the port: no warning either.
+  const own = await plan('2.0.0b25', ['-r', REPO, 'create', 'a1', '/data']);
+  assert.deepEqual((own as unknown as { warnings: string[] }).warnings, []);
+});
