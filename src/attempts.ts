@@ -53,6 +53,15 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
   const waited = (): string => formatDuration(Math.max(0, Math.round((deps.now() - start) / 1000)));
   const status = (): string => `waiting for the lock on ${target}, ${waited()} of ${total()}, attempt ${attempts + 1}`;
 
+  // Store locks (borg2 rest): why the wait can be half an hour, said once, at the first lock timeout
+  // or when tborg gives up, whichever comes first.
+  let explained = false;
+  const explainStoreLock = (): void => {
+    if (explained || plan.lockWait.model?.kind !== 'store') return;
+    explained = true;
+    terminal.message(storeLockWaitMessage(plan, total()));
+  };
+
   // borg's held-back stderr is borg's answer after all: pass it on, late but unchanged.
   const release = (result: AttemptResult): AttemptResult => {
     if (result.held.length > 0) terminal.passthrough(result.held);
@@ -130,8 +139,8 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
           const lock = error.result.findings.lockTimeout?.path;
           if (attempts === 1 && isCacheLock(lock, env, homedir())) {
             terminal.message(`the local cache lock ${lock} is held by another borg on this machine; waiting`);
-          } else if (attempts === 1 && plan.lockWait.model?.kind === 'store') {
-            terminal.message(storeLockWaitMessage(plan, total()));
+          } else if (attempts === 1) {
+            explainStoreLock();
           }
           await terminal.waiting(status);
         }
@@ -140,6 +149,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     });
     terminal.stopSpinner();
     if ((lastKind as FailureKind) === 'lock-timeout' && plan.retry.lockTimeouts && !deps.stoppedBy()) {
+      if (!isCacheLock(result.findings.lockTimeout?.path, env, homedir())) explainStoreLock();
       giveUp(plan, env, result, start, deps, attempts);
     }
     return { exitCode: result.exitCode, attempts, lastKind };
@@ -159,7 +169,7 @@ function storeLockWaitMessage(plan: Plan, total: string): string {
   const blocker = exclusive ? 'another client holds a lock on it' : 'another client holds its exclusive lock (check, compact, ...)';
   return (
     `${plan.repository?.location ?? 'the repository'} is locked: ${blocker}. borg2 keeps a vanished client's lock in the ` +
-    `repository until it is ${formatDuration(STORE_LOCK_STALE_SECONDS)} old; waiting up to ${total}, taking over within seconds of its release`
+    `repository until it is ${formatDuration(STORE_LOCK_STALE_SECONDS)} old; tborg waits up to ${total} for it and takes over within seconds of its release`
   );
 }
 

@@ -190,7 +190,9 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
   const deadlineSeconds = opensRepository ? (options.maxWait ?? lockSeconds) : 0;
-  const attemptSeconds = opensRepository && userLockWait === null ? attemptLockWait(deadlineSeconds, input.borg.major, model?.kind) : null;
+  // The first attempt is short under every model, so that tborg can say within seconds what it waits
+  // for; under store locks the later ones are long (lock-wait.ts attemptLockWait).
+  const attemptSeconds = opensRepository && userLockWait === null ? attemptLockWait(deadlineSeconds, input.borg.major) : null;
 
   const plan: Plan = {
     borg: { path: input.borg.path, version: input.borg.version, major: input.borg.major, argv: [] },

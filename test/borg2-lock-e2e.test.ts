@@ -73,5 +73,37 @@ for (const line of borg2Lines()) {
       const check = await b.borg2(['check', '-r', repo]);
       assert.equal(check.code, 0, check.stderr.toString());
     });
+
+    test("an exclusive command finds a vanished client's store lock: tborg explains the 30-minute expiry and waits for it", { skip: !line.version.startsWith('2.0.0b2') || line.repoPrefix !== 'repo-' ? 'store locks over rest: b22+' : false }, async () => {
+      const repo = b.url('vanished');
+      assert.equal((await b.borg2(initArgs(b.line, repo))).code, 0);
+      // A client of another machine (BORG_HOST_ID: borg2 cannot check that its process is alive)
+      // takes a shared lock and vanishes without releasing it (SIGKILL).
+      const holder = b.lab.spawn(b.withHome([b.line.client, 'with-lock', '-r', repo, 'sleep', '300']), {
+        env: b.userEnv({ BORG_HOST_ID: 'laptop-that-vanished@1' }),
+      });
+      const end = Date.now() + 60_000;
+      while (!b.lab.lockHeld('vanished') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(b.lab.lockHeld('vanished'));
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+      await new Promise((r) => setTimeout(r, 500));
+      for (const pid of await b.lab.clientPids(/with-lock/)) process.kill(pid, 'SIGKILL');
+      assert.ok(b.lab.lockHeld('vanished'), 'the vanished client left its lock in the repository');
+      const planned = await b.tborg(['plan', '--json', '-r', repo, 'check']);
+      const plan = JSON.parse(planned.stdout.toString()) as { lockWait: { seconds: number; model: { kind: string } } };
+      assert.equal(plan.lockWait.model.kind, 'store');
+      assert.ok(plan.lockWait.seconds >= 30 * 60);
+      // The wait itself is 30 minutes: cut it short with --tborg-max-wait and look at what tborg says.
+      const r = await b.tborg(['--tborg-max-wait', '8', 'check', '-r', repo]);
+      const err = r.stderr.toString();
+      assert.equal(r.code, 73, err);
+      assert.match(err, /is locked: another client holds a lock on it\. borg2 keeps a vanished client's lock in the repository until it is 30m0s old/);
+      assert.match(err, /laptop-that-vanished@1/, "borg2's own message names the holder");
+      const broken = await b.borg2(['break-lock', '-r', repo]);
+      assert.equal(broken.code, 0, broken.stderr.toString());
+      const check = await b.tborg(['check', '-r', repo]);
+      assert.equal(check.code, 0, check.stderr.toString());
+    });
   });
 }
