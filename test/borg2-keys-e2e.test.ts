@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { initArgs } from './lab/borgs.js';
-import { borg2Available, borg2Lines, startBorg2Lab, TBORG, type Borg2Lab } from './helpers/borg2-lab.js';
+import { b2SkipNoRest, borg2Available, borg2Lines, startBorg2Lab, TBORG, type Borg2Lab } from './helpers/borg2-lab.js';
 
 // Issue 13: `tborg doctor` on a borg2 rest-over-ssh repository, and `tborg authorized-keys --borg2` in a real sshd of borg2 2.0.0b25's root (OpenSSH 10.6)
 // with a real borg2 on both ends. A write-only key may back up but not delete, and only in its
@@ -14,7 +14,7 @@ function keyLine(b: Borg2Lab, args: string[]): string {
   return r.stdout;
 }
 
-for (const line of borg2Lines().filter((l) => l.repoPrefix === 'repo-')) {
+for (const line of borg2Lines().filter((l) => !b2SkipNoRest(l))) {
   describe(`borg2 ${line.version} (${line.name}): authorized-keys --borg2`, { skip: borg2Available.ok ? false : borg2Available.why }, () => {
     let b: Borg2Lab;
     before(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { initArgs } from './lab/borgs.js';
-import { borg2Available, borg2Lines, startBorg2Lab, TBORG, type Borg2Lab } from './helpers/borg2-lab.js';
+import { b2SkipNoRest, borg2Available, borg2Lines, startBorg2Lab, TBORG, type Borg2Lab } from './helpers/borg2-lab.js';
 
 // Issue 13 over the lab: a held exclusive lock waited out, and a create cut mid-upload that lands.
 
@@ -45,7 +45,7 @@ for (const line of borg2Lines()) {
       // create is under way (repository open, lock taken); a retry runs the command again.
       const content = ['sh', '-c', 'sleep 6; head -c 3000000 /dev/urandom'];
       // A fast keepalive of the user's, so the client notices the dead connection in seconds.
-      const rsh = `ssh -o ServerAliveInterval=1 -o ServerAliveCountMax=3${b.storeLocks ? ` -p ${b.lab.port}` : ''}`;
+      const rsh = `ssh -o ServerAliveInterval=1 -o ServerAliveCountMax=3${b.restOverSsh ? ` -p ${b.lab.port}` : ''}`;
       const env = b.userEnv({ BORG_RSH: rsh });
       const child = b.lab.spawn(
         b.withHome([process.execPath, TBORG, 'create', '-r', repo, '--content-from-command', 'cut1', '--', ...content]),
@@ -74,7 +74,7 @@ for (const line of borg2Lines()) {
       assert.equal(check.code, 0, check.stderr.toString());
     });
 
-    test("an exclusive command finds a vanished client's store lock: tborg explains the 30-minute expiry and waits for it", { skip: !line.version.startsWith('2.0.0b2') || line.repoPrefix !== 'repo-' ? 'store locks over rest: b22+' : false }, async () => {
+    test("an exclusive command finds a vanished client's store lock: tborg explains the 30-minute expiry and waits for it", { skip: b2SkipNoRest(line) }, async () => {
       const repo = b.url('vanished');
       assert.equal((await b.borg2(initArgs(b.line, repo))).code, 0);
       // A client of another machine (BORG_HOST_ID: borg2 cannot check that its process is alive)

@@ -33,7 +33,7 @@ for (const line of borg2Lines()) {
         assert.equal(through.stdout.toString(), plain.stdout.toString());
       }
       // b25: what tborg will run is borgstore's own command, the URL's port in it.
-      if (b.storeLocks) {
+      if (b.restOverSsh) {
         const p = await b.tborg(['plan', '--json', '-r', repos.tborg, 'create', 'a2', b.data]);
         const plan = JSON.parse(p.stdout.toString()) as { env: Record<string, string>; ssh: { argv: string[] } };
         assert.deepEqual(plan.env, {});

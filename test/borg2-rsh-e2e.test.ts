@@ -33,7 +33,7 @@ for (const line of borg2Lines()) {
         assert.equal(through.stdout.toString(), plain.stdout.toString());
         if (plain.code !== 0) assert.equal(lastLine(through), lastLine(plain), what);
         // b25 really loses the port (borgstore adds no -p to a BORGSTORE_RSH), b5 keeps it.
-        assert.equal(plain.code === 0, !b.storeLocks, what);
+        assert.equal(plain.code === 0, !b.restOverSsh, what);
       }
     });
   });

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { borgLines, type BorgLine } from '../lab/borgs.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import type { RunResult } from '../lab/processes.js';
+import type { Location } from '../../src/location.js';
+import { servesRestOverSsh } from '../../src/rest-ssh.js';
 
 // A lab for issue 13's borg2 tests (test/borg2-*-e2e.test.ts), on each borg2 line of the matrix: the
 // machine's (2.0.0b5 on Debian 12) and sid's 2.0.0b25 (borgstore 0.7.0, rest over ssh), each with
@@ -24,6 +26,11 @@ export function borg2Lines(): BorgLine[] {
   return borg2Available.ok ? borgLines().filter((l) => l.major === 2) : [];
 }
 
+// Why a line has no rest over ssh (b25+), or false when it has.
+export function b2SkipNoRest(line: BorgLine): string | false {
+  return servesRestOverSsh({ proto: 'ssh', host: '127.0.0.1' } as Location, 2, line.version) ? false : `borg2 ${line.version} serves ssh:// with borg serve, not --rest`;
+}
+
 export interface Borg2Lab {
   lab: Lab;
   line: BorgLine;
@@ -38,8 +45,9 @@ export interface Borg2Lab {
   tborg(args: string[], extra?: NodeJS.ProcessEnv): Promise<RunResult>;
   // The archive names: repo-list (b12+) or rlist.
   repoListArgs(repo: string): string[];
-  // Whether this borg2 keeps borgstore's store locks in the repository (b10+; the lab's b25).
-  storeLocks: boolean;
+  // Whether this borg2 serves ssh:// with `borg serve --rest` through borgstore's ssh (b25+): store
+  // locks written by the client, borgstore's ssh command (src/rest-ssh.ts).
+  restOverSsh: boolean;
 }
 
 export async function startBorg2Lab(line: BorgLine, name: string): Promise<Borg2Lab> {
@@ -86,6 +94,6 @@ export async function startBorg2Lab(line: BorgLine, name: string): Promise<Borg2
     tborg: (args, extra = {}) => run([process.execPath, TBORG, ...args], extra),
     repoListArgs: (repo) =>
       line.repoPrefix === 'repo-' ? ['repo-list', '--format', '{archive}{NL}', '-r', repo] : [`${line.repoPrefix}list`, '--short', '-r', repo],
-    storeLocks: line.repoPrefix === 'repo-',
+    restOverSsh: servesRestOverSsh({ proto: 'ssh', host: '127.0.0.1' } as Location, 2, line.version),
   };
 }
