@@ -26,7 +26,7 @@ export interface PlanInput {
     intervalIsDefault?: boolean;
     // Where the host's block is (for the warn mode's message); null: none; undefined: not looked up.
     hostBlock?: { file: string; line: number } | null;
-    // Present when borg 2.0.0b22+ runs `ssh ... borg serve --rest` (rest-ssh.ts): rsh is then
+    // Present when borg2 runs `ssh ... borg serve --rest` (rest-ssh.ts servesRestOverSsh): rsh is then
     // borgstore's (BORGSTORE_RSH, BORG_RSH or its default), `target` ends in the destination, and
     // this is what follows it.
     rest?: { remoteCommand: string[]; sshPort?: number };
@@ -58,8 +58,8 @@ export interface Plan {
     rsh: { source: string; words: string[] };
     configured: SshKeepalive;
     effective: SshKeepalive;
-    // 'borg serve' (borg 1.x, borg2 up to b21 and legacy repositories) or 'borg serve --rest'
-    // (borg2 2.0.0b22+ through borgstore's ssh).
+    // 'borg serve' (borg 1.x, borg2 ssh:// up to b24, legacy repositories) or 'borg serve --rest'
+    // (borg2 rest:// on b22-b24, ssh:// from b25 on, through borgstore's ssh: rest-ssh.ts).
     transport: 'borg serve' | 'borg serve --rest';
     // The ssh argv borg will run, tborg's injection included: up to the destination, plus the remote
     // command for 'borg serve --rest' (borg 1.x adds its own options after `borg serve`).
