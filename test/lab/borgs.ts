@@ -163,11 +163,13 @@ export function sshUrl(line: BorgLine | undefined, host: string, absolutePath: s
   return line?.major === 2 ? `ssh://${host}/${absolutePath}` : `ssh://${host}${absolutePath}`;
 }
 
-// `borg init -e none REPO` in this line's words. borg2 2.0.0b25 has no "none" mode: an
-// authenticated one (no encryption, empty passphrase in the lab) is the nearest.
-export function initArgs(line: BorgLine | undefined, repo: string): string[] {
-  if (line?.major !== 2) return ['init', '-e', 'none', repo];
-  const mode = line.repoPrefix === 'repo-' ? 'authenticated-sha256' : 'none';
+// `borg init -e none REPO` in this line's words, or with `encrypted` a repokey mode (the
+// passphrase comes from BORG_PASSPHRASE). borg2 2.0.0b25 has no "none" mode: an authenticated one
+// (no encryption; the lab's passphrase is empty) is the nearest.
+export function initArgs(line: BorgLine | undefined, repo: string, encrypted = false): string[] {
+  if (line?.major !== 2) return ['init', '-e', encrypted ? 'repokey' : 'none', repo];
+  const modern = line.repoPrefix === 'repo-';
+  const mode = encrypted ? (modern ? 'aes256-ocb' : 'repokey-aes-ocb') : modern ? 'authenticated-sha256' : 'none';
   return [`${line.repoPrefix}create`, '-e', mode, '-r', repo];
 }
 
