@@ -170,6 +170,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     // Slow enough that the cut lands mid-upload, on every line (borg2 2.0.0b25 has no
     // --upload-ratelimit): the namespace's loopback itself is limited.
     await lab.limitRate(600);
+    // (Lifted right after the cut below.)
     const child = lab.spawn([process.execPath, TBORG, ...create(repo, 'cut', big)], { env: lab.env(env) });
     let err = '';
     child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
@@ -181,6 +182,8 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.equal(conns.length, 1, JSON.stringify(conns));
     const cutAt = Date.now();
     await lab.dropConnection(conns[0]!.localPort);
+    // Only the first attempt must be slow; the retry's keepalives must not queue behind its upload.
+    await lab.limitRate(null);
     // The injected 1x3 keepalive ends the dead ssh within about (3+1) x 1 s ...
     await waitFor(() => err.includes('connection to lab was lost'), 20_000);
     const noticedAfter = (Date.now() - cutAt) / 1000;
@@ -193,7 +196,6 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.match(err, /connection to lab was lost; retrying/);
     if (process.env.TBORG_TEST_VERBOSE) console.error(err);
     assert.deepEqual(await archives(lab, repo), ['cut']);
-    await lab.limitRate(null);
     const check = await borg(lab, checkArgs(line, repo));
     assert.equal(check.code, 0, check.stderr.toString());
     await lab.heal();
