@@ -98,7 +98,8 @@ function buildUnlocked(suite) {
     borg: upstream(packageVersion(dir, 'borgbackup')),
     borg2: upstream(packageVersion(dir, 'borgbackup2')),
     borgstore: upstream(packageVersion(dir, 'python3-borgstore')),
-    openssh: upstream(packageVersion(dir, 'openssh-client')),
+    // What `ssh -V` says, which can differ from the package's version (trixie: 10.0p2 in 1:10.0p1-7).
+    openssh: /OpenSSH_([^\s,]+)/.exec(capture(['chroot', dir, 'ssh', '-V']))?.[1] ?? upstream(packageVersion(dir, 'openssh-client')),
   };
   const seconds = Math.round((Date.now() - started) / 1000);
   const lines = Object.entries(versions).map(([k, v]) => `${k} ${v || 'none'}`);

@@ -118,9 +118,11 @@ function discover(env: NodeJS.ProcessEnv): Discovery {
       problems.push(`no Debian ${suite} root at ${root} (npm test builds it as root: node scripts/lab-roots.mjs build ${suite})`);
       continue;
     }
+    // `ssh -V` in the root: it can differ from the package version .ready records (trixie: 10.0p2).
+    const rootOpenssh = hostVersion([IN_ROOT, root, 'ssh', '-V'], /OpenSSH_(\S+?)[,\s]/) ?? ready.openssh ?? 'unknown';
     for (const client of ['borg', 'borg2'] as const) {
       const version = ready[client];
-      if (version && version !== 'none') lines.push(line(suite, root, client, version, ready.openssh ?? 'unknown'));
+      if (version && version !== 'none') lines.push(line(suite, root, client, version, rootOpenssh));
       else problems.push(`the ${suite} root has no ${client}`);
     }
   }
