@@ -32,7 +32,7 @@ test('npm run demo: every step passes, three archives land, everything is cleane
   // narration may race sshd's ClientAlive under load); that the dead ssh ended, in seconds, is not.
   assert.match(out, /borg's ssh gave up [\d.]+ s after the cut \(keepalive 1x3\); the server/);
   // borg2 2.0.0b22+ reconnects by itself (borgstore's rest client); the others end and tborg retries.
-  const lost = line.repoPrefix === 'repo-' ? /tborg: the connection to lab was lost; retrying \(1 of 3\)|^rest: connection lost .*trying to reconnect/m : /tborg: the connection to lab was lost; retrying \(1 of 3\)/;
+  const lost = line.rest ? /tborg: the connection to lab was lost; retrying \(1 of 3\)|^rest: connection lost .*trying to reconnect/m : /tborg: the connection to lab was lost; retrying \(1 of 3\)/;
   assert.match(err, lost);
   assert.match(out, /the archive landed [\d.]+ s after the cut/);
   // The last `tborg list` shows all three archives.

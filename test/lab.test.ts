@@ -88,7 +88,7 @@ describeEachLine('the lab', { skip }, (line) => {
     const path = lab.repoPath('with space');
     assert.equal(lab.repoUrl('with space'), sshUrl(line, 'lab', path));
     const r = await lab.run([line.client, ...initArgs(line, lab.repoUrl('with space'))]);
-    if (line.repoPrefix === 'repo-') {
+    if (line.rest) {
       // borg2 2.0.0b22+ passes `borg serve --rest --backend FILE:<path>` to ssh as separate words
       // without quoting (repository.py rest_serve_command), so the server's shell splits the path:
       // plain borg2 itself cannot use such a repository over ssh (b25, measured here).

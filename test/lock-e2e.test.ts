@@ -188,7 +188,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     // borg2 2.0.0b22+ talks to the server through borgstore's rest client, which reconnects by
     // itself ("rest: connection lost (...), trying to reconnect...", borgstore backends/rest.py);
     // the other lines end and tborg retries.
-    const lost = line.repoPrefix === 'repo-' ? /connection to lab was lost; retrying|^rest: connection lost .*trying to reconnect/m : /connection to lab was lost; retrying/;
+    const lost = line.rest ? /connection to lab was lost; retrying|^rest: connection lost .*trying to reconnect/m : /connection to lab was lost; retrying/;
     await waitFor(() => lost.test(err), 20_000).catch(() => assert.fail(`the lost connection was not reported within 20 s:\n${err}`));
     const noticedAfter = (Date.now() - cutAt) / 1000;
     assert.ok(noticedAfter < 10, `client noticed after ${noticedAfter}s`);

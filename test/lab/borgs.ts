@@ -42,6 +42,12 @@ export interface BorgLine {
   // borg2's repository commands: "repo-" (repo-create, repo-list: 2.0.0b12 and later) or "r"
   // (rcreate, rlist: 2.0.0b5), read from the borg's own --help; "" for borg 1.
   readonly repoPrefix: '' | 'r' | 'repo-';
+  // borg2 2.0.0b22+: ssh:// is served by `borg serve --rest` through borgstore's rest client (no
+  // --rsh option any more; repository.py rest_serve_command). Read from the borg's own usage.
+  readonly rest: boolean;
+  // The `-e` modes for an unencrypted and an encrypted repository, from the borg's own choices:
+  // borg2 2.0.0b25 has no "none" (authenticated-sha256 is the nearest) and names "aes256-ocb".
+  readonly modes: { readonly plain: string; readonly encrypted: string };
 }
 
 // The in-root wrapper (checked in next to this file; tests run from dist/test/lab).
@@ -76,13 +82,26 @@ function readyVersions(root: string): Record<string, string> | undefined {
 
 function line(suite: string | undefined, root: string | undefined, client: 'borg' | 'borg2', version: string, openssh: string): BorgLine {
   let repoPrefix: BorgLine['repoPrefix'] = '';
+  let rest = false;
+  let modes = { plain: 'none', encrypted: 'repokey' };
   if (client === 'borg2') {
-    const argv = root === undefined ? [client, '--help'] : [IN_ROOT, root, client, '--help'];
-    const help = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 30_000 }).stdout ?? '';
-    repoPrefix = /\brepo-create\b/.test(help) ? 'repo-' : 'r';
+    const run = (...args: string[]): string => {
+      const argv = root === undefined ? [client, ...args] : [IN_ROOT, root, client, ...args];
+      const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
+      return `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    };
+    repoPrefix = /\brepo-create\b/.test(run('--help')) ? 'repo-' : 'r';
+    // A mode that does not exist: argparse prints the usage and every valid choice.
+    const usage = run(`${repoPrefix}create`, '-e', 'no-such-mode', '-r', '/nonexistent');
+    const choices = /invalid choice: 'no-such-mode' \(choose from ([^)]*)\)/.exec(usage)?.[1]?.split(/[\s,']+/).filter(Boolean) ?? [];
+    const pick = (...wanted: string[]): string => wanted.find((m) => choices.includes(m)) ?? wanted[0]!;
+    modes = { plain: pick('none', 'authenticated-sha256'), encrypted: pick('repokey-aes-ocb', 'aes256-ocb') };
+    rest = !usage.includes('--rsh');
   }
   return {
     repoPrefix,
+    rest,
+    modes,
     name: `${suite ?? 'host'}-${client}`,
     suite,
     root,
@@ -170,9 +189,7 @@ export function sshUrl(line: BorgLine | undefined, host: string, absolutePath: s
 // (no encryption; the lab's passphrase is empty) is the nearest.
 export function initArgs(line: BorgLine | undefined, repo: string, encrypted = false): string[] {
   if (line?.major !== 2) return ['init', '-e', encrypted ? 'repokey' : 'none', repo];
-  const modern = line.repoPrefix === 'repo-';
-  const mode = encrypted ? (modern ? 'aes256-ocb' : 'repokey-aes-ocb') : modern ? 'authenticated-sha256' : 'none';
-  return [`${line.repoPrefix}create`, '-e', mode, '-r', repo];
+  return [`${line.repoPrefix}create`, '-e', encrypted ? line.modes.encrypted : line.modes.plain, '-r', repo];
 }
 
 // `borg create REPO::NAME PATH...`
