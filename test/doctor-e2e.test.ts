@@ -110,8 +110,10 @@ describeEachLine('tborg doctor over the lab sshd', { skip: available.ok ? false 
       assert.match(line(d.stdout, 'keepalive'), /^warn {2}keepalive {2}your ssh config sets no keepalive for lab \(its ServerAliveInterval 300 is Debian's default for BatchMode yes.*tborg injects ServerAliveInterval 10, ServerAliveCountMax 30 into BORG_RSH/);
       assert.ok(line(d.stdout, 'server').startsWith('ok    server     reachable in '), d.stdout);
       assert.match(line(d.stdout, 'server'), new RegExp(`; the server runs borg ${borgLine.version.replaceAll('.', '\\.')}\\b`));
-      // The mode initArgs chose: none, or authenticated-sha256 where borg2 has no "none".
-      assert.match(line(d.stdout, 'repository'), new RegExp(`^ok {4}repository opens \\(encryption ${borgLine.modes.plain}, [\\d.]+ s\\); newest archive first from `));
+      // The mode initArgs chose: none, or authenticated-sha256 where borg2 has no "none". doctor
+      // does not show b25's mode yet: the todo test below.
+      const mode = storeLocks && borgLine.rest ? '(encryption [\\w-]+, )?' : `encryption ${borgLine.modes.plain}, `;
+      assert.match(line(d.stdout, 'repository'), new RegExp(`^ok {4}repository opens \\(${mode}[\\d.]+ s\\); newest archive first from `));
       assert.match(line(d.stdout, 'lock'), /^ok {4}lock {7}not locked/);
       assert.match(d.stdout, /\nverdict: usable, with warnings \(keepalive\), exit 1\n$/);
 
@@ -121,6 +123,11 @@ describeEachLine('tborg doctor over the lab sshd', { skip: available.ok ? false 
       assert.deepEqual(j.checks.filter((c) => c.status !== 'ok').map((c) => [c.name, c.status]), [['keepalive', 'warn']]);
       // Store locks (borg2 2.0.0b22+) outlive a vanished client by 30 minutes: see the todo test below.
       if (!storeLocks) assert.equal(j.lockWait?.seconds, 640);
+    });
+
+    if (storeLocks && borgLine.rest) test('doctor names the encryption mode of the repository', { todo: knownIssue13(borgLine, 'doctor shows no encryption mode for a b25 repository') }, async () => {
+      const d = await doctor(lab, [repo], keepaliveEnv);
+      assert.match(line(d.stdout, 'repository'), new RegExp(`^ok {4}repository opens \\(encryption ${borgLine.modes.plain}, `));
     });
 
     // borg2's store locks (storelocking.py): a vanished client's lock lasts until its 30-minute
@@ -190,7 +197,9 @@ describeEachLine('tborg doctor over the lab sshd', { skip: available.ok ? false 
         const server = j.checks.find((c) => c.name === 'server')!;
         assert.equal(server.status, 'fail');
         assert.match(server.detail, /^cannot reach lab: ssh: connect to host 127\.0\.0\.1 port \d+: Connection timed out$/);
-        assert.ok(d.ms < 10_000, `took ${d.ms} ms`);
+        // ConnectTimeout=2 against TCP's own minutes of SYN retries; the bound leaves room for a loaded
+        // 2-core machine running the matrix's lines side by side (11 s seen at load 20).
+        assert.ok(d.ms < 20_000, `took ${d.ms} ms`);
         // Nothing of doctor's is left in the namespace (the stopped borg probe and its ssh included).
         const left = await lab.clientPids(/borg list|ssh .*BatchMode|tborg/);
         assert.deepEqual(left, []);
