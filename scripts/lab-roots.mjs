@@ -13,7 +13,7 @@
 // <suite>.lock (flock(1)), so two test processes starting at once build it once and a crashed build
 // leaves only a build directory that the next build removes.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -69,6 +69,20 @@ function upstream(version) {
   return version.replace(/^\d+:/, '').replace(/-[^-]*$/, '').replace(/[~+]ds\d*$/, '').replace('~', '');
 }
 
+// Removes a root or a crashed build. debootstrap mounts /proc and /sys (and may bind /dev) inside
+// the target while it runs: a build killed then leaves them mounted, and a plain recursive delete
+// would walk into them. So: unmount everything below it first (deepest first, lazily), then
+// delete without crossing into any file system that is still mounted there.
+function removeTree(dir) {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => (l.split(' ')[1] ?? '').replace(/\\040/g, ' '))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) spawnSync('umount', ['-l', m]);
+  run(['rm', '-rf', '--one-file-system', dir], `removing ${dir}`);
+}
+
 function buildUnlocked(suite) {
   const spec = SUITES[suite];
   const base = rootsDir();
@@ -76,9 +90,12 @@ function buildUnlocked(suite) {
   if (readyVersions(suite)) return;
   // Under the lock no other build runs: anything else here is a crashed build's leftover.
   for (const entry of readdirSync(base)) {
-    if (entry.startsWith(`${suite}.build-`)) rmSync(join(base, entry), { recursive: true, force: true });
+    if (entry.startsWith(`${suite}.build-`)) {
+      console.error(`lab-roots: removing ${entry}, left by an interrupted build`);
+      removeTree(join(base, entry));
+    }
   }
-  if (existsSync(final)) rmSync(final, { recursive: true, force: true });
+  if (existsSync(final)) removeTree(final);
   const dir = join(base, `${suite}.build-${process.pid}`);
   const started = Date.now();
   console.error(`lab-roots: building a Debian ${suite} root in ${final} (once per machine; a few minutes)`);
@@ -98,7 +115,8 @@ function buildUnlocked(suite) {
     borg: upstream(packageVersion(dir, 'borgbackup')),
     borg2: upstream(packageVersion(dir, 'borgbackup2')),
     borgstore: upstream(packageVersion(dir, 'python3-borgstore')),
-    openssh: upstream(packageVersion(dir, 'openssh-client')),
+    // What `ssh -V` says, which can differ from the package's version (trixie: 10.0p2 in 1:10.0p1-7).
+    openssh: /OpenSSH_([^\s,]+)/.exec(capture(['chroot', dir, 'ssh', '-V']))?.[1] ?? upstream(packageVersion(dir, 'openssh-client')),
   };
   const seconds = Math.round((Date.now() - started) / 1000);
   const lines = Object.entries(versions).map(([k, v]) => `${k} ${v || 'none'}`);

@@ -42,6 +42,12 @@ export interface BorgLine {
   // borg2's repository commands: "repo-" (repo-create, repo-list: 2.0.0b12 and later) or "r"
   // (rcreate, rlist: 2.0.0b5), read from the borg's own --help; "" for borg 1.
   readonly repoPrefix: '' | 'r' | 'repo-';
+  // borg2 2.0.0b22+: ssh:// is served by `borg serve --rest` through borgstore's rest client (no
+  // --rsh option any more; repository.py rest_serve_command). Read from the borg's own usage.
+  readonly rest: boolean;
+  // The `-e` modes for an unencrypted and an encrypted repository, from the borg's own choices:
+  // borg2 2.0.0b25 has no "none" (authenticated-sha256 is the nearest) and names "aes256-ocb".
+  readonly modes: { readonly plain: string; readonly encrypted: string };
 }
 
 // The in-root wrapper (checked in next to this file; tests run from dist/test/lab).
@@ -76,13 +82,26 @@ function readyVersions(root: string): Record<string, string> | undefined {
 
 function line(suite: string | undefined, root: string | undefined, client: 'borg' | 'borg2', version: string, openssh: string): BorgLine {
   let repoPrefix: BorgLine['repoPrefix'] = '';
+  let rest = false;
+  let modes = { plain: 'none', encrypted: 'repokey' };
   if (client === 'borg2') {
-    const argv = root === undefined ? [client, '--help'] : [IN_ROOT, root, client, '--help'];
-    const help = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 30_000 }).stdout ?? '';
-    repoPrefix = /\brepo-create\b/.test(help) ? 'repo-' : 'r';
+    const run = (...args: string[]): string => {
+      const argv = root === undefined ? [client, ...args] : [IN_ROOT, root, client, ...args];
+      const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
+      return `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    };
+    repoPrefix = /\brepo-create\b/.test(run('--help')) ? 'repo-' : 'r';
+    // A mode that does not exist: argparse prints the usage and every valid choice.
+    const usage = run(`${repoPrefix}create`, '-e', 'no-such-mode', '-r', '/nonexistent');
+    const choices = /invalid choice: 'no-such-mode' \(choose from ([^)]*)\)/.exec(usage)?.[1]?.split(/[\s,']+/).filter(Boolean) ?? [];
+    const pick = (...wanted: string[]): string => wanted.find((m) => choices.includes(m)) ?? wanted[0]!;
+    modes = { plain: pick('none', 'authenticated-sha256'), encrypted: pick('repokey-aes-ocb', 'aes256-ocb') };
+    rest = !usage.includes('--rsh');
   }
   return {
     repoPrefix,
+    rest,
+    modes,
     name: `${suite ?? 'host'}-${client}`,
     suite,
     root,
@@ -118,9 +137,11 @@ function discover(env: NodeJS.ProcessEnv): Discovery {
       problems.push(`no Debian ${suite} root at ${root} (npm test builds it as root: node scripts/lab-roots.mjs build ${suite})`);
       continue;
     }
+    // `ssh -V` in the root: it can differ from the package version .ready records (trixie: 10.0p2).
+    const rootOpenssh = hostVersion([IN_ROOT, root, 'ssh', '-V'], /OpenSSH_(\S+?)[,\s]/) ?? ready.openssh ?? 'unknown';
     for (const client of ['borg', 'borg2'] as const) {
       const version = ready[client];
-      if (version && version !== 'none') lines.push(line(suite, root, client, version, ready.openssh ?? 'unknown'));
+      if (version && version !== 'none') lines.push(line(suite, root, client, version, rootOpenssh));
       else problems.push(`the ${suite} root has no ${client}`);
     }
   }
@@ -163,12 +184,12 @@ export function sshUrl(line: BorgLine | undefined, host: string, absolutePath: s
   return line?.major === 2 ? `ssh://${host}/${absolutePath}` : `ssh://${host}${absolutePath}`;
 }
 
-// `borg init -e none REPO` in this line's words. borg2 2.0.0b25 has no "none" mode: an
-// authenticated one (no encryption, empty passphrase in the lab) is the nearest.
-export function initArgs(line: BorgLine | undefined, repo: string): string[] {
-  if (line?.major !== 2) return ['init', '-e', 'none', repo];
-  const mode = line.repoPrefix === 'repo-' ? 'authenticated-sha256' : 'none';
-  return [`${line.repoPrefix}create`, '-e', mode, '-r', repo];
+// `borg init -e none REPO` in this line's words, or with `encrypted` a repokey mode (the
+// passphrase comes from BORG_PASSPHRASE). borg2 2.0.0b25 has no "none" mode: an authenticated one
+// (no encryption; the lab's passphrase is empty) is the nearest.
+export function initArgs(line: BorgLine | undefined, repo: string, encrypted = false): string[] {
+  if (line?.major !== 2) return ['init', '-e', encrypted ? 'repokey' : 'none', repo];
+  return [`${line.repoPrefix}create`, '-e', encrypted ? line.modes.encrypted : line.modes.plain, '-r', repo];
 }
 
 // `borg create REPO::NAME PATH...`

@@ -96,6 +96,10 @@ export interface Lab {
   dropAll(): Promise<void>;
   // Removes every fault rule.
   heal(): Promise<void>;
+  // Limits the namespace's loopback (all lab traffic, both directions) to `kibPerSecond` with a
+  // token bucket (tc tbf); null removes the limit. For borgs without --upload-ratelimit (borg2
+  // 2.0.0b25). Needs the namespace.
+  limitRate(kibPerSecond: number | null): Promise<void>;
   // Kills sshd and everything in the lab, deletes the namespace and the directory. Idempotent.
   close(): Promise<void>;
 }
@@ -431,6 +435,17 @@ class LabImpl implements Lab {
     const port = String(this.port);
     await this.iptables(['-A', FAULT_CHAIN, '-p', 'tcp', '--dport', port, '-j', 'DROP']);
     await this.iptables(['-A', FAULT_CHAIN, '-p', 'tcp', '--sport', port, '-j', 'DROP']);
+  }
+
+  async limitRate(kibPerSecond: number | null): Promise<void> {
+    const ns = this.requireNetns('limitRate');
+    if (kibPerSecond === null) {
+      await runBuffered(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
+      return;
+    }
+    if (!(kibPerSecond > 0)) throw new Error(`lab: bad rate ${kibPerSecond}`);
+    const rate = `${Math.round(kibPerSecond * 8)}kbit`;
+    await check(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'tbf', 'rate', rate, 'burst', '64kb', 'latency', '2s'], 'tc qdisc');
   }
 
   async heal(): Promise<void> {
