@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseLocation } from '../src/location.js';
 import { computeStoreLockWait, takesExclusiveStoreLock } from '../src/lock-wait.js';
+import { readBorgLockWait } from '../src/plan.js';
 import { defaultStoreRshWords, readStoreRsh, restServeCommand, servesRestOverSsh, storeSshTarget } from '../src/rest-ssh.js';
 
 // borgstore 0.7.0 rest.py ssh_cmd and borg repository.py propagate_rsh / rest_serve_command, as
@@ -116,3 +117,23 @@ test('takesExclusiveStoreLock: check, compact, with-lock, repo-create exclusive;
     assert.equal(takesExclusiveStoreLock(c), false, c.join(' '));
   }
 });
+
+// borg2 reads BORG_LOCK_WAIT with Python's int() (archiver/_common.py): tborg counts it as the user's
+// one lock wait exactly when borg2 would use it.
+const lockWaitRows: Array<[string | undefined, number | null]> = [
+  [undefined, null],
+  ['600', 600],
+  [' 600\n', 600],
+  ['+5', 5],
+  ['1_000', 1000],
+  ['0', 0],
+  ['', null],
+  ['10s', null],
+  ['1__0', null],
+  ['1.5', null],
+];
+for (const [value, expected] of lockWaitRows) {
+  test(`readBorgLockWait(${JSON.stringify(value)}) = ${expected}`, () => {
+    assert.equal(readBorgLockWait(value === undefined ? {} : { BORG_LOCK_WAIT: value }), expected);
+  });
+}
