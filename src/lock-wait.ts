@@ -138,7 +138,11 @@ export function takesExclusiveStoreLock(command: readonly string[]): boolean {
 // stale shared one (a vanished create) only exclusive ones; either way the wait that covers it is the
 // 30-minute expiry. The client's own give-up time ((C+1) x I of its ServerAlive*) is kept in the max:
 // it bounds how long tborg's own stalled attempt runs before the retry.
-export function computeStoreLockWait(effectiveKeepalive: AlivePair | null, exclusive: boolean): LockWaitModel {
+export function computeStoreLockWait(
+  effectiveKeepalive: AlivePair | null,
+  exclusive: boolean,
+  writer = 'borg2 rest-over-ssh keeps its lock in the repository (storelocking.py)',
+): LockWaitModel {
   const clientBound = effectiveKeepalive ? computeClientBound(effectiveKeepalive) : 0;
   const serverBound = STORE_LOCK_STALE_SECONDS;
   const margin = STORE_LOCK_MARGIN_SECONDS;
@@ -149,9 +153,7 @@ export function computeStoreLockWait(effectiveKeepalive: AlivePair | null, exclu
     : 'this command takes a shared lock, so only a vanished client\'s exclusive lock (check, compact, ...) blocks it';
   return {
     kind: 'store',
-    why:
-      'borg2 rest-over-ssh keeps its lock in the repository (storelocking.py): a vanished client\'s lock lasts until ' +
-      `it is ${formatDuration(STORE_LOCK_STALE_SECONDS)} old, whatever the server's sshd does; ${blocks}`,
+    why: `${writer}: a vanished client's lock lasts until it is ${formatDuration(STORE_LOCK_STALE_SECONDS)} old, whatever the server's sshd does; ${blocks}`,
     clientBound,
     serverBound,
     margin,

@@ -111,10 +111,12 @@ test("b25 with the user's BORG_LOCK_WAIT: tborg adds no --lock-wait (one wait pe
   assert.equal(p.lockWait.seconds, 600);
 });
 
-test('b19 ssh://: borg serve over BORG_RSH, the URL port after the injected words, serve-lock model', async () => {
+test('b19 ssh://: borg serve over BORG_RSH, the URL port after the injected words; its lock is a store lock too (30 min)', async () => {
   const p = await plan('2.0.0b19', ['-r', REPO, 'create', 'a1', '/data'], { BORG_RSH: 'ssh -F /dev/null' });
   assert.equal(p.ssh?.transport, 'borg serve');
-  assert.equal(p.lockWait.model?.kind, 'serve');
+  assert.equal(p.lockWait.model?.kind, 'store');
+  assert.ok(p.lockWait.seconds >= 30 * 60);
+  assert.match(p.lockWait.model!.why, /runs borg serve, which keeps its lock in the repository/);
   assert.deepEqual(splitLikePython(p.env.BORG_RSH ?? ''), ['ssh', '-F', '/dev/null', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30']);
   assert.deepEqual(p.ssh?.argv.slice(-3), ['-p', '2222', 'root@127.0.0.1']);
 });
