@@ -3,14 +3,17 @@
 // backing up through it. Everything lives in one temporary directory that is removed at the end,
 // also after a failure or Ctrl-C.
 //
-// The demo is a list of steps; add one by appending to STEPS.
+// The demo is a list of steps; add one by appending to STEPS. DEMO_BORG=1.4.5 (or b25, sid-borg2, any
+// TBORG_TEST_BORGS word) runs it with another borg of the lab's version matrix (test/lab/borgs.ts);
+// the default is the machine's own `borg`.
 import { type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quote } from 'shlex';
 import { isForegroundProcessGroup, signalExitCode } from '../src/run-borg.js';
+import { borgLines, checkArgs, createArgs, initArgs, listArchivesArgs, withLockArgs, type BorgLine } from '../test/lab/borgs.js';
 import { labAvailable, startLab, type Lab } from '../test/lab/lab.js';
 import { isRunning, sleep, waitFor } from '../test/lab/processes.js';
 
@@ -24,10 +27,24 @@ const OUTAGE_ALIVE = { interval: 1, countMax: 3 };
 const OUTAGE_MIB = 3;
 const OUTAGE_RATE_KIB = 600;
 
+// The borg line DEMO_BORG names, or undefined: the machine's own borg.
+function demoLine(): BorgLine | undefined {
+  const wanted = process.env.DEMO_BORG;
+  if (wanted === undefined || wanted === '') return undefined;
+  const found = borgLines({ ...process.env, TBORG_TEST_BORGS: wanted });
+  if (found.length !== 1) {
+    throw new Error(`DEMO_BORG=${wanted} names ${found.length} borgs of the lab's matrix (one needed): ${borgLines({ ...process.env, TBORG_TEST_BORGS: '' }).map((l) => `${l.name} ${l.version}`).join(', ')}`);
+  }
+  return found[0];
+}
+const LINE = demoLine();
+const BORG = LINE?.client ?? 'borg';
+
 interface Demo {
   lab: Lab;
   repo: string; // the ssh repository URL
   repoPath: string; // the same repository, as the server sees it
+  lockFile: string; // what shows the lock is held (borgstore: the locks/ directory, not empty)
 }
 
 interface Step {
@@ -84,7 +101,8 @@ const STEPS: Step[] = [
   {
     title: 'create a borg repository behind the sshd, with plain borg',
     run: async (demo) => {
-      await expectSuccess(demo, ['borg', 'init', '-e', 'none', demo.repo], ['borg', 'init', '-e', 'none', demo.repo]);
+      const init = [BORG, ...initArgs(LINE, demo.repo)];
+      await expectSuccess(demo, init, init);
     },
   },
   {
@@ -92,34 +110,36 @@ const STEPS: Step[] = [
     run: async (demo) => {
       const files = readdirSync(SOURCE, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
       say(`backing up ${SOURCE} (${files} files); tborg runs the real borg and passes its output through`);
-      await expectSuccess(demo, tborg('create', '--stats', `${demo.repo}::demo-1`, SOURCE), ['tborg', 'create', '--stats', `${demo.repo}::demo-1`, SOURCE]);
+      const args = createArgs(LINE, demo.repo, 'demo-1', SOURCE).toSpliced(1, 0, '--stats');
+      await expectSuccess(demo, tborg(...args), ['tborg', ...args]);
     },
   },
   {
     title: 'list the repository through tborg',
     run: async (demo) => {
-      await expectSuccess(demo, tborg('list', demo.repo), ['tborg', 'list', demo.repo]);
+      await expectSuccess(demo, tborg(...listArchivesArgs(LINE, demo.repo)), ['tborg', ...listArchivesArgs(LINE, demo.repo)]);
     },
   },
   {
     title: `another borg holds the lock for ${LOCK_HOLD_SECONDS} s; tborg waits it out`,
     skip: () => (process.env.DEMO_LOCK === '0' ? 'DEMO_LOCK=0' : false),
     run: async (demo) => {
-      const holder = demo.lab.spawn(['borg', 'with-lock', demo.repo, 'sleep', String(LOCK_HOLD_SECONDS)], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const holder = demo.lab.spawn([BORG, ...withLockArgs(LINE, demo.repo, 'sleep', String(LOCK_HOLD_SECONDS))], { stdio: ['ignore', 'ignore', 'inherit'] });
       const holderDone = new Promise<number | null>((resolve) => holder.once('close', (code) => resolve(code)));
-      const lockFile = join(demo.repoPath, 'lock.exclusive');
-      await waitFor('the other borg to take the lock', () => existsSync(lockFile) || holder.exitCode !== null || stoppedBy !== undefined, 30_000);
+      const { lockFile } = demo;
+      await waitFor('the other borg to take the lock', () => demo.lab.lockHeld('demo') || holder.exitCode !== null || stoppedBy !== undefined, 30_000);
       checkStopped();
-      if (!existsSync(lockFile)) throw new StepFailed('the other borg did not get the lock');
+      if (!demo.lab.lockHeld('demo')) throw new StepFailed('the other borg did not get the lock');
       const held = Date.now();
       say(`another borg (\`borg with-lock ... sleep ${LOCK_HOLD_SECONDS}\`, pid ${holder.pid}) now holds ${lockFile}`);
       say('plain borg would give up after its default --lock-wait of 1 s; tborg waits for the lock');
-      await expectSuccess(demo, tborg('create', '--stats', `${demo.repo}::demo-2`, SOURCE), ['tborg', 'create', '--stats', `${demo.repo}::demo-2`, SOURCE]);
+      const args = createArgs(LINE, demo.repo, 'demo-2', SOURCE).toSpliced(1, 0, '--stats');
+      await expectSuccess(demo, tborg(...args), ['tborg', ...args]);
       say(`tborg's archive landed ${((Date.now() - held) / 1000).toFixed(1)} s after the other borg took the lock`);
       const code = await Promise.race([holderDone, stopRequested]);
       checkStopped();
       if (code !== 0) throw new StepFailed(`the lock holder exited with ${code}`);
-      await expectSuccess(demo, tborg('list', demo.repo), ['tborg', 'list', demo.repo]);
+      await expectSuccess(demo, tborg(...listArchivesArgs(LINE, demo.repo)), ['tborg', ...listArchivesArgs(LINE, demo.repo)]);
     },
   },
   {
@@ -134,14 +154,17 @@ const STEPS: Step[] = [
       const alive = `${OUTAGE_ALIVE.interval}x${OUTAGE_ALIVE.countMax}`;
       say(`sshd here has ClientAliveInterval ${OUTAGE_ALIVE.interval}, ClientAliveCountMax ${OUTAGE_ALIVE.countMax}; tborg is told so and injects a ${alive} keepalive`);
       say(`(the guide's 10 x 30 works the same way, in minutes: tborg would wait up to 10m40s)`);
-      const args = ['create', '--upload-ratelimit', String(OUTAGE_RATE_KIB), `${demo.repo}::demo-3`, data];
+      const args = createArgs(LINE, demo.repo, 'demo-3', data);
       const env = { TBORG_KEEPALIVE: alive, TBORG_SERVER_ALIVE: alive };
+      // The lab's loopback is slowed to OUTAGE_RATE_KIB until the cut, so the cut lands mid-upload
+      // (the same for every borg; borg2 2.0.0b25 has no --upload-ratelimit).
+      say(`the lab's network is limited to ${OUTAGE_RATE_KIB} KiB/s until the cut`);
+      await demo.lab.limitRate(OUTAGE_RATE_KIB);
       const backup = expectSuccess(demo, tborg(...args), ['tborg', ...args], env);
       // Cut the live connection once the upload is under way and the server holds the lock.
-      const lockFile = join(demo.repoPath, 'lock.exclusive');
       const outcome = await Promise.race([
         backup.then(() => 'done' as const),
-        waitFor('the upload to start', () => existsSync(lockFile) || stoppedBy !== undefined, 60_000).then(() => sleep(1500)).then(() => 'cut' as const),
+        waitFor('the upload to start', () => demo.lab.lockHeld('demo') || stoppedBy !== undefined, 60_000).then(() => sleep(1500)).then(() => 'cut' as const),
       ]);
       checkStopped();
       if (outcome === 'done') throw new StepFailed('the backup ended before the connection could be cut');
@@ -150,27 +173,29 @@ const STEPS: Step[] = [
       const sshPids = await demo.lab.clientPids(/^ssh /);
       const cut = Date.now();
       await demo.lab.dropConnection(connections[0]!.localPort);
+      await demo.lab.limitRate(null);
       process.stdout.write('\n');
       say(`cut the connection (iptables DROP both ways, port ${connections[0]!.localPort}): borg's ssh hears nothing now`);
       try {
         // The injected keepalive ends the dead ssh; the server side has not noticed yet.
         await waitFor('the dead ssh to give up', () => sshPids.every((pid) => !isRunning(pid)) || stoppedBy !== undefined, 30_000);
         checkStopped();
-        const stale = await demo.lab.serverPids('borg serve');
+        const stale = await demo.lab.serverPids(/borg2? serve/);
         say(
           `borg's ssh gave up ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut (keepalive ${alive}); ` +
-            (existsSync(lockFile) && stale.length > 0
+            (demo.lab.lockHeld('demo') && stale.length > 0
               ? `the server's borg serve (pid ${stale.join(', ')}) does not know yet and still holds the lock: tborg retries and waits for it`
               : 'the server has already let go of the lock'),
         );
         await backup;
       } finally {
         await demo.lab.heal();
+        await demo.lab.limitRate(null);
       }
       say(`the archive landed ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut; plain borg would have failed, and its next runs too until the stale lock went`);
-      await expectSuccess(demo, ['borg', 'check', demo.repo], ['borg', 'check', demo.repo]);
+      await expectSuccess(demo, [BORG, ...checkArgs(LINE, demo.repo)], [BORG, ...checkArgs(LINE, demo.repo)]);
       say('borg check: the repository is consistent');
-      await expectSuccess(demo, tborg('list', demo.repo), ['tborg', 'list', demo.repo]);
+      await expectSuccess(demo, tborg(...listArchivesArgs(LINE, demo.repo)), ['tborg', ...listArchivesArgs(LINE, demo.repo)]);
     },
   },
 ];
@@ -201,14 +226,17 @@ async function main(): Promise<number> {
   }
 
   say(netns ? 'starting a throwaway sshd in a network namespace of its own' : 'starting a throwaway sshd on loopback (not root: no network namespace)');
-  const lab = await startLab({ name: 'demo', clientAlive: OUTAGE_ALIVE });
+  const lab = await startLab({ name: 'demo', clientAlive: OUTAGE_ALIVE, ...(LINE ? { line: LINE } : {}) });
   try {
     say(
       `sshd listens on 127.0.0.1:${lab.port}${lab.netns ? ` inside network namespace ${lab.netns}` : ''}; ` +
         `keys, ssh config and repository are in ${lab.dir}`,
     );
     say(`borg reaches it as \`${lab.host}\` through BORG_RSH="${lab.rsh}"`);
-    const demo: Demo = { lab, repo: lab.repoUrl('demo'), repoPath: lab.repoPath('demo') };
+    if (LINE) say(`with ${LINE.client} ${LINE.version} (${LINE.name}), client and server`);
+    const repoPath = lab.repoPath('demo');
+    const lockFile = LINE?.repoPrefix === 'repo-' ? join(repoPath, 'locks') : join(repoPath, 'lock.exclusive');
+    const demo: Demo = { lab, repo: lab.repoUrl('demo'), repoPath, lockFile };
     let number = 0;
     for (const step of STEPS) {
       number++;

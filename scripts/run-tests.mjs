@@ -26,7 +26,7 @@ if (files.length === 0) {
 }
 const r = spawnSync(
   process.execPath,
-  ['--test', `--test-concurrency=${process.env.TBORG_TEST_CONCURRENCY ?? 4}`, '--test-timeout=300000', ...files],
+  ['--test', `--test-concurrency=${process.env.TBORG_TEST_CONCURRENCY ?? 4}`, '--test-timeout=900000', ...files],
   { stdio: 'inherit', cwd: root },
 );
 process.exit(r.status ?? 1);

@@ -39,6 +39,8 @@ const needed = [
   ['ip', 'iproute2'],
   ['iptables', 'iptables'],
   ...(purpose === 'test' ? [['borg2', 'borgbackup2']] : []),
+  // Builds the lab's Debian roots (below); only root can use it.
+  ...(purpose === 'test' && process.getuid?.() === 0 ? [['debootstrap', 'debootstrap']] : []),
 ];
 const missing = [...new Set(needed.filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg))];
 if (missing.length > 0) {
@@ -57,5 +59,17 @@ if (!existsSync(join(root, 'node_modules'))) {
   console.error('setup: installing npm dependencies');
   run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
 }
+// The Debian roots of the lab's version matrix (scripts/lab-roots.mjs; once per machine, then cached).
+// Root only: debootstrap and the lab itself need it; without root the lab tests skip (or fail
+// under TBORG_REQUIRE_LAB=1, as in .ci/run). Kept in step with wantedSuites in test/lab/borgs.ts.
+function wantedSuites() {
+  if (process.env.TBORG_LAB_SUITES !== undefined) return process.env.TBORG_LAB_SUITES.split(',').map((s) => s.trim()).filter(Boolean);
+  const r = spawnSync('borg', ['--version'], { encoding: 'utf8' });
+  return /^borg 1\.2\./.test(r.stdout ?? '') ? ['sid'] : ['sid', 'bookworm'];
+}
+if (purpose === 'test' && process.getuid?.() === 0) {
+  run(process.execPath, [join(root, 'scripts', 'lab-roots.mjs'), 'build', ...wantedSuites()]);
+}
+
 // Always rebuild (incremental, so cheap): a stale dist/ must never be what gets tested.
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);

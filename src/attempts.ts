@@ -3,7 +3,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { isQuickFailure, nextDelayMs } from './backoff.js';
 import { classifyAttempt, isCacheLock, type FailureKind } from './borg-errors.js';
 import { describeGiveUp } from './give-up-message.js';
-import { attemptLockWait, formatDuration } from './lock-wait.js';
+import { attemptLockWait, formatDuration, STORE_LOCK_STALE_SECONDS, takesExclusiveStoreLock } from './lock-wait.js';
 import { attemptArgv, type Plan } from './plan.js';
 import type { AttemptResult, ForwardedSignal } from './run-borg.js';
 import { signalExitCode } from './run-borg.js';
@@ -75,6 +75,15 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     return `waiting for the lock on ${target}, ${waited()} of ${total()}, attempt ${running ? attempts : attempts + 1}`;
   };
 
+  // Store locks (borg2 rest): why the wait can be half an hour, said once, at the first lock timeout
+  // or when tborg gives up, whichever comes first.
+  let explained = false;
+  const explainStoreLock = (): void => {
+    if (explained || plan.lockWait.model?.kind !== 'store') return;
+    explained = true;
+    terminal.message(storeLockWaitMessage(plan, total()));
+  };
+
   // borg's held-back stderr is borg's answer after all: pass it on, late but unchanged.
   const release = (result: AttemptResult): AttemptResult => {
     if (result.held.length > 0) terminal.passthrough(result.held);
@@ -104,7 +113,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     const lockWait =
       attempts === 0 || plan.lockWait.attemptSeconds === null
         ? plan.lockWait.attemptSeconds
-        : attemptLockWait(remainingSeconds, plan.borg.major);
+        : attemptLockWait(remainingSeconds, plan.borg.major, plan.lockWait.model?.kind);
     lastLockWait = lockWait;
     if (attempts > 0 && !deps.spinDuringAttempts) terminal.stopSpinner();
     attempts++;
@@ -146,9 +155,13 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
         // starts over and covers the server bound.
         deadline = Math.max(deadline, now + serverBoundMs);
         pendingDelay = delayAfter(result);
+        // Store locks (borg2 rest): the lost attempt's lock is this machine's and its owner is dead, so
+        // the next borg deletes it at once (storelocking.py process_alive); only another client's can last.
+        const oldLock = plan.lockWait.model?.kind === 'store'
+          ? `the lost attempt's lock is this machine's and goes at once; another client's can last up to ${formatDuration(Math.round(serverBoundMs / 1000))}`
+          : `allowing up to ${formatDuration(Math.round(serverBoundMs / 1000))} for the server to release the old lock`;
         terminal.message(
-          `the connection to ${plan.repository.host} was lost; retrying (${connectionFailures} of ${plan.retry.connectionRetries}), ` +
-            `allowing up to ${formatDuration(Math.round(serverBoundMs / 1000))} for the server to release the old lock`,
+          `the connection to ${plan.repository.host} was lost; retrying (${connectionFailures} of ${plan.retry.connectionRetries}), ${oldLock}`,
           'WARNING',
         );
         release(result);
@@ -174,6 +187,8 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
           const lock = error.result.findings.lockTimeout?.path;
           if (attempts === 1 && isCacheLock(lock, env, homedir())) {
             terminal.message(`the local cache lock ${lock} is held by another borg on this machine; waiting`);
+          } else if (attempts === 1) {
+            explainStoreLock();
           }
           await terminal.waiting(status);
         }
@@ -182,6 +197,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     });
     terminal.stopSpinner();
     if ((lastKind as FailureKind) === 'lock-timeout' && plan.retry.lockTimeouts && !deps.stoppedBy()) {
+      if (!isCacheLock(result.findings.lockTimeout?.path, env, homedir())) explainStoreLock();
       giveUp(plan, env, result, start, deps, attempts);
     }
     return { exitCode: result.exitCode, attempts, lastKind };
@@ -192,6 +208,17 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     if (stopped) return { exitCode: signalExitCode(stopped), attempts, lastKind };
     throw error;
   }
+}
+
+// Why a store-lock wait can be long: a lock in the repository outlives its vanished owner until it is
+// 30 minutes old (storelocking.py stale=30*60), and borg2 itself only retries every 1-5 s.
+function storeLockWaitMessage(plan: Plan, total: string): string {
+  const exclusive = takesExclusiveStoreLock(plan.command);
+  const blocker = exclusive ? 'another client holds a lock on it' : 'another client holds its exclusive lock (check, compact, ...)';
+  return (
+    `${plan.repository?.location ?? 'the repository'} is locked: ${blocker}. borg2 keeps a vanished client's lock in the ` +
+    `repository until it is ${formatDuration(STORE_LOCK_STALE_SECONDS)} old; tborg waits up to ${total} for it and takes over within seconds of its release`
+  );
 }
 
 function giveUp(plan: Plan, env: NodeJS.ProcessEnv, result: AttemptResult, start: number, deps: AttemptDeps, attempts: number): void {

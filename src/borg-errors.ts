@@ -4,6 +4,8 @@
 //   borg/remote.py   ConnectionClosed "Connection closed by remote host"
 //   ssh clientloop.c "Timeout, server %s not responding." (borg prefixes server stderr with "Remote: ")
 //   borg 1.2 BrokenPipeError traceback under "Local Exception"
+//   borgstore rest.py/sftp.py (borg2 b22+) "rest connection was lost and could not be reestablished: ..."
+//     after its own reconnect tries (3, 5 s apart); with "ssh: connect to host" in it, unreachable
 
 export interface LockTimeoutFinding {
   // The lock file borg named, e.g. /srv/repo/lock.exclusive (a server path for ssh repositories).
@@ -26,6 +28,7 @@ const LOST_PATTERNS: readonly RegExp[] = [
   /Connection to remote host is broken/,
   /BrokenPipeError/,
   /Connection closed by remote host(?!\. Is borg working on the server\?)/,
+  /(?:rest|sftp) connection was lost and could not be reestablished/,
 ];
 const UNREACHABLE_PATTERNS: readonly RegExp[] = [
   /ssh: connect to host .*: /,
@@ -46,6 +49,7 @@ const NEEDLES: readonly Buffer[] = [
   'PipeErr', // "BrokenPipeError" (not "BrokenP": "B" is in DEBUG, on every line of a debug log)
   'Could n', // "ssh: Could not resolve hostname"
   ': conne', // "ssh: connect to host "
+  'was los', // borgstore's "rest connection was lost and could not be reestablished" (borg2 b25)
 ].map((n) => Buffer.from(n, 'latin1'));
 
 const MAX_CARRY = 64 * 1024;

@@ -7,6 +7,7 @@ import { createPlaceholderResolver } from './placeholders.js';
 import type { CommandContext } from './command-context.js';
 import type { PlanInput } from './plan.js';
 import { findKeepaliveOptions, mentionsSetupTimeout } from './keepalive.js';
+import { readStoreRsh, restServeCommand, servesRestOverSsh, storeSshTarget } from './rest-ssh.js';
 import { isSsh, parseSshArgv, readRsh, sshTarget } from './rsh.js';
 import {
   DEBIAN_BATCHMODE_INTERVAL,
@@ -38,17 +39,21 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     nonSshRsh: null,
   };
   const location = commandLine.repository?.location;
-  // Only where borg itself starts an OpenSSH client: ssh:// and scp-style (BORG_RSH / --rsh). borg 2's
-  // rest://host (BORGSTORE_RSH) and sftp:// (paramiko) are not handled yet.
-  if (!commandLine.opensRepository || commandLine.invalid !== null || !location || remoteShellVariable(location) !== 'BORG_RSH' || !location.host) {
-    return input;
-  }
-  const rsh = readRsh(commandLine.rsh?.value ?? null, env);
+  if (!commandLine.opensRepository || commandLine.invalid !== null || !location || !location.host) return input;
+  // borg 2.0.0b22+ over ssh: borgstore's ssh command (BORGSTORE_RSH, BORG_RSH, or its own default with
+  // its keepalive and the URL's port), not borg's (rest-ssh.ts).
+  const rest = servesRestOverSsh(location, major, version?.version ?? null);
+  // Otherwise only where borg itself starts an OpenSSH client: ssh:// and scp-style (BORG_RSH / --rsh).
+  // sftp:// (paramiko) and the other borgstore backends use no OpenSSH client.
+  if (!rest && remoteShellVariable(location) !== 'BORG_RSH') return input;
+  const rsh = rest ? readStoreRsh(env, location.port) : readRsh(commandLine.rsh?.value ?? null, env);
   if (!isSsh(rsh.words)) {
     input.nonSshRsh = rsh;
     return input;
   }
-  const target = sshTarget(rsh.words, { user: location.user, host: location.host, port: location.port });
+  const target = rest
+    ? storeSshTarget(rsh.words, location)
+    : sshTarget(rsh.words, { user: location.user, host: location.host, port: location.port });
   const settings = resolveSshSettings(target);
   input.ssh = {
     rsh,
@@ -57,6 +62,7 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     intervalIsDefault: await intervalIsDefault(target, settings),
     // One more ssh -G, only for words that use the old keyword.
     ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }) } : {}),
+    ...(rest ? { rest: { remoteCommand: restServeCommand(env, location), sshPort: settings.port } } : {}),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
   // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.

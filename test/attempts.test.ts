@@ -19,8 +19,9 @@ function plan(overrides: Partial<Plan['retry']> = {}, lockWait: Partial<Plan['lo
     lockWait: {
       seconds: 60,
       userGiven: false,
+      userSource: null,
       attemptSeconds: 10,
-      model: { clientBound: 20, serverBound: 40, margin: 20, seconds: 60, formula: 'f', serverAlive: { interval: 3, countMax: 3 }, tcpKeepaliveFallback: false },
+      model: { kind: 'serve', why: 'w', clientBound: 20, serverBound: 40, margin: 20, seconds: 60, formula: 'f', serverAlive: { interval: 3, countMax: 3 }, tcpKeepaliveFallback: false },
       ...lockWait,
     },
     retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, ...overrides },
@@ -264,4 +265,34 @@ test('the spinner may stay up during an attempt only when borg can neither promp
   for (const [pl, env, stdoutIsTTY, expected] of rows) {
     assert.equal(spinnerSafeDuringAttempts(pl, env, { stdoutIsTTY }), expected, `${pl.baseArgv.join(' ')} ${JSON.stringify(env)} stdout tty ${stdoutIsTTY}`);
   }
+});
+
+// borg2 store locks (lock-wait.ts 'store'): a 1860 s wait, 60 s attempts after the first, and the
+// 30-minute rule said once.
+function storePlan(seconds: number): Plan {
+  const p = plan({ deadlineSeconds: seconds }, {
+    seconds,
+    attemptSeconds: 10,
+    model: { kind: 'store', why: 'w', clientBound: 120, serverBound: 1800, margin: 60, seconds: 1860, formula: 'f', serverAlive: null, tcpKeepaliveFallback: false },
+  });
+  return { ...p, borg: { ...p.borg, version: '2.0.0b25', major: 2 }, command: ['check'] };
+}
+const STORE_LOCK = { rc: 73, stderr: 'Failed to create/acquire the lock ssh://h//srv/r (timeout). Repository is locked by: shared lock on host x@1, pid 9, age 12m.\n', seconds: 10 };
+
+test('store locks: the 30-minute rule is said once at the first lock timeout, later attempts are 60 s long', async () => {
+  const h = harness([STORE_LOCK, { ...STORE_LOCK, seconds: 60 }, { ...STORE_LOCK, seconds: 60 }, OK]);
+  const out = await runAttempts(storePlan(1860), {}, h.deps);
+  assert.equal(out.exitCode, 0);
+  assert.deepEqual(h.argvs.map((a) => a[1]), ['10', '60', '60', '60']);
+  const said = h.output().split("borg2 keeps a vanished client's lock in the repository until it is 30m0s old").length - 1;
+  assert.equal(said, 1, h.output());
+  assert.match(h.output(), /ssh:\/\/h\/srv\/r is locked: another client holds a lock on it\./);
+});
+
+test('store locks: a wait cut short by --tborg-max-wait still says why, then gives up with borg\'s rc 73', async () => {
+  const h = harness([{ ...STORE_LOCK, seconds: 8 }]);
+  const out = await runAttempts(storePlan(8), {}, h.deps);
+  assert.equal(out.exitCode, 73);
+  assert.match(h.output(), /until it is 30m0s old; tborg waits up to 8s for it/);
+  assert.ok(h.output().indexOf('30m0s old') < h.output().indexOf('gave up after'));
 });

@@ -43,6 +43,28 @@ const table: Array<[string, number, string, string, string | undefined]> = [
   ['success', 0, 'Failed to create/acquire the lock /x (timeout).\n', 'ok', '/x'],
   ['warning rc', 1, 'some warning\n', 'ok', undefined],
   ['signal rc', 143, 'Connection closed by remote host\n', 'other', undefined],
+  // borg2 b25 with borgstore 0.7.0 (rest.py with_reconnect: BackendError after its own reconnect tries).
+  [
+    'b25: rest connection lost after borgstore gave up reconnecting',
+    2,
+    "Local Exception\nTraceback (most recent call last):\nborgstore.backends.errors.BackendError: rest connection was lost and could not be reestablished: BackendConnectionError('stdio server closed the connection')\n",
+    'connection-lost',
+    undefined,
+  ],
+  [
+    'b25: rest connection to an unreachable port is not lost (plain borg2 fails the same)',
+    2,
+    "rest connection was lost and could not be reestablished: BackendError('stdio server exited with code 255:\nssh: connect to host 127.0.0.1 port 22: Connection refused')\n",
+    'other',
+    undefined,
+  ],
+  [
+    'b25: lock timeout naming its holder',
+    73,
+    'Failed to create/acquire the lock ssh://root@h:2222//srv/r (timeout). Repository is locked by: exclusive lock on host h@1, pid 7, age 3s.\n',
+    'lock-timeout',
+    'ssh://root@h:2222//srv/r',
+  ],
   ['progress with \\r only', 2, '0 B O 0 B C\r1 B O\rFailed to create/acquire the lock /p/lock.exclusive (timeout).', 'lock-timeout', '/p/lock.exclusive'],
 ];
 

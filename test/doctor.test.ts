@@ -394,6 +394,14 @@ describe('the repository probe (borg list --json --last 1 --lock-wait 5)', () =>
       assert.match(out.lock.detail, lockDetail);
     });
   }
+  // borg2 b25 over rest (store locks): borg2 names the holder (storelocking.py format_locks).
+  test('borg2 store lock: the holder borg2 names, and the 30-minute rule', () => {
+    const stderr = 'Failed to create/acquire the lock ssh://lab//srv/r (timeout). Repository is locked by: exclusive lock on host vm@42, pid 77, age 12 seconds.\n';
+    const out = interpretRepositoryProbe(probe({ exitCode: 73, stderr }), { ...repoCtx, storeLock: true });
+    assert.equal(out.lock.status, 'warn');
+    assert.match(out.lock.detail, /held by exclusive lock on host vm@42, pid 77, age 12 seconds; borg2 keeps a vanished client's lock in the repository until it is 30m0s old/);
+    assert.equal((out.lock.data as { holders?: string }).holders, 'exclusive lock on host vm@42, pid 77, age 12 seconds');
+  });
   test('the repository id comes from borg\'s JSON (for the cache lock)', () => {
     assert.equal(interpretRepositoryProbe(probe({ stdout: LIST_JSON }), repoCtx).repositoryId, 'f00e');
     assert.equal(interpretRepositoryProbe(probe({ stdout: 'not json' }), repoCtx).repositoryId, null);

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { quote } from 'shlex';
+import { inLine, lockHeld, matrixProblems, sshUrl, type BorgLine } from './borgs.js';
 import { descendants, isRunning, pidExists, runBuffered, sleep, waitFor, type RunOptions, type RunResult } from './processes.js';
 
 // The test lab: a throwaway sshd on loopback, with throwaway keys and an `ssh -F` client config,
@@ -24,6 +25,10 @@ export interface LabOptions {
   netns?: boolean;
   // A word for the temporary directory's name, to tell labs apart when debugging.
   name?: string;
+  // The borg line (test/lab/borgs.ts) the lab runs: its root's sshd serves, and run/spawn/command
+  // run argv in its root with BORG_REMOTE_PATH/TBORG_BORG set for it. Default: the machine's own
+  // borg, as before the matrix.
+  line?: BorgLine;
 }
 
 export type { RunOptions, RunResult } from './processes.js';
@@ -43,6 +48,8 @@ export interface Lab {
   readonly dir: string;
   // The network namespace both client and server run in; undefined without one.
   readonly netns: string | undefined;
+  // The borg line it runs (undefined: the machine's own borg, from PATH).
+  readonly line: BorgLine | undefined;
   // The ssh alias to use in repository URLs.
   readonly host: string;
   readonly port: number;
@@ -60,13 +67,15 @@ export interface Lab {
   readonly clientAlive: AlivePair | null;
   // Absolute server path <dir>/repos/<name>; the repos directory exists. Names may contain spaces.
   repoPath(name: string): string;
-  // "ssh://lab/<absolute path>"
+  // "ssh://lab/<absolute path>" (borg2: "ssh://lab//<absolute path>", see sshUrl in borgs.ts).
   repoUrl(name: string): string;
+  // Whether a client holds a lock on repository `name` (lock.roster, or borgstore's locks/).
+  lockHeld(name: string): boolean;
   // ["ssh", "-F", sshConfig, "lab", ...remoteCommand]
   sshArgv(...remoteCommand: string[]): string[];
   // process.env without BORG_*/TBORG_* plus what a lab client needs, then `extra`.
   env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
-  // argv wrapped to run inside the namespace (argv itself without one).
+  // argv wrapped to run inside the namespace and the line's root (argv itself without either).
   command(argv: readonly string[]): string[];
   // Runs argv inside the namespace with both streams buffered (test use only). env defaults to env().
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
@@ -87,6 +96,10 @@ export interface Lab {
   dropAll(): Promise<void>;
   // Removes every fault rule.
   heal(): Promise<void>;
+  // Limits the namespace's loopback (all lab traffic, both directions) to `kibPerSecond` with a
+  // token bucket (tc tbf); null removes the limit. For borgs without --upload-ratelimit (borg2
+  // 2.0.0b25). Needs the namespace.
+  limitRate(kibPerSecond: number | null): Promise<void>;
   // Kills sshd and everything in the lab, deletes the namespace and the directory. Idempotent.
   close(): Promise<void>;
 }
@@ -119,14 +132,28 @@ function canExecute(path: string): boolean {
   }
 }
 
-// Whether the full lab (namespace and fault injection) can run here: root and every tool present.
-// Tests that need the lab skip with `why` otherwise.
-export function labAvailable(options: { netns?: boolean } = {}): { ok: boolean; why?: string } {
+// Whether the full lab (namespace and fault injection) can run here: root and every tool present,
+// and with `matrix`, every borg line of the version matrix (test/lab/borgs.ts). Tests that need the
+// lab skip with `why` otherwise; under TBORG_REQUIRE_LAB=1 (.ci/run) that would-be skip throws
+// instead, so a run without the lab cannot pass.
+export function labAvailable(options: { netns?: boolean; matrix?: boolean } = {}): { ok: boolean; why?: string } {
+  const result = labCheck(options);
+  if (!result.ok && process.env.TBORG_REQUIRE_LAB === '1') {
+    throw new Error(`lab: TBORG_REQUIRE_LAB=1 and the lab cannot run: ${result.why}`);
+  }
+  return result;
+}
+
+function labCheck(options: { netns?: boolean; matrix?: boolean }): { ok: boolean; why?: string } {
   const netns = options.netns ?? true;
   if (netns && !isRoot()) return { ok: false, why: 'the lab needs root for its network namespace' };
-  const tools = [SSHD, 'ssh', 'ssh-keygen', 'borg', 'ss', ...(netns ? ['ip', 'iptables'] : [])];
+  const tools = [SSHD, 'ssh', 'ssh-keygen', 'borg', 'ss', ...(netns ? ['ip', 'iptables'] : []), ...(options.matrix ? ['unshare'] : [])];
   const missing = tools.filter((t) => findExecutable(t) === undefined);
   if (missing.length > 0) return { ok: false, why: `missing ${missing.join(', ')} (run npm test as root once: it installs them)` };
+  if (options.matrix) {
+    const problems = matrixProblems();
+    if (problems.length > 0) return { ok: false, why: `the borg version matrix is incomplete: ${problems.join('; ')}` };
+  }
   return { ok: true };
 }
 
@@ -222,6 +249,7 @@ function installExitHook(): void {
 class LabImpl implements Lab {
   readonly dir: string;
   readonly netns: string | undefined;
+  readonly line: BorgLine | undefined;
   readonly host = 'lab';
   port = 0;
   readonly sshConfig: string;
@@ -236,9 +264,10 @@ class LabImpl implements Lab {
   private faultChain = false;
   private closing: Promise<void> | undefined;
 
-  constructor(dir: string, netns: string | undefined, clientAlive: AlivePair | null) {
+  constructor(dir: string, netns: string | undefined, clientAlive: AlivePair | null, line: BorgLine | undefined) {
     this.dir = dir;
     this.netns = netns;
+    this.line = line;
     this.clientAlive = clientAlive;
     this.sshConfig = join(dir, 'ssh_config');
     this.rsh = `ssh -F ${quote(this.sshConfig)}`;
@@ -253,7 +282,11 @@ class LabImpl implements Lab {
   }
 
   repoUrl(name: string): string {
-    return `ssh://${this.host}${this.repoPath(name)}`;
+    return sshUrl(this.line, this.host, this.repoPath(name));
+  }
+
+  lockHeld(name: string): boolean {
+    return lockHeld(this.line, this.repoPath(name));
   }
 
   sshArgv(...remoteCommand: string[]): string[] {
@@ -278,11 +311,18 @@ class LabImpl implements Lab {
       BORG_CHECK_I_KNOW_WHAT_I_AM_DOING: 'YES',
       BORG_DELETE_I_KNOW_WHAT_I_AM_DOING: 'YES',
       XDG_CACHE_HOME: join(this.dir, 'client-cache'),
+      // borg2's `borg serve` on the server, and tborg's borg on the client, when the line is not `borg`.
+      ...(this.line && this.line.client !== 'borg' ? { BORG_REMOTE_PATH: this.line.remotePath, TBORG_BORG: this.line.client } : {}),
       ...extra,
     };
   }
 
   command(argv: readonly string[]): string[] {
+    return this.hostCommand(inLine(this.line, argv));
+  }
+
+  // The machine's own tools (ss, iptables) inside the namespace, never in the line's root.
+  private hostCommand(argv: readonly string[]): string[] {
     return this.netns === undefined ? [...argv] : ['ip', 'netns', 'exec', this.netns, ...argv];
   }
 
@@ -337,7 +377,7 @@ class LabImpl implements Lab {
   }
 
   async clientConnections(): Promise<ClientConnection[]> {
-    const r = await runBuffered(this.command(['ss', '-Htnp', 'state', 'established', `( dport = :${this.port} )`]));
+    const r = await runBuffered(this.hostCommand(['ss', '-Htnp', 'state', 'established', `( dport = :${this.port} )`]));
     if (r.code !== 0) throw new Error(`lab: ss failed: ${r.stderr.toString()}`);
     const connections: ClientConnection[] = [];
     for (const line of r.stdout.toString().split('\n')) {
@@ -395,6 +435,17 @@ class LabImpl implements Lab {
     const port = String(this.port);
     await this.iptables(['-A', FAULT_CHAIN, '-p', 'tcp', '--dport', port, '-j', 'DROP']);
     await this.iptables(['-A', FAULT_CHAIN, '-p', 'tcp', '--sport', port, '-j', 'DROP']);
+  }
+
+  async limitRate(kibPerSecond: number | null): Promise<void> {
+    const ns = this.requireNetns('limitRate');
+    if (kibPerSecond === null) {
+      await runBuffered(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
+      return;
+    }
+    if (!(kibPerSecond > 0)) throw new Error(`lab: bad rate ${kibPerSecond}`);
+    const rate = `${Math.round(kibPerSecond * 8)}kbit`;
+    await check(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'tbf', 'rate', rate, 'burst', '64kb', 'latency', '2s'], 'tc qdisc');
   }
 
   async heal(): Promise<void> {
@@ -532,7 +583,7 @@ class LabImpl implements Lab {
   private async startSshd(): Promise<void> {
     await writeFile(this.sshdConfig, this.sshdConfigText());
     await writeFile(this.sshdLog, '');
-    await check([SSHD, '-t', '-f', this.sshdConfig], 'sshd -t (config test)');
+    await check(inLine(this.line, [SSHD, '-t', '-f', this.sshdConfig]), 'sshd -t (config test)');
     // -D: stay in the foreground as our child; -E: log to a file of the lab's own. sshd re-execs
     // itself per connection, which needs the absolute path.
     const [file, ...args] = this.command([SSHD, '-D', '-f', this.sshdConfig, '-E', this.sshdLog]);
@@ -572,14 +623,14 @@ class LabImpl implements Lab {
 // Starts a lab. Always pair with close() in an after hook (t.after / after), so it also goes on failure.
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const netns = options.netns ?? isRoot();
-  const available = labAvailable({ netns });
+  const available = labAvailable({ netns, matrix: options.line?.root !== undefined });
   if (!available.ok) throw new Error(`lab: cannot start: ${available.why}`);
   cleanStaleLabs();
   installExitHook();
   const label = options.name ? `${options.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-` : '';
   const dir = await mkdtemp(join(tmpdir(), `${LAB_PREFIX}${process.pid}-${label}`));
   const ns = netns ? `${LAB_PREFIX}${process.pid}-${counter++}` : undefined;
-  const lab = new LabImpl(dir, ns, options.clientAlive ?? null);
+  const lab = new LabImpl(dir, ns, options.clientAlive ?? null, options.line);
   openLabs.add(lab);
   try {
     await lab.start();
