@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import pRetry, { AbortError } from 'p-retry';
 import { isQuickFailure, nextDelayMs } from './backoff.js';
 import { classifyAttempt, isCacheLock, type FailureKind } from './borg-errors.js';
+import type { ConnectWait } from './connect-wait.js';
 import { describeGiveUp } from './give-up-message.js';
 import { attemptLockWait, formatDuration } from './lock-wait.js';
 import { attemptArgv, type Plan } from './plan.js';
@@ -24,16 +25,26 @@ export interface AttemptDeps {
   terminal: Terminal;
   // Whether a spinner may keep spinning while borg runs (see spinnerSafeDuringAttempt in run.ts).
   spinDuringAttempts: boolean;
+  // Retries a server that cannot be reached at start (connect-wait.ts); absent: never.
+  connectWait?: ConnectWait;
 }
 
 export interface RunOutcome {
   exitCode: number;
   attempts: number;
   lastKind: FailureKind;
+  // For the status record and the monitors (status-record.ts, ping.ts).
+  lockRetries: number;
+  connectionRetries: number;
+  // Time spent in attempts that ended in a lock timeout, and the pauses after them.
+  lockWaitMs: number;
+  // borg's last stderr lines of the last attempt.
+  lastLines: string[];
 }
 
 class RetryableAttempt extends Error {
-  constructor(readonly result: AttemptResult, readonly kind: FailureKind) {
+  // delayMs: the pause before the next attempt when the caller decided it (the connect wait's own back-off).
+  constructor(readonly result: AttemptResult, readonly kind: FailureKind | 'unreachable', readonly delayMs?: number) {
     super(kind);
   }
 }
@@ -47,6 +58,9 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
   let lastKind: FailureKind = 'other';
   let attempts = 0;
   let lastLockWait: number | null = null;
+  let lockRetries = 0;
+  let lockWaitMs = 0;
+  let lastLines: string[] = [];
   const serverBoundMs = (plan.lockWait.model?.seconds ?? 0) * 1000;
   const target = plan.repository ? plan.repository.location : 'the repository';
   const total = (): string => formatDuration(Math.max(0, Math.round((deadline - start) / 1000)));
@@ -73,11 +87,22 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     const result = await deps.attempt(attemptArgv(plan, lockWait), env, { holdLockMessage: plan.retry.lockTimeouts });
     const kind = classifyAttempt(result.exitCode, result.findings);
     lastKind = kind;
+    lastLines = result.findings.lastLines;
     if (deps.stoppedBy()) return release(result); // borg's own answer to the signal stands
     const now = deps.now();
+    const reach = deps.connectWait?.decide({ exitCode: result.exitCode, findings: result.findings, now, random: deps.random() });
+    if (reach?.retry) {
+      release(result);
+      terminal.message(reach.line);
+      // The lock wait starts when the server can be reached.
+      deadline = Math.max(deadline, now + plan.retry.deadlineSeconds * 1000);
+      throw new RetryableAttempt(result, 'unreachable', reach.delayMs);
+    }
     if (kind === 'lock-timeout' && plan.retry.lockTimeouts && now < deadline) {
       // Dropped: tborg retries, and its own "waiting for the lock" line says what is going on.
       quickFailures = isQuickFailure(result.durationMs, lockWait === null ? null : lockWait * 1000) ? quickFailures + 1 : 0;
+      lockRetries++;
+      lockWaitMs += result.durationMs;
       throw new RetryableAttempt(result, kind);
     }
     if (kind === 'connection-lost' && plan.retry.connectionRetries > 0) {
@@ -115,7 +140,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
       shouldRetry: ({ error }) => error instanceof RetryableAttempt,
       onFailedAttempt: async ({ error }) => {
         if (!(error instanceof RetryableAttempt)) return;
-        const delay = nextDelayMs({
+        const delay = error.delayMs ?? nextDelayMs({
           attemptDurationMs: error.result.durationMs,
           attemptLockWaitMs: lastLockWait === null ? null : lastLockWait * 1000,
           quickFailuresInARow: quickFailures,
@@ -128,6 +153,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
             terminal.message(`the local cache lock ${lock} is held by another borg on this machine; waiting`);
           }
           await terminal.waiting(status);
+          lockWaitMs += delay;
         }
         if (delay > 0) await deps.sleep(delay, deps.signal);
       },
@@ -136,12 +162,14 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     if ((lastKind as FailureKind) === 'lock-timeout' && plan.retry.lockTimeouts && !deps.stoppedBy()) {
       giveUp(plan, env, result, start, deps, attempts);
     }
-    return { exitCode: result.exitCode, attempts, lastKind };
+    return { exitCode: result.exitCode, attempts, lastKind, lockRetries, connectionRetries: connectionFailures, lockWaitMs, lastLines };
   } catch (error) {
     terminal.stopSpinner();
     const stopped = deps.stoppedBy();
     // Stopped while waiting between attempts: no borg runs now, so end at once as the signal asks.
-    if (stopped) return { exitCode: signalExitCode(stopped), attempts, lastKind };
+    if (stopped) {
+      return { exitCode: signalExitCode(stopped), attempts, lastKind, lockRetries, connectionRetries: connectionFailures, lockWaitMs, lastLines };
+    }
     throw error;
   }
 }

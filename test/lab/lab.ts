@@ -85,8 +85,15 @@ export interface Lab {
   dropConnection(clientPort: number): Promise<void>;
   // Black-holes sshd's port entirely: live connections stall and new ones hang. Needs the namespace.
   dropAll(): Promise<void>;
+  // Answers every new connection to sshd's port with ICMP host-unreachable: ssh says "No route to host".
+  // Needs the namespace.
+  rejectAll(): Promise<void>;
   // Removes every fault rule.
   heal(): Promise<void>;
+  // Stops the listening sshd (live sessions stay): new connections are refused. Idempotent.
+  stopSshd(): Promise<void>;
+  // Starts sshd again on the same port after stopSshd().
+  startSshd(): Promise<void>;
   // Kills sshd and everything in the lab, deletes the namespace and the directory. Idempotent.
   close(): Promise<void>;
 }
@@ -278,6 +285,8 @@ class LabImpl implements Lab {
       BORG_CHECK_I_KNOW_WHAT_I_AM_DOING: 'YES',
       BORG_DELETE_I_KNOW_WHAT_I_AM_DOING: 'YES',
       XDG_CACHE_HOME: join(this.dir, 'client-cache'),
+      // tborg's status records (status-record.ts) stay in the lab, not in the tester's home.
+      XDG_STATE_HOME: join(this.dir, 'client-state'),
       ...extra,
     };
   }
@@ -395,6 +404,20 @@ class LabImpl implements Lab {
     const port = String(this.port);
     await this.iptables(['-A', FAULT_CHAIN, '-p', 'tcp', '--dport', port, '-j', 'DROP']);
     await this.iptables(['-A', FAULT_CHAIN, '-p', 'tcp', '--sport', port, '-j', 'DROP']);
+  }
+
+  async rejectAll(): Promise<void> {
+    this.requireNetns('rejectAll');
+    await this.ensureFaultChain();
+    await this.iptables(['-A', FAULT_CHAIN, '-p', 'tcp', '--dport', String(this.port), '-j', 'REJECT', '--reject-with', 'icmp-host-unreachable']);
+  }
+
+  async stopSshd(): Promise<void> {
+    const pid = this.sshdPid;
+    if (!pid) return;
+    this.sshdPid = 0;
+    killAll([pid], 'SIGTERM');
+    await waitFor('the lab sshd to stop', () => !isRunning(pid), 5_000);
   }
 
   async heal(): Promise<void> {
@@ -529,7 +552,7 @@ class LabImpl implements Lab {
     return `${lines.join('\n')}\n`;
   }
 
-  private async startSshd(): Promise<void> {
+  async startSshd(): Promise<void> {
     await writeFile(this.sshdConfig, this.sshdConfigText());
     await writeFile(this.sshdLog, '');
     await check([SSHD, '-t', '-f', this.sshdConfig], 'sshd -t (config test)');
