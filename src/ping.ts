@@ -103,7 +103,7 @@ export async function sendPing(request: PingRequest, budgetMs: number, abort?: A
     problem = result.problem;
     if (!result.retry) return problem;
     const pause = Math.min(TRY_PAUSE_MS, deadline - Date.now());
-    if (pause > 0 && attempt < MAX_TRIES) await new Promise((r) => setTimeout(r, pause).unref());
+    if (pause > 0 && attempt < MAX_TRIES) await new Promise((r) => setTimeout(r, pause)); // not unref'd: main() awaits it
   }
   return Date.now() >= deadline ? `${problem}; gave up after ${Math.round(budgetMs / 1000)}s` : problem;
 }
@@ -135,7 +135,6 @@ async function sendOnce(request: PingRequest, timeoutMs: number, abort?: AbortSi
       req.destroy();
       done({ ok: false, retry: true, problem: `no answer within ${Math.round(timeoutMs / 100) / 10}s` });
     }, timeoutMs);
-    timer.unref();
     const onAbort = (): void => {
       req.destroy();
       done({ ok: false, retry: false, problem: 'cut short' });

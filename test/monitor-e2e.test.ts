@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { quote } from 'shlex';
+import { labAvailable, startLab, type Lab } from './lab/lab.js';
+
+// Issue 14 over the lab's real sshd and real borg 1.2, with a real HTTP server on loopback as the
+// monitor: a server unreachable at start is waited out under cron (not on a terminal, never for a
+// wrong key); pings arrive (and a dead or hung monitor costs at most the ping budget); status
+// records survive runs that end together; `tborg status` and the metrics file tell the truth.
+
+const TBORG = join(import.meta.dirname, '..', '..', 'bin', 'tborg.js');
+const available = labAvailable();
+const availableNoNetns = labAvailable({ netns: false });
+const TIMESTAMPED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tborg: cannot reach lab \(/m;
+
+function tborg(lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 180_000) {
+  return lab.run([process.execPath, TBORG, ...args], { env: lab.env(env), timeoutMs });
+}
+// The same command with a terminal on stdin (and stdout/stderr): script(1) runs it on a new pty.
+function tborgOnTty(lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const line = [process.execPath, TBORG, ...args].map((w) => quote(w)).join(' ');
+  return lab.run(['script', '-qec', line, '/dev/null'], { env: lab.env(env), timeoutMs: 120_000 });
+}
+function borg(lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}) {
+  return lab.run(['borg', ...args], { env: lab.env(env), timeoutMs: 120_000 });
+}
+async function archives(lab: Lab, repo: string): Promise<string[]> {
+  const r = await borg(lab, ['list', '--short', repo]);
+  assert.equal(r.code, 0, r.stderr.toString());
+  return r.stdout.toString().split('\n').filter(Boolean).sort();
+}
+function makeData(lab: Lab): string {
+  const data = join(lab.dir, 'data');
+  mkdirSync(data, { recursive: true });
+  for (let i = 0; i < 5; i++) writeFileSync(join(data, `f${i}`), `file ${i}\n`.repeat(500));
+  return data;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('a server unreachable at start', { skip: available.ok ? false : available.why }, () => {
+  let lab: Lab;
+  let data: string;
+  before(async () => {
+    lab = await startLab({ name: 'connect-wait' });
+    data = makeData(lab);
+  });
+  after(async () => lab?.close());
+
+  test('under cron: sshd stopped at the start and started 20 s later, the archive lands in the same run', async () => {
+    const repo = lab.repoUrl('later');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    await lab.stopSshd();
+    const started = Date.now();
+    const run = tborg(lab, ['create', `${repo}::a1`, data]);
+    await sleep(20_000);
+    await lab.startSshd();
+    const r = await run;
+    const err = r.stderr.toString();
+    assert.equal(r.code, 0, err);
+    assert.ok(Date.now() - started >= 20_000);
+    assert.deepEqual(await archives(lab, repo), ['a1']);
+    // One timestamped line per retried attempt, naming ssh's reason.
+    const lines = err.split('\n').filter((l) => TIMESTAMPED.test(l));
+    assert.ok(lines.length >= 2, err);
+    assert.ok(lines.some((l) => /Connection refused/.test(l)), err);
+    const status = await tborg(lab, ['status', '--json']);
+    const record = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; unreachableRetries: number; exitCode: number }> }).repositories.find((x) => x.repository === repo);
+    assert.equal(record?.exitCode, 0);
+    assert.ok((record?.unreachableRetries ?? 0) >= 1);
+  });
+
+  test('on a terminal: fails at once with borg\'s error and exit code', async () => {
+    const repo = lab.repoUrl('tty');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    await lab.stopSshd();
+    try {
+      const plain = await borg(lab, ['create', `${repo}::a1`, data]);
+      const started = Date.now();
+      const r = await tborgOnTty(lab, ['create', `${repo}::a1`, data]);
+      const out = r.stdout.toString();
+      assert.equal(r.code, plain.code, out);
+      assert.notEqual(r.code, 0);
+      assert.match(out, /Is borg working on the server\?/);
+      assert.doesNotMatch(out, /cannot reach/);
+      assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+    } finally {
+      await lab.startSshd();
+    }
+  });
+
+  test('a wrong key fails at once, under cron and on a terminal', async () => {
+    const repo = lab.repoUrl('key');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    await lab.setAuthorizedKeys('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvP3hdBUqKbzJMm+QJO8Qyd1wyRRwgBmLlkOuuMF7gr someone-else\n');
+    try {
+      for (const how of ['cron', 'tty'] as const) {
+        const started = Date.now();
+        const r = how === 'cron' ? await tborg(lab, ['create', `${repo}::a1`, data]) : await tborgOnTty(lab, ['create', `${repo}::a1`, data]);
+        const out = r.stderr.toString() + r.stdout.toString();
+        assert.equal(r.code, 2, `${how}: ${out}`);
+        assert.match(out, /Permission denied \(publickey\)/, how);
+        assert.ok(Date.now() - started < 15_000, `${how}: took ${Date.now() - started} ms`);
+      }
+    } finally {
+      await lab.setAuthorizedKeys(`${lab.clientPublicKey}\n`);
+    }
+  });
+});
+
+interface Seen {
+  method: string;
+  url: string;
+  body: string;
+  at: number;
+}
+
+// A monitor on loopback: records every request; `mode` decides how it answers.
+function startMonitor(mode: { hang: boolean }): Promise<{ server: Server; port: number; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', body: Buffer.concat(chunks).toString(), at: Date.now() });
+      if (mode.hang) return; // never answers
+      res.end('OK');
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve({ server, port: typeof address === 'object' && address ? address.port : 0, seen });
+    });
+  });
+}
+
+describe('monitors: pings, status records, tborg status, metrics', { skip: availableNoNetns.ok ? false : availableNoNetns.why }, () => {
+  let lab: Lab;
+  let data: string;
+  let monitor: Awaited<ReturnType<typeof startMonitor>>;
+  const mode = { hang: false };
+  before(async () => {
+    // No namespace: the monitor listens on this process's loopback, which tborg must reach.
+    lab = await startLab({ name: 'monitor', netns: false });
+    data = makeData(lab);
+    monitor = await startMonitor(mode);
+  });
+  after(async () => {
+    monitor?.server.closeAllConnections();
+    monitor?.server.close();
+    await lab?.close();
+  });
+
+  test('a good run pings start and success; a failed one start and its exit code with borg\'s last error line', async () => {
+    const repo = lab.repoUrl('ping');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    const url = `http://127.0.0.1:${monitor.port}/ping/check-1`;
+    monitor.seen.length = 0;
+    const good = await tborg(lab, ['create', `${repo}::a1`, data], { TBORG_PING_URL: url });
+    assert.equal(good.code, 0, good.stderr.toString());
+    assert.deepEqual(monitor.seen.map((s) => `${s.method} ${s.url.replace(/\?rid=[-0-9a-f]+$/, '')}`), ['POST /ping/check-1/start', 'POST /ping/check-1']);
+    const rids = monitor.seen.map((s) => new URL(s.url, 'http://x').searchParams.get('rid'));
+    assert.equal(rids[0], rids[1]);
+    assert.match(monitor.seen[1]!.body, /exit code 0/);
+
+    monitor.seen.length = 0;
+    const bad = await tborg(lab, ['--tborg-ping', url, 'create', `${lab.repoUrl('missing')}::a1`, data]);
+    assert.equal(bad.code, 2);
+    assert.deepEqual(monitor.seen.map((s) => s.url.replace(/\?rid=.*$/, '')), ['/ping/check-1/start', '/ping/check-1/2']);
+    assert.match(monitor.seen[1]!.body, /exit code 2\n[^]*Repository ssh:\/\/lab\S*missing does not exist\.\n$/);
+
+    monitor.seen.length = 0;
+    assert.equal((await tborg(lab, ['list', repo], { TBORG_PING_URL: url })).code, 0);
+    assert.equal(monitor.seen.length, 0, 'list does not write: no ping without --tborg-ping-all');
+    assert.equal((await tborg(lab, ['--tborg-ping-all', 'list', repo], { TBORG_PING_URL: url })).code, 0);
+    assert.equal(monitor.seen.length, 2);
+  });
+
+  test('a monitor that is down or hangs loses nothing and costs at most the ping budget', async () => {
+    const repo = lab.repoUrl('pingdown');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    let t = Date.now();
+    const base = await tborg(lab, ['create', `${repo}::base`, data]);
+    const baseMs = Date.now() - t;
+    assert.equal(base.code, 0);
+
+    // Down: nothing listens on the port.
+    const closed = await startMonitor({ hang: false });
+    const deadPort = closed.port;
+    await new Promise((r) => closed.server.close(r));
+    t = Date.now();
+    const down = await tborg(lab, ['create', `${repo}::down`, data], { TBORG_PING_URL: `http://127.0.0.1:${deadPort}/p` });
+    assert.equal(down.code, 0, down.stderr.toString());
+    const downWarnings = down.stderr.toString().split('\n').filter((l) => /tborg: warning: ping to http:\/\/127\.0\.0\.1:\d+ failed/.test(l));
+    assert.equal(downWarnings.length, 1, down.stderr.toString());
+    assert.ok(Date.now() - t < baseMs + 12_000);
+
+    // Hangs: accepts and never answers.
+    mode.hang = true;
+    try {
+      t = Date.now();
+      const hung = await tborg(lab, ['create', `${repo}::hung`, data], { TBORG_PING_URL: `http://127.0.0.1:${monitor.port}/p` });
+      const hungMs = Date.now() - t;
+      assert.equal(hung.code, 0, hung.stderr.toString());
+      assert.equal(hung.stderr.toString().split('\n').filter((l) => /tborg: warning: ping .* failed/.test(l)).length, 1, hung.stderr.toString());
+      // The ping budget is 10 s (start and end together); generous slack for a loaded 2-core machine.
+      assert.ok(hungMs < baseMs + 10_000 + 5_000, `hung monitor: ${hungMs} ms against ${baseMs} ms without`);
+    } finally {
+      mode.hang = false;
+      monitor.server.closeAllConnections();
+    }
+    assert.deepEqual(await archives(lab, repo), ['base', 'down', 'hung']);
+  });
+
+  test('five runs ending together leave five correct records; tborg status and the metrics file agree', async () => {
+    const names = ['s1', 's2', 's3', 's4', 's5'];
+    for (const n of names) assert.equal((await borg(lab, ['init', '-e', 'none', lab.repoUrl(n)])).code, 0);
+    const state = join(lab.dir, 'five-state');
+    const metrics = join(lab.dir, 'metrics', 'tborg.prom');
+    const env = { XDG_STATE_HOME: state, TBORG_METRICS_FILE: metrics };
+    const runs = await Promise.all(names.map((n) => tborg(lab, ['create', `${lab.repoUrl(n)}::a`, data], env)));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr.toString());
+    const status = await tborg(lab, ['status', '--json', '--max-age', '1h'], env);
+    assert.equal(status.code, 0, status.stdout.toString() + status.stderr.toString());
+    const json = JSON.parse(status.stdout.toString()) as { repositories: Array<Record<string, unknown>> };
+    assert.deepEqual(json.repositories.map((r) => r.repository).sort(), names.map((n) => lab.repoUrl(n)).sort());
+    for (const r of json.repositories) {
+      assert.equal(r.exitCode, 0);
+      assert.equal(r.command, 'create');
+      assert.equal(r.attempts, 1);
+      assert.equal(r.borgVersion, (await borg(lab, ['--version'])).stdout.toString().trim().split(' ')[1]);
+      assert.equal(r.lastSuccess, r.end);
+      assert.equal(r.state, 'ok');
+    }
+    const plain = await tborg(lab, ['status', '--max-age', '1h'], env);
+    assert.equal(plain.code, 0);
+    assert.equal(plain.stdout.toString().trim().split('\n').length, 5);
+
+    // A failed run (the archive exists): status says so and exits 1; the last success stays.
+    const failed = await tborg(lab, ['create', `${lab.repoUrl('s3')}::a`, data], env);
+    assert.equal(failed.code, 2);
+    const after = await tborg(lab, ['status', '--max-age', '1h'], env);
+    assert.equal(after.code, 1, after.stdout.toString());
+    assert.match(after.stdout.toString(), new RegExp(`^failed +${lab.repoUrl('s3').replace(/[/.]/g, '\\$&')} +last success \\d{4}-.* exit 2`, 'm'));
+
+    const require = createRequire(import.meta.url);
+    const parse = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
+    const families = new Map(parse(readFileSync(metrics, 'utf8')).map((f) => [f.name, f.metrics]));
+    const exit = families.get('tborg_last_exit_code')!;
+    assert.equal(exit.length, 5);
+    assert.equal(exit.find((m) => m.labels.repository === lab.repoUrl('s3'))?.value, '2');
+    const success = families.get('tborg_last_success_timestamp_seconds')!;
+    assert.ok(success.every((m) => Math.abs(Number(m.value) - Date.now() / 1000) < 600));
+    assert.equal(families.get('tborg_attempts')!.length, 5);
+
+    const none = await tborg(lab, ['status'], { XDG_STATE_HOME: join(lab.dir, 'empty-state') });
+    assert.equal(none.code, 2);
+  });
+});
