@@ -92,11 +92,16 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     const now = deps.now();
     const reach = deps.connectWait?.decide({ exitCode: result.exitCode, findings: result.findings, now, random: deps.random() });
     if (reach?.retry) {
-      release(result);
+      // Dropped like a retried lock timeout's: tborg's line says what ssh said.
       terminal.message(reach.line);
       // The lock wait starts when the server can be reached.
       deadline = Math.max(deadline, now + plan.retry.deadlineSeconds * 1000);
       throw new RetryableAttempt(result, 'unreachable', reach.delayMs);
+    }
+    if (reach?.line) {
+      release(result);
+      terminal.message(reach.line);
+      return result;
     }
     if (kind === 'lock-timeout' && plan.retry.lockTimeouts && now < deadline) {
       // Dropped: tborg retries, and its own "waiting for the lock" line says what is going on.

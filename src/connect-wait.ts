@@ -20,7 +20,8 @@ export function connectWaitSeconds(given: number | undefined, stdinIsTTY: boolea
 }
 
 export type ConnectDecision =
-  | { retry: false }
+  // line: why tborg stopped waiting, shown after borg's own message.
+  | { retry: false; line?: string }
   | { retry: true; delayMs: number; line: string };
 
 export interface AttemptEnd {
@@ -60,7 +61,9 @@ export class ConnectWait {
     if (reach === 'unreachable') this.ambiguous = 0;
     const deadline = this.start + this.waitSeconds * 1000;
     const remainingMs = deadline - end.now;
-    if (remainingMs <= 0) return { retry: false };
+    if (remainingMs <= 0) {
+      return { retry: false, line: `gave up: ${this.host} could not be reached within ${formatDuration(this.waitSeconds)} (--tborg-connect-wait), over ${this.retries + 1} attempts` };
+    }
     this.unreachableInARow++;
     this.retries++;
     const delayMs = nextDelayMs({

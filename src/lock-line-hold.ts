@@ -12,7 +12,13 @@
 // The whole line waits, not just its end, so a held line is never cut in two; a `--log-json` line
 // (the message inside a JSON object) waits until it is complete.
 
+//
+// The same hold serves ssh's "cannot connect" line at the start of an attempt (borg passes it on as
+// "Remote: ssh: ..." before its own "Connection closed by remote host. Is borg working on the
+// server?"): while tborg waits for an unreachable server (connect-wait.ts), its one line per attempt
+// says what ssh said, and the last attempt's lines are passed on unchanged.
 const LOCK_MESSAGE = Buffer.from('Failed to create/acquire the lock ');
+const MESSAGES = [LOCK_MESSAGE, Buffer.from('Remote: ssh: connect to host '), Buffer.from('Remote: ssh: Could not resolve hostname ')];
 const EMPTY = Buffer.alloc(0);
 const LF = 0x0a;
 const CR = 0x0d;
@@ -35,7 +41,7 @@ export class LockLineHold {
     }
     const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = EMPTY;
-    const at = data.indexOf(LOCK_MESSAGE);
+    const at = firstMessageAt(data);
     if (at !== -1) {
       const from = lineStart(data, at);
       this.held.push(data.subarray(from));
@@ -72,12 +78,23 @@ function mayBecomeMessageLine(line: Buffer): boolean {
   return line[0] === OPEN_BRACE || endsWithMessageStart(line);
 }
 
-// True when some end of `line` is a beginning of the message. Only ends starting with "F" can be.
-function endsWithMessageStart(line: Buffer): boolean {
-  const from = Math.max(0, line.length - LOCK_MESSAGE.length + 1);
-  for (let i = line.indexOf(LOCK_MESSAGE[0]!, from); i !== -1; i = line.indexOf(LOCK_MESSAGE[0]!, i + 1)) {
-    const end = line.subarray(i);
-    if (LOCK_MESSAGE.subarray(0, end.length).equals(end)) return true;
+function firstMessageAt(data: Buffer): number {
+  let first = -1;
+  for (const message of MESSAGES) {
+    const at = data.indexOf(message);
+    if (at !== -1 && (first === -1 || at < first)) first = at;
   }
-  return false;
+  return first;
+}
+
+// True when some end of `line` is a beginning of a message. Only ends starting with its first letter can be.
+function endsWithMessageStart(line: Buffer): boolean {
+  return MESSAGES.some((message) => {
+    const from = Math.max(0, line.length - message.length + 1);
+    for (let i = line.indexOf(message[0]!, from); i !== -1; i = line.indexOf(message[0]!, i + 1)) {
+      const end = line.subarray(i);
+      if (message.subarray(0, end.length).equals(end)) return true;
+    }
+    return false;
+  });
 }

@@ -228,3 +228,30 @@ test('status verdicts: failed, stale, ok', () => {
   assert.equal(lines[0]!.lastSuccessAgeSeconds, 1800);
   assert.deepEqual(judgeRecords([rec({ lastSuccess: null })], now, undefined).map((l) => l.state), ['ok']);
 });
+
+test('the hold keeps back ssh\'s "cannot connect" line and what follows; other lines pass at once', async () => {
+  const { LockLineHold } = await import('../src/lock-line-hold.js');
+  const text = `Remote: ssh: connect to host 127.0.0.1 port 2222: Connection refused\n${HINT}\n`;
+  for (const size of [1, 5, 4096]) {
+    const hold = new LockLineHold();
+    const bytes = Buffer.from(`first line\n${text}`);
+    let passed = '';
+    for (let i = 0; i < bytes.length; i += size) passed += hold.filter(bytes.subarray(i, i + size)).toString();
+    const { held, unheld } = hold.end();
+    assert.equal(passed + unheld.toString(), 'first line\n', `chunk ${size}`);
+    assert.equal(held.toString(), text, `chunk ${size}`);
+  }
+  const dns = new LockLineHold();
+  assert.equal(dns.filter(Buffer.from('Remote: ssh: Could not resolve hostname x: Name or service not known\n')).length, 0);
+  const other = new LockLineHold();
+  assert.equal(other.filter(Buffer.from('Remote: Permission denied (publickey).\n')).toString(), 'Remote: Permission denied (publickey).\n');
+});
+
+test('connect wait: once the wait is spent, one line says so', () => {
+  const refused = findings(`Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`);
+  const w = new ConnectWait(5, 0, 'h');
+  assert.equal(w.decide({ exitCode: 2, findings: refused, now: 0, random: 0 }).retry, true);
+  const last = w.decide({ exitCode: 2, findings: refused, now: 6000, random: 0 });
+  assert.equal(last.retry, false);
+  assert.match(!last.retry && last.line ? last.line : '', /^gave up: h could not be reached within 5s \(--tborg-connect-wait\), over 2 attempts$/);
+});
