@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { PingStyle } from './tborg-options.js';
 
 // A dead-man's switch that needs no config file (--tborg-ping URL): tborg tells a Healthchecks-style
@@ -151,10 +150,20 @@ async function sendOnce(request: PingRequest, timeoutMs: number, abort?: AbortSi
   });
 }
 
+// A version 4 UUID (Healthchecks takes `rid` only as a UUID). It pairs two pings of one run and
+// needs no secrecy, so Math.random serves and node:crypto is not loaded for it.
+export function randomRunId(random: () => number = Math.random): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = ((Math.floor(random() * 4) + 8) as number).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 // One run's pings. The start ping is sent without holding up borg; the end ping first lets the
 // start ping finish (so the monitor sees them in order), both within one PING_BUDGET_MS.
 export class Pinger {
-  private readonly runId = randomUUID();
+  private readonly runId = randomRunId();
   private readonly style: PingStyle;
   private startSent: Promise<string | undefined> = Promise.resolve(undefined);
   private readonly abortStart = new AbortController();

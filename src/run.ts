@@ -16,18 +16,24 @@ export async function runBorg(context: CommandContext): Promise<number> {
   for (const warning of plan.warnings) if (warning.onRun) context.terminal.warn(warning.text);
   const env = { ...context.env, ...plan.env };
   const start = Date.now();
-  // README "Monitoring": the start ping goes out beside borg, never before it.
-  const pinger = context.options.pingUrl ? await startPing(context, plan) : undefined;
+  // README "Monitoring": the start ping goes out once borg has been started, never before it.
+  let pinging: Promise<Pinger | undefined> | undefined;
+  const beginPing = (): void => {
+    if (context.options.pingUrl) pinging ??= startPing(context, plan);
+  };
   if (!plan.retry.lockTimeouts && plan.retry.connectionRetries === 0) {
     // Nothing to retry (no repository, or a line borg will reject): one attempt, no retry machinery.
     const runner = new BorgRunner(plan.borg.path, context.terminal, context.env);
     let result: AttemptResult;
     try {
-      result = await runner.attempt(plan.borg.argv, env);
+      const attempt = runner.attempt(plan.borg.argv, env);
+      beginPing();
+      result = await attempt;
     } finally {
       runner.dispose();
     }
     const end = { exitCode: result.exitCode, attempts: 1, lockRetries: 0, connectionRetries: 0, unreachableRetries: 0, lockWaitMs: 0 };
+    const pinger = await pinging;
     if (pinger) await record(context, plan, false, pinger, { ...end, lastLines: result.findings.lastLines, start, end: Date.now() });
     return result.exitCode;
   }
@@ -38,7 +44,11 @@ export async function runBorg(context: CommandContext): Promise<number> {
       ? new ConnectWait(connectWaitSeconds(context.options.connectWait, process.stdin.isTTY === true), start, plan.repository.host)
       : undefined;
     const outcome = await runAttempts(plan, env, {
-      attempt: (argv, attemptEnv, options) => runner.attempt(argv, attemptEnv, options),
+      attempt: (argv, attemptEnv, options) => {
+        const attempt = runner.attempt(argv, attemptEnv, options);
+        beginPing();
+        return attempt;
+      },
       now: () => Date.now(),
       sleep: async (ms, signal) => {
         await delay(ms, undefined, { signal }).catch(() => undefined);
@@ -51,7 +61,7 @@ export async function runBorg(context: CommandContext): Promise<number> {
       ...(connectWait ? { connectWait } : {}),
     });
     runner.dispose();
-    await record(context, plan, true, pinger, { ...outcome, unreachableRetries: connectWait?.retries ?? 0, start, end: Date.now() });
+    await record(context, plan, true, await pinging, { ...outcome, unreachableRetries: connectWait?.retries ?? 0, start, end: Date.now() });
     return outcome.exitCode;
   } finally {
     runner.dispose();

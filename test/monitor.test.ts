@@ -255,3 +255,11 @@ test('connect wait: once the wait is spent, one line says so', () => {
   assert.equal(last.retry, false);
   assert.match(!last.retry && last.line ? last.line : '', /^gave up: h could not be reached within 5s \(--tborg-connect-wait\), over 2 attempts$/);
 });
+
+test('ping: run ids are version 4 UUIDs, as Healthchecks requires for rid', async () => {
+  const { randomRunId } = await import('../src/ping.js');
+  const ids = new Set(Array.from({ length: 200 }, () => randomRunId()));
+  assert.equal(ids.size, 200);
+  for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(randomRunId(() => 0.999), 'ffffffff-ffff-4fff-bfff-ffffffffffff');
+});
