@@ -28,6 +28,7 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     commandLine,
     ssh: null,
     nonSshRsh: null,
+    stdinIsTTY: process.stdin.isTTY === true,
   };
   const location = commandLine.repository?.location;
   // Only where borg itself starts an OpenSSH client: ssh:// and scp-style (BORG_RSH / --rsh). borg 2's

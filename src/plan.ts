@@ -2,6 +2,7 @@ import type { BorgCommandLine } from './command-line.js';
 import { decideKeepalive, findKeepaliveOptions, type KeepaliveState, type SshKeepalive } from './keepalive.js';
 import { attemptLockWait, computeLockWait, formatDuration, GUIDE_KEEPALIVE, type LockWaitModel } from './lock-wait.js';
 import { joinRsh, withKeepalive, type RshWords } from './rsh.js';
+import { connectWaitSeconds } from './connect-wait.js';
 import type { TborgOptions } from './tborg-options.js';
 
 // Planning is pure: (borg's argv, environment, tborg's options, what ssh -G said) -> Plan. Running the
@@ -26,6 +27,8 @@ export interface PlanInput {
   };
   // The rsh words when they are not ssh (e.g. `sh -c 'exec socat ...'`), for the explanation.
   nonSshRsh?: RshWords | null;
+  // Whether stdin is a terminal (a person is there): the connect wait's default is 0 then.
+  stdinIsTTY?: boolean;
 }
 
 export interface PlanWarning {
@@ -67,6 +70,8 @@ export interface Plan {
     connectionRetries: number;
     // Why a lost connection will not be retried (input that cannot be replayed), or null.
     noConnectionRetry: string | null;
+    // How long a server that cannot be reached at start is retried (connect-wait.ts); 0: not at all.
+    connectWaitSeconds: number;
   };
   command: string[];
   // The borg argv without tborg's --lock-wait; attempts are built from it (see attemptArgv).
@@ -178,6 +183,7 @@ export function buildPlan(input: PlanInput): Plan {
       noConnectionRetry: commandLine.consumesStdin
         ? `${commandLine.consumesStdin} reads input that cannot be replayed`
         : null,
+      connectWaitSeconds: opensRepository && location?.host ? connectWaitSeconds(options.connectWait, input.stdinIsTTY ?? false) : 0,
     },
     command: [...commandLine.command],
     baseArgv,

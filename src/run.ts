@@ -39,10 +39,8 @@ export async function runBorg(context: CommandContext): Promise<number> {
   }
   const runner = new BorgRunner(plan.borg.path, context.terminal, context.env);
   try {
-    const [{ runAttempts }, { ConnectWait, connectWaitSeconds }] = await Promise.all([import('./attempts.js'), import('./connect-wait.js')]);
-    const connectWait = plan.repository?.host
-      ? new ConnectWait(connectWaitSeconds(context.options.connectWait, process.stdin.isTTY === true), start, plan.repository.host)
-      : undefined;
+    const [{ runAttempts }, { ConnectWait }] = await Promise.all([import('./attempts.js'), import('./connect-wait.js')]);
+    const connectWait = plan.retry.connectWaitSeconds > 0 ? new ConnectWait(plan.retry.connectWaitSeconds, start, plan.repository?.host ?? 'the server') : undefined;
     const outcome = await runAttempts(plan, env, {
       attempt: (argv, attemptEnv, options) => {
         const attempt = runner.attempt(argv, attemptEnv, options);
