@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -39,6 +39,13 @@ function makeData(lab: Lab): string {
   for (let i = 0; i < 5; i++) writeFileSync(join(data, `f${i}`), `file ${i}\n`.repeat(500));
   return data;
 }
+function hasBorg2(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin'])) {
+    const candidate = join(dir || '.', 'borg2');
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a server unreachable at start', { skip: available.ok ? false : available.why }, () => {
@@ -73,6 +80,21 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
     const record = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; unreachableRetries: number; exitCode: number }> }).repositories.find((x) => x.repository === repo);
     assert.equal(record?.exitCode, 0);
     assert.ok((record?.unreachableRetries ?? 0) >= 1);
+  });
+
+  test('borg2 too: sshd stopped at the start and started 6 s later, the archive lands in the same run', { skip: hasBorg2() ? false : 'no borg2 installed' }, async () => {
+    const repo = lab.repoUrl('later2');
+    const b2 = ['--remote-path', 'borg2'];
+    assert.equal((await lab.run(['borg2', '-r', repo, 'rcreate', '-e', 'none', ...b2])).code, 0);
+    await lab.stopSshd();
+    const run = tborg(lab, ['-r', repo, 'create', ...b2, 'b1', data], { TBORG_BORG: hasBorg2()! });
+    await sleep(6_000);
+    await lab.startSshd();
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr.toString());
+    assert.match(r.stderr.toString(), TIMESTAMPED);
+    const list = await lab.run(['borg2', '-r', repo, 'rlist', '--short', ...b2]);
+    assert.deepEqual(list.stdout.toString().split('\n').filter(Boolean), ['b1']);
   });
 
   test('on a terminal: fails at once with borg\'s error and exit code', async () => {
