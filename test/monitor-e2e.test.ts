@@ -202,6 +202,17 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     assert.equal(monitor.seen.length, 0, 'list does not write: no ping without --tborg-ping-all');
     assert.equal((await tborg(lab, ['--tborg-ping-all', 'list', repo], { TBORG_PING_URL: url })).code, 0);
     assert.equal(monitor.seen.length, 2);
+
+    // Uptime Kuma's push URL, recognised by its path: one GET at the end, nothing at the start.
+    monitor.seen.length = 0;
+    const kuma = `http://127.0.0.1:${monitor.port}/api/push/tok123?status=up&msg=OK&ping=`;
+    assert.equal((await tborg(lab, ['--tborg-ping', kuma, 'create', `${lab.repoUrl('missing')}::a1`, data])).code, 2);
+    assert.equal(monitor.seen.length, 1);
+    const push = new URL(monitor.seen[0]!.url, 'http://x');
+    assert.equal(monitor.seen[0]!.method, 'GET');
+    assert.equal(push.pathname, '/api/push/tok123');
+    assert.equal(push.searchParams.get('status'), 'down');
+    assert.match(push.searchParams.get('msg') ?? '', /exit 2: Repository .*missing does not exist\.$/);
   });
 
   test('a monitor that is down or hangs loses nothing and costs at most the ping budget', async () => {
