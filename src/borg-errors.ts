@@ -225,7 +225,8 @@ const REACH_FINAL_RES: readonly RegExp[] = [
   /REMOTE HOST IDENTIFICATION HAS CHANGED/,
   /Host key verification failed\./,
   /No [A-Z0-9]+ host key is known for/,
-  /: command not found/,
+  /command not found/, // bash "borg: command not found", zsh "command not found: borg"
+  /^Remote: \S*sh: \d+: .*: not found/, // dash "sh: 1: borg: not found"
   /^Remote: .*(borg|serve).*: No such file or directory/,
   /Repository .* does not exist\./,
 ];

@@ -116,6 +116,30 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
     }
   });
 
+  test('SIGTERM while waiting for the server ends tborg at once with 143, and the record says so', async () => {
+    const repo = lab.repoUrl('term');
+    assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
+    await lab.stopSshd();
+    try {
+      const child = lab.spawn([process.execPath, TBORG, 'create', `${repo}::a1`, data], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      const deadline = Date.now() + 30_000;
+      while (!TIMESTAMPED.test(err) && Date.now() < deadline) await sleep(50);
+      assert.match(err, TIMESTAMPED);
+      const sent = Date.now();
+      child.kill('SIGTERM');
+      assert.equal(await exited, 143);
+      assert.ok(Date.now() - sent < 5_000, `took ${Date.now() - sent} ms`);
+      const status = await tborg(lab, ['status', '--json']);
+      const record = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; exitCode: number }> }).repositories.find((x) => x.repository === repo);
+      assert.equal(record?.exitCode, 143);
+    } finally {
+      await lab.startSshd();
+    }
+  });
+
   test('a wrong key fails at once, under cron and on a terminal', async () => {
     const repo = lab.repoUrl('key');
     assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);

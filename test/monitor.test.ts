@@ -40,6 +40,8 @@ const reachTable: Array<[string, number, string, ReturnType<typeof classifyReach
   ['changed host key', 2, `Remote: @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nRemote: Host key verification failed.\n${HINT}\n`, 'final'],
   ['host key verification only', 2, `Remote: Host key verification failed.\n${HINT}\n`, 'final'],
   ['no borg on the server', 2, `Remote: bash: line 1: borg-nope: command not found\n${HINT}\n`, 'final'],
+  ['no borg on the server, zsh', 2, `Remote: zsh:1: command not found: borg\n${HINT}\n`, 'final'],
+  ['no borg on the server, dash', 2, `Remote: sh: 1: borg: not found\n${HINT}\n`, 'final'],
   ['no borg at --remote-path', 2, `Remote: bash: line 1: /opt/borg/bin/borg: No such file or directory\n${HINT}\n`, 'final'],
   ['wrong repository path', 2, 'Repository ssh://lab/srv/nope does not exist.\n', 'final'],
   ['a lost connection mid-run', 2, 'Remote: Timeout, server 127.0.0.1 not responding.\nConnection closed by remote host\n', undefined],
