@@ -19,11 +19,13 @@ export function connectWaitSeconds(given: number | undefined, stdinIsTTY: boolea
   return given ?? (stdinIsTTY ? 0 : DEFAULT_CONNECT_WAIT_SECONDS);
 }
 
+// What attempts.ts does with a failed attempt: retry after delayMs, saying `line`, or let it stand.
 export type ConnectDecision =
   // line: why tborg stopped waiting, shown after borg's own message.
   | { retry: false; line?: string }
   | { retry: true; delayMs: number; line: string };
 
+// An attempt's end as the connect wait sees it; the clock and the randomness come in as numbers.
 export interface AttemptEnd {
   exitCode: number;
   findings: StderrFindings;

@@ -32,6 +32,7 @@ export function escapeLabelValue(value: string): string {
   return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 }
 
+// The whole file: HELP and TYPE once per metric, then one sample per repository.
 export function formatMetrics(records: readonly StatusRecord[]): string {
   const lines: string[] = [];
   for (const gauge of GAUGES) {

@@ -32,12 +32,14 @@ export function resolvePingStyle(url: string, style: PingStyle | undefined): Pin
   return new URL(url).pathname.includes('/api/push/') ? 'uptime-kuma' : 'healthchecks';
 }
 
+// One HTTP request to the monitor, built purely (buildPingRequest) and sent by sendPing.
 export interface PingRequest {
   method: 'GET' | 'POST';
   url: string;
   body: string;
 }
 
+// How the run ended, as the end ping reports it.
 export interface PingEnd {
   exitCode: number;
   lastLines: readonly string[];

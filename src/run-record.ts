@@ -7,6 +7,7 @@ import type { TborgOptions } from './tborg-options.js';
 // repository's status record and the metrics file. Loaded only after borg ended, so none of this
 // costs start-up; nothing here changes the exit code (a failure is one warning line).
 
+// A finished run, as run.ts hands it over.
 export interface RunEnd {
   exitCode: number;
   attempts: number;
@@ -19,6 +20,7 @@ export interface RunEnd {
   end: number;
 }
 
+// What recording needs from the run: its options, plan and the pinger that sent the start ping.
 export interface RecordContext {
   options: TborgOptions;
   env: NodeJS.ProcessEnv;
@@ -40,6 +42,7 @@ export function repositoryKey(repository: NonNullable<Plan['repository']>): stri
   return `${repository.proto}://${repository.user ? `${repository.user}@` : ''}${host}${repository.port ? `:${repository.port}` : ''}${slash}${path}`;
 }
 
+// The end ping and the status record (then the metrics file) together; failures become warnings.
 export async function recordRun(context: RecordContext, run: RunEnd): Promise<void> {
   const { terminal, plan, options } = context;
   const work: Array<Promise<void>> = [];

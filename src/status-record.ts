@@ -9,8 +9,10 @@ import { dirname, join } from 'node:path';
 // (temp file + rename), under a short-lived lock file so that cron jobs ending together keep each
 // other's last success.
 
+// Bumped when a field changes meaning, so readers (tborg status, scripts) can tell.
 export const RECORD_VERSION = 1;
 
+// The file's content (README "Monitoring" shows one).
 export interface StatusRecord {
   version: number;
   repository: string;
@@ -29,6 +31,7 @@ export interface StatusRecord {
   lastSuccess: string | null;
 }
 
+// What one run contributes; the version and the last success come from nextRecord.
 export type RunRecord = Omit<StatusRecord, 'version' | 'lastSuccess'>;
 
 // $XDG_STATE_HOME/tborg, else ~/.local/state/tborg (the XDG base directory spec's default).

@@ -12,6 +12,7 @@ repository, in $XDG_STATE_HOME/tborg or --tborg-status-file): the last success, 
 run's exit code and waits. Exit 0 when every last run succeeded (and, with --max-age, every last
 success is recent enough), 1 otherwise, 2 when there are no records.`;
 
+// One repository's verdict, for the text line and --json.
 export interface StatusLine {
   repository: string;
   state: 'ok' | 'failed' | 'stale';
@@ -29,6 +30,7 @@ export function judgeRecords(records: readonly StatusRecord[], now: number, maxA
   });
 }
 
+// The human line: verdict, repository, last success and its age, the last run and its waits.
 export function formatStatusLine(line: StatusLine): string {
   const r = line.record;
   const success = r.lastSuccess === null ? 'never' : `${r.lastSuccess} (${formatDuration(line.lastSuccessAgeSeconds ?? 0)} ago)`;
