@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Plan } from './plan.js';
 import type { Terminal } from './terminal.js';
 import type { TborgOptions } from './tborg-options.js';
@@ -89,8 +90,13 @@ async function writeStatus(context: RecordContext, repository: NonNullable<Plan[
     WRITE_COMMANDS.has(plan.command[0] ?? ''),
   );
   if (options.metricsFile) {
-    const { writeMetricsFile } = await import('./metrics.js');
-    const { readAllRecords } = await import('./status-record.js');
-    await writeMetricsFile(options.metricsFile, await readAllRecords(options.statusFile ?? undefined, env));
+    const [{ writeMetricsFile }, { readAllRecords, withLockFile }] = await Promise.all([import('./metrics.js'), import('./status-record.js')]);
+    const metricsFile = options.metricsFile;
+    await mkdir(dirname(metricsFile), { recursive: true });
+    // Read and written under one lock: of several runs ending together, the last writer has read
+    // every record, so the file never goes back to a state without one of them.
+    await withLockFile(`${metricsFile}.lock`, async () =>
+      writeMetricsFile(metricsFile, await readAllRecords(options.statusFile ?? undefined, env)),
+    );
   }
 }

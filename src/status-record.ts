@@ -84,14 +84,21 @@ const LOCK_TRIES_MS = 3_000;
 // anyway: a late record is better than none, and tborg must end when borg ended.
 export async function writeRecord(path: string, run: RunRecord, writes: boolean): Promise<StatusRecord> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const lock = `${path}.lock`;
-  const locked = await takeLock(lock);
-  try {
+  return withLockFile(`${path}.lock`, async () => {
     const record = nextRecord(await readRecord(path), run, writes);
     const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
     await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
     await rename(temp, path);
     return record;
+  });
+}
+
+// Runs `work` holding `lock` (O_EXCL), or without it after LOCK_TRIES_MS (see writeRecord).
+// The metrics file uses it too: its last writer then has read every record written before it.
+export async function withLockFile<T>(lock: string, work: () => Promise<T>): Promise<T> {
+  const locked = await takeLock(lock);
+  try {
+    return await work();
   } finally {
     if (locked) await unlink(lock).catch(() => undefined);
   }

@@ -301,6 +301,13 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
       assert.equal(r.lastSuccess, r.end);
       assert.equal(r.state, 'ok');
     }
+    // The metrics file's last writer read every record: all five are in it.
+    const parseMetrics = () => {
+      const require = createRequire(import.meta.url);
+      const parse = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
+      return new Map(parse(readFileSync(metrics, 'utf8')).map((f) => [f.name, f.metrics]));
+    };
+    assert.deepEqual(parseMetrics().get('tborg_last_exit_code')!.map((m) => m.labels.repository).sort(), names.map((n) => lab.repoUrl(n)).sort());
     const plain = await tborg(lab, ['status', '--max-age', '1h'], env);
     assert.equal(plain.code, 0);
     assert.equal(plain.stdout.toString().trim().split('\n').length, 5);
@@ -312,9 +319,7 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     assert.equal(after.code, 1, after.stdout.toString());
     assert.match(after.stdout.toString(), new RegExp(`^failed +${lab.repoUrl('s3').replace(/[/.]/g, '\\$&')} +last success \\d{4}-.* exit 2`, 'm'));
 
-    const require = createRequire(import.meta.url);
-    const parse = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
-    const families = new Map(parse(readFileSync(metrics, 'utf8')).map((f) => [f.name, f.metrics]));
+    const families = parseMetrics();
     const exit = families.get('tborg_last_exit_code')!;
     assert.equal(exit.length, 5);
     assert.equal(exit.find((m) => m.labels.repository === lab.repoUrl('s3'))?.value, '2');
