@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import pRetry, { AbortError } from 'p-retry';
 import { isQuickFailure, nextDelayMs } from './backoff.js';
 import { classifyAttempt, isCacheLock, type FailureKind } from './borg-errors.js';
+import type { ConnectWait } from './connect-wait.js';
 import { describeGiveUp } from './give-up-message.js';
 import { attemptLockWait, formatDuration, STORE_LOCK_STALE_SECONDS, takesExclusiveStoreLock } from './lock-wait.js';
 import { attemptArgv, type Plan } from './plan.js';
@@ -24,16 +25,26 @@ export interface AttemptDeps {
   terminal: Terminal;
   // Whether a spinner may keep spinning while borg runs (see spinnerSafeDuringAttempt in run.ts).
   spinDuringAttempts: boolean;
+  // Retries a server that cannot be reached at start (connect-wait.ts); absent: never.
+  connectWait?: ConnectWait;
 }
 
 export interface RunOutcome {
   exitCode: number;
   attempts: number;
   lastKind: FailureKind;
+  // For the status record and the monitors (status-record.ts, ping.ts).
+  lockRetries: number;
+  connectionRetries: number;
+  // Time spent in attempts that ended in a lock timeout, and the pauses after them.
+  lockWaitMs: number;
+  // borg's last stderr lines of the last attempt.
+  lastLines: string[];
 }
 
 class RetryableAttempt extends Error {
-  constructor(readonly result: AttemptResult, readonly kind: FailureKind) {
+  // delayMs: the pause before the next attempt when the caller decided it (the connect wait's own back-off).
+  constructor(readonly result: AttemptResult, readonly kind: FailureKind | 'unreachable', readonly delayMs?: number) {
     super(kind);
   }
 }
@@ -60,6 +71,9 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
   let overheadMs = 0;
   let pendingDelay = 0;
   let waitWarned = false;
+  let lockRetries = 0;
+  let lockWaitMs = 0;
+  let lastLines: string[] = [];
   const serverBoundMs = (plan.lockWait.model?.seconds ?? 0) * 1000;
   const target = plan.repository ? plan.repository.location : 'the repository';
   const totalMs = (): number => Math.max(0, deadline - start);
@@ -127,11 +141,27 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     }
     const kind = classifyAttempt(result.exitCode, result.findings);
     lastKind = kind;
+    lastLines = result.findings.lastLines;
     if (deps.stoppedBy()) return release(result); // borg's own answer to the signal stands
     const now = deps.now();
+    const reach = deps.connectWait?.decide({ exitCode: result.exitCode, findings: result.findings, now, random: deps.random() });
+    if (reach?.retry) {
+      // Dropped like a retried lock timeout's: tborg's line says what ssh said.
+      terminal.message(reach.line);
+      // The lock wait starts when the server can be reached.
+      deadline = Math.max(deadline, now + plan.retry.deadlineSeconds * 1000);
+      throw new RetryableAttempt(result, 'unreachable', reach.delayMs);
+    }
+    if (reach?.line) {
+      release(result);
+      terminal.message(reach.line);
+      return result;
+    }
     if (kind === 'lock-timeout' && plan.retry.lockTimeouts) {
       warnOnWait();
       if (lockWait !== null && result.durationMs >= lockWait * 1000) overheadMs = result.durationMs - lockWait * 1000;
+      lockRetries++;
+      lockWaitMs += result.durationMs;
       quickFailures = isQuickFailure(result.durationMs, lockWait === null ? null : lockWait * 1000) ? quickFailures + 1 : 0;
       pendingDelay = delayAfter(result);
       // Another attempt only when at least a 1 s lock wait fits before the deadline, start-up and
@@ -183,6 +213,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
       shouldRetry: ({ error }) => error instanceof RetryableAttempt,
       onFailedAttempt: async ({ error }) => {
         if (!(error instanceof RetryableAttempt)) return;
+        const delay = error.delayMs ?? pendingDelay;
         if (error.kind === 'lock-timeout') {
           const lock = error.result.findings.lockTimeout?.path;
           if (attempts === 1 && isCacheLock(lock, env, homedir())) {
@@ -191,8 +222,9 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
             explainStoreLock();
           }
           await terminal.waiting(status);
+          lockWaitMs += delay;
         }
-        if (pendingDelay > 0) await deps.sleep(pendingDelay, deps.signal);
+        if (delay > 0) await deps.sleep(delay, deps.signal);
       },
     });
     terminal.stopSpinner();
@@ -200,12 +232,14 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
       if (!isCacheLock(result.findings.lockTimeout?.path, env, homedir())) explainStoreLock();
       giveUp(plan, env, result, start, deps, attempts);
     }
-    return { exitCode: result.exitCode, attempts, lastKind };
+    return { exitCode: result.exitCode, attempts, lastKind, lockRetries, connectionRetries: connectionFailures, lockWaitMs, lastLines };
   } catch (error) {
     terminal.stopSpinner();
     const stopped = deps.stoppedBy();
     // Stopped while waiting between attempts: no borg runs now, so end at once as the signal asks.
-    if (stopped) return { exitCode: signalExitCode(stopped), attempts, lastKind };
+    if (stopped) {
+      return { exitCode: signalExitCode(stopped), attempts, lastKind, lockRetries, connectionRetries: connectionFailures, lockWaitMs, lastLines };
+    }
     throw error;
   }
 }

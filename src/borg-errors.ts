@@ -248,3 +248,48 @@ export function isCacheLock(lockPath: string | undefined, env: NodeJS.ProcessEnv
   const dir = borgCacheDir(env, home).replace(/\/+$/, '');
   return lockPath === dir || lockPath.startsWith(`${dir}/`);
 }
+
+// Why an attempt did not get past borg's handshake with the server, read from its last stderr lines:
+//   'unreachable' — ssh could not reach the server (sshconnect.c "ssh: connect to host %s port %s: %s":
+//     Connection refused, No route to host, Connection timed out, Network is unreachable; "ssh: Could
+//     not resolve hostname %s: %s"). borg 1.x and 2 pass ssh's stderr on as "Remote: ..." and then say
+//     "Connection closed by remote host. Is borg working on the server?" (remote.py
+//     ConnectionClosedWithHint); borg2's rest-over-ssh carries the same ssh line inside its own message.
+//     The network may come back: worth waiting for (README "Monitoring").
+//   'final' — the server answered and said no: authentication (sshconnect2.c "Permission denied
+//     (...)"), a changed or unknown host key ("REMOTE HOST IDENTIFICATION HAS CHANGED", "Host key
+//     verification failed."), no borg on the server (the login shell's "borg: command not found", or
+//     "No such file or directory" for a --remote-path), a wrong repository path (borg's
+//     "Repository ... does not exist."). Waiting cannot fix these.
+//   'ambiguous' — borg's hint line alone: borg 1.2 raises ConnectionClosedWithHint at the EOF of ssh's
+//     stdout without draining ssh's stderr, so ssh's own line is lost in about 1 of 10 refused
+//     connections (measured over the lab's sshd, docs/facts.md). Another attempt shows the reason.
+export type ReachFailure = 'unreachable' | 'final' | 'ambiguous';
+
+const REACH_HINT_RE = /Connection closed by remote host\. Is borg working on the server\?/;
+const SSH_UNREACHABLE_RES: readonly RegExp[] = [
+  /ssh: connect to host .* port \S+: (Connection refused|No route to host|Connection timed out|Network is unreachable|Operation timed out)/,
+  /ssh: Could not resolve hostname /,
+];
+const REACH_FINAL_RES: readonly RegExp[] = [
+  /Permission denied \(/,
+  /REMOTE HOST IDENTIFICATION HAS CHANGED/,
+  /Host key verification failed\./,
+  /No [A-Z0-9]+ host key is known for/,
+  /command not found/, // bash "borg: command not found", zsh "command not found: borg"
+  /^Remote: \S*sh: \d+: .*: not found/, // dash "sh: 1: borg: not found"
+  /^Remote: .*(borg|serve).*: No such file or directory/,
+  /Repository .* does not exist\./,
+];
+
+// See ReachFailure; undefined when the attempt shows no reach failure at all (borg ran, or failed
+// for another reason). Only failed attempts (not 0 or 1) count.
+export function classifyReach(exitCode: number, findings: StderrFindings): ReachFailure | undefined {
+  if (exitCode === 0 || exitCode === 1) return undefined;
+  const lines = findings.lastLines;
+  if (lines.some((l) => REACH_FINAL_RES.some((re) => re.test(l)))) return 'final';
+  if (lines.some((l) => SSH_UNREACHABLE_RES.some((re) => re.test(l)))) return 'unreachable';
+  const meaningful = lines.filter((l) => l.trim() !== '');
+  if (meaningful.length === 1 && REACH_HINT_RE.test(meaningful[0]!)) return 'ambiguous';
+  return undefined;
+}

@@ -6,7 +6,7 @@ import { createProcessTerminal, type Terminal } from './terminal.js';
 import { TBORG_VERSION } from './version.js';
 
 // tborg's own commands: words borg does not use as commands, so borg's command space stays borg's.
-export const OWN_COMMANDS = ['plan', 'doctor', 'ssh-config', 'sshd-config', 'authorized-keys'] as const;
+export const OWN_COMMANDS = ['plan', 'doctor', 'ssh-config', 'sshd-config', 'authorized-keys', 'status'] as const;
 export type OwnCommand = (typeof OWN_COMMANDS)[number];
 
 export function usage(): string {
@@ -19,6 +19,7 @@ Usage:
   tborg ssh-config HOST [--config FILE] [--write]  show or write ServerAlive* for HOST
   tborg sshd-config [--tborg-server-alive IxC]     print ClientAlive* lines for the server's sshd_config
   tborg authorized-keys [OPTIONS] KEYFILE|-        print a restricted authorized_keys line for borg serve
+  tborg status [--json] [--max-age DURATION]       each repository's last run and last success; exit 1 if failed or stale
 
 Everything else, including --help and --version, goes to borg unchanged.
 
@@ -83,5 +84,7 @@ async function runOwnCommand(command: OwnCommand, context: CommandContext): Prom
       return (await import('./commands/sshd-config-command.js')).runSshdConfigCommand(context);
     case 'authorized-keys':
       return (await import('./commands/authorized-keys-command.js')).runAuthorizedKeysCommand(context);
+    case 'status':
+      return (await import('./commands/status-command.js')).runStatusCommand(context);
   }
 }

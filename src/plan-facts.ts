@@ -37,6 +37,7 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
     commandLine,
     ssh: null,
     nonSshRsh: null,
+    stdinIsTTY: process.stdin.isTTY === true,
   };
   const location = commandLine.repository?.location;
   if (!commandLine.opensRepository || commandLine.invalid !== null || !location || !location.host) return input;

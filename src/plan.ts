@@ -6,6 +6,7 @@ import {
 } from './lock-wait.js';
 import { borg2Generation } from './location.js';
 import { joinRsh, sshTarget, withKeepalive, type RshWords } from './rsh.js';
+import { connectWaitSeconds } from './connect-wait.js';
 import type { TborgOptions } from './tborg-options.js';
 
 // Planning is pure: (borg's argv, environment, tborg's options, what ssh -G said) -> Plan. Running the
@@ -36,6 +37,8 @@ export interface PlanInput {
   };
   // The rsh words when they are not ssh (e.g. `sh -c 'exec socat ...'`), for the explanation.
   nonSshRsh?: RshWords | null;
+  // Whether stdin is a terminal (a person is there): the connect wait's default is 0 then.
+  stdinIsTTY?: boolean;
 }
 
 export interface PlanWarning {
@@ -89,6 +92,8 @@ export interface Plan {
     // Why a lost connection will not be retried (connection-retry.ts: output that would be repeated,
     // input that cannot be replayed, a command of the user's run twice, ...), or null.
     noConnectionRetry: string | null;
+    // How long a server that cannot be reached at start is retried (connect-wait.ts); 0: not at all.
+    connectWaitSeconds: number;
   };
   command: string[];
   // The borg argv without tborg's --lock-wait; attempts are built from it (see attemptArgv).
@@ -243,6 +248,7 @@ export function buildPlan(input: PlanInput): Plan {
       lockTimeouts: opensRepository,
       connectionRetries: opensRepository && remoteSsh && noConnectionRetry === null ? options.connectionRetries : 0,
       noConnectionRetry,
+      connectWaitSeconds: opensRepository && location?.host ? connectWaitSeconds(options.connectWait, input.stdinIsTTY ?? false) : 0,
     },
     command: [...commandLine.command],
     baseArgv,

@@ -3,8 +3,10 @@ import { findBorg } from './borg-binary.js';
 import type { CommandContext } from './command-context.js';
 import { TborgError } from './errors.js';
 import type { Plan } from './plan.js';
+import type { Pinger } from './ping.js';
 import { startedAsBorg, wrapperError } from './recursion-guard.js';
-import { BorgRunner } from './run-borg.js';
+import { BorgRunner, type AttemptResult } from './run-borg.js';
+import type { RunEnd } from './run-record.js';
 
 // `tborg <borg arguments>`: plan, then run borg, retrying what is safe to retry.
 export async function runBorg(context: CommandContext): Promise<number> {
@@ -35,15 +37,38 @@ export async function runBorg(context: CommandContext): Promise<number> {
   const plan = buildPlan(input);
   for (const warning of plan.warnings) if (warning.onRun) context.terminal.warn(warning.text);
   const env = { ...context.env, ...plan.env };
+  const start = Date.now();
+  // README "Monitoring": the start ping goes out once borg has been started, never before it.
+  let pinging: Promise<Pinger | undefined> | undefined;
+  const beginPing = (): void => {
+    if (context.options.pingUrl) pinging ??= startPing(context, plan);
+  };
   if (!plan.retry.lockTimeouts && plan.retry.connectionRetries === 0) {
     // Nothing to retry (no repository, or a line borg will reject): one attempt, no retry machinery.
-    return runOnce(plan.borg.path, plan.borg.argv, env, context);
+    const runner = new BorgRunner(plan.borg.path, context.terminal, context.env);
+    let result: AttemptResult;
+    try {
+      const attempt = runner.attempt(plan.borg.argv, env);
+      beginPing();
+      result = await attempt;
+    } finally {
+      runner.dispose();
+    }
+    const end = { exitCode: result.exitCode, attempts: 1, lockRetries: 0, connectionRetries: 0, unreachableRetries: 0, lockWaitMs: 0 };
+    const pinger = await pinging;
+    if (pinger) await record(context, plan, false, pinger, { ...end, lastLines: result.findings.lastLines, start, end: Date.now() });
+    return result.exitCode;
   }
   const runner = new BorgRunner(plan.borg.path, context.terminal, context.env);
   try {
-    const { runAttempts } = await import('./attempts.js');
+    const [{ runAttempts }, { ConnectWait }] = await Promise.all([import('./attempts.js'), import('./connect-wait.js')]);
+    const connectWait = plan.retry.connectWaitSeconds > 0 ? new ConnectWait(plan.retry.connectWaitSeconds, start, plan.repository?.host ?? 'the server') : undefined;
     const outcome = await runAttempts(plan, env, {
-      attempt: (argv, attemptEnv, options) => runner.attempt(argv, attemptEnv, options),
+      attempt: (argv, attemptEnv, options) => {
+        const attempt = runner.attempt(argv, attemptEnv, options);
+        beginPing();
+        return attempt;
+      },
       now: () => Date.now(),
       sleep: async (ms, signal) => {
         await delay(ms, undefined, { signal }).catch(() => undefined);
@@ -53,7 +78,10 @@ export async function runBorg(context: CommandContext): Promise<number> {
       stoppedBy: () => runner.received,
       terminal: context.terminal,
       spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env, { stdoutIsTTY: process.stdout.isTTY === true }),
+      ...(connectWait ? { connectWait } : {}),
     });
+    runner.dispose();
+    await record(context, plan, true, await pinging, { ...outcome, unreachableRetries: connectWait?.retries ?? 0, start, end: Date.now() });
     return outcome.exitCode;
   } finally {
     runner.dispose();
@@ -71,6 +99,26 @@ export function onlyPrintsOrServes(args: readonly string[]): boolean {
     if (arg === '--version' || arg === '-V' || arg === '-h' || arg === '--help') return true;
   }
   return false;
+}
+
+async function startPing(context: CommandContext, plan: Plan): Promise<Pinger | undefined> {
+  const { Pinger, pingWanted } = await import('./ping.js');
+  if (!pingWanted(plan.command, context.options.pingAll)) return undefined;
+  const what = [plan.command.join(' '), plan.repository?.location].filter(Boolean).join(' ');
+  const pinger = new Pinger(context.options.pingUrl!, context.options.pingStyle, `tborg: borg ${what}`);
+  pinger.start();
+  return pinger;
+}
+
+// After borg: the end ping, the status record, the metrics file (run-record.ts, loaded only now).
+async function record(context: CommandContext, plan: Plan, opensRepository: boolean, pinger: Pinger | undefined, run: RunEnd): Promise<void> {
+  if (!pinger && (!opensRepository || context.options.statusFile === null)) return;
+  try {
+    const { recordRun } = await import('./run-record.js');
+    await recordRun({ options: context.options, env: context.env, terminal: context.terminal, plan, opensRepository, ...(pinger ? { pinger } : {}) }, run);
+  } catch (error) {
+    context.terminal.warn(`could not record the run: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 async function runOnce(borgPath: string, argv: readonly string[], env: NodeJS.ProcessEnv, context: CommandContext): Promise<number> {

@@ -74,7 +74,7 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     if (key.startsWith('TBORG_') || key.startsWith('BORG_') || key.startsWith('FAKE_BORG_') || key === 'NODE_TEST_CONTEXT') continue;
     env[key] = value;
   }
-  return { ...env, PATH: `${fakeDir}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(work, 'cache'), ...extra };
+  return { ...env, PATH: `${fakeDir}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(work, 'cache'), XDG_STATE_HOME: join(work, 'state'), ...extra };
 }
 
 function tborg(args: readonly string[], env: NodeJS.ProcessEnv, input?: string | Buffer): Promise<RunResult> {

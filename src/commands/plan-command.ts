@@ -85,6 +85,9 @@ export function describePlan(plan: Plan): string {
   } else {
     lines.push('retry:      none');
   }
+  if (plan.retry.connectWaitSeconds > 0) {
+    lines.push(`connect:    a server that cannot be reached at start is retried for up to ${formatDuration(plan.retry.connectWaitSeconds)} (--tborg-connect-wait)`);
+  }
   for (const w of plan.warnings) lines.push(`warning:    ${w.text}`);
   return `${lines.join('\n')}\n`;
 }
