@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { initArgs } from './lab/borgs.js';
 import { b2SkipNoRest, borg2Available, borg2Lines, startBorg2Lab, TBORG, type Borg2Lab } from './helpers/borg2-lab.js';
@@ -41,14 +44,18 @@ for (const line of borg2Lines()) {
     test('a create cut mid-upload (iptables DROP on its connection) lands in the same tborg run; borg2 check passes', async () => {
       const repo = b.url('cut');
       assert.equal((await b.borg2(initArgs(b.line, repo))).code, 0);
-      // The content comes from a command that takes its time, so the connection is cut while the
-      // create is under way (repository open, lock taken); a retry runs the command again.
-      const content = ['sh', '-c', 'sleep 6; head -c 3000000 /dev/urandom'];
+      // Incompressible data uploaded through a rate-limited loopback, so the connection is cut while
+      // the create is under way (repository open, lock taken). Files, not --content-from-command: a
+      // command of the user's is never run twice, so such a create is not retried (connection-retry.ts).
+      const data = join(b.lab.dir, 'cut-data');
+      mkdirSync(data, { recursive: true });
+      writeFileSync(join(data, 'blob'), randomBytes(3 * 1024 * 1024));
+      await b.lab.limitRate(600);
       // A fast keepalive of the user's, so the client notices the dead connection in seconds.
       const rsh = `ssh -o ServerAliveInterval=1 -o ServerAliveCountMax=3${b.restOverSsh ? ` -p ${b.lab.port}` : ''}`;
       const env = b.userEnv({ BORG_RSH: rsh });
       const child = b.lab.spawn(
-        b.withHome([process.execPath, TBORG, 'create', '-r', repo, '--content-from-command', 'cut1', '--', ...content]),
+        b.withHome([process.execPath, TBORG, 'create', '-r', repo, 'cut1', data]),
         { env },
       );
       let err = '';
@@ -65,6 +72,8 @@ for (const line of borg2Lines()) {
       assert.ok(port !== undefined, 'the create connected');
       await new Promise((r) => setTimeout(r, 1500));
       await b.lab.dropConnection(port);
+      // Only the first attempt must be slow.
+      await b.lab.limitRate(null);
       const code = await exited;
       await b.lab.heal();
       assert.equal(code, 0, err);
