@@ -142,7 +142,8 @@ export function buildPlan(input: PlanInput): Plan {
     warnings.push({ text: keepaliveWarning(input, wanted), onRun: true });
   }
   const sshPort = input.ssh?.rest?.sshPort;
-  if (input.ssh?.rest && location?.port && sshPort !== undefined && sshPort !== location.port) {
+  const portLost = Boolean(input.ssh?.rest && location?.port && sshPort !== undefined && sshPort !== location.port);
+  if (input.ssh?.rest && location?.port && portLost) {
     // borgstore runs a BORGSTORE_RSH (or the BORG_RSH borg copies there) verbatim and adds no -p
     // (rest.py ssh_cmd): plain borg2 connects to ssh's port, not the URL's. tborg does the same, and says so.
     warnings.push({
@@ -248,7 +249,9 @@ export function buildPlan(input: PlanInput): Plan {
       lockTimeouts: opensRepository,
       connectionRetries: opensRepository && remoteSsh && noConnectionRetry === null ? options.connectionRetries : 0,
       noConnectionRetry,
-      connectWaitSeconds: opensRepository && location?.host ? connectWaitSeconds(options.connectWait, input.stdinIsTTY ?? false) : 0,
+      // Not when ssh is known to go to another port than the URL's: a refusal there is the set-up, not
+      // a network still coming up, and plain borg2's error should come at once.
+      connectWaitSeconds: opensRepository && location?.host && !portLost ? connectWaitSeconds(options.connectWait, input.stdinIsTTY ?? false) : 0,
     },
     command: [...commandLine.command],
     baseArgv,

@@ -139,4 +139,10 @@ test("b25 with a BORG_RSH that loses the URL's port: tborg keeps borg's behaviou
   // borgstore's own command has the port: no warning either.
   const own = await plan('2.0.0b25', ['-r', REPO, 'create', 'a1', '/data']);
   assert.deepEqual((own as unknown as { warnings: string[] }).warnings, []);
+  // A refusal on the wrong port is the set-up, not a network coming up: no connect wait for it (stdin
+  // is not a terminal here, so the others get the cron default).
+  const connectWait = (p: PlanJson): number => (p as unknown as { retry: { connectWaitSeconds: number } }).retry.connectWaitSeconds;
+  assert.equal(connectWait(lost), 0);
+  assert.equal(connectWait(kept), 15 * 60);
+  assert.equal(connectWait(own), 15 * 60);
 });
