@@ -173,6 +173,8 @@ async function runLocalBench(name: BenchName, ctx: BenchContext): Promise<BenchO
       return (await import('./bench/plan.js')).benchPlan(ctx);
     case 'streaming':
       return (await import('./bench/streaming.js')).benchStreaming(ctx);
+    case 'monitoring':
+      return (await import('./bench/monitoring.js')).benchMonitoring(ctx);
     default:
       throw new Error(`bench: ${name} is a lab bench`);
   }

@@ -24,7 +24,18 @@ export interface AuthorizedKeysOptions {
   setEnv: string[];
   // OpenSSH < 7.2 has no `restrict`: list what it stands for.
   legacyOpenssh: boolean;
+  // The server runs borg2 2.0.0b22 or later: its clients ask for `borg serve --rest --backend
+  // FILE:path` (repository.py rest_serve_command), so the forced command must be --rest too (the mode
+  // is not taken from the client: archiver/__init__.py get_args allowlist).
+  borg2: boolean;
+  // borg2's `borg serve --rest --permissions` (archiver/serve_cmd.py choices); undefined: not given,
+  // borg's default (BORG_REPO_PERMISSIONS, else all).
+  permissions?: Borg2Permissions | undefined;
 }
+
+// borg2 b25 archiver/serve_cmd.py: --permissions choices.
+export const BORG2_PERMISSIONS = ['all', 'no-delete', 'write-only', 'read-only'] as const;
+export type Borg2Permissions = (typeof BORG2_PERMISSIONS)[number];
 
 export function defaultAuthorizedKeysOptions(): AuthorizedKeysOptions {
   return {
@@ -35,7 +46,13 @@ export function defaultAuthorizedKeysOptions(): AuthorizedKeysOptions {
     remotePath: 'borg',
     setEnv: [],
     legacyOpenssh: false,
+    borg2: false,
   };
+}
+
+// `--remote-path borg2` (or a path ending in it) names Debian's borg2 package: the server is borg 2.
+export function remotePathIsBorg2(remotePath: string): boolean {
+  return /(^|\/)borg2$/.test(remotePath);
 }
 
 export interface PublicKey {
@@ -147,12 +164,22 @@ export function quoteShellWord(word: string): string {
 // The argv `borg serve` should get, starting with the server's borg.
 export function buildServeArgv(options: AuthorizedKeysOptions): string[] {
   const argv = [validateRemotePath(options.remotePath), 'serve'];
+  if (options.borg2) {
+    // borg2 has neither --append-only nor --storage-quota (gone with borgstore); --permissions
+    // no-delete / write-only is what replaces append-only.
+    if (options.appendOnly) throw new UsageError(`${PREFIX} borg 2 has no --append-only; use --permissions no-delete or write-only`);
+    if (options.storageQuota !== undefined) throw new UsageError(`${PREFIX} borg 2 has no --storage-quota`);
+    argv.push('--rest');
+  } else if (options.permissions !== undefined) {
+    throw new UsageError(`${PREFIX} --permissions is borg 2's (borg serve --rest); give --borg2 too, or use --append-only for borg 1.x`);
+  }
   for (const path of options.restrictToPaths) argv.push('--restrict-to-path', validateServerPath(path, '--restrict-to-path'));
   for (const path of options.restrictToRepositories) {
     argv.push('--restrict-to-repository', validateServerPath(path, '--restrict-to-repository'));
   }
   if (options.appendOnly) argv.push('--append-only');
   if (options.storageQuota !== undefined) argv.push('--storage-quota', validateStorageQuota(options.storageQuota));
+  if (options.permissions !== undefined) argv.push('--permissions', options.permissions);
   return argv;
 }
 

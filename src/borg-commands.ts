@@ -34,6 +34,10 @@ export interface CommandSpec {
   readonly required?: readonly string[];
   // The options of this command besides the common ones, each as --help prints it.
   readonly options: readonly string[];
+  // borg 2 only: the betas that have this command (2.0.0bN, inclusive; open when left out). borg2
+  // renamed and dropped commands between betas, and a name another beta does not know is argparse's
+  // "invalid choice" there (archiver/*_cmd.py add_parser, read for every beta b5..b20).
+  readonly betas?: { readonly since?: number; readonly until?: number };
 }
 
 // Common options exist on the top-level parser, on `key`/`debug`/`benchmark` and on every command
@@ -558,6 +562,7 @@ export const BORG2_COMMON_OPTIONS: readonly string[] = [
 export const BORG2_TOP_ONLY_OPTIONS: readonly string[] = ['--cockpit', '-V --version'];
 export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   'analyze': {
+    betas: { since: 12 },
     positionals: [],
     options: [
       '--first N',
@@ -615,10 +620,12 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'completion': {
+    betas: { since: 20 },
     positionals: ['SHELL'],
     options: [],
   },
   'config': {
+    betas: { until: 9 },
     positionals: ['NAME?', 'VALUE?'],
     options: [
       '-c --cache',
@@ -940,6 +947,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'rcompress': {
+    betas: { until: 9 },
     positionals: [],
     options: [
       '-c --checkpoint-interval SECONDS',
@@ -948,6 +956,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'rcreate': {
+    betas: { until: 9 },
     positionals: [],
     required: ['-e'],
     options: [
@@ -960,6 +969,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'rdelete': {
+    betas: { until: 9 },
     positionals: [],
     options: [
       '--cache-only',
@@ -1006,6 +1016,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: [],
   },
   'repo-compress': {
+    betas: { since: 10 },
     positionals: [],
     options: [
       '-C --compression COMPRESSION',
@@ -1013,6 +1024,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'repo-create': {
+    betas: { since: 10 },
     positionals: [],
     required: ['-e'],
     options: [
@@ -1026,6 +1038,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'repo-delete': {
+    betas: { since: 10 },
     positionals: [],
     options: [
       '--cache-only',
@@ -1036,12 +1049,14 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'repo-info': {
+    betas: { since: 10 },
     positionals: [],
     options: [
       '--json',
     ],
   },
   'repo-list': {
+    betas: { since: 10 },
     positionals: [],
     options: [
       '--deleted',
@@ -1059,6 +1074,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'repo-space': {
+    betas: { since: 10 },
     positionals: [],
     options: [
       '--free',
@@ -1066,12 +1082,14 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'rinfo': {
+    betas: { until: 9 },
     positionals: [],
     options: [
       '--json',
     ],
   },
   'rlist': {
+    betas: { until: 9 },
     positionals: [],
     options: [
       '--consider-checkpoints',
@@ -1099,6 +1117,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'tag': {
+    betas: { since: 12 },
     positionals: ['NAME?'],
     options: [
       '--add TAG',
@@ -1139,6 +1158,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: [],
   },
   'undelete': {
+    betas: { since: 14 },
     positionals: ['NAME?'],
     options: [
       '-n --dry-run',
@@ -1154,6 +1174,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   'version': {
+    betas: { since: 8 },
     positionals: [],
     options: [],
   },

@@ -4,6 +4,8 @@
 //   borg/remote.py   ConnectionClosed "Connection closed by remote host"
 //   ssh clientloop.c "Timeout, server %s not responding." (borg prefixes server stderr with "Remote: ")
 //   borg 1.2 BrokenPipeError traceback under "Local Exception"
+//   borgstore rest.py/sftp.py (borg2 b22+) "rest connection was lost and could not be reestablished: ..."
+//     after its own reconnect tries (3, 5 s apart); with "ssh: connect to host" in it, unreachable
 
 export interface LockTimeoutFinding {
   // The lock file borg named, e.g. /srv/repo/lock.exclusive (a server path for ssh repositories).
@@ -26,28 +28,45 @@ const LOST_PATTERNS: readonly RegExp[] = [
   /Connection to remote host is broken/,
   /BrokenPipeError/,
   /Connection closed by remote host(?!\. Is borg working on the server\?)/,
+  /(?:rest|sftp) connection was lost and could not be reestablished/,
 ];
 const UNREACHABLE_PATTERNS: readonly RegExp[] = [
   /ssh: connect to host .*: /,
   /ssh: Could not resolve hostname/,
   /Connection closed by remote host\. Is borg working on the server\?/,
 ];
-// Cheap pre-filter: a line is only matched against the regular expressions above when it contains
-// one of these words. With `create --list` printing millions of lines this keeps scanning cheap.
-const TRIGGERS = ['lock', 'Lock', 'Remote', 'remote', 'Broken', 'ssh'];
+// Every pattern above contains one of these needles, so a line holding none of them cannot match:
+// only lines with a needle are decoded and matched, in the order borg wrote them. Speed on millions
+// of lines depends on two things (npm run bench, streaming): a needle shorter than 8 bytes is found
+// by memchr on its first byte and a compare (node's src/string_search.h, kBMMinPatternLength; longer
+// ones switch to Boyer-Moore-Horspool, which is several times slower on file lists full of lower-case
+// letters), and that first byte must be rare in borg's usual output. "Remote", on every line of a
+// remote borg's debug output, is therefore no needle; ':' is on such lines once.
+const NEEDLES: readonly Buffer[] = [
+  'Failed ', // LOCK_TIMEOUT_RE
+  'Timeout', // LOCK_JSON_RE ("LockTimeout"), "Remote: Timeout, server"
+  'Connect', // "Connection to remote host is broken", "Connection closed by remote host"
+  'PipeErr', // "BrokenPipeError" (not "BrokenP": "B" is in DEBUG, on every line of a debug log)
+  'Could n', // "ssh: Could not resolve hostname"
+  ': conne', // "ssh: connect to host "
+  'was los', // borgstore's "rest connection was lost and could not be reestablished" (borg2 b25)
+].map((n) => Buffer.from(n, 'latin1'));
 
 const MAX_CARRY = 64 * 1024;
 const KEEP_LINES = 12;
-
-// Scanning works on whole chunks: the raw bytes are searched for the trigger words (Buffer.indexOf is
-// a native memchr-class search) and only the lines around a hit are decoded and matched. Splitting
-// every line of a 3-million-line `create --list` cost more than passing the bytes on (npm run bench).
-const TRIGGER_BYTES = TRIGGERS.map((t) => Buffer.from(t, 'latin1'));
 const LF = 0x0a;
 const CR = 0x0d;
+const EMPTY = Buffer.alloc(0);
 
+// Scanning works on whole reads, never line by line: a read without a needle costs one native search
+// per needle and four for its first and last line ends, and no bytes are copied but the line still
+// open at its end.
+// Splitting every line of a 3-million-line `create --list` cost more than passing the bytes on.
 export class StderrScanner {
-  private carry: Buffer = Buffer.alloc(0);
+  // The open line: what followed the last line end, at most MAX_CARRY bytes (its end when longer).
+  private carry: Buffer = EMPTY;
+  // Per needle, where it occurs next in the buffer being scanned (-1: nowhere).
+  private readonly next: number[] = NEEDLES.map(() => -1);
   readonly findings: StderrFindings = {
     lockTimeout: undefined,
     connectionLost: undefined,
@@ -56,58 +75,70 @@ export class StderrScanner {
   };
 
   feed(chunk: Uint8Array): void {
-    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const data = this.carry.length > 0 ? Buffer.concat([this.carry, bytes]) : bytes;
-    // Complete lines end at the last terminator; what follows waits for the next chunk.
-    const lastEnd = Math.max(data.lastIndexOf(LF), data.lastIndexOf(CR));
-    if (lastEnd === -1) {
-      this.carry = keepTail(data);
+    const data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength); // a view, not a copy
+    const firstEnd = firstLineEnd(data);
+    if (firstEnd === -1) {
+      this.carry = keepTail(this.carry, data);
       return;
     }
-    const complete = data.subarray(0, lastEnd + 1);
-    this.scanTriggers(complete);
-    this.rememberLastLines(complete);
-    this.carry = keepTail(data.subarray(lastEnd + 1));
+    let from = 0;
+    if (this.carry.length > 0) {
+      // The line begun in earlier reads ends in this one: the only line ever copied.
+      this.completeLine(Buffer.concat([this.carry, data.subarray(0, firstEnd)]));
+      this.carry = EMPTY;
+      from = firstEnd + 1;
+    }
+    const lastEnd = lastLineEnd(data);
+    this.scan(data, from, lastEnd);
+    this.rememberLastLines(data, from, lastEnd);
+    this.carry = keepTail(EMPTY, data.subarray(lastEnd + 1));
   }
 
   end(): StderrFindings {
-    if (this.carry.length > 0) {
-      const rest = Buffer.concat([this.carry, Buffer.from('\n')]);
-      this.carry = Buffer.alloc(0);
-      this.scanTriggers(rest);
-      this.rememberLastLines(rest);
-    }
+    if (this.carry.length > 0) this.completeLine(this.carry);
+    this.carry = EMPTY;
     return this.findings;
   }
 
-  // Every line (of complete lines only) that holds a trigger word, matched once.
-  private scanTriggers(data: Buffer): void {
-    let lastLineStart = -1;
-    for (const trigger of TRIGGER_BYTES) {
-      let at = data.indexOf(trigger);
-      while (at !== -1) {
-        const lineStart = lineStartBefore(data, at);
-        const lineEnd = lineEndFrom(data, at);
-        if (lineStart !== lastLineStart) this.match(data.toString('utf8', lineStart, lineEnd));
-        lastLineStart = lineStart;
-        at = data.indexOf(trigger, lineEnd);
+  // One whole line, without its terminator.
+  private completeLine(line: Buffer): void {
+    this.scan(line, 0, line.length);
+    if (line.length > 0) this.keep([line.toString('utf8')]);
+  }
+
+  // Matches each line of data[from, end) that holds a needle, once, in order; end is a line end or
+  // data.length (needles hold no line end, so a needle starting before end lies wholly before it).
+  private scan(data: Buffer, from: number, end: number): void {
+    const next = this.next;
+    for (let i = 0; i < NEEDLES.length; i++) next[i] = data.indexOf(NEEDLES[i]!, from);
+    for (;;) {
+      let at = -1;
+      for (const n of next) if (n !== -1 && n < end && (at === -1 || n < at)) at = n;
+      if (at === -1) return;
+      const lineEnd = lineEndFrom(data, at);
+      this.match(data.toString('utf8', lineStartBefore(data, at, from), lineEnd));
+      for (let i = 0; i < NEEDLES.length; i++) {
+        if (next[i]! !== -1 && next[i]! < lineEnd) next[i] = data.indexOf(NEEDLES[i]!, lineEnd);
       }
     }
   }
 
-  // The last KEEP_LINES non-empty lines, for tborg's own messages; read backwards from the end.
-  private rememberLastLines(data: Buffer): void {
+  // The last KEEP_LINES non-empty lines of data[from, lastEnd], lastEnd a line end; read backwards.
+  private rememberLastLines(data: Buffer, from: number, lastEnd: number): void {
     const found: string[] = [];
-    let end = data.length - 1; // index of a terminator
-    while (end >= 0 && found.length < KEEP_LINES) {
-      const start = end > 0 ? lineStartBefore(data, end - 1) : 0;
+    let end = lastEnd; // index of a terminator
+    while (end >= from && found.length < KEEP_LINES) {
+      const start = lineStartBefore(data, end - 1, from);
       if (end > start) found.push(data.toString('utf8', start, end));
       end = start - 1;
     }
-    found.reverse();
-    const lines = this.findings.lastLines;
-    lines.push(...found);
-    if (lines.length > KEEP_LINES) lines.splice(0, lines.length - KEEP_LINES);
+    this.keep(found.reverse());
+  }
+
+  private keep(lines: readonly string[]): void {
+    const kept = this.findings.lastLines;
+    kept.push(...lines);
+    if (kept.length > KEEP_LINES) kept.splice(0, kept.length - KEEP_LINES);
   }
 
   private match(line: string): void {
@@ -131,15 +162,34 @@ export class StderrScanner {
   }
 }
 
-// The line around a hit, found without ever scanning past the neighbouring terminators: a search for
-// the terminator that does not occur (CR in most output, LF in \r-only progress output) would
-// otherwise run to the end of the buffer for every hit.
-function lineStartBefore(data: Buffer, at: number): number {
-  const lf = data.lastIndexOf(LF, at);
-  const cr = data.subarray(lf + 1, at + 1).lastIndexOf(CR);
-  return cr === -1 ? lf + 1 : lf + 1 + cr + 1;
+// Line ends are found without ever scanning past the neighbouring ones: a search for the terminator
+// that does not occur (CR in most output, LF in \r-only progress output) would otherwise run to the
+// far end of the buffer every time.
+
+// The first line end (LF or CR) in data, or -1.
+function firstLineEnd(data: Buffer): number {
+  const lf = data.indexOf(LF);
+  const cr = (lf === -1 ? data : data.subarray(0, lf)).indexOf(CR);
+  return cr === -1 ? lf : cr;
 }
 
+// The last line end (LF or CR) in data, or -1.
+function lastLineEnd(data: Buffer): number {
+  const lf = data.lastIndexOf(LF);
+  const cr = data.subarray(lf + 1).lastIndexOf(CR);
+  return cr === -1 ? lf : lf + 1 + cr;
+}
+
+// Where the line holding data[at] starts: after the last line end at or before `at`, but not before
+// `floor` (where the scanned part of data begins).
+function lineStartBefore(data: Buffer, at: number, floor: number): number {
+  if (at < floor) return floor; // (lastIndexOf takes a negative offset as counted from the end)
+  const afterLf = Math.max(data.lastIndexOf(LF, at) + 1, floor);
+  const cr = data.subarray(afterLf, at + 1).lastIndexOf(CR);
+  return cr === -1 ? afterLf : afterLf + cr + 1;
+}
+
+// Where the line holding data[from] ends: its terminator, or data.length.
 function lineEndFrom(data: Buffer, from: number): number {
   const lf = data.indexOf(LF, from);
   const limit = lf === -1 ? data.length : lf;
@@ -147,11 +197,12 @@ function lineEndFrom(data: Buffer, from: number): number {
   return cr === -1 ? limit : from + cr;
 }
 
-// A "line" longer than MAX_CARRY is not one of borg's messages; keep its tail only.
-function keepTail(data: Buffer): Buffer {
-  const tail = data.length > MAX_CARRY ? data.subarray(data.length - MAX_CARRY) : data;
-  // Copy: the chunk's memory belongs to the stream.
-  return Buffer.from(tail);
+// The open line so far: carry followed by more, a copy (a read's memory belongs to the stream). A
+// "line" longer than MAX_CARRY is not one of borg's messages; only its end is kept.
+function keepTail(carry: Buffer, more: Buffer): Buffer {
+  if (more.length >= MAX_CARRY) return Buffer.from(more.subarray(more.length - MAX_CARRY));
+  const fromCarry = Math.min(carry.length, MAX_CARRY - more.length);
+  return Buffer.concat([carry.subarray(carry.length - fromCarry), more]);
 }
 
 export type FailureKind = 'ok' | 'lock-timeout' | 'connection-lost' | 'other';
@@ -196,4 +247,49 @@ export function isCacheLock(lockPath: string | undefined, env: NodeJS.ProcessEnv
   if (!lockPath) return false;
   const dir = borgCacheDir(env, home).replace(/\/+$/, '');
   return lockPath === dir || lockPath.startsWith(`${dir}/`);
+}
+
+// Why an attempt did not get past borg's handshake with the server, read from its last stderr lines:
+//   'unreachable' — ssh could not reach the server (sshconnect.c "ssh: connect to host %s port %s: %s":
+//     Connection refused, No route to host, Connection timed out, Network is unreachable; "ssh: Could
+//     not resolve hostname %s: %s"). borg 1.x and 2 pass ssh's stderr on as "Remote: ..." and then say
+//     "Connection closed by remote host. Is borg working on the server?" (remote.py
+//     ConnectionClosedWithHint); borg2's rest-over-ssh carries the same ssh line inside its own message.
+//     The network may come back: worth waiting for (README "Monitoring").
+//   'final' — the server answered and said no: authentication (sshconnect2.c "Permission denied
+//     (...)"), a changed or unknown host key ("REMOTE HOST IDENTIFICATION HAS CHANGED", "Host key
+//     verification failed."), no borg on the server (the login shell's "borg: command not found", or
+//     "No such file or directory" for a --remote-path), a wrong repository path (borg's
+//     "Repository ... does not exist."). Waiting cannot fix these.
+//   'ambiguous' — borg's hint line alone: borg 1.2 raises ConnectionClosedWithHint at the EOF of ssh's
+//     stdout without draining ssh's stderr, so ssh's own line is lost in about 1 of 10 refused
+//     connections (measured over the lab's sshd, docs/facts.md). Another attempt shows the reason.
+export type ReachFailure = 'unreachable' | 'final' | 'ambiguous';
+
+const REACH_HINT_RE = /Connection closed by remote host\. Is borg working on the server\?/;
+const SSH_UNREACHABLE_RES: readonly RegExp[] = [
+  /ssh: connect to host .* port \S+: (Connection refused|No route to host|Connection timed out|Network is unreachable|Operation timed out)/,
+  /ssh: Could not resolve hostname /,
+];
+const REACH_FINAL_RES: readonly RegExp[] = [
+  /Permission denied \(/,
+  /REMOTE HOST IDENTIFICATION HAS CHANGED/,
+  /Host key verification failed\./,
+  /No [A-Z0-9]+ host key is known for/,
+  /command not found/, // bash "borg: command not found", zsh "command not found: borg"
+  /^Remote: \S*sh: \d+: .*: not found/, // dash "sh: 1: borg: not found"
+  /^Remote: .*(borg|serve).*: No such file or directory/,
+  /Repository .* does not exist\./,
+];
+
+// See ReachFailure; undefined when the attempt shows no reach failure at all (borg ran, or failed
+// for another reason). Only failed attempts (not 0 or 1) count.
+export function classifyReach(exitCode: number, findings: StderrFindings): ReachFailure | undefined {
+  if (exitCode === 0 || exitCode === 1) return undefined;
+  const lines = findings.lastLines;
+  if (lines.some((l) => REACH_FINAL_RES.some((re) => re.test(l)))) return 'final';
+  if (lines.some((l) => SSH_UNREACHABLE_RES.some((re) => re.test(l)))) return 'unreachable';
+  const meaningful = lines.filter((l) => l.trim() !== '');
+  if (meaningful.length === 1 && REACH_HINT_RE.test(meaningful[0]!)) return 'ambiguous';
+  return undefined;
 }

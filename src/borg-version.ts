@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { markChildEnv } from './recursion-guard.js';
 
 export interface BorgVersion {
   // As printed, e.g. "1.2.4" or "2.0.0b5".
@@ -44,7 +45,9 @@ export function readBorgVersion(borgPath: string, env: NodeJS.ProcessEnv): BorgV
     cache = {};
   }
   if (key !== undefined && cache[key]) return cache[key];
-  const result = spawnSync(borgPath, ['--version'], { encoding: 'utf8', env, timeout: 30_000 });
+  // Marked like every borg tborg starts: a wrapper script named borg that runs tborg must answer
+  // (through the real borg) rather than start tborg again (recursion-guard.ts).
+  const result = spawnSync(borgPath, ['--version'], { encoding: 'utf8', env: markChildEnv(env, borgPath), timeout: 30_000 });
   const parsed = parseBorgVersion(`${result.stdout ?? ''}\n${result.stderr ?? ''}`);
   if (parsed && key !== undefined) {
     // Keep only this binary's entries plus a few others; write atomically so concurrent

@@ -16,6 +16,7 @@ import {
   BORG2_TOP_ONLY_OPTIONS,
   type CommandSpec,
 } from './borg-commands.js';
+import { connectionRetryRefusal } from './connection-retry.js';
 import { borg2Generation, parseLocation, type Location, type LocationOptions } from './location.js';
 
 export interface RepositoryArgument {
@@ -45,6 +46,8 @@ export interface BorgCommandLine {
   remotePath: string | null;
   // Why an attempt may consume input that cannot be replayed (borg reads stdin), else null.
   consumesStdin: string | null;
+  // Why a lost connection must not be retried for this line (connection-retry.ts), else null.
+  noConnectionRetry: string | null;
   // Whether running this line opens (or connects to) a repository at all.
   opensRepository: boolean;
   // borg only prints help or its version (also `borg` alone, `borg key` alone, `borg help ...`).
@@ -197,6 +200,16 @@ interface ParseState {
   positionals: Map<Positional, Word[]>;
   path: string[];
   leaf: Parser | null;
+  // The borg 2 beta whose commands apply (borg2Generation); null: borg 1.x, or a borg2 of unknown
+  // version, which may run any command of the table.
+  beta: number | null;
+}
+
+// Whether the borg 2 beta has the command (CommandSpec.betas); any command when the beta is unknown.
+function inBetas(spec: CommandSpec | undefined, beta: number | null): boolean {
+  if (beta === null || !spec?.betas) return true;
+  const { since, until } = spec.betas;
+  return (since === undefined || beta >= since) && (until === undefined || beta <= until);
 }
 
 class ArgumentError extends Error {}
@@ -290,7 +303,16 @@ function matchPartial(positionals: readonly Positional[], pattern: string): numb
   for (let i = positionals.length; i > 0; i--) {
     const source = positionals.slice(0, i).map((p) => nargsPattern(p.nargs)).join('');
     const m = compiledPattern(source).exec(pattern);
-    if (m) return m.slice(1).map((g) => (g ?? '').length);
+    if (!m) continue;
+    const counts = m.slice(1).map((g) => (g ?? '').length);
+    // Newer argparse (Python 3.13's _match_arguments_partial, Debian 13's borg 1.4 and borg2) leaves
+    // trailing positionals that matched nothing for later when an option follows, so `extract
+    // REPO::A -e x PATH` fills PATH. Older Pythons (3.11, Debian 12) reject that PATH as
+    // "unrecognized"; tborg follows the newer rule: on an older Python borg rejects the line itself.
+    if (m[0].length < pattern.length && pattern[m[0].length] === 'O') {
+      while (counts.length > 0 && counts[counts.length - 1] === 0) counts.pop();
+    }
+    return counts;
   }
   return [];
 }
@@ -367,8 +389,11 @@ function parseKnownArgs(parser: Parser, words: readonly Word[], state: ParseStat
     if (positional.nargs === 'PARSER') {
       const name = args[0]!.text;
       const sub = parser.subcommand(name);
-      if (!sub) {
-        const choices = (parser.choices ?? []).map((c) => `'${c}'`).join(', ');
+      if (!sub || !inBetas(sub.spec, state.beta)) {
+        const choices = (parser.choices ?? [])
+          .filter((c) => inBetas(parser.subcommand(c)?.spec, state.beta))
+          .map((c) => `'${c}'`)
+          .join(', ');
         throw new ArgumentError(`argument <command>: invalid choice: '${name}' (choose from ${choices})`);
       }
       state.path.push(name);
@@ -512,6 +537,7 @@ export function parseBorgCommandLine(
     logJson: false,
     remotePath: null,
     consumesStdin: null,
+    noConnectionRetry: null,
     opensRepository: false,
     helpOrVersion: false,
     invalid: null,
@@ -531,7 +557,8 @@ export function parseBorgCommandLine(
       }
     }
   }
-  const state: ParseState = { occurrences: [], positionals: new Map(), path: [], leaf: null };
+  const beta = major === 2 && options.version !== undefined ? borg2Generation(options.version) : null;
+  const state: ParseState = { occurrences: [], positionals: new Map(), path: [], leaf: null, beta };
   // Archiver.parse_args: `borg` alone is `borg -h`.
   const words: Word[] = argv.length === 0 ? [{ text: '-h', index: -1 }] : argv.map((text, index) => ({ text, index }));
   try {
@@ -593,6 +620,13 @@ export function parseBorgCommandLine(
   else findRepository2(result, state, leaf, env, options);
 
   result.consumesStdin = stdinUse(state, leaf);
+  result.noConnectionRetry = connectionRetryRefusal({
+    command: key,
+    major,
+    options: new Map(occurrences.map((o) => [o.action.id, effective(occurrences, o.action.id)?.value ?? null])),
+    positionals: new Map([...state.positionals].map(([p, words]) => [p.name, words.map((w) => w.text)])),
+    consumesStdin: result.consumesStdin,
+  });
   result.opensRepository = result.repository !== null && result.invalid === null && !result.helpOrVersion;
   return result;
 }
@@ -664,15 +698,17 @@ function repositoryFromOption(
 //   key import REPO -          `args.path != '-'` check, then reads the key from stdin
 //   init --import-related-secrets -   (1.4) dash_open(..., 'r')
 //   with-lock REPO CMD         CMD inherits borg's stdin and may read it
-// --content-from-command / --paths-from-command read a command's stdout, which a retry produces
-// again, so they are not listed (the command itself inherits stdin, like with-lock's).
+//   create --content-from-command / --paths-from-command CMD: borg reads CMD's stdout, but CMD
+//   itself inherits borg's stdin (archiver.py do_create: subprocess.Popen(args.paths,
+//   stdout=PIPE), no stdin=), so `--content-from-command -- cat` reads stdin, like with-lock's.
 function stdinUse(state: ParseState, leaf: Parser): string | null {
   const key = state.path.join(' ');
   const has = (id: string): boolean => state.occurrences.some((o) => o.action.id === id);
   const value = (id: string): string | null => effective(state.occurrences, id)?.value ?? null;
   if (key === 'create') {
     if (has('--paths-from-stdin')) return 'create --paths-from-stdin';
-    if (has('--content-from-command') || has('--paths-from-command')) return null;
+    if (has('--content-from-command')) return 'create --content-from-command (COMMAND inherits stdin)';
+    if (has('--paths-from-command')) return 'create --paths-from-command (COMMAND inherits stdin)';
     if (positionalByName(state, leaf, 'PATH')?.some((w) => w.text === '-')) return 'create -';
     return null;
   }

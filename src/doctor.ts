@@ -9,7 +9,7 @@ import type { BorgCommandLine } from './command-line.js';
 import { TborgError } from './errors.js';
 import { formatDuration } from './lock-wait.js';
 import { borg2Generation } from './location.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './command-context.js';
 import { buildPlan, type Plan, type PlanInput } from './plan.js';
 import { gatherPlanInput } from './plan-facts.js';
 import { joinRsh, parseSshArgv, readRsh, splitLikePython, sshTarget } from './rsh.js';
@@ -195,6 +195,12 @@ export function planRshWords(plan: Plan, commandLine: BorgCommandLine, env: Node
   return readRsh(null, env).words;
 }
 
+// borg2 rest over ssh: the words before the destination in the argv a run of this plan makes ssh run.
+export function storeRshWords(plan: Plan): string[] {
+  if (plan.env.BORGSTORE_RSH !== undefined) return splitLikePython(plan.env.BORGSTORE_RSH);
+  return [...(plan.ssh?.rsh.words ?? [])];
+}
+
 // ssh options doctor adds after the user's words: never ask anything (BatchMode also stops
 // host-key questions and password prompts, ssh_config(5)); give up connecting after N s.
 export function probeSshOptions(connectTimeoutSeconds: number): string[] {
@@ -226,7 +232,11 @@ export function repositoryProbe(
 ): { argv: string[]; env: Record<string, string> } {
   const argv = [...plan.baseArgv];
   const probeEnv: Record<string, string> = { ...plan.env };
-  if (sshOptions !== null && plan.ssh !== null) {
+  if (sshOptions !== null && plan.ssh?.transport === 'borg serve --rest') {
+    // borgstore runs BORGSTORE_RSH verbatim: the words a run uses (with -p PORT where borgstore's
+    // default has it) plus doctor's options.
+    probeEnv.BORGSTORE_RSH = joinRsh([...storeRshWords(plan), ...sshOptions]);
+  } else if (sshOptions !== null && plan.ssh !== null) {
     const words = [...planRshWords(plan, commandLine, env), ...sshOptions];
     const rsh = commandLine.rsh;
     if (rsh && rsh.form === 'separate') argv[rsh.index + 1] = joinRsh(words);
@@ -335,7 +345,7 @@ export function checkKeepalive(plan: Plan, input: PlanInput, sources: KeepaliveS
   const hint = `tborg ssh-config ${host}${sources?.explicitConfig && sources.configFile ? ` --config ${sources.configFile}` : ''} --write`;
   const none = `your ssh config sets no keepalive for ${host}${debian}${block}`;
   if (plan.keepalive === 'injected') {
-    const into = plan.env.BORG_RSH !== undefined ? 'BORG_RSH' : '--rsh';
+    const into = plan.env.BORGSTORE_RSH !== undefined ? 'BORGSTORE_RSH' : plan.env.BORG_RSH !== undefined ? 'BORG_RSH' : '--rsh';
     const inject = [`ServerAliveInterval ${e.serverAliveInterval}`];
     if (e.serverAliveCountMax !== c.serverAliveCountMax) inject.push(`ServerAliveCountMax ${e.serverAliveCountMax}`);
     return {
@@ -365,10 +375,17 @@ export function checkLockWait(plan: Plan, options: { serverAliveGiven: boolean }
     clientBound: m?.clientBound ?? null,
     serverBound: m?.serverBound ?? null,
     margin: m?.margin ?? null,
+    model: m && { kind: m.kind, why: m.why },
   };
   if (m === null) return { name: 'lock-wait', status: 'skip', detail: 'none: borg would not open a repository', data };
   // The plan's own warnings about the lock wait (not the keepalive ones, which checkKeepalive reports).
   const warnings = plan.warnings.map((w) => w.text).filter((t) => !t.startsWith('ssh to ') && !t.includes(' is not ssh'));
+  if (m.kind === 'store') {
+    const attempts = lw.attemptSeconds !== null ? `; borg attempts of --lock-wait ${lw.attemptSeconds}` : '';
+    const detail = `${formatDuration(lw.seconds)}${lw.userGiven ? ` (your ${lw.userSource ?? '--lock-wait'})` : ''}: store-lock model, ${m.formula}: ${m.why}${attempts}`;
+    if (warnings.length > 0) return { name: 'lock-wait', status: 'warn', detail: `${detail}; ${warnings.join('; ')}`, data };
+    return { name: 'lock-wait', status: 'ok', detail, data };
+  }
   const server = m.serverAlive
     ? `a stale borg serve is gone ~${m.serverBound} s after a drop (server ClientAlive ${m.serverAlive.interval} x ${m.serverAlive.countMax}${options.serverAliveGiven ? '' : ', assumed: tell tborg with --tborg-server-alive'})`
     : `a stale borg serve can hold the lock ~${formatDuration(m.serverBound)} (no ClientAlive on the server: TCP keepalive)`;
@@ -488,6 +505,8 @@ export interface RepositoryProbeContext {
   home: string;
   timeoutSeconds: number;
   now: Date;
+  // borg2 rest over ssh (b22+): the lock is a store lock in the repository (lock-wait.ts 'store').
+  storeLock?: boolean;
 }
 
 export interface RepositoryOutcome {
@@ -543,16 +562,21 @@ export function interpretRepositoryProbe(result: ProbeResult, ctx: RepositoryPro
     const path = lock?.[1] ?? null;
     const cache = isCacheLock(path ?? undefined, ctx.env, ctx.home);
     const kind = cache ? 'cache' : 'repository';
+    // borg2 2.0.0b24+ names the holders (storelocking.py format_locks: "exclusive lock on host H,
+    // pid P, age A"); the probe's shared lock is blocked only by an exclusive one.
+    const holders = /Repository is locked by: (.*?)\.?$/m.exec(text)?.[1];
     const why = cache
       ? 'another borg on this machine is using its cache of this repository'
-      : 'another borg is using it, or a stale borg serve is left from a dropped connection (tborg waits for it, see lock-wait)';
+      : ctx.storeLock
+        ? `${holders ? `held by ${holders}` : 'another client holds an exclusive lock (check, compact, ...)'}; borg2 keeps a vanished client's lock in the repository until it is 30m0s old (tborg waits for that, see lock-wait)`
+        : 'another borg is using it, or a stale borg serve is left from a dropped connection (tborg waits for it, see lock-wait)';
     return {
       repository: { name: 'repository', status: 'skip', detail: 'not opened: it is locked (see lock)', data: { exitCode: result.exitCode } },
       lock: {
         name: 'lock',
         status: 'warn',
         detail: `locked now (${kind} lock${path ? ` ${path}` : ''}): ${why}`,
-        data: { locked: true, kind, path },
+        data: { locked: true, kind, path, ...(holders ? { holders } : {}) },
       },
       repositoryId: null,
     };
@@ -569,7 +593,8 @@ export function interpretRepositoryProbe(result: ProbeResult, ctx: RepositoryPro
   if (/Borg server is too old/.test(text)) {
     return fail(`the server's borg is too old for this borg: ${last}; point --remote-path at a newer borg`, skipLock('not checked'));
   }
-  if (/passphrase supplied in BORG_PASSPHRASE.* is incorrect/.test(text) || result.exitCode === 52) {
+  // borg 1.2: "passphrase supplied in ..."; 1.4.5 capitalises it ("Passphrase supplied in ...").
+  if (/passphrase supplied in BORG_PASSPHRASE.* is incorrect/i.test(text) || result.exitCode === 52) {
     return fail(`wrong passphrase: ${last}`, lockFree);
   }
   if (/can not acquire a passphrase|Interactive password query failed|exceeded the maximum password retries/.test(text)) {
@@ -908,7 +933,9 @@ export async function runDoctor(context: CommandContext, words: readonly string[
   const home = env.HOME || safeHome() || '/';
   const repositoryRun = run(plan.borg.path, probe.argv, { env: { ...env, ...probe.env }, timeoutMs: repositoryTimeout * 1000, signal: repositorySignal });
   if (input.ssh && loc.host) {
-    const argv = serverProbeArgv(planRshWords(plan, commandLine, env), sshOptions, { user: loc.user, host: loc.host, port: loc.port }, remotePath);
+    const argv = input.ssh.rest
+      ? [...storeRshWords(plan), ...sshOptions, loc.user ? `${loc.user}@${loc.host}` : loc.host, remotePath, '--version']
+      : serverProbeArgv(planRshWords(plan, commandLine, env), sshOptions, { user: loc.user, host: loc.host, port: loc.port }, remotePath);
     const result = await run(argv[0]!, argv.slice(1), { env, timeoutMs: serverTimeout * 1000, ...(options.signal ? { signal: options.signal } : {}) });
     const server = interpretServerProbe(result, { host: loc.host, remotePath, localMajor: major, timeoutSeconds: serverTimeout });
     server.data = { ...server.data, argv };
@@ -933,7 +960,9 @@ export async function runDoctor(context: CommandContext, words: readonly string[
     skipRest('not checked: stopped');
     return finish();
   }
-  const outcome = interpretRepositoryProbe(result, { command, env, home, timeoutSeconds: repositoryTimeout, now: now() });
+  const outcome = interpretRepositoryProbe(result, {
+    command, env, home, timeoutSeconds: repositoryTimeout, now: now(), storeLock: plan.lockWait.model?.kind === 'store',
+  });
   outcome.repository.data = { ...outcome.repository.data, argv: [plan.borg.path, ...probe.argv] };
   add(outcome.repository);
   let lock = outcome.lock;

@@ -27,16 +27,24 @@ export interface KeepaliveDecision {
 // (readconf.c process_config_line: `if (*activep && *intptr == -1)`) and reads -o before any file, so
 // an option tborg appends after the user's -o changes nothing: such a value is the user's, even a 0
 // or a 3 that `ssh -G` cannot tell from the default. Keywords are case-insensitive and end at
-// whitespace or '=' (readconf.c strdelim); ProtocolKeepAlives and SetupTimeOut are Debian's aliases
-// of ServerAliveInterval (Debian's ssh_config(5)).
-export function findKeepaliveOptions(words: readonly string[]): KeepaliveOptionsGiven {
+// whitespace or '=' (readconf.c strdelim); ProtocolKeepAlives is Debian's alias of
+// ServerAliveInterval (Debian's ssh_config(5)), and so was SetupTimeOut before Debian's 9.9p1:
+// `setupTimeoutIsInterval` says whether the ssh in use still reads it so (setupTimeoutIsServerAlive).
+export function findKeepaliveOptions(words: readonly string[], setupTimeoutIsInterval = false): KeepaliveOptionsGiven {
   const given: KeepaliveOptionsGiven = { serverAliveInterval: false, serverAliveCountMax: false };
   for (const option of parseSshArgv(words.slice(1)).options) {
     const keyword = (option.trim().split(/[\s=]/, 1)[0] ?? '').toLowerCase();
-    if (keyword === 'serveraliveinterval' || keyword === 'protocolkeepalives' || keyword === 'setuptimeout') given.serverAliveInterval = true;
+    if (keyword === 'serveraliveinterval' || keyword === 'protocolkeepalives' || (keyword === 'setuptimeout' && setupTimeoutIsInterval)) {
+      given.serverAliveInterval = true;
+    }
     if (keyword === 'serveralivecountmax') given.serverAliveCountMax = true;
   }
   return given;
+}
+
+// True when the words give ssh a SetupTimeOut option (whose meaning depends on the ssh).
+export function mentionsSetupTimeout(words: readonly string[]): boolean {
+  return words.some((w) => /setuptimeout/i.test(w));
 }
 
 export interface KeepaliveOptionsGiven {

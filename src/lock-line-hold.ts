@@ -11,8 +11,17 @@
 // and never a prompt (borg's prompts end in ": " or "] ", which no beginning of the message ends in).
 // The whole line waits, not just its end, so a held line is never cut in two; a `--log-json` line
 // (the message inside a JSON object) waits until it is complete.
-
+//
+// The same hold serves ssh's "cannot connect" line at the start of an attempt (borg passes it on as
+// "Remote: ssh: ..." before its own "Connection closed by remote host. Is borg working on the
+// server?"): while tborg waits for an unreachable server (connect-wait.ts), its one line per attempt
+// says what ssh said, and the last attempt's lines are passed on unchanged. ssh says it before borg
+// says anything else, so it is looked for only in an attempt's first EARLY_BYTES: a long stderr
+// stream costs one search per read, as before.
 const LOCK_MESSAGE = Buffer.from('Failed to create/acquire the lock ');
+const SSH_MESSAGES = [Buffer.from('Remote: ssh: connect to host '), Buffer.from('Remote: ssh: Could not resolve hostname ')];
+const ALL_MESSAGES = [LOCK_MESSAGE, ...SSH_MESSAGES];
+const EARLY_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 const LF = 0x0a;
 const CR = 0x0d;
@@ -26,6 +35,7 @@ export class LockLineHold {
   private held: Buffer[] = [];
   // The open line that may yet turn out to be the message's.
   private pending = EMPTY;
+  private seen = 0;
 
   // Returns what may be written now.
   filter(chunk: Buffer): Buffer {
@@ -35,14 +45,16 @@ export class LockLineHold {
     }
     const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = EMPTY;
-    const at = data.indexOf(LOCK_MESSAGE);
+    const messages = this.seen < EARLY_BYTES ? ALL_MESSAGES : [LOCK_MESSAGE];
+    this.seen += chunk.length;
+    const at = firstMessageAt(data, messages);
     if (at !== -1) {
       const from = lineStart(data, at);
       this.held.push(data.subarray(from));
       return data.subarray(0, from);
     }
     const openFrom = lineStart(data, data.length);
-    if (openFrom < data.length && data.length - openFrom <= MAX_WAITING_LINE && mayBecomeMessageLine(data.subarray(openFrom))) {
+    if (openFrom < data.length && data.length - openFrom <= MAX_WAITING_LINE && mayBecomeMessageLine(data.subarray(openFrom), messages)) {
       this.pending = Buffer.from(data.subarray(openFrom)); // a copy: the read's buffer is not ours
       return data.subarray(0, openFrom);
     }
@@ -68,16 +80,27 @@ function lineStart(data: Buffer, at: number): number {
 
 // An open line that may yet hold the message: a `--log-json` line (borg writes each JSON object
 // whole, and never prompts in JSON), or one whose end could be the message's beginning.
-function mayBecomeMessageLine(line: Buffer): boolean {
-  return line[0] === OPEN_BRACE || endsWithMessageStart(line);
+function mayBecomeMessageLine(line: Buffer, messages: readonly Buffer[]): boolean {
+  return line[0] === OPEN_BRACE || endsWithMessageStart(line, messages);
 }
 
-// True when some end of `line` is a beginning of the message. Only ends starting with "F" can be.
-function endsWithMessageStart(line: Buffer): boolean {
-  const from = Math.max(0, line.length - LOCK_MESSAGE.length + 1);
-  for (let i = line.indexOf(LOCK_MESSAGE[0]!, from); i !== -1; i = line.indexOf(LOCK_MESSAGE[0]!, i + 1)) {
-    const end = line.subarray(i);
-    if (LOCK_MESSAGE.subarray(0, end.length).equals(end)) return true;
+function firstMessageAt(data: Buffer, messages: readonly Buffer[]): number {
+  let first = -1;
+  for (const message of messages) {
+    const at = data.indexOf(message);
+    if (at !== -1 && (first === -1 || at < first)) first = at;
   }
-  return false;
+  return first;
+}
+
+// True when some end of `line` is a beginning of a message. Only ends starting with its first letter can be.
+function endsWithMessageStart(line: Buffer, messages: readonly Buffer[]): boolean {
+  return messages.some((message) => {
+    const from = Math.max(0, line.length - message.length + 1);
+    for (let i = line.indexOf(message[0]!, from); i !== -1; i = line.indexOf(message[0]!, i + 1)) {
+      const end = line.subarray(i);
+      if (message.subarray(0, end.length).equals(end)) return true;
+    }
+    return false;
+  });
 }

@@ -34,7 +34,17 @@ export const TCP_KEEPALIVE_PROBES = 9;
 export const TCP_KEEPALIVE_BOUND_SECONDS =
   TCP_KEEPALIVE_TIME_SECONDS + TCP_KEEPALIVE_PROBES * TCP_KEEPALIVE_INTERVAL_SECONDS; // 7875
 
+// Whose lock a vanished client leaves behind, and so what ends it (docs/facts.md "borg 2"):
+//   'serve'  borg 1.x, borg2 before 2.0.0b22's rest: the server's `borg serve` holds the lock and it
+//            goes when the server's sshd notices the client is gone and that borg serve exits.
+//   'store'  borg2 2.0.0b22+ rest-over-ssh: the *client* writes the lock into the repository
+//            (storelocking.py); a vanished client's lock stays until it is 30 minutes old.
+export type LockModelKind = 'serve' | 'store';
+
 export interface LockWaitModel {
+  kind: LockModelKind;
+  // Which borg line and transport chose the kind, in words, for `plan --json` and doctor.
+  why: string;
   // (C+1) x I of the client's effective ServerAlive*: when the client's own ssh gives up
   // (clientloop.c). 0 when the keepalive is off.
   clientBound: number;
@@ -95,6 +105,62 @@ export function computeLockWait(
     formula: `max(${clientText}, ${serverText}) + ${margin} = ${seconds} s`,
     serverAlive: server,
     tcpKeepaliveFallback: server === null,
+    kind: 'serve',
+    why: 'the lock belongs to the server\'s borg serve, which ends when the server\'s sshd notices a vanished client',
+  };
+}
+
+// storelocking.py Lock(stale=30 * 60): a lock not refreshed for 30 minutes is stale and any client
+// deletes it (2.0.0b10 up to b25). Sooner only when the owner is a dead process on the waiter's own
+// host (platform.process_alive): tborg's own earlier attempt, never another machine's client.
+export const STORE_LOCK_STALE_SECONDS = 30 * 60;
+
+// Margin on top of the store-lock expiry. The lock's time is the owner's clock and "stale" is judged
+// by the waiter's (storelocking.py _is_stale_lock: now > lock time + 30 min), so it also covers a
+// clock difference between two machines; plus borg2's random 1-5 s polling and an attempt's start-up
+// (ssh + python on both ends) as in LOCK_WAIT_MARGIN_SECONDS.
+export const STORE_LOCK_MARGIN_SECONDS = 60;
+
+// The exclusive-lock commands of borg2 (@with_repository(exclusive=True ...) in archiver/*_cmd.py of
+// 2.0.0b22 and master: check, compact, with-lock, repo-create, repo-delete, key change-location,
+// debug delete-obj; repo-compress from master on). Every other repository command takes a shared lock.
+const BORG2_EXCLUSIVE: ReadonlySet<string> = new Set([
+  'check', 'compact', 'with-lock', 'repo-create', 'repo-delete', 'repo-compress',
+  'key change-location', 'debug delete-obj',
+]);
+
+// True when this borg2 command takes the exclusive store lock.
+export function takesExclusiveStoreLock(command: readonly string[]): boolean {
+  return BORG2_EXCLUSIVE.has(command.join(' '));
+}
+
+// W under store locks. A stale exclusive lock (a vanished check or compact) blocks every command, a
+// stale shared one (a vanished create) only exclusive ones; either way the wait that covers it is the
+// 30-minute expiry. The client's own give-up time ((C+1) x I of its ServerAlive*) is kept in the max:
+// it bounds how long tborg's own stalled attempt runs before the retry.
+export function computeStoreLockWait(
+  effectiveKeepalive: AlivePair | null,
+  exclusive: boolean,
+  writer = 'borg2 rest-over-ssh keeps its lock in the repository (storelocking.py)',
+): LockWaitModel {
+  const clientBound = effectiveKeepalive ? computeClientBound(effectiveKeepalive) : 0;
+  const serverBound = STORE_LOCK_STALE_SECONDS;
+  const margin = STORE_LOCK_MARGIN_SECONDS;
+  const seconds = Math.max(clientBound, serverBound) + margin;
+  const clientText = effectiveKeepalive ? `(${effectiveKeepalive.countMax}+1)x${effectiveKeepalive.interval}` : '0';
+  const blocks = exclusive
+    ? 'this command takes the exclusive lock, so any vanished client\'s lock (shared or exclusive) blocks it'
+    : 'this command takes a shared lock, so only a vanished client\'s exclusive lock (check, compact, ...) blocks it';
+  return {
+    kind: 'store',
+    why: `${writer}: a vanished client's lock lasts until it is ${formatDuration(STORE_LOCK_STALE_SECONDS)} old, whatever the server's sshd does; ${blocks}`,
+    clientBound,
+    serverBound,
+    margin,
+    seconds,
+    formula: `max(${clientText}, ${STORE_LOCK_STALE_SECONDS}) + ${margin} = ${seconds} s`,
+    serverAlive: null,
+    tcpKeepaliveFallback: false,
   };
 }
 
@@ -109,16 +175,22 @@ export function computeLockWait(
 // still has the 1.x locking. 10 s is right for both; the constants stay separate so they can diverge.
 const ATTEMPT_LOCK_WAIT_SECONDS: Record<1 | 2, number> = { 1: 10, 2: 10 };
 
+// Store locks: borg polls every random 1-5 s within one attempt whatever its --lock-wait, and each new
+// attempt costs a start-up (ssh, borg serve --rest, python: 1-3 s) during which a release goes
+// unnoticed. Longer attempts keep the hand-off at borg's own polling; 60 s still lets tborg say how
+// the wait goes once a minute.
+const STORE_ATTEMPT_LOCK_WAIT_SECONDS = 60;
+
 // A last attempt shorter than this is folded into the one before it (e.g. 14 s left: one 14 s attempt
 // polling every 1.4 s instead of 10 s + 4 s), so no attempt is mostly start-up.
 const ATTEMPT_FOLD_SECONDS = 5;
 
 // The --lock-wait for ONE borg attempt when remainingSeconds of W are left: whole seconds (borg's
 // --lock-wait is type=int), at least 1, never more than what remains (unless that is under 1).
-export function attemptLockWait(remainingSeconds: number, major: 1 | 2): number {
+export function attemptLockWait(remainingSeconds: number, major: 1 | 2, kind: LockModelKind = 'serve'): number {
   const remaining = Number.isFinite(remainingSeconds) ? Math.floor(remainingSeconds) : 1;
   if (remaining <= 1) return 1;
-  const step = ATTEMPT_LOCK_WAIT_SECONDS[major];
+  const step = kind === 'store' ? STORE_ATTEMPT_LOCK_WAIT_SECONDS : ATTEMPT_LOCK_WAIT_SECONDS[major];
   return remaining < step + ATTEMPT_FOLD_SECONDS ? remaining : step;
 }
 

@@ -1,20 +1,13 @@
 import { TborgError } from './errors.js';
-import { splitArguments, describeOptions, type TborgOptions } from './tborg-options.js';
+import type { CommandContext } from './command-context.js';
+import { rememberInheritedFds, rememberStartSignals } from './process-start.js';
+import { splitArguments, describeOptions } from './tborg-options.js';
 import { createProcessTerminal, type Terminal } from './terminal.js';
 import { TBORG_VERSION } from './version.js';
 
 // tborg's own commands: words borg does not use as commands, so borg's command space stays borg's.
-export const OWN_COMMANDS = ['plan', 'doctor', 'ssh-config', 'sshd-config', 'authorized-keys'] as const;
+export const OWN_COMMANDS = ['plan', 'doctor', 'ssh-config', 'sshd-config', 'authorized-keys', 'status'] as const;
 export type OwnCommand = (typeof OWN_COMMANDS)[number];
-
-export interface CommandContext {
-  args: string[];
-  options: TborgOptions;
-  env: NodeJS.ProcessEnv;
-  terminal: Terminal;
-  // The paths this process was started as (argv[1]), so a `borg -> tborg` symlink is never run.
-  selfPaths: string[];
-}
 
 export function usage(): string {
   return `tborg ${TBORG_VERSION} — a drop-in wrapper for borg that rides out stale repository locks over ssh
@@ -26,6 +19,7 @@ Usage:
   tborg ssh-config HOST [--config FILE] [--write]  show or write ServerAlive* for HOST
   tborg sshd-config [--tborg-server-alive IxC]     print ClientAlive* lines for the server's sshd_config
   tborg authorized-keys [OPTIONS] KEYFILE|-        print a restricted authorized_keys line for borg serve
+  tborg status [--json] [--max-age DURATION]       each repository's last run and last success; exit 1 if failed or stale
 
 Everything else, including --help and --version, goes to borg unchanged.
 
@@ -38,6 +32,9 @@ Exit codes: borg's own; 2 when tborg refuses to run (bad option, no borg, broken
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // First, before anything opens a descriptor or the terminal: what borg must get as tborg got it.
+  rememberInheritedFds();
+  rememberStartSignals(env);
   let terminal: Terminal | undefined;
   try {
     const { options, borgArgs } = splitArguments(argv, env);
@@ -87,5 +84,7 @@ async function runOwnCommand(command: OwnCommand, context: CommandContext): Prom
       return (await import('./commands/sshd-config-command.js')).runSshdConfigCommand(context);
     case 'authorized-keys':
       return (await import('./commands/authorized-keys-command.js')).runAuthorizedKeysCommand(context);
+    case 'status':
+      return (await import('./commands/status-command.js')).runStatusCommand(context);
   }
 }

@@ -7,7 +7,8 @@ import { UsageError } from './errors.js';
 
 export interface RshWords {
   words: string[];
-  source: '--rsh' | 'BORG_RSH' | 'default';
+  // 'BORGSTORE_RSH' and 'borgstore default': borg 2.0.0b22+'s rest-over-ssh (rest-ssh.ts readStoreRsh).
+  source: '--rsh' | 'BORG_RSH' | 'default' | 'BORGSTORE_RSH' | 'borgstore default';
 }
 
 // Python's truthiness decides, as in `args.rsh or os.environ.get(...)`: an empty --rsh falls through to

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { TborgError } from './errors.js';
 import { parseSshArgv } from './rsh.js';
+import { setupTimeoutIsServerAlive } from './ssh-settings.js';
 
 // `ssh -G` says WHAT ssh will use; this module says WHERE it comes from (for warnings) and where a
 // new setting must go (for `tborg ssh-config --write`). It re-walks the config files in ssh's order
@@ -142,16 +143,17 @@ export function findSettingSource(
   return found;
 }
 
-// Debian's OpenSSH also reads ProtocolKeepAlives and SetupTimeOut as ServerAliveInterval
-// (ssh_config(5) on Debian 12: "Debian-specific compatibility aliases"); upstream ssh refuses them,
-// so treating them as aliases is right wherever ssh accepted the file.
+// Debian's OpenSSH also reads ProtocolKeepAlives as ServerAliveInterval (ssh_config(5) on Debian:
+// "Debian-specific compatibility aliases"); upstream ssh refuses it, so treating it as an alias is
+// right wherever ssh accepted the file. SetupTimeOut was one too until Debian's 9.9p1, which made it
+// ConnectTimeout: the ssh on PATH is asked (setupTimeoutIsServerAlive), only when the keyword occurs.
 const KEYWORD_ALIASES: Record<string, string> = {
   protocolkeepalives: 'serveraliveinterval',
-  setuptimeout: 'serveraliveinterval',
 };
 
 // A lowercase keyword, with Debian's aliases resolved.
 export function canonicalKeyword(keyword: string): string {
+  if (keyword === 'setuptimeout') return setupTimeoutIsServerAlive() ? 'serveraliveinterval' : 'connecttimeout';
   return KEYWORD_ALIASES[keyword] ?? keyword;
 }
 

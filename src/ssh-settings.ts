@@ -120,6 +120,10 @@ function joinStderrLines(stderr: string): string {
     .join('; ');
 }
 
+// The ServerAliveInterval Debian's OpenSSH uses when BatchMode is yes and nothing sets one (Debian's
+// patch to readconf.c fill_default_options; ssh_config(5) on Debian).
+export const DEBIAN_BATCHMODE_INTERVAL = 300;
+
 // True when the ServerAliveInterval ssh -G reported for `target` is Debian's BatchMode default (300),
 // not a value anyone configured. Debian's ssh makes BatchMode yes imply ServerAliveInterval 300 unless
 // one is configured, so ask ssh again with BatchMode forced off: the only extra ssh -G, and only when
@@ -132,6 +136,26 @@ export function intervalIsBatchModeDefault(target: readonly string[], settings: 
   if (!settings.batchMode || settings.serverAliveInterval === 0) return false;
   const probe = [target[0]!, '-o', 'BatchMode=no', ...target.slice(1)];
   return resolveSshSettings(probe, options).serverAliveInterval === 0;
+}
+
+const setupTimeoutCache = new Map<string, boolean>();
+
+// Whether this ssh reads Debian's old keyword SetupTimeOut as ServerAliveInterval. Debian's OpenSSH
+// did so up to 9.8 (Debian 12's 9.2p1); from 9.9p1 (Debian 13's 10.0p2) it is ConnectTimeout
+// (Debian's changelog, 1:9.9p1-1); upstream refuses the keyword. Asked of the ssh itself with an empty
+// config, once per program, and only by callers that met the keyword.
+export function setupTimeoutIsServerAlive(program = 'ssh', options: ResolveOptions = {}): boolean {
+  const cached = setupTimeoutCache.get(program);
+  if (cached !== undefined) return cached;
+  let value = false;
+  try {
+    value = resolveSshSettings([program, '-F', '/dev/null', '-o', 'SetupTimeOut=7', 'tborg-alias-probe.invalid'], options).serverAliveInterval === 7;
+  } catch (error) {
+    // An ssh that refuses the keyword (upstream) has no such alias.
+    if (!(error instanceof SshConfigError)) throw error;
+  }
+  setupTimeoutCache.set(program, value);
+  return value;
 }
 
 const defaultIntervalCache = new Map<string, number>();

@@ -10,7 +10,19 @@ export interface SshdConfigOptions {
   serverAlive: AlivePair;
   // Wrap the lines in `Match User ...` so only the backup user's sessions get them.
   matchUser?: string | undefined;
+  // Say what the lines do and do not do for borg2 2.0.0b22+ (borg serve --rest, store locks).
+  borg2?: boolean;
 }
+
+// For borg2 2.0.0b22+ the lock is not borg serve's: the client writes it into the repository
+// (storelocking.py), so ClientAlive* only ends the vanished client's `borg serve --rest` (a process and
+// its memory on the server); the lock itself stays until it is 30 minutes old (Lock(stale=30*60)).
+export const BORG2_SSHD_NOTE = [
+  '# borg2 (2.0.0b22 and later, ssh:// served by `borg serve --rest`): these lines still end a vanished',
+  "# client's `borg serve --rest` on the server, but they do NOT release its lock: borg2 keeps the lock",
+  '# in the repository, and another client deletes it only once it is 30 minutes old (tborg waits that',
+  '# long for it). The client side keepalive is borgstore\'s own (ServerAliveInterval 30, CountMax 3).',
+];
 
 // sshd's Match User takes a pattern list (sshd_config(5) PATTERNS): names, `*`, `?`, `!`, commas.
 // Whitespace would end the pattern list and a `#` starts a comment, so both are refused.
@@ -38,6 +50,7 @@ export function formatSshdConfig(options: SshdConfigOptions): string {
     `# (tborg: with these values a stale lock is released after about ${describeSeconds(bound)}; ` +
       `run clients with --tborg-server-alive ${interval}x${countMax})`,
   ];
+  if (options.borg2) lines.push(...BORG2_SSHD_NOTE);
   const settings = [`ClientAliveInterval ${interval}`, `ClientAliveCountMax ${countMax}`];
   if (options.matchUser === undefined) {
     lines.push(...settings);

@@ -1,3 +1,4 @@
+import { parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
 
 // tborg's own options. Each is spelled --tborg-<name> on the command line (anywhere before a `--`)
@@ -23,7 +24,17 @@ export interface TborgOptions {
   maxWait: number | undefined;
   connectionRetries: number;
   quiet: boolean;
+  // Monitoring (README "Monitoring"). connectWait: seconds; undefined = 15 min, or 0 with a terminal on stdin.
+  connectWait: number | undefined;
+  pingUrl: string | undefined;
+  pingStyle: PingStyle | undefined;
+  pingAll: boolean;
+  // undefined: the default state directory; null: `none`, no status record.
+  statusFile: string | null | undefined;
+  metricsFile: string | undefined;
 }
+
+export type PingStyle = 'healthchecks' | 'uptime-kuma';
 
 interface OptionSpec {
   name: string;
@@ -129,11 +140,77 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     description: 'no spinner; plain timestamped lines only, and only when tborg waits',
     apply: (o, v, w) => void (o.quiet = parseBoolean(v, w)),
   },
+  {
+    name: 'connect-wait',
+    flag: false,
+    metavar: 'DURATION',
+    description: 'how long to retry a server that cannot be reached at start (90, 90s, 15m; 0 = off; default 15m, 0 on a terminal)',
+    apply: (o, v, w) => void (o.connectWait = parseDuration(v, w)),
+  },
+  {
+    name: 'ping',
+    flag: false,
+    metavar: 'URL',
+    description: 'ping a Healthchecks-style monitor at the start and end of commands that write',
+    apply: (o, v, w) => void (o.pingUrl = parsePingUrl(v, w)),
+  },
+  {
+    name: 'ping-style',
+    flag: false,
+    metavar: 'healthchecks|uptime-kuma',
+    description: 'how to ping (default: uptime-kuma for a URL with /api/push/, else healthchecks)',
+    apply: (o, v, w) => {
+      if (v !== 'healthchecks' && v !== 'uptime-kuma') throw new UsageError(`tborg: ${w}: expected healthchecks or uptime-kuma, got '${v}'`);
+      o.pingStyle = v;
+    },
+  },
+  {
+    name: 'ping-all',
+    flag: true,
+    description: 'ping for every command, not only those that write',
+    apply: (o, v, w) => void (o.pingAll = parseBoolean(v, w)),
+  },
+  {
+    name: 'status-file',
+    flag: false,
+    metavar: 'PATH|DIR|none',
+    description: "where this run's status record goes (default: $XDG_STATE_HOME/tborg/, one file per repository)",
+    apply: (o, v, w) => {
+      if (v.trim() === '') throw new UsageError(`tborg: ${w}: expected a file, a directory or none`);
+      o.statusFile = v.trim().toLowerCase() === 'none' ? null : v;
+    },
+  },
+  {
+    name: 'metrics-file',
+    flag: false,
+    metavar: 'PATH',
+    description: "write node_exporter textfile metrics for every repository's last run to PATH",
+    apply: (o, v, w) => {
+      if (v.trim() === '') throw new UsageError(`tborg: ${w}: expected the path of a .prom file`);
+      o.metricsFile = v;
+    },
+  },
 ];
+
+// Only http(s) URLs: anything else would fail at the end of the backup, when nobody reads the error.
+function parsePingUrl(value: string, where: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UsageError(`tborg: ${where}: expected an http:// or https:// URL, got '${value}'`);
+  }
+  return value;
+}
 
 const PREFIX = '--tborg-';
 
+// The environment twin's name; --tborg-ping's is TBORG_PING_URL (the name Healthchecks users expect).
 function envName(name: string): string {
+  if (name === 'ping') return 'TBORG_PING_URL';
   return `TBORG_${name.toUpperCase().replaceAll('-', '_')}`;
 }
 
@@ -148,6 +225,12 @@ export function defaultOptions(): TborgOptions {
     maxWait: undefined,
     connectionRetries: 3,
     quiet: false,
+    connectWait: undefined,
+    pingUrl: undefined,
+    pingStyle: undefined,
+    pingAll: false,
+    statusFile: undefined,
+    metricsFile: undefined,
   };
 }
 

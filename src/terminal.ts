@@ -3,6 +3,10 @@ import type { Writable } from 'node:stream';
 // The one module that writes to the terminal. borg's stderr passes through here too, so that a
 // spinner is always stopped before borg's first byte lands on the screen. Under cron (stderr not a
 // TTY) or with --tborg-quiet there is no spinner and no escape code: one timestamped line per event.
+// When borg's own arguments include --log-json, tborg's lines are JSON lines in borg's log format.
+
+// borg's level names (Python logging), for --log-json lines.
+export type LogLevel = 'INFO' | 'WARNING' | 'ERROR';
 
 export interface TerminalStreams {
   stdout: Writable;
@@ -27,6 +31,9 @@ export class Terminal {
   private stderrBroken = false;
 
   private readonly env: NodeJS.ProcessEnv;
+  private readonly clock: () => number;
+  // borg runs with --log-json: tborg's own lines become JSON lines too (speakJson()).
+  private json = false;
 
   constructor(streams: TerminalStreams, options: { quiet?: boolean; now?: () => Date; env?: NodeJS.ProcessEnv } = {}) {
     this.streams = streams;
@@ -36,6 +43,13 @@ export class Terminal {
     });
     this.quiet = options.quiet ?? false;
     this.now = options.now ?? (() => new Date());
+    this.clock = () => this.now().getTime();
+  }
+
+  // From now on, tborg's own lines are JSON lines like borg's --log-json ones, so that a reader that
+  // parses every stderr line as JSON (borg's own contract with --log-json) never meets plain text.
+  speakJson(): void {
+    this.json = true;
   }
 
   // A spinner only where a person watches: stderr is a terminal, not TERM=dumb, not --tborg-quiet.
@@ -46,6 +60,7 @@ export class Terminal {
     const columns = (this.streams.stderr as { columns?: number }).columns ?? 0;
     return (
       !this.quiet &&
+      !this.json &&
       this.streams.stderr.isTTY === true &&
       this.env.TERM !== 'dumb' &&
       !('CI' in this.env) &&
@@ -60,20 +75,38 @@ export class Terminal {
   }
 
   // A message from tborg on stderr. Prefixed so it is never mistaken for borg's own output.
-  message(text: string): void {
+  message(text: string, level: LogLevel = 'INFO'): void {
     this.stopSpinner();
+    if (this.json) {
+      this.streams.stderr.write(this.jsonLine(text, level));
+      return;
+    }
     const prefix = this.interactive ? '' : `${this.timestamp()} `;
     this.streams.stderr.write(`${prefix}tborg: ${text}\n`);
   }
 
   warn(text: string): void {
-    this.message(`warning: ${text}`);
+    if (this.json) this.message(text, 'WARNING');
+    else this.message(`warning: ${text}`);
   }
 
   // A one-line error that already carries its "tborg:" prefix (TborgError messages do).
   error(text: string): void {
     this.stopSpinner();
+    if (this.json) {
+      this.streams.stderr.write(this.jsonLine(text.trimEnd().replace(/^tborg: /, ''), 'ERROR'));
+      return;
+    }
     this.streams.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  // One line as borg's JsonFormatter writes it (borg/logger.py: json.dumps of type, time (seconds
+  // since the epoch, a float), message, levelname, name; Python's default separators and
+  // ensure_ascii, so every non-ASCII character is a \uXXXX escape).
+  private jsonLine(message: string, level: LogLevel): string {
+    const seconds = this.clock() / 1000;
+    const time = Number.isInteger(seconds) ? `${seconds}.0` : String(seconds);
+    return `{"type": "log_message", "time": ${time}, "message": ${pythonJsonString(message)}, "levelname": "${level}", "name": "tborg"}\n`;
   }
 
   // borg's stderr, byte for byte. Returns false when the chunk had to be queued (our stderr is a
@@ -107,10 +140,16 @@ export class Terminal {
   }
 
   // Shows that tborg is waiting. On a terminal: an ora spinner whose text is refreshed every second
-  // from `status`. Otherwise: `status` once, as a timestamped line.
-  async waiting(status: () => string): Promise<void> {
+  // from `status`, stopped for good when `status` says null (the wait is over). Otherwise: `status`
+  // once, as a timestamped line.
+  async waiting(status: () => string | null): Promise<void> {
+    const first = status();
+    if (first === null) {
+      this.stopSpinner();
+      return;
+    }
     if (!this.interactive) {
-      this.message(status());
+      this.message(first);
       return;
     }
     if (!this.spinner) {
@@ -120,11 +159,14 @@ export class Terminal {
       // isEnabled: the decision is interactive's above, not ora's own second guess.
       this.spinner = ora({ stream: this.streams.stderr, discardStdin: false, hideCursor: false, isEnabled: true }) as Spinner;
     }
-    this.spinner.text = status();
+    this.spinner.text = first;
     if (!this.spinner.isSpinning) this.spinner.start();
     clearInterval(this.spinnerTimer);
     this.spinnerTimer = setInterval(() => {
-      if (this.spinner?.isSpinning) this.spinner.text = status();
+      if (!this.spinner?.isSpinning) return;
+      const text = status();
+      if (text === null) this.stopSpinner();
+      else this.spinner.text = text;
     }, 1000);
     this.spinnerTimer.unref();
   }
@@ -138,6 +180,12 @@ export class Terminal {
   private timestamp(): string {
     return this.now().toISOString().replace(/\.\d+Z$/, 'Z');
   }
+}
+
+// A string as Python's json.dumps writes it: JSON's escapes, and every character outside printable
+// ASCII as a \uXXXX escape (ensure_ascii; a character beyond U+FFFF as its two surrogates).
+function pythonJsonString(text: string): string {
+  return JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function createProcessTerminal(quiet: boolean): Terminal {

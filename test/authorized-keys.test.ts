@@ -10,10 +10,12 @@ import {
   formatAuthorizedKeysLine,
   parsePublicKey,
   type AuthorizedKeysOptions,
+  remotePathIsBorg2,
+  buildServeArgv,
 } from '../src/authorized-keys.js';
 import { runAuthorizedKeysCommand } from '../src/commands/authorized-keys-command.js';
 import { TborgError } from '../src/errors.js';
-import type { CommandContext } from '../src/main.js';
+import type { CommandContext } from '../src/command-context.js';
 import { defaultOptions } from '../src/tborg-options.js';
 import { Terminal } from '../src/terminal.js';
 
@@ -365,4 +367,22 @@ test('round trip: a file named like a path is not created by the shell (no redir
   const r = spawnSync('sh', ['-c', dequoteCommand(line).command], { env: { PATH: `${binDir}:/usr/bin:/bin` } });
   assert.equal(r.status, 0);
   assert.equal(existsSync(target), false);
+});
+
+// borg2 2.0.0b22+ (archiver/serve_cmd.py of b25): `serve --rest`, --permissions, no --append-only
+// or --storage-quota; --remote-path borg2 means borg 2.
+test('buildServeArgv for borg2: --rest first, restrictions, then --permissions', () => {
+  const base = { ...defaultAuthorizedKeysOptions(), borg2: true, remotePath: 'borg2' };
+  assert.deepEqual(buildServeArgv({ ...base, restrictToRepositories: ['/srv/r'], permissions: 'write-only' }), [
+    'borg2', 'serve', '--rest', '--restrict-to-repository', '/srv/r', '--permissions', 'write-only',
+  ]);
+  assert.deepEqual(buildServeArgv({ ...base, restrictToPaths: ['/srv'] }), ['borg2', 'serve', '--rest', '--restrict-to-path', '/srv']);
+  assert.throws(() => buildServeArgv({ ...base, appendOnly: true }), /borg 2 has no --append-only; use --permissions no-delete or write-only/);
+  assert.throws(() => buildServeArgv({ ...base, storageQuota: '10G' }), /borg 2 has no --storage-quota/);
+  assert.throws(() => buildServeArgv({ ...defaultAuthorizedKeysOptions(), permissions: 'read-only' }), /--permissions is borg 2's/);
+});
+
+test('remotePathIsBorg2: borg2 by name or path, nothing else', () => {
+  for (const p of ['borg2', '/usr/bin/borg2']) assert.equal(remotePathIsBorg2(p), true, p);
+  for (const p of ['borg', '/usr/local/bin/borg', 'borg2-wrapper', 'myborg2x']) assert.equal(remotePathIsBorg2(p), false, p);
 });

@@ -20,6 +20,8 @@ import {
   BORG2_TOP_ONLY_OPTIONS,
   type CommandSpec,
 } from '../src/borg-commands.js';
+import { parseBorgVersion } from '../src/borg-version.js';
+import { borg2Generation } from '../src/location.js';
 
 type Arity = 0 | 1 | '?';
 
@@ -41,6 +43,12 @@ function run(bin: string, args: readonly string[]): Promise<string> {
       if (error) reject(new Error(`${bin} ${args.join(' ')} --help: ${error.message}\n${stderr}`));
       else resolve(stdout);
     });
+  });
+}
+
+function runVersion(bin: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, ['--version'], (error, stdout) => (error ? reject(error) : resolve(stdout)));
   });
 }
 
@@ -84,10 +92,13 @@ export function parseHelp(text: string): HelpPage {
     }
     const m = OPTION_LINE.exec(line);
     if (!m) continue;
-    for (const part of m[1]!.split(', ')) {
-      const [name, metavar] = part.split(' ');
-      options.set(name!, metavar === undefined ? 0 : metavar.startsWith('[') ? '?' : 1);
-    }
+    // One line is one argparse action, so all its option strings share one arity. Python < 3.13
+    // prints the METAVAR after each of them ("-e PATTERN, --exclude PATTERN"), 3.13+ only after the
+    // last ("-e, --exclude PATTERN"; Debian 13's borg 1.4.0 and borg2 b19).
+    const parts = m[1]!.split(', ').map((part) => part.split(' '));
+    const metavar = parts.map(([, v]) => v).find((v) => v !== undefined);
+    const arity: Arity = metavar === undefined ? 0 : metavar.startsWith('[') ? '?' : 1;
+    for (const [name] of parts) options.set(name!, arity);
   }
   const usage = (lines[0] ?? '').trim();
   return { options, commands, usage, hasPositionals: lines.includes('positional arguments:') };
@@ -133,21 +144,27 @@ interface Flavour {
   commands: Readonly<Record<string, CommandSpec>>;
   common: readonly string[];
   topOnly: readonly string[];
-  // Positionals that the installed version has differently from the newest version the table
-  // describes; keyed by command, the installed usage tail.
-  knownPositionalDifferences: Readonly<Record<string, string>>;
+  // Positionals that the installed version (by its own --version) has differently from the newest
+  // version the table describes; keyed by command, the installed usage tail.
+  knownPositionalDifferences: (version: string) => Readonly<Record<string, string>>;
 }
 
 const FLAVOURS: Flavour[] = [
-  { bin: 'borg', commands: BORG1_COMMANDS, common: BORG1_COMMON_OPTIONS, topOnly: BORG1_TOP_ONLY_OPTIONS, knownPositionalDifferences: {} },
+  { bin: 'borg', commands: BORG1_COMMANDS, common: BORG1_COMMON_OPTIONS, topOnly: BORG1_TOP_ONLY_OPTIONS, knownPositionalDifferences: () => ({}) },
   {
     bin: 'borg2',
     commands: BORG2_COMMANDS,
     common: BORG2_COMMON_OPTIONS,
     topOnly: BORG2_TOP_ONLY_OPTIONS,
-    // 2.0.0b5 took no archive name here; 2.0.0b10+ take an optional NAME.
-    // 2.0.0b5's debug put-obj took PATH [PATH ...] (b10+: ID PATH).
-    knownPositionalDifferences: { delete: '', info: '', prune: '', 'debug put-obj': 'PATH [PATH ...]' },
+    knownPositionalDifferences: (version) => {
+      const beta = borg2Generation(version);
+      return {
+        // Before 2.0.0b10 these took no archive name; b10+ take an optional NAME.
+        ...(beta < 10 ? { delete: '', info: '', prune: '' } : {}),
+        // 2.0.0b5's debug put-obj took PATH [PATH ...] (b6+: ID PATH, archiver/debug_cmd.py).
+        ...(beta < 6 ? { 'debug put-obj': 'PATH [PATH ...]' } : {}),
+      };
+    },
   },
 ];
 
@@ -157,6 +174,9 @@ for (const flavour of FLAVOURS) {
   test(`${flavour.bin} --help of every command matches the table`, { skip: !installed(flavour.bin) && `${flavour.bin} not installed` }, async () => {
     const limit = Math.max(2, availableParallelism());
     const top = parseHelp(await run(flavour.bin, []));
+    const version = parseBorgVersion(await runVersion(flavour.bin));
+    assert.ok(version, `${flavour.bin} --version`);
+    const positionalDifferences = flavour.knownPositionalDifferences(version.version);
     const common = tableOptions(flavour.common);
     const topOptions = tableOptions([...flavour.topOnly, ...flavour.common]);
     const problems: string[] = [];
@@ -192,10 +212,10 @@ for (const flavour of FLAVOURS) {
       const table = new Map([...common, ...tableOptions(spec.options)]);
       compare(`${flavour.bin} ${key}`, page, table);
       // A table option borg also has must agree (checked above); one borg lacks is another version's.
-      const tail = flavour.knownPositionalDifferences[key] ?? usagePositionals(spec.positionals ?? []);
+      const tail = positionalDifferences[key] ?? usagePositionals(spec.positionals ?? []);
       const usage = page.usage;
       const ok = tail === '' ? !page.hasPositionals : usage.endsWith(` ${tail}`);
-      if (!ok) problems.push(`${flavour.bin} ${key}: usage "${usage.slice(-80)}" does not end with the table's positionals "${tail}"`);
+      if (!ok) problems.push(`${flavour.bin} ${version.version} ${key}: usage "${usage.slice(-80)}" does not end with the table's positionals "${tail}"`);
     });
     assert.deepEqual(problems, []);
   });
@@ -213,6 +233,8 @@ test('parseHelp reads argparse option lines', () => {
       '  --recompress [MODE]   recompress data chunks',
       '  --info, -v, --verbose',
       '  -s, --stats           print statistics',
+      '  -C, --compression COMPRESSION',
+      '                        select compression algorithm (Python 3.13+ prints the METAVAR once)',
       '',
       'required arguments:',
       '  <command>',
@@ -232,6 +254,8 @@ test('parseHelp reads argparse option lines', () => {
     '--verbose': 0,
     '-s': 0,
     '--stats': 0,
+    '-C': 1,
+    '--compression': 1,
   });
   assert.deepEqual(page.commands, ['break-lock', 'with-lock']);
   assert.equal(usagePositionals(['ARCHIVE', 'PATH*', 'X?', 'Y+', 'ARGS...']), 'ARCHIVE [PATH ...] [X] Y [Y ...] ...');

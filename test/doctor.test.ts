@@ -35,7 +35,7 @@ import {
   type ProcessRunner,
   type RunOptions,
 } from '../src/doctor.js';
-import type { CommandContext } from '../src/main.js';
+import type { CommandContext } from '../src/command-context.js';
 import { buildPlan, type PlanInput } from '../src/plan.js';
 import { readRsh, sshTarget } from '../src/rsh.js';
 import { splitArguments } from '../src/tborg-options.js';
@@ -373,6 +373,7 @@ describe('the repository probe (borg list --json --last 1 --lock-wait 5)', () =>
     ['does not exist', { exitCode: 2, stderr: 'Repository ssh://lab/nope does not exist.\n' }, 'fail', /^does not exist: Repository ssh:\/\/lab\/nope does not exist\.$/, 'skip', /no repository/],
     ['not a repository', { exitCode: 2, stderr: '/srv/x is not a valid repository. Check repo config.\n' }, 'fail', /^not a borg repository/, 'skip', /no repository/],
     ['wrong passphrase: the lock was free', { exitCode: 2, stderr: 'passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND or via BORG_PASSPHRASE_FD is incorrect.\n' }, 'fail', /^wrong passphrase/, 'ok', /not locked/],
+    ["wrong passphrase, borg 1.4.5's capital P, legacy exit code", { exitCode: 2, stderr: 'Passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND, or via BORG_PASSPHRASE_FD is incorrect.\n' }, 'fail', /^wrong passphrase/, 'ok', /not locked/],
     ['no passphrase, no terminal', { exitCode: 2, stderr: '/usr/lib/python3.11/getpass.py:91: GetPassWarning: Can not control echo on the terminal.\nWarning: Password input may be echoed.\nEnter passphrase for key ssh://lab/enc: can not acquire a passphrase: BORG_PASSPHRASE is not set. BORG_PASSCOMMAND is not set. Interactive password query failed.\n' }, 'fail', /^needs a passphrase and none is given/, 'ok', /not locked/],
     ['unknown unencrypted repository', { exitCode: 2, stderr: 'Warning: Attempting to access a previously unknown unencrypted repository!\nDo you want to continue? [yN] Aborting.\nCache initialization aborted\n' }, 'fail', /BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes/, 'ok', /not locked/],
     ['relocated', { exitCode: 2, stderr: 'Warning: The repository at location ssh://a/r was previously located at ssh://b/r\nDo you want to continue? [yN] Aborting.\n' }, 'fail', /BORG_RELOCATED_REPO_ACCESS_IS_OK=yes/, 'ok', /not locked/],
@@ -393,6 +394,14 @@ describe('the repository probe (borg list --json --last 1 --lock-wait 5)', () =>
       assert.match(out.lock.detail, lockDetail);
     });
   }
+  // borg2 b25 over rest (store locks): borg2 names the holder (storelocking.py format_locks).
+  test('borg2 store lock: the holder borg2 names, and the 30-minute rule', () => {
+    const stderr = 'Failed to create/acquire the lock ssh://lab//srv/r (timeout). Repository is locked by: exclusive lock on host vm@42, pid 77, age 12 seconds.\n';
+    const out = interpretRepositoryProbe(probe({ exitCode: 73, stderr }), { ...repoCtx, storeLock: true });
+    assert.equal(out.lock.status, 'warn');
+    assert.match(out.lock.detail, /held by exclusive lock on host vm@42, pid 77, age 12 seconds; borg2 keeps a vanished client's lock in the repository until it is 30m0s old/);
+    assert.equal((out.lock.data as { holders?: string }).holders, 'exclusive lock on host vm@42, pid 77, age 12 seconds');
+  });
   test('the repository id comes from borg\'s JSON (for the cache lock)', () => {
     assert.equal(interpretRepositoryProbe(probe({ stdout: LIST_JSON }), repoCtx).repositoryId, 'f00e');
     assert.equal(interpretRepositoryProbe(probe({ stdout: 'not json' }), repoCtx).repositoryId, null);

@@ -101,6 +101,33 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     }
   });
 
+  // borg 1.4 with BORG_EXIT_CODES=modern (the default in borg 2) says "lock timeout" in its exit code,
+  // 73, also for a remote repository from 1.4.0 on (measured: Debian 13's 1.4.0 over ssh); borg 1.2
+  // has no modern codes and says 2. Whichever borg this is, tborg waits, then ends with plain borg's
+  // own code and borg's message once.
+  test('BORG_EXIT_CODES=modern: when the wait is spent, tborg exits with the code plain borg gives (73 from borg 1.4+ and 2, 2 from 1.2)', async () => {
+    const repo = lab.repoUrl('modern');
+    assert.equal((await borg(lab, init(repo))).code, 0);
+    const [major, minor] = line.version.split('.').map(Number) as [number, number];
+    const modernCodes = major > 1 || minor >= 4;
+    const holder = lab.spawn(withLock(repo, 'sleep', '40'), { env: lab.env() });
+    try {
+      await waitFor(() => lockHeld(lab, 'modern'), 60_000);
+      const env = { BORG_EXIT_CODES: 'modern' };
+      const plain = await borg(lab, [...listArchivesArgs(line, repo), '--lock-wait', '1'], env);
+      assert.match(plain.stderr.toString(), /Failed to create\/acquire the lock .*\(timeout\)/);
+      assert.equal(plain.code, modernCodes ? 73 : 2, `plain borg ${line.version}`);
+      const r = await tborg(lab, ['--tborg-max-wait', '4', ...listArchivesArgs(line, repo)], env);
+      const err = r.stderr.toString();
+      assert.equal(r.code, plain.code, err);
+      assert.match(err, /tborg: gave up after waiting \d+s over \d+ attempts?/);
+      assert.equal(err.split('Failed to create/acquire the lock').length, 2, err);
+    } finally {
+      holder.kill('SIGTERM');
+      await new Promise((r) => holder.once('exit', r));
+    }
+  });
+
   test('five tborg creates started together all land', async () => {
     const repo = lab.repoUrl('five');
     assert.equal((await borg(lab, init(repo))).code, 0);

@@ -137,3 +137,18 @@ for (const [seconds, text] of durations) {
     assert.equal(formatDuration(seconds), text);
   });
 }
+
+// Store locks (borg2 rest): borg polls every random 1-5 s within an attempt, so attempts are long
+// (60 s) and only split W; the last one folds in a remainder under 5 s.
+const storeAttempts: Array<[number, number]> = [
+  [1860, 60],
+  [64, 64],
+  [65, 60],
+  [30, 30],
+  [1, 1],
+];
+for (const [remaining, expected] of storeAttempts) {
+  test(`attemptLockWait(${remaining}, 2, 'store') = ${expected}`, () => {
+    assert.equal(attemptLockWait(remaining, 2, 'store'), expected);
+  });
+}

@@ -20,7 +20,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runSshConfigCommand } from '../src/commands/ssh-config-command.js';
-import type { CommandContext } from '../src/main.js';
+import type { CommandContext } from '../src/command-context.js';
 import { collectHostNames } from '../src/ssh-config-source.js';
 import { defaultOptions, type AlivePair } from '../src/tborg-options.js';
 import { labAvailable, startLab, type Lab } from './lab/lab.js';
@@ -329,9 +329,17 @@ test('no --config: creates ~/.ssh (700) and ~/.ssh/config (600) under the passwd
   const home = userInfo().homedir;
   const fakeHome = join(dir, 'not-home');
   mkdirSync(fakeHome);
+  // The tmpfs also hides a project cloned under that home (root's /root/tborg): then the project is
+  // bound back in at its own path, so tborg still runs from where it is.
+  const project = ROOT.replace(/\/+$/, '');
+  const underHome = project.startsWith(`${home.replace(/\/+$/, '')}/`);
+  const stash = join(dir, 'project-stash');
+  if (underHome) mkdirSync(stash);
   const script = [
     'set -e',
+    ...(underHome ? [`mount --bind '${project}' '${stash}'`] : []),
     `mount -t tmpfs tborg-test-home '${home}'`,
+    ...(underHome ? [`mkdir -p '${project}'`, `mount --bind '${stash}' '${project}'`] : []),
     `'${process.execPath}' '${TBORG}' ssh-config backup --write`,
     `'${process.execPath}' '${TBORG}' ssh-config backup --write`,
     `stat -c '%a %n' '${home}/.ssh' '${home}/.ssh/config'`,

@@ -15,7 +15,8 @@ import {
   parseTimeValue,
   userConfigFile,
 } from '../src/ssh-config-source.js';
-import { defaultServerAliveInterval, parseSshG, resolveSshSettings, SshConfigError, type SshSettings } from '../src/ssh-settings.js';
+import { findKeepaliveOptions } from '../src/keepalive.js';
+import { defaultServerAliveInterval, parseSshG, resolveSshSettings, setupTimeoutIsServerAlive, SshConfigError, type SshSettings } from '../src/ssh-settings.js';
 
 // The corpus is copied to a directory whose name has a space (so every path goes through shlex
 // quoting and Include quoting), with @DIR@ replaced by that directory. Every ssh run uses -F.
@@ -311,9 +312,11 @@ test('the ssh-config package is loaded only when a source is looked up', () => {
   assert.deepEqual(JSON.parse(r.stdout), [false, true]);
 });
 
-// docs/facts.md says the default ServerAliveInterval is 0. On Debian's OpenSSH (these machines) it is 300
-// when BatchMode is yes, and ProtocolKeepAlives / SetupTimeOut are aliases of ServerAliveInterval:
-// both Debian patches, documented in Debian's ssh_config(5).
+// docs/facts.md says the default ServerAliveInterval is 0. On Debian's OpenSSH (Debian 12's 9.2p1 and
+// Debian 13's 10.0p2 alike) it is 300 when BatchMode is yes, and ProtocolKeepAlives is an alias of
+// ServerAliveInterval: Debian patches, documented in Debian's ssh_config(5). SetupTimeOut was such an
+// alias too, until Debian's 9.9p1 made it one of ConnectTimeout: which one this ssh does is measured
+// here through a config file, and tborg's probe (one `ssh -G -o`) must say the same.
 const debianSsh = /Debian/.test(spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr ?? '');
 test('facts: Debian ssh: BatchMode yes makes ServerAliveInterval default to 300; ProtocolKeepAlives and SetupTimeOut are aliases', { skip: !debianSsh && 'not Debian OpenSSH' }, () => {
   const f = file('debian.conf');
@@ -323,8 +326,14 @@ test('facts: Debian ssh: BatchMode yes makes ServerAliveInterval default to 300;
   assert.equal(defaultServerAliveInterval(true), 300);
   assert.equal(defaultServerAliveInterval(false), 0);
   assert.equal(resolveSshSettings(['ssh', '-F', f, 'alias1']).serverAliveInterval, 7);
-  assert.equal(resolveSshSettings(['ssh', '-F', f, 'alias2']).serverAliveInterval, 8);
   assert.equal(findSettingSource(f, 'alias1', 'ServerAliveInterval')?.line, 4);
-  assert.equal(findSettingSource(f, 'alias2', 'ServerAliveInterval')?.value, '8');
   assert.equal(findSettingSource(f, 'batch', 'ServerAliveInterval'), null);
+
+  const alias2 = resolveSshSettings(['ssh', '-F', f, 'alias2']);
+  const asInterval = alias2.serverAliveInterval === 8;
+  // Exactly one of the two meanings, whichever this ssh has.
+  assert.equal(asInterval, alias2.connectTimeout !== 8, `SetupTimeOut 8 gave interval ${alias2.serverAliveInterval}, ConnectTimeout ${alias2.connectTimeout}`);
+  assert.equal(setupTimeoutIsServerAlive(), asInterval, 'the probe agrees with ssh reading a file');
+  assert.equal(findSettingSource(f, 'alias2', 'ServerAliveInterval')?.value, asInterval ? '8' : undefined);
+  assert.deepEqual(findKeepaliveOptions(['ssh', '-o', 'SetupTimeOut=8'], setupTimeoutIsServerAlive()).serverAliveInterval, asInterval);
 });

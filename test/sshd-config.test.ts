@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { runSshdConfigCommand } from '../src/commands/sshd-config-command.js';
 import { TborgError } from '../src/errors.js';
-import type { CommandContext } from '../src/main.js';
+import type { CommandContext } from '../src/command-context.js';
 import { formatSshdConfig } from '../src/sshd-config.js';
 import { defaultOptions, type TborgOptions } from '../src/tborg-options.js';
 import { Terminal } from '../src/terminal.js';
@@ -36,6 +36,17 @@ const formats: Array<[string, Parameters<typeof formatSshdConfig>[0], string]> =
       '# (tborg: with these values a stale lock is released after about 620 s (10m20s); run clients with --tborg-server-alive 10x30)\n' +
       '# a Match block lasts until the next Match line: put it at the end of sshd_config\n' +
       'Match User borg\n    ClientAliveInterval 10\n    ClientAliveCountMax 30\n',
+  ],
+  [
+    'borg2: the same lines, and what they do not do for store locks',
+    { serverAlive: { interval: 10, countMax: 30 }, borg2: true },
+    HEADER +
+      '# (tborg: with these values a stale lock is released after about 620 s (10m20s); run clients with --tborg-server-alive 10x30)\n' +
+      '# borg2 (2.0.0b22 and later, ssh:// served by `borg serve --rest`): these lines still end a vanished\n' +
+      "# client's `borg serve --rest` on the server, but they do NOT release its lock: borg2 keeps the lock\n" +
+      '# in the repository, and another client deletes it only once it is 30 minutes old (tborg waits that\n' +
+      "# long for it). The client side keepalive is borgstore's own (ServerAliveInterval 30, CountMax 3).\n" +
+      'ClientAliveInterval 10\nClientAliveCountMax 30\n',
   ],
 ];
 for (const [name, options, expected] of formats) {

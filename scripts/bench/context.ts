@@ -26,7 +26,8 @@ export function cleanEnv(tmp: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
     if (key.startsWith('BORG_') || key.startsWith('TBORG_') || key === 'NODE_OPTIONS') continue;
     env[key] = value;
   }
-  return { ...env, XDG_CACHE_HOME: join(tmp, 'cache'), ...extra };
+  // XDG_STATE_HOME: tborg's status records (README "Monitoring") stay in the bench's scratch directory.
+  return { ...env, XDG_CACHE_HOME: join(tmp, 'cache'), XDG_STATE_HOME: join(tmp, 'state'), ...extra };
 }
 
 export interface TimedResult {

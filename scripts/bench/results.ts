@@ -2,7 +2,7 @@
 // Pure, so the JSON shape and the verdicts are checked by test/bench-smoke.test.ts.
 import { formatDeltaMs, formatMs, formatRatio } from './format.js';
 
-export const BENCH_NAMES = ['startup', 'plan', 'streaming', 'handoff', 'contention', 'outage'] as const;
+export const BENCH_NAMES = ['startup', 'plan', 'streaming', 'handoff', 'contention', 'outage', 'monitoring'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 // Benches that run over the lab's sshd in a network namespace: they need root.

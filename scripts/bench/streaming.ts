@@ -12,10 +12,15 @@ import { interleave, median, ratio, round, roundAll } from './stats.js';
 // and its time close to the stand-in's own. Also measured: the floor of any node wrapper
 // (fixtures/bench/node-wrapper-floor.mjs: stderr piped through, no scanning), to tell tborg's own
 // cost from what passing stderr through node costs.
+// A second case measures tborg's stderr scan alone: 3 million lines of a remote borg's debug output
+// (`Remote: borg.repository DEBUG ...`, 216 MB) on stderr and nothing on stdout, so that scanning is
+// all tborg does beyond the floor; its goal is a ratio to that floor, measured in the same run.
 
 export const STREAM_RSS_GOAL_MIB = 150;
 export const STREAM_RSS_IDEAL_MIB = 80;
 export const STREAM_TIME_GOAL = 1.05;
+export const SCAN_FLOOR_GOAL = 1.25;
+const SCAN_PREFIX = 'Remote: borg.repository DEBUG ';
 
 // stdout to one hasher through a pipe, stderr to another through a FIFO; exits with the command's
 // code once both hashes are written. Arguments: scratch dir, node, hasher script, the command.
@@ -57,7 +62,7 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
     floor: [process.execPath, join(ROOT, 'fixtures', 'bench', 'node-wrapper-floor.mjs'), ...borgArgs],
   };
   let runNo = 0;
-  const runOnce = async (v: Variant): Promise<{ ms: number; out: string; err: string; report: StandinReport }> => {
+  const runOnce = async (v: Variant, extra: NodeJS.ProcessEnv = {}): Promise<{ ms: number; out: string; err: string; report: StandinReport }> => {
     const d = join(dir, `run-${++runNo}`);
     mkdirSync(d);
     const fifo = spawnSync('mkfifo', [join(d, 'err.fifo')]);
@@ -69,6 +74,7 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
       STANDIN_STDOUT_MIB: String(stdoutMiB),
       STANDIN_STDERR_LINES: String(stderrLines),
       STANDIN_REPORT: report,
+      ...extra,
     });
     const r = await runTimed(['bash', '-c', PIPELINE, 'bench-stream', d, process.execPath, HASHER, ...argv[v]], { env, timeoutMs: 600_000 });
     if (r.code !== 0) throw new Error(`streaming (${v}) failed (exit ${r.code ?? r.signal}): ${r.stderr.slice(-500)}`);
@@ -99,6 +105,22 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
     if (r.report.selfPeakKiB !== null) standinPeaks.push(r.report.selfPeakKiB);
     ctx.log(`streaming: ${i + 1}/${order.length} ${v} ${formatMs(r.ms)}${v === 'tborg' ? `, tborg peak ${formatMiB(r.report.parentPeakKiB ?? NaN)}` : ''}`);
   }
+  // The scan case: stderr only, every line a remote one.
+  const scanEnv = { STANDIN_STDOUT_MIB: '0', STANDIN_STDERR_PREFIX: SCAN_PREFIX };
+  const scanRuns = ctx.quick ? 3 : 9;
+  const scanReference = await runOnce('direct', scanEnv);
+  const scanSamples: Record<Variant, number[]> = { direct: [], tborg: [], floor: [] };
+  let scanIntact = true;
+  for (const [i, v] of interleave<Variant>(VARIANTS, scanRuns, ctx.random).entries()) {
+    const r = await runOnce(v, scanEnv);
+    scanSamples[v].push(r.ms);
+    if (r.out !== scanReference.out || r.err !== scanReference.err) scanIntact = false;
+    ctx.log(`streaming, stderr scan: ${i + 1}/${scanRuns * VARIANTS.length} ${v} ${formatMs(r.ms)}`);
+  }
+  const scan = { direct: median(scanSamples.direct), tborg: median(scanSamples.tborg), floor: median(scanSamples.floor) };
+  const scanRatio = ratio(scan.tborg, scan.floor);
+  const scanLines = `${(stderrLines / 1e6).toFixed(0)} M \`${SCAN_PREFIX.trim().split(' ')[0]} ...\` lines (${formatMiB(scanReference.report.stderrBytes / 1024)})`;
+
   const m = { direct: median(samples.direct), tborg: median(samples.tborg), floor: median(samples.floor) };
   const timeRatio = ratio(m.tborg, m.direct);
   const floorRatio = ratio(m.floor, m.direct);
@@ -130,6 +152,14 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
       goal: `< ${STREAM_RSS_GOAL_MIB} MiB (ideal < ${STREAM_RSS_IDEAL_MIB})`,
       met: judgeBelow(peakKiB / 1024, STREAM_RSS_GOAL_MIB, STREAM_RSS_IDEAL_MIB),
     },
+    {
+      figure: `Stderr scan: ${scanLines} on stderr only`,
+      tborg: `${formatMs(scan.tborg)}${scanIntact ? '' : ', bytes CHANGED'}`,
+      baseline: `node wrapper floor ${formatMs(scan.floor)}; stand-in directly ${formatMs(scan.direct)}`,
+      result: `${formatRatio(scanRatio)} the floor`,
+      goal: `≤ ${SCAN_FLOOR_GOAL.toFixed(2)} x the floor`,
+      met: scanIntact ? judgeAtMost(scanRatio, SCAN_FLOOR_GOAL) : 'no',
+    },
   ];
   return {
     name: 'streaming',
@@ -155,6 +185,17 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
         met: goalsMetOf(rows) === true,
       },
       samples: { direct: roundAll(samples.direct), tborg: roundAll(samples.tborg), nodeWrapperFloor: roundAll(samples.floor), tborgPeakKiB: peaks },
+      stderrScan: {
+        runs: scanRuns,
+        linePrefix: SCAN_PREFIX,
+        stderrBytes: scanReference.report.stderrBytes,
+        sha256: scanReference.err,
+        intact: scanIntact,
+        medianMs: { direct: round(scan.direct), tborg: round(scan.tborg), nodeWrapperFloor: round(scan.floor) },
+        floorRatio: round(scanRatio, 3),
+        goal: { maxFloorRatio: SCAN_FLOOR_GOAL, met: scanIntact && scanRatio <= SCAN_FLOOR_GOAL },
+        samples: { direct: roundAll(scanSamples.direct), tborg: roundAll(scanSamples.tborg), nodeWrapperFloor: roundAll(scanSamples.floor) },
+      },
     },
   };
 }

@@ -1,12 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import {
+  BORG2_PERMISSIONS,
   defaultAuthorizedKeysOptions,
+  remotePathIsBorg2,
+  type Borg2Permissions,
   formatAuthorizedKeysLine,
   parsePublicKey,
   type AuthorizedKeysOptions,
 } from '../authorized-keys.js';
 import { UsageError } from '../errors.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 import { flagOf, parseCommandArgs, singleOf, stringsOf } from './command-args.js';
 
 const USAGE = `tborg authorized-keys [OPTIONS] KEYFILE|-
@@ -14,6 +17,8 @@ const USAGE = `tborg authorized-keys [OPTIONS] KEYFILE|-
 Prints one line for the server's ~/.ssh/authorized_keys that lets the key in KEYFILE (a .pub file,
 or - for stdin) run \`borg serve\` and nothing else, as borg's serve guide recommends:
   command="borg serve --restrict-to-path /srv/borg",restrict ssh-ed25519 AAAA... you@client
+With --borg2 (on by itself with --remote-path borg2) the line is for borg2 2.0.0b22 or later:
+  command="borg2 serve --rest --restrict-to-repository /srv/borg/repo --permissions write-only",restrict ...
 The backup account's login shell must be a POSIX shell (sh, bash, dash, zsh, ksh).`;
 
 const PREFIX = 'tborg: authorized-keys:';
@@ -41,6 +46,16 @@ export async function runAuthorizedKeysCommand(context: CommandContext): Promise
       type: 'string',
       requiresArg: true,
       describe: "NAME=VALUE in borg serve's environment (repeatable; the client's BORG_* do not reach it)",
+    })
+    .option('borg2', {
+      type: 'boolean',
+      describe: 'the server runs borg2 2.0.0b22 or later: borg serve --rest (default: on with --remote-path borg2; --no-borg2 turns it off)',
+    })
+    .option('no-borg2', { type: 'boolean', hidden: true })
+    .option('permissions', {
+      type: 'string',
+      requiresArg: true,
+      describe: `borg2 serve --rest --permissions: ${BORG2_PERMISSIONS.join(', ')} (write-only: the key cannot read or delete)`,
     })
     .option('legacy-openssh', {
       type: 'boolean',
@@ -74,6 +89,15 @@ export async function runAuthorizedKeysCommand(context: CommandContext): Promise
   };
   const remotePath = singleOf(argv['remote-path'], 'authorized-keys', '--remote-path');
   if (remotePath !== undefined) options.remotePath = remotePath;
+  if (flagOf(argv['borg2']) && flagOf(argv['no-borg2'])) throw new UsageError(`${PREFIX} give --borg2 or --no-borg2, not both`);
+  options.borg2 = flagOf(argv['borg2']) || (!flagOf(argv['no-borg2']) && remotePathIsBorg2(options.remotePath));
+  const permissions = singleOf(argv['permissions'], 'authorized-keys', '--permissions');
+  if (permissions !== undefined) {
+    if (!(BORG2_PERMISSIONS as readonly string[]).includes(permissions)) {
+      throw new UsageError(`${PREFIX} --permissions ${JSON.stringify(permissions)}: expected one of ${BORG2_PERMISSIONS.join(', ')}`);
+    }
+    options.permissions = permissions as Borg2Permissions;
+  }
 
   const key = parsePublicKey(await readKeyText(keyFile), keyFile === '-' ? 'stdin' : keyFile, privateKeyHint(keyFile));
   // Everything is checked before anything is printed: bad input leaves stdout empty.

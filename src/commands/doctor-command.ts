@@ -1,5 +1,5 @@
 import { UsageError, TborgError } from '../errors.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 import { signalExitCode } from '../run-borg.js';
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, formatCheck, runDoctor, type Check, type DoctorReport } from '../doctor.js';
 import { TBORG_VERSION } from '../version.js';

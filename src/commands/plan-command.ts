@@ -1,4 +1,4 @@
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 import { formatDuration } from '../lock-wait.js';
 import { buildPlan, type Plan } from '../plan.js';
 import { gatherPlanInput } from '../plan-facts.js';
@@ -22,11 +22,20 @@ export function toJson(plan: Plan): Record<string, unknown> {
     borg: { path: plan.borg.path, version: plan.borg.version, argv: plan.borg.argv },
     env: plan.env,
     repository: plan.repository,
-    ssh: plan.ssh && { configured: plan.ssh.configured, effective: plan.ssh.effective, rsh: plan.ssh.rsh },
+    ssh: plan.ssh && {
+      configured: plan.ssh.configured,
+      effective: plan.ssh.effective,
+      rsh: plan.ssh.rsh,
+      transport: plan.ssh.transport,
+      argv: plan.ssh.argv,
+    },
     keepalive: plan.keepalive,
     lockWait: {
       seconds: plan.lockWait.seconds,
       userGiven: plan.lockWait.userGiven,
+      userSource: plan.lockWait.userSource,
+      // 'serve' or 'store' (lock-wait.ts LockModelKind) and why that borg line has it.
+      model: plan.lockWait.model && { kind: plan.lockWait.model.kind, why: plan.lockWait.model.why },
       attemptSeconds: plan.lockWait.attemptSeconds,
       formula: plan.lockWait.model?.formula ?? null,
       clientBound: plan.lockWait.model?.clientBound ?? null,
@@ -54,6 +63,7 @@ export function describePlan(plan: Plan): string {
     const c = plan.ssh.configured;
     const e = plan.ssh.effective;
     lines.push(`ssh:        ${plan.ssh.rsh.words.map(showWord).join(' ')} (from ${plan.ssh.rsh.source})`);
+    lines.push(`ssh argv:   ${plan.ssh.argv.map(showWord).join(' ')}${plan.ssh.transport === 'borg serve' ? ' borg serve ...' : ''}`);
     lines.push(`keepalive:  ${plan.keepalive}: configured ServerAliveInterval ${c.serverAliveInterval}, CountMax ${c.serverAliveCountMax}; ` +
       `effective ${e.serverAliveInterval} x ${e.serverAliveCountMax}`);
   } else {
@@ -61,13 +71,22 @@ export function describePlan(plan: Plan): string {
   }
   if (plan.lockWait.model) {
     const m = plan.lockWait.model;
-    lines.push(`lock wait:  ${formatDuration(plan.lockWait.seconds)}${plan.lockWait.userGiven ? ' (your --lock-wait)' : ''}; tborg's model: ${m.formula}`);
-    lines.push(`            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, server bound (2 x (CountMax+1) x Interval of ClientAlive) ${m.serverBound} s, margin ${m.margin} s`);
+    const yours = plan.lockWait.userSource === 'BORG_LOCK_WAIT' ? ' (your BORG_LOCK_WAIT)' : plan.lockWait.userGiven ? ' (your --lock-wait)' : '';
+    lines.push(`lock wait:  ${formatDuration(plan.lockWait.seconds)}${yours}; tborg's ${m.kind}-lock model: ${m.formula}`);
+    lines.push(`            ${m.why}`);
+    lines.push(
+      m.kind === 'store'
+        ? `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, store lock expiry ${m.serverBound} s, margin ${m.margin} s`
+        : `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, server bound (2 x (CountMax+1) x Interval of ClientAlive) ${m.serverBound} s, margin ${m.margin} s`,
+    );
     lines.push(`retry:      lock timeouts for up to ${formatDuration(plan.retry.deadlineSeconds)}` +
       (plan.lockWait.attemptSeconds !== null ? `, each borg attempt with --lock-wait ${plan.lockWait.attemptSeconds}` : '') +
       `; lost connections ${plan.retry.noConnectionRetry ? `not retried (${plan.retry.noConnectionRetry})` : `up to ${plan.retry.connectionRetries} times`}`);
   } else {
     lines.push('retry:      none');
+  }
+  if (plan.retry.connectWaitSeconds > 0) {
+    lines.push(`connect:    a server that cannot be reached at start is retried for up to ${formatDuration(plan.retry.connectWaitSeconds)} (--tborg-connect-wait)`);
   }
   for (const w of plan.warnings) lines.push(`warning:    ${w.text}`);
   return `${lines.join('\n')}\n`;

@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TborgError, UsageError } from '../errors.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 import { checkHostAlias, planSshConfigEdit, type EditPlan, type KeepaliveValues } from '../ssh-config-edit.js';
 import {
   collectHostNames,

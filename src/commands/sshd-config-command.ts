@@ -1,14 +1,15 @@
 import { UsageError } from '../errors.js';
 import { GUIDE_SERVER_ALIVE } from '../lock-wait.js';
-import type { CommandContext } from '../main.js';
-import { parseCommandArgs, singleOf } from './command-args.js';
+import type { CommandContext } from '../command-context.js';
+import { flagOf, parseCommandArgs, singleOf } from './command-args.js';
 import { formatSshdConfig } from '../sshd-config.js';
 import { parseAlivePair } from '../tborg-options.js';
 
-const USAGE = `tborg sshd-config [--tborg-server-alive IxC | --server-alive IxC] [--match-user USER]
+const USAGE = `tborg sshd-config [--tborg-server-alive IxC | --server-alive IxC] [--match-user USER] [--borg2]
 
 Prints ClientAliveInterval/ClientAliveCountMax lines for the server's sshd_config, ready to paste,
-with how long a stale \`borg serve\` then keeps the repository lock. Default 10x30, borg's serve guide.`;
+with how long a stale \`borg serve\` then keeps the repository lock. Default 10x30, borg's serve guide.
+With --borg2: also what these lines do and do not do for borg2 2.0.0b22 and later (store locks).`;
 
 // `tborg sshd-config`: the server half of the keepalive advice, as text to paste.
 export async function runSshdConfigCommand(context: CommandContext): Promise<number> {
@@ -22,6 +23,7 @@ export async function runSshdConfigCommand(context: CommandContext): Promise<num
       describe: 'ClientAliveInterval x ClientAliveCountMax, e.g. 10x30 (same as --tborg-server-alive)',
     })
     .option('match-user', { type: 'string', requiresArg: true, describe: 'wrap the lines in a "Match User USER" block' })
+    .option('borg2', { type: 'boolean', describe: "explain what ClientAlive does and does not do for borg2's store locks" })
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false }),
   );
   if (help !== null) {
@@ -46,6 +48,7 @@ export async function runSshdConfigCommand(context: CommandContext): Promise<num
     formatSshdConfig({
       serverAlive: serverAlive ?? GUIDE_SERVER_ALIVE,
       matchUser: singleOf(argv['match-user'], 'sshd-config', '--match-user'),
+      borg2: flagOf(argv['borg2']),
     }),
   );
   return 0;

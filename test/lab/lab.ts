@@ -94,12 +94,19 @@ export interface Lab {
   dropConnection(clientPort: number): Promise<void>;
   // Black-holes sshd's port entirely: live connections stall and new ones hang. Needs the namespace.
   dropAll(): Promise<void>;
+  // Answers every new connection to sshd's port with ICMP host-unreachable: ssh says "No route to host".
+  // Needs the namespace.
+  rejectAll(): Promise<void>;
   // Removes every fault rule.
   heal(): Promise<void>;
   // Limits the namespace's loopback (all lab traffic, both directions) to `kibPerSecond` with a
   // token bucket (tc tbf); null removes the limit. For borgs without --upload-ratelimit (borg2
   // 2.0.0b25). Needs the namespace.
   limitRate(kibPerSecond: number | null): Promise<void>;
+  // Stops the listening sshd (live sessions stay): new connections are refused. Idempotent.
+  stopSshd(): Promise<void>;
+  // Starts sshd again on the same port after stopSshd().
+  startSshd(): Promise<void>;
   // Kills sshd and everything in the lab, deletes the namespace and the directory. Idempotent.
   close(): Promise<void>;
 }
@@ -313,6 +320,8 @@ class LabImpl implements Lab {
       XDG_CACHE_HOME: join(this.dir, 'client-cache'),
       // borg2's `borg serve` on the server, and tborg's borg on the client, when the line is not `borg`.
       ...(this.line && this.line.client !== 'borg' ? { BORG_REMOTE_PATH: this.line.remotePath, TBORG_BORG: this.line.client } : {}),
+      // tborg's status records (status-record.ts) stay in the lab, not in the tester's home.
+      XDG_STATE_HOME: join(this.dir, 'client-state'),
       ...extra,
     };
   }
@@ -448,6 +457,20 @@ class LabImpl implements Lab {
     await check(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'tbf', 'rate', rate, 'burst', '64kb', 'latency', '2s'], 'tc qdisc');
   }
 
+  async rejectAll(): Promise<void> {
+    this.requireNetns('rejectAll');
+    await this.ensureFaultChain();
+    await this.iptables(['-A', FAULT_CHAIN, '-p', 'tcp', '--dport', String(this.port), '-j', 'REJECT', '--reject-with', 'icmp-host-unreachable']);
+  }
+
+  async stopSshd(): Promise<void> {
+    const pid = this.sshdPid;
+    if (!pid) return;
+    this.sshdPid = 0;
+    killAll([pid], 'SIGTERM');
+    await waitFor('the lab sshd to stop', () => !isRunning(pid), 5_000);
+  }
+
   async heal(): Promise<void> {
     if (this.netns === undefined || !this.faultChain) return;
     await this.iptables(['-F', FAULT_CHAIN]);
@@ -580,7 +603,7 @@ class LabImpl implements Lab {
     return `${lines.join('\n')}\n`;
   }
 
-  private async startSshd(): Promise<void> {
+  async startSshd(): Promise<void> {
     await writeFile(this.sshdConfig, this.sshdConfigText());
     await writeFile(this.sshdLog, '');
     await check(inLine(this.line, [SSHD, '-t', '-f', this.sshdConfig]), 'sshd -t (config test)');
