@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { checkArgs, createArgs, initArgs, withLockArgs } from './lab/borgs.js';
+import { checkArgs, createArgs, initArgs, sshUrl, withLockArgs } from './lab/borgs.js';
 import { describeEachLine, knownIssue13 } from './lab/each-line.js';
 import { labAvailable, startLab, type Lab } from './lab/lab.js';
 
@@ -107,9 +107,9 @@ describeEachLine('tborg doctor over the lab sshd', { skip: available.ok ? false 
       const [d, dj] = await Promise.all([doctor(lab, [repo]), doctor(lab, ['--json', repo])]);
       assert.equal(d.code, 1, d.stdout + d.stderr);
       assert.equal(d.stderr, '');
-      // borg2 b25 runs borgstore's ssh command: the keepalive goes into BORGSTORE_RSH (rest-ssh.ts).
-      const into = borgLine.rest ? 'BORGSTORE_RSH' : 'BORG_RSH';
-      assert.match(line(d.stdout, 'keepalive'), new RegExp(`^warn {2}keepalive {2}your ssh config sets no keepalive for lab \\(its ServerAliveInterval 300 is Debian's default for BatchMode yes.*tborg injects ServerAliveInterval 10, ServerAliveCountMax 30 into ${into} `));
+      // borg2 2.0.0b22+ runs borgstore's ssh, which takes BORGSTORE_RSH (docs/facts.md, borg 2).
+      const rshVariable = borgLine.rest ? 'BORGSTORE_RSH' : 'BORG_RSH';
+      assert.match(line(d.stdout, 'keepalive'), new RegExp(`^warn {2}keepalive {2}your ssh config sets no keepalive for lab \\(its ServerAliveInterval 300 is Debian's default for BatchMode yes.*tborg injects ServerAliveInterval 10, ServerAliveCountMax 30 into ${rshVariable} `));
       assert.ok(line(d.stdout, 'server').startsWith('ok    server     reachable in '), d.stdout);
       assert.match(line(d.stdout, 'server'), new RegExp(`; the server runs borg ${borgLine.version.replaceAll('.', '\\.')}\\b`));
       // The mode initArgs chose: none, or authenticated-sha256 where borg2 has no "none". doctor
@@ -151,11 +151,12 @@ describeEachLine('tborg doctor over the lab sshd', { skip: available.ok ? false 
     });
 
     test('unreachable: nothing listens on the port -> exit 2 at once', async () => {
-      // borgstore (b25) runs a BORG_RSH as it is, without the URL's port, as plain borg2 does: there the
-      // port goes into the ssh command itself.
+      // borgstore runs a BORG_RSH/BORGSTORE_RSH verbatim, without the URL's -p PORT (docs/facts.md,
+      // borg 2), and the lab always sets BORG_RSH: on b22+ (plain borg2 too) a URL's port never
+      // reaches ssh here, so the port goes into the ssh command itself.
       const d = borgLine.rest
-        ? await doctor(lab, [repo], { BORG_RSH: `${lab.rsh} -o ServerAliveInterval=10 -p 1` })
-        : await doctor(lab, [`ssh://lab:1${lab.repoPath('doctor')}`], keepaliveEnv);
+        ? await doctor(lab, [lab.repoUrl('doctor')], { BORG_RSH: `${lab.rsh} -o ServerAliveInterval=10 -p 1` })
+        : await doctor(lab, [sshUrl(borgLine, 'lab:1', lab.repoPath('doctor'))], keepaliveEnv);
       assert.equal(d.code, 2, d.stdout + d.stderr);
       assert.match(line(d.stdout, 'server'), /^fail  server {5}cannot reach lab: ssh: connect to host 127\.0\.0\.1 port 1: Connection refused$/);
       assert.match(line(d.stdout, 'repository'), /^skip  repository not tried/);

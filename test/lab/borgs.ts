@@ -12,7 +12,17 @@ import { join } from 'node:path';
 // API (used by test/lab/lab.ts and the e2e files):
 //   borgLines()             the lines to test, narrowed by TBORG_TEST_BORGS
 //   matrixProblems()        why a wanted line is missing (empty when the matrix is complete)
-//   startLab({ line })      a lab whose run/spawn/env use that line (lab.ts)
+//   inLine(line, argv)      argv run inside the line's root (test/lab/in-root), as is for the machine's
+//   startLab({ line })      a lab whose sshd is the line's and whose run/spawn/command run argv in the
+//                           line's root, with BORG_REMOTE_PATH and TBORG_BORG set for borg2 (lab.ts);
+//                           lab.repoUrl() in the line's URL style, lab.lockHeld(name), lab.limitRate()
+//   initArgs, createArgs, listArchivesArgs, listArchiveArgs, extractStdoutArgs, withLockArgs,
+//   checkArgs               one borg command in the line's words (borg 1, b5's rcreate/rlist, b19+'s
+//                           repo-create/repo-list); sshUrl, lockHeld below
+//   describeEachLine(), knownIssue13(), knownIssue13StaleLock()   in each-line.ts
+//
+// A line's facts come from the borg itself, not from its version number: repoPrefix (its --help),
+// modes (argparse's choices for -e), rest (no --rsh in its usage).
 //
 // Environment:
 //   TBORG_TEST_BORGS=1.2,1.4.5,b25   only the lines whose version starts with one of these, whose
