@@ -52,7 +52,8 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 
 filters=''
 if [ $# -gt 0 ]; then filters=$(printf '%q ' "$@"); fi
-export root node npm_dir filters
+labroots=${TBORG_LAB_ROOTS:-/var/cache/tborg-lab}
+export root node npm_dir filters labroots
 start=$(date +%s)
 set +e
 unshare --mount --propagation private bash -euc '
@@ -63,10 +64,14 @@ unshare --mount --propagation private bash -euc '
   mount -t tmpfs tmpfs "$root/run"
   mount --bind -o ro "$node" "$root/usr/local/bin/node"
   mount --bind -o ro "$npm_dir" "$root/usr/local/lib/node_modules/npm"
+  # The version matrix'"'"'s Debian roots (scripts/lab-roots.mjs) are this machine'"'"'s cache, shared: built
+  # once, locked while being built, whoever asks first.
+  mkdir -p "$labroots" "$root$labroots"
+  mount --bind "$labroots" "$root$labroots"
   if [ -z "$filters" ]; then cmd="bash .ci/run"; else cmd="node scripts/setup.mjs test && node scripts/run-tests.mjs $filters"; fi
   exec chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root CI=true LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    TBORG_TEST_CONCURRENCY="${TBORG_TEST_CONCURRENCY:-}" \
+    TBORG_TEST_CONCURRENCY="${TBORG_TEST_CONCURRENCY:-}" TBORG_LAB_ROOTS="$labroots" \
     bash -c "cd /root/tborg && [ -n \"\$TBORG_TEST_CONCURRENCY\" ] || unset TBORG_TEST_CONCURRENCY; $cmd"
 '
 rc=$?
