@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { borgLines, type BorgLine } from '../lab/borgs.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import type { RunResult } from '../lab/processes.js';
@@ -72,8 +72,21 @@ export async function startBorg2Lab(line: BorgLine, name: string): Promise<Borg2
     ].join('\n'),
     { mode: 0o600 },
   );
+  // A home of its own over /root (the user's ~/.ssh/config above). A project cloned under /root (a
+  // newcomer's ~/tborg, or a CI root's /root/tborg) would vanish under it: it is put back in place.
+  const project = dirname(dirname(TBORG));
+  const underRoot = project.startsWith('/root/') ? relative('/root', project) : null;
+  const stash = join(lab.dir, 'project');
+  if (underRoot) {
+    mkdirSync(join(home, underRoot), { recursive: true });
+    mkdirSync(stash);
+  }
   const withHome = (argv: readonly string[]): string[] =>
-    ['unshare', '-m', '--propagation', 'unchanged', 'sh', '-c', 'mount --bind "$0" /root && exec "$@"', home, ...argv];
+    underRoot
+      ? ['unshare', '-m', '--propagation', 'unchanged', 'sh', '-c',
+          'p=$1 s=$2; shift 2; mount --bind "$p" "$s" && mount --bind "$0" /root && mount --bind "$s" "$p" && exec "$@"',
+          home, project, stash, ...argv]
+      : ['unshare', '-m', '--propagation', 'unchanged', 'sh', '-c', 'mount --bind "$0" /root && exec "$@"', home, ...argv];
   const userEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
     const env = lab.env(extra);
     if (!('BORG_RSH' in extra)) delete env.BORG_RSH;
