@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { quote } from 'shlex';
+import { borgLines, createArgs, initArgs, listArchivesArgs } from './lab/borgs.js';
 import { labAvailable, startLab, type Lab } from './lab/lab.js';
 
 // Issue 14 over the lab's real sshd and real borg 1.2, with a real HTTP server on loopback as the
@@ -38,13 +39,6 @@ function makeData(lab: Lab): string {
   mkdirSync(data, { recursive: true });
   for (let i = 0; i < 5; i++) writeFileSync(join(data, `f${i}`), `file ${i}\n`.repeat(500));
   return data;
-}
-function hasBorg2(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin'])) {
-    const candidate = join(dir || '.', 'borg2');
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,18 +76,23 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
     assert.ok((record?.unreachableRetries ?? 0) >= 1);
   });
 
-  test('borg2 too: sshd stopped at the start and started 6 s later, the archive lands in the same run', { skip: hasBorg2() ? false : 'no borg2 installed' }, async () => {
-    const repo = lab.repoUrl('later2');
-    const b2 = ['--remote-path', 'borg2'];
-    assert.equal((await lab.run(['borg2', '-r', repo, 'rcreate', '-e', 'none', ...b2])).code, 0);
-    await lab.stopSshd();
-    const run = tborg(lab, ['-r', repo, 'create', ...b2, 'b1', data], { TBORG_BORG: hasBorg2()! });
+  // The machine's own borg2 (2.0.0b5 on Debian 12, b19 on Debian 13), in its own words (borgs.ts).
+  const hostBorg2 = borgLines().find((l) => l.name === 'host-borg2');
+  test('borg2 too: sshd stopped at the start and started 6 s later, the archive lands in the same run', { skip: hostBorg2 ? false : 'no borg2 installed' }, async (t) => {
+    const line = hostBorg2!;
+    const lab2 = await startLab({ name: 'connect-wait-borg2', line });
+    t.after(() => lab2.close());
+    const repo = lab2.repoUrl('later2');
+    const init = await lab2.run([line.client, ...initArgs(line, repo)], { env: lab2.env(), timeoutMs: 120_000 });
+    assert.equal(init.code, 0, init.stderr.toString());
+    await lab2.stopSshd();
+    const run = tborg(lab2, createArgs(line, repo, 'b1', data));
     await sleep(6_000);
-    await lab.startSshd();
+    await lab2.startSshd();
     const r = await run;
     assert.equal(r.code, 0, r.stderr.toString());
     assert.match(r.stderr.toString(), TIMESTAMPED);
-    const list = await lab.run(['borg2', '-r', repo, 'rlist', '--short', ...b2]);
+    const list = await lab2.run([line.client, ...listArchivesArgs(line, repo)], { env: lab2.env(), timeoutMs: 120_000 });
     assert.deepEqual(list.stdout.toString().split('\n').filter(Boolean), ['b1']);
   });
 
@@ -153,7 +152,10 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
         // ssh's own line, or, when borg 1.2.4 loses it (about 1 run in 10, docs/facts.md), borg's
         // "Is borg working on the server?" alone: either way borg's error, at once, not retried.
         assert.match(out, /Permission denied \(publickey\)|Connection closed by remote host\. Is borg working on the server\?/, how);
-        assert.doesNotMatch(out, /retrying/, how);
+        // Once ssh's words are there the attempt is final (borg's lone "Is borg working" line, when ssh's
+        // was lost, may be looked at once more: connect-wait.ts, ambiguous).
+        const denied = out.indexOf('Permission denied');
+        assert.doesNotMatch(out.slice(denied === -1 ? out.length : denied), /retrying/, how);
         assert.ok(Date.now() - started < 15_000, `${how}: took ${Date.now() - started} ms`);
       }
     } finally {

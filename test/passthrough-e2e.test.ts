@@ -196,9 +196,14 @@ describeEachLine('pass-through', { skip }, (line) => {
       // the lock was released both times). So 2 is borg's answer too, when it comes with borg's report from
       // the server and nothing from tborg; any other code fails. (That tborg signals borg alone and never
       // its ssh, whose death would also end in 2, is pinned down by passthrough-cli's signal tests.)
+      // borg2 (modern exit codes by default) reports the same race as ConnectionClosed, 80, with its own
+      // "Connection closed by remote host" (seen once on Debian 13's 2.0.0b19, in a CI root at load ~10).
       if (code !== 143) {
-        assert.equal(code, 2, said);
-        assert.match(said, /^Remote: /m, said);
+        if (line.major === 2 && code === 80) assert.match(said, /Connection closed by remote host/, said);
+        else {
+          assert.equal(code, 2, said);
+          assert.match(said, /^Remote: /m, said);
+        }
       }
       assert.doesNotMatch(said, /\btborg: /, said);
 
