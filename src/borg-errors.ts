@@ -286,10 +286,12 @@ const REACH_FINAL_RES: readonly RegExp[] = [
 // for another reason). Only failed attempts (not 0 or 1) count.
 export function classifyReach(exitCode: number, findings: StderrFindings): ReachFailure | undefined {
   if (exitCode === 0 || exitCode === 1) return undefined;
-  const lines = findings.lastLines;
+  // ssh's line as the scanner first saw it, too: borg2 b19 follows it with a 10-line traceback
+  // (RemoteRepository.__del__), which pushes it out of the last lines.
+  const lines = findings.unreachable === undefined ? findings.lastLines : [findings.unreachable, ...findings.lastLines];
   if (lines.some((l) => REACH_FINAL_RES.some((re) => re.test(l)))) return 'final';
   if (lines.some((l) => SSH_UNREACHABLE_RES.some((re) => re.test(l)))) return 'unreachable';
-  const meaningful = lines.filter((l) => l.trim() !== '');
+  const meaningful = findings.lastLines.filter((l) => l.trim() !== '');
   if (meaningful.length === 1 && REACH_HINT_RE.test(meaningful[0]!)) return 'ambiguous';
   return undefined;
 }

@@ -89,7 +89,7 @@ export class ConnectWait {
 
 // ssh's own words, without borg's "Remote: " prefix.
 function reasonOf(findings: StderrFindings): string {
-  const line = findings.lastLines.find((l) => /ssh: (connect to host|Could not resolve hostname)/.test(l)) ?? '';
+  const line = [findings.unreachable ?? '', ...findings.lastLines].find((l) => /ssh: (connect to host|Could not resolve hostname)/.test(l)) ?? '';
   const at = line.indexOf('ssh: ');
   return at === -1 ? 'ssh could not connect' : line.slice(at).trim();
 }

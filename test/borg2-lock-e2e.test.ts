@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { initArgs } from './lab/borgs.js';
+import { knownIssue13StaleLock } from './lab/each-line.js';
 import { b2SkipNoRest, borg2Available, borg2Lines, startBorg2Lab, TBORG, type Borg2Lab } from './helpers/borg2-lab.js';
 
 // Issue 13 over the lab: a held exclusive lock waited out, and a create cut mid-upload that lands.
@@ -80,7 +81,16 @@ for (const line of borg2Lines()) {
       const list = await b.borg2(b.repoListArgs(repo));
       assert.match(list.stdout.toString(), /cut1/);
       const check = await b.borg2(['check', '-r', repo]);
-      assert.equal(check.code, 0, check.stderr.toString());
+      if (knownIssue13StaleLock(line)) {
+        // borg2 2.0.0b10..b21 (Debian 13's b19): the cut session's store lock was written by its `borg
+        // serve`, which lives on until sshd notices; borg2 keeps the lock object for 30 minutes, so an
+        // exclusive command right after the cut times out, for plain borg2 as here (docs/facts.md).
+        // tborg waits that out (store model); this test does not wait 30 minutes.
+        assert.equal(check.code, 73, check.stderr.toString());
+        assert.match(check.stderr.toString(), /Failed to create\/acquire the lock/);
+      } else {
+        assert.equal(check.code, 0, check.stderr.toString());
+      }
     });
 
     test("an exclusive command finds a vanished client's store lock: tborg explains the 30-minute expiry and waits for it", { skip: b2SkipNoRest(line) }, async () => {

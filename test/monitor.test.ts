@@ -35,6 +35,14 @@ const reachTable: Array<[string, number, string, ReturnType<typeof classifyReach
   ['network unreachable', 2, `Remote: ssh: connect to host 10.1.2.3 port 22: Network is unreachable\n${HINT}\n`, 'unreachable'],
   ['name resolution', 2, `Remote: ssh: Could not resolve hostname nosuchhost.invalid: Temporary failure in name resolution\n${HINT}\n`, 'unreachable'],
   ['borg2 rest over ssh', 2, 'rest connection was lost: ssh: connect to host backup port 22: Connection refused\n', 'unreachable'],
+  ['borg2 2.0.0b19: ssh\'s line, then a 10-line traceback from RemoteRepository.__del__ (Debian 13)', 80,
+    'stderr: ssh: connect to host 127.0.0.1 port 2222: Connection refused\nException ignored in: <function RemoteRepository.__del__ at 0x7f25499d3ce0>\n' +
+    'Traceback (most recent call last):\n' +
+    '  File "/usr/lib/borgbackup2/borg/remote.py", line 641, in __del__\n    self.close()\n' +
+    '  File "/usr/lib/borgbackup2/borg/remote.py", line 1003, in close\n    self.call("close", {}, wait=True)\n' +
+    '  File "/usr/lib/borgbackup2/borg/remote.py", line 724, in call\n    for resp in self.call_many(cmd, [args], **kw):\n' +
+    '  File "/usr/lib/borgbackup2/borg/remote.py", line 854, in call_many\n    raise ConnectionClosed()\n' +
+    'borg.remote.ConnectionClosed: Connection closed by remote host\nConnection closed by remote host\n', 'unreachable'],
   ['the hint alone (ssh\'s line lost)', 2, `${HINT}\n`, 'ambiguous'],
   ['wrong key', 2, `Remote: root@127.0.0.1: Permission denied (publickey).\n${HINT}\n`, 'final'],
   ['changed host key', 2, `Remote: @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nRemote: Host key verification failed.\n${HINT}\n`, 'final'],
