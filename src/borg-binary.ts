@@ -9,7 +9,8 @@ const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const INSTALL_HINT =
   'install BorgBackup (Debian/Ubuntu: apt-get install borgbackup) or point TBORG_BORG at the real borg';
 
-function isExecutableFile(path: string): boolean {
+// A regular file this process may execute (a directory named borg on PATH is not borg).
+export function isExecutableFile(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
     accessSync(path, constants.X_OK);

@@ -1,6 +1,7 @@
-import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
+import { isExecutableFile } from './borg-binary.js';
 import type { InheritedFd, StartSignals } from './process-start.js';
 
 // How tborg hands over to borg exactly as a shell would: borg is started through a tiny Python program
@@ -133,16 +134,6 @@ export function planStdio(options: { inherited: readonly InheritedFd[]; merge: b
   return { stdio, specFd };
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // The interpreter named by borg's `#!` line, when it is a python3 (Debian: /usr/bin/python3): the one
 // borg itself needs, so it exists.
 function shebangPython(borgPath: string): string | undefined {
@@ -174,7 +165,7 @@ export function findShimPython(borgPath: string, env: NodeJS.ProcessEnv): string
   if (known !== undefined) return known;
   const candidates = [shebangPython(borgPath), '/usr/bin/python3', '/usr/local/bin/python3'];
   for (const dir of (env.PATH ?? '').split(delimiter)) if (dir.startsWith('/')) candidates.push(join(dir, 'python3'));
-  const found = candidates.find((c): c is string => c !== undefined && isExecutable(c)) ?? null;
+  const found = candidates.find((c): c is string => c !== undefined && isExecutableFile(c)) ?? null;
   cache.set(key, found);
   return found;
 }
