@@ -53,3 +53,11 @@ export function singleOf(value: unknown, command: string, name: string): string 
 export function flagOf(value: unknown): boolean {
   return Array.isArray(value) ? value.includes(true) : value === true;
 }
+
+// tborg's own commands that take no positional argument: the first one given is a usage error.
+export function rejectPositionals(argv: ParsedCommandArgs['argv'], command: string): void {
+  const positional = (argv._ as unknown[]) ?? [];
+  if (positional.length > 0) {
+    throw new UsageError(`tborg: ${command}: unexpected argument '${String(positional[0])}' (see tborg ${command} --help)`);
+  }
+}

@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { GUIDE_SERVER_ALIVE } from '../lock-wait.js';
 import type { CommandContext } from '../command-context.js';
-import { flagOf, parseCommandArgs, singleOf } from './command-args.js';
+import { flagOf, parseCommandArgs, rejectPositionals, singleOf } from './command-args.js';
 import { formatSshdConfig } from '../sshd-config.js';
 import { parseAlivePair } from '../tborg-options.js';
 
@@ -30,10 +30,7 @@ export async function runSshdConfigCommand(context: CommandContext): Promise<num
     context.terminal.out(help);
     return 0;
   }
-  const positional = (argv._ as unknown[]) ?? [];
-  if (positional.length > 0) {
-    throw new UsageError(`tborg: sshd-config: unexpected argument '${String(positional[0])}' (see tborg sshd-config --help)`);
-  }
+  rejectPositionals(argv, 'sshd-config');
   const given = singleOf(argv['server-alive'], 'sshd-config', '--server-alive');
   let serverAlive = context.options.serverAlive;
   if (given !== undefined) {

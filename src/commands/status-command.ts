@@ -1,9 +1,8 @@
 import { parseDuration } from '../duration.js';
-import { UsageError } from '../errors.js';
 import { formatDuration } from '../lock-wait.js';
 import type { CommandContext } from '../command-context.js';
 import { readAllRecords, type StatusRecord } from '../status-record.js';
-import { flagOf, parseCommandArgs, singleOf } from './command-args.js';
+import { flagOf, parseCommandArgs, rejectPositionals, singleOf } from './command-args.js';
 
 const USAGE = `tborg status [--json] [--max-age DURATION]
 
@@ -59,10 +58,7 @@ export async function runStatusCommand(context: CommandContext): Promise<number>
     context.terminal.out(help);
     return 0;
   }
-  const positional = (argv._ as unknown[]) ?? [];
-  if (positional.length > 0) {
-    throw new UsageError(`tborg: status: unexpected argument '${String(positional[0])}' (see tborg status --help)`);
-  }
+  rejectPositionals(argv, 'status');
   const maxAgeText = singleOf(argv['max-age'], 'status', '--max-age');
   const maxAge = maxAgeText === undefined ? undefined : parseDuration(maxAgeText, 'status: --max-age');
   const records = await readAllRecords(context.options.statusFile ?? undefined, context.env);
