@@ -6,7 +6,7 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { labAvailable, startLab, type Lab } from '../test/lab/lab.js';
-import { TBORG_VERSION } from '../src/version.js';
+import { TBORG_VERSION } from '../src/cli/version.js';
 import { cleanEnv, ROOT, type BenchContext } from './bench/context.js';
 import { renderTable } from './bench/format.js';
 import { describeMachine, load1, readMachineInfo } from './bench/machine.js';

@@ -12,7 +12,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quote } from 'shlex';
-import { isForegroundProcessGroup, signalExitCode } from '../src/run-borg.js';
+import { isForegroundProcessGroup, signalExitCode } from '../src/run/borg-process.js';
 import { borgLines, checkArgs, createArgs, initArgs, listArchivesArgs, withLockArgs, type BorgLine } from '../test/lab/borgs.js';
 import { labAvailable, startLab, type Lab } from '../test/lab/lab.js';
 import { isRunning, sleep, waitFor } from '../test/lab/processes.js';

@@ -1,5 +1,5 @@
 // The benchmark's results: table rows, goal verdicts and the JSON record (bench-results.json).
-// Pure, so the JSON shape and the verdicts are checked by test/bench-smoke.test.ts.
+// Pure, so the JSON shape and the verdicts are checked by test/unit/bench-smoke.test.ts.
 import { formatDeltaMs, formatMs, formatRatio } from './format.js';
 
 export const BENCH_NAMES = ['startup', 'plan', 'streaming', 'handoff', 'contention', 'outage', 'monitoring'] as const;

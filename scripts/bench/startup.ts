@@ -8,7 +8,7 @@ import { interleave, median, ratio, roundAll, round } from './stats.js';
 // bare `node -e 0`, the two processes tborg cannot avoid. Goal: at most 1.10 x their sum.
 // Also measured: the floor of any node wrapper (fixtures/bench/node-wrapper-floor.mjs: spawn borg,
 // pipe its stderr through, nothing else), to tell tborg's own cost from what node itself costs.
-// And two parts of tborg's own cost: the exec shim (src/exec-shim.ts: python3 between tborg and borg;
+// And two parts of tborg's own cost: the exec shim (src/run/exec-shim.ts: python3 between tborg and borg;
 // `noShim` is tborg with TBORG_EXEC_SHIM=off), and bin/tborg.js's sh line (`bin` runs the file as a
 // program, as an installed `tborg` runs, where the others run `node bin/tborg.js`).
 

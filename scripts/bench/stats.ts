@@ -1,5 +1,5 @@
 // Pure arithmetic for the benchmark: medians of interleaved runs and the figures built from them.
-// No I/O here, so test/bench-smoke.test.ts checks it as a table.
+// No I/O here, so test/unit/bench-smoke.test.ts checks it as a table.
 
 // The middle value (mean of the two middle values for an even count); NaN for no samples, so a
 // bench that measured nothing cannot pass for one that measured zero.

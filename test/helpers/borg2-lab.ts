@@ -3,8 +3,8 @@ import { dirname, join, relative } from 'node:path';
 import { borgLines, type BorgLine } from '../lab/borgs.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import type { RunResult } from '../lab/processes.js';
-import type { Location } from '../../src/location.js';
-import { servesRestOverSsh } from '../../src/rest-ssh.js';
+import type { Location } from '../../src/borg/location.js';
+import { servesRestOverSsh } from '../../src/ssh/rest-ssh.js';
 
 // A lab for issue 13's borg2 tests (test/borg2-*-e2e.test.ts), on each borg2 line of the matrix: the
 // machine's (2.0.0b5 on Debian 12) and sid's 2.0.0b25 (borgstore 0.7.0, rest over ssh), each with
@@ -46,7 +46,7 @@ export interface Borg2Lab {
   // The archive names: repo-list (b12+) or rlist.
   repoListArgs(repo: string): string[];
   // Whether this borg2 serves ssh:// with `borg serve --rest` through borgstore's ssh (b25+): store
-  // locks written by the client, borgstore's ssh command (src/rest-ssh.ts).
+  // locks written by the client, borgstore's ssh command (src/ssh/rest-ssh.ts).
   restOverSsh: boolean;
 }
 

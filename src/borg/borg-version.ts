@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { markChildEnv } from '../run/recursion-guard.js';
+
+export interface BorgVersion {
+  // As printed, e.g. "1.2.4" or "2.0.0b5".
+  version: string;
+  major: number;
+}
+
+// `borg --version` costs ~0.2-0.3 s of Python start-up. The answer is cached per binary, keyed by
+// its identity (path, device, inode, size, mtime): a package upgrade rewrites the file and so
+// invalidates the entry.
+function cacheFile(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
+  return join(base, 'tborg', 'borg-versions.json');
+}
+
+function identity(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${path}|${s.dev}|${s.ino}|${s.size}|${s.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseBorgVersion(output: string): BorgVersion | undefined {
+  // "borg 1.2.4", "borg2 2.0.0b5", "borg 1.4.0.dev12+g...": the word after the program's name on
+  // the line that starts with it (`borg --version` prints `%(prog)s <version>`, argparse's format).
+  const match = /^\S*borg\S*\s+((\d+)\.\d+(?:\.\d+)?\S*)/m.exec(output.trim());
+  if (!match) return undefined;
+  return { version: match[1]!, major: Number(match[2]) };
+}
+
+export function readBorgVersion(borgPath: string, env: NodeJS.ProcessEnv): BorgVersion | undefined {
+  const key = identity(borgPath);
+  const file = cacheFile(env);
+  let cache: Record<string, BorgVersion> = {};
+  try {
+    cache = JSON.parse(readFileSync(file, 'utf8')) as Record<string, BorgVersion>;
+  } catch {
+    cache = {};
+  }
+  if (key !== undefined && cache[key]) return cache[key];
+  // Marked like every borg tborg starts: a wrapper script named borg that runs tborg must answer
+  // (through the real borg) rather than start tborg again (recursion-guard.ts).
+  const result = spawnSync(borgPath, ['--version'], { encoding: 'utf8', env: markChildEnv(env, borgPath), timeout: 30_000 });
+  const parsed = parseBorgVersion(`${result.stdout ?? ''}\n${result.stderr ?? ''}`);
+  if (parsed && key !== undefined) {
+    // Keep only this binary's entries plus a few others; write atomically so concurrent
+    // tborg runs (five cron jobs at :00) never read a half-written file.
+    const entries = Object.entries(cache).filter(([k]) => !k.startsWith(`${borgPath}|`)).slice(-15);
+    const next = Object.fromEntries([...entries, [key, parsed]]);
+    try {
+      mkdirSync(join(file, '..'), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(next));
+      renameSync(tmp, file);
+    } catch {
+      // A read-only home is no reason to fail a backup: the version is just not cached.
+    }
+  }
+  return parsed;
+}

@@ -1,0 +1,97 @@
+import type { CommandContext } from '../command-context.js';
+import { formatDuration } from '../../plan/lock-wait.js';
+import { buildPlan, type Plan } from '../../plan/plan.js';
+import { gatherPlanInput } from '../../plan/plan-facts.js';
+
+// `tborg plan [--json] BORG_ARGUMENTS...`: what running those arguments would do. Runs nothing but
+// `ssh -G` (which never connects). `--json` is only recognised right after `plan`, so borg's own
+// `--json` (e.g. `tborg plan list --json repo`) stays borg's.
+export async function runPlanCommand(context: CommandContext): Promise<number> {
+  const json = context.args[0] === '--json';
+  const args = json ? context.args.slice(1) : context.args;
+  // The host block's place is looked up only where a warning names it (warn mode, gatherPlanInput
+  // knows): it loads and runs the ssh-config parser, 30-90 ms, most of issue 3's 150 ms budget.
+  const plan = buildPlan(await gatherPlanInput({ ...context, args }));
+  context.terminal.out(json ? `${JSON.stringify(toJson(plan), null, 2)}\n` : describePlan(plan));
+  return 0;
+}
+
+// The JSON contract (issue 3): scripts and tests rely on these field names.
+export function toJson(plan: Plan): Record<string, unknown> {
+  return {
+    borg: { path: plan.borg.path, version: plan.borg.version, argv: plan.borg.argv },
+    env: plan.env,
+    repository: plan.repository,
+    ssh: plan.ssh && {
+      configured: plan.ssh.configured,
+      effective: plan.ssh.effective,
+      rsh: plan.ssh.rsh,
+      transport: plan.ssh.transport,
+      argv: plan.ssh.argv,
+    },
+    keepalive: plan.keepalive,
+    lockWait: {
+      seconds: plan.lockWait.seconds,
+      userGiven: plan.lockWait.userGiven,
+      userSource: plan.lockWait.userSource,
+      // 'serve' or 'store' (lock-wait.ts LockModelKind) and why that borg line has it.
+      model: plan.lockWait.model && { kind: plan.lockWait.model.kind, why: plan.lockWait.model.why },
+      attemptSeconds: plan.lockWait.attemptSeconds,
+      formula: plan.lockWait.model?.formula ?? null,
+      clientBound: plan.lockWait.model?.clientBound ?? null,
+      serverBound: plan.lockWait.model?.serverBound ?? null,
+      margin: plan.lockWait.model?.margin ?? null,
+    },
+    retry: plan.retry,
+    command: plan.command,
+    warnings: plan.warnings.map((w) => w.text),
+  };
+}
+
+export function describePlan(plan: Plan): string {
+  const lines: string[] = [];
+  lines.push(`borg:       ${plan.borg.path} (${plan.borg.version ?? 'version unknown'})`);
+  lines.push(`runs:       ${[plan.borg.path, ...plan.borg.argv].map(showWord).join(' ')}`);
+  for (const [name, value] of Object.entries(plan.env)) lines.push(`with:       ${name}=${showWord(value)}`);
+  const r = plan.repository;
+  lines.push(
+    r
+      ? `repository: ${r.location} (${r.proto}${r.host ? `, host ${r.host}${r.port ? ` port ${r.port}` : ''}${r.user ? `, user ${r.user}` : ''}` : ''}, path ${r.path})`
+      : 'repository: none (nothing to lock, nothing to retry)',
+  );
+  if (plan.ssh) {
+    const c = plan.ssh.configured;
+    const e = plan.ssh.effective;
+    lines.push(`ssh:        ${plan.ssh.rsh.words.map(showWord).join(' ')} (from ${plan.ssh.rsh.source})`);
+    lines.push(`ssh argv:   ${plan.ssh.argv.map(showWord).join(' ')}${plan.ssh.transport === 'borg serve' ? ' borg serve ...' : ''}`);
+    lines.push(`keepalive:  ${plan.keepalive}: configured ServerAliveInterval ${c.serverAliveInterval}, CountMax ${c.serverAliveCountMax}; ` +
+      `effective ${e.serverAliveInterval} x ${e.serverAliveCountMax}`);
+  } else {
+    lines.push(`keepalive:  ${plan.keepalive}`);
+  }
+  if (plan.lockWait.model) {
+    const m = plan.lockWait.model;
+    const yours = plan.lockWait.userSource === 'BORG_LOCK_WAIT' ? ' (your BORG_LOCK_WAIT)' : plan.lockWait.userGiven ? ' (your --lock-wait)' : '';
+    lines.push(`lock wait:  ${formatDuration(plan.lockWait.seconds)}${yours}; tborg's ${m.kind}-lock model: ${m.formula}`);
+    lines.push(`            ${m.why}`);
+    lines.push(
+      m.kind === 'store'
+        ? `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, store lock expiry ${m.serverBound} s, margin ${m.margin} s`
+        : `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, server bound (2 x (CountMax+1) x Interval of ClientAlive) ${m.serverBound} s, margin ${m.margin} s`,
+    );
+    lines.push(`retry:      lock timeouts for up to ${formatDuration(plan.retry.deadlineSeconds)}` +
+      (plan.lockWait.attemptSeconds !== null ? `, each borg attempt with --lock-wait ${plan.lockWait.attemptSeconds}` : '') +
+      `; lost connections ${plan.retry.noConnectionRetry ? `not retried (${plan.retry.noConnectionRetry})` : `up to ${plan.retry.connectionRetries} times`}`);
+  } else {
+    lines.push('retry:      none');
+  }
+  if (plan.retry.connectWaitSeconds > 0) {
+    lines.push(`connect:    a server that cannot be reached at start is retried for up to ${formatDuration(plan.retry.connectWaitSeconds)} (--tborg-connect-wait)`);
+  }
+  for (const w of plan.warnings) lines.push(`warning:    ${w.text}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function showWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}

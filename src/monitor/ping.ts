@@ -1,0 +1,206 @@
+import type { PingStyle } from '../cli/tborg-options.js';
+
+// A dead-man's switch that needs no config file (--tborg-ping URL): tborg tells a Healthchecks-style
+// monitor when a backup starts and how it ended, so a backup that stops landing is noticed by
+// someone. Pinging never changes the backup's outcome: every ping has one time budget (retries
+// included), a failure is one warning line, and borg never waits for a ping to start.
+
+// Commands that change a repository: what cron runs and what a dead-man's switch is for (borg 1.x
+// and borg2 names). Others (list, info, extract, mount, ...) ping only with --tborg-ping-all.
+export const WRITE_COMMANDS: ReadonlySet<string> = new Set([
+  'create', 'prune', 'compact', 'check', 'delete', 'recreate', 'rename', 'import-tar', 'init', 'upgrade',
+  'rcreate', 'repo-create', 'rdelete', 'repo-delete', 'rcompress', 'repo-compress', 'transfer', 'undelete', 'tag',
+]);
+
+// Whether a run of `command` (borg's command words) pings.
+export function pingWanted(command: readonly string[], all: boolean): boolean {
+  return all || WRITE_COMMANDS.has(command[0] ?? '');
+}
+
+// Per ping, retries included: a hung monitor costs a run at most this much.
+export const PING_BUDGET_MS = 10_000;
+const TRY_TIMEOUT_MS = 4_000;
+const TRY_PAUSE_MS = 500;
+const MAX_TRIES = 3;
+// Healthchecks keeps up to 100 kB of a ping's body; the last lines of borg's stderr fit in far less.
+export const MAX_BODY_BYTES = 10 * 1024;
+const MAX_KUMA_MSG = 200;
+
+// An Uptime Kuma push URL (…/api/push/<token>) is recognised by its path.
+export function resolvePingStyle(url: string, style: PingStyle | undefined): PingStyle {
+  if (style) return style;
+  return new URL(url).pathname.includes('/api/push/') ? 'uptime-kuma' : 'healthchecks';
+}
+
+// One HTTP request to the monitor, built purely (buildPingRequest) and sent by sendPing.
+export interface PingRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  body: string;
+}
+
+// How the run ended, as the end ping reports it.
+export interface PingEnd {
+  exitCode: number;
+  lastLines: readonly string[];
+  durationMs: number;
+}
+
+// borg's "reached its normal end": 0, or 1 with warnings (borg's docs, "Return codes").
+export function isSuccess(exitCode: number): boolean {
+  return exitCode === 0 || exitCode === 1;
+}
+
+// The request for one event, purely. Healthchecks (and cronitor-like monitors): URL/start at the
+// start; at the end URL on success, URL/<exit code> otherwise (Healthchecks counts a non-zero
+// exit status as a failure), with `rid` pairing start and end of one run. Uptime Kuma's push monitor
+// has no start: one GET at the end with status=up|down, a short msg and the run's time as ping.
+export function buildPingRequest(style: PingStyle, url: string, event: 'start' | PingEnd, runId: string, summary: string): PingRequest | null {
+  const target = new URL(url);
+  if (style === 'uptime-kuma') {
+    if (event === 'start') return null;
+    const ok = isSuccess(event.exitCode);
+    const last = event.lastLines.filter((l) => l.trim() !== '').at(-1) ?? '';
+    const msg = `${summary}: exit ${event.exitCode}${!ok && last ? `: ${last}` : ''}`;
+    target.searchParams.set('status', ok ? 'up' : 'down');
+    target.searchParams.set('msg', msg.length > MAX_KUMA_MSG ? `${msg.slice(0, MAX_KUMA_MSG - 1)}…` : msg);
+    target.searchParams.set('ping', String(Math.round(event.durationMs)));
+    return { method: 'GET', url: target.toString(), body: '' };
+  }
+  const base = target.pathname.replace(/\/+$/, '');
+  if (event === 'start') {
+    target.pathname = `${base}/start`;
+  } else if (!isSuccess(event.exitCode)) {
+    target.pathname = `${base}/${event.exitCode}`;
+  } else {
+    target.pathname = base || '/';
+  }
+  target.searchParams.set('rid', runId);
+  const body = event === 'start' ? `${summary}: started\n` : endBody(event, summary);
+  return { method: 'POST', url: target.toString(), body };
+}
+
+// "exit code N" and borg's last stderr lines, cut from the front to MAX_BODY_BYTES.
+export function endBody(end: PingEnd, summary: string): string {
+  const head = `${summary}: exit code ${end.exitCode}${end.exitCode === 1 ? ' (warning)' : ''}\n`;
+  let tail = end.lastLines.join('\n');
+  if (tail) tail += '\n';
+  const room = MAX_BODY_BYTES - Buffer.byteLength(head);
+  const bytes = Buffer.from(tail);
+  const cut = bytes.length > room ? `…${bytes.subarray(bytes.length - room + 4).toString('utf8')}` : tail;
+  return head + cut;
+}
+
+// Sends one request within `budgetMs`, trying again after a network error, a 5xx or a 429.
+// Resolves to an error text, or undefined when the monitor took it. Never rejects.
+export async function sendPing(request: PingRequest, budgetMs: number, abort?: AbortSignal): Promise<string | undefined> {
+  const deadline = Date.now() + budgetMs;
+  let problem = 'not sent';
+  for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0 || abort?.aborted) break;
+    const result = await sendOnce(request, Math.min(TRY_TIMEOUT_MS, remaining), abort);
+    if (result.ok) return undefined;
+    problem = result.problem;
+    if (!result.retry) return problem;
+    const pause = Math.min(TRY_PAUSE_MS, deadline - Date.now());
+    if (pause > 0 && attempt < MAX_TRIES) await new Promise((r) => setTimeout(r, pause)); // not unref'd: main() awaits it
+  }
+  return Date.now() >= deadline ? `${problem}; gave up after ${Math.round(budgetMs / 1000)}s` : problem;
+}
+
+async function sendOnce(request: PingRequest, timeoutMs: number, abort?: AbortSignal): Promise<{ ok: boolean; retry: boolean; problem: string }> {
+  const url = new URL(request.url);
+  const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (value: { ok: boolean; retry: boolean; problem: string }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      abort?.removeEventListener('abort', onAbort);
+      resolve(value);
+    };
+    const body = Buffer.from(request.body);
+    // agent: false and Connection: close: no socket outlives the ping, so tborg exits with borg.
+    const req = send(url, {
+      method: request.method,
+      agent: false,
+      headers: {
+        'user-agent': 'tborg',
+        connection: 'close',
+        ...(request.method === 'POST' ? { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length } : {}),
+      },
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      done({ ok: false, retry: true, problem: `no answer within ${Math.round(timeoutMs / 100) / 10}s` });
+    }, timeoutMs);
+    const onAbort = (): void => {
+      req.destroy();
+      done({ ok: false, retry: false, problem: 'cut short' });
+    };
+    abort?.addEventListener('abort', onAbort, { once: true });
+    req.once('error', (error: NodeJS.ErrnoException) => done({ ok: false, retry: true, problem: error.code ?? error.message }));
+    req.once('response', (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) done({ ok: true, retry: false, problem: '' });
+      else done({ ok: false, retry: status >= 500 || status === 429, problem: `HTTP ${status}` });
+    });
+    req.end(request.method === 'POST' ? body : undefined);
+  });
+}
+
+// A version 4 UUID (Healthchecks takes `rid` only as a UUID). It pairs two pings of one run and
+// needs no secrecy, so Math.random serves and node:crypto is not loaded for it.
+export function randomRunId(random: () => number = Math.random): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = ((Math.floor(random() * 4) + 8) as number).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// One run's pings. The start ping is sent without holding up borg; the end ping first lets the
+// start ping finish (so the monitor sees them in order), both within one PING_BUDGET_MS.
+export class Pinger {
+  private readonly runId = randomRunId();
+  private readonly style: PingStyle;
+  private startSent: Promise<string | undefined> = Promise.resolve(undefined);
+  private readonly abortStart = new AbortController();
+
+  constructor(
+    private readonly url: string,
+    style: PingStyle | undefined,
+    private readonly summary: string,
+    private readonly budgetMs = PING_BUDGET_MS,
+  ) {
+    this.style = resolvePingStyle(url, style);
+  }
+
+  start(): void {
+    const request = buildPingRequest(this.style, this.url, 'start', this.runId, this.summary);
+    if (request) this.startSent = sendPing(request, this.budgetMs, this.abortStart.signal);
+  }
+
+  // Resolves to one warning line, or undefined when every ping arrived.
+  async finish(end: PingEnd): Promise<string | undefined> {
+    const deadline = Date.now() + this.budgetMs;
+    let timer: NodeJS.Timeout | undefined;
+    const startProblem = await Promise.race([
+      this.startSent,
+      new Promise<string>((r) => {
+        timer = setTimeout(() => r('no answer'), this.budgetMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.abortStart.abort();
+    const request = buildPingRequest(this.style, this.url, end, this.runId, this.summary);
+    const endProblem = request ? await sendPing(request, Math.max(0, deadline - Date.now())) : undefined;
+    const problems = [startProblem && `start: ${startProblem}`, endProblem && `end: ${endProblem}`].filter(Boolean);
+    if (problems.length === 0) return undefined;
+    // The origin only: a Healthchecks URL's path is its secret.
+    return `ping to ${new URL(this.url).origin} failed (${problems.join('; ')}); the backup's result is unchanged`;
+  }
+}

@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs';
+import { findBorg } from '../borg/borg-binary.js';
+import { readBorgVersion } from '../borg/borg-version.js';
+import { parseBorgCommandLine } from '../borg/command-line.js';
+import { remoteShellVariable } from '../borg/location.js';
+import { createPlaceholderResolver } from '../borg/placeholders.js';
+import type { CommandContext } from '../cli/command-context.js';
+import type { PlanInput } from './plan.js';
+import { findKeepaliveOptions, mentionsSetupTimeout } from './keepalive.js';
+import { readStoreRsh, restServeCommand, servesRestOverSsh, storeSshTarget } from '../ssh/rest-ssh.js';
+import { isSsh, parseSshArgv, readRsh, sshTarget } from '../ssh/rsh.js';
+import {
+  DEBIAN_BATCHMODE_INTERVAL,
+  intervalIsBatchModeDefault,
+  resolveSshSettings,
+  setupTimeoutIsServerAlive,
+  type SshSettings,
+} from '../ssh/ssh-settings.js';
+
+// The impure half of planning: finds borg and its version, parses borg's command line and asks
+// OpenSSH (`ssh -G`, never a connection) what it will do for the repository's host.
+export async function gatherPlanInput(context: CommandContext, options: { locateHostBlock?: boolean } = {}): Promise<PlanInput> {
+  const { env } = context;
+  const borgPath = findBorg(context.options.borg, env, context.selfPaths);
+  const version = readBorgVersion(borgPath, env);
+  const major: 1 | 2 = version && version.major >= 2 ? 2 : 1;
+  const commandLine = parseBorgCommandLine(context.args, env, major, {
+    ...(version ? { version: version.version } : {}),
+    cwd: process.cwd(),
+    placeholder: createPlaceholderResolver(version?.version ?? null),
+  });
+  const input: PlanInput = {
+    args: context.args,
+    env,
+    options: context.options,
+    borg: { path: borgPath, version: version?.version ?? null, major },
+    commandLine,
+    ssh: null,
+    nonSshRsh: null,
+    stdinIsTTY: process.stdin.isTTY === true,
+  };
+  const location = commandLine.repository?.location;
+  if (!commandLine.opensRepository || commandLine.invalid !== null || !location || !location.host) return input;
+  // borg 2.0.0b22+ over ssh: borgstore's ssh command (BORGSTORE_RSH, BORG_RSH, or its own default with
+  // its keepalive and the URL's port), not borg's (rest-ssh.ts).
+  const rest = servesRestOverSsh(location, major, version?.version ?? null);
+  // Otherwise only where borg itself starts an OpenSSH client: ssh:// and scp-style (BORG_RSH / --rsh).
+  // sftp:// (paramiko) and the other borgstore backends use no OpenSSH client.
+  if (!rest && remoteShellVariable(location) !== 'BORG_RSH') return input;
+  const rsh = rest ? readStoreRsh(env, location.port) : readRsh(commandLine.rsh?.value ?? null, env);
+  if (!isSsh(rsh.words)) {
+    input.nonSshRsh = rsh;
+    return input;
+  }
+  const target = rest
+    ? storeSshTarget(rsh.words, location)
+    : sshTarget(rsh.words, { user: location.user, host: location.host, port: location.port });
+  const settings = resolveSshSettings(target);
+  input.ssh = {
+    rsh,
+    target,
+    configured: { serverAliveInterval: settings.serverAliveInterval, serverAliveCountMax: settings.serverAliveCountMax },
+    intervalIsDefault: await intervalIsDefault(target, settings),
+    // One more ssh -G, only for words that use the old keyword.
+    ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }) } : {}),
+    ...(rest ? { rest: { remoteCommand: restServeCommand(env, location), sshPort: settings.port } } : {}),
+  };
+  const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
+  // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.
+  if (wantsPlace && (settings.serverAliveInterval === 0 || input.ssh.intervalIsDefault)) {
+    // Only the warning needs to know where the host's block is: the ssh-config parser is loaded lazily.
+    const { userConfigFile, findHostBlock } = await import('../ssh/ssh-config-source.js');
+    const file = userConfigFile(rsh.words, env);
+    const place = file ? findHostBlock(file, location.host) : null;
+    input.ssh.hostBlock = place ? { file: place.file, line: place.line } : null;
+  }
+  return input;
+}
+
+// Whether ssh -G's ServerAliveInterval is Debian's BatchMode default (ssh-settings.ts). Asking ssh a
+// second time runs the user's `Match exec` commands a second time, where borg's own connection runs
+// them once; so ssh is asked again only when something could have set the value: an -o in the ssh
+// words or a ServerAliveInterval line (or an alias of it) in a config file ssh reads that applies or
+// may apply to the host. With none, a 300 under BatchMode can only be Debian's default. A file that
+// exists but cannot be read as ssh config counts as "may set it".
+async function intervalIsDefault(target: readonly string[], settings: SshSettings): Promise<boolean> {
+  if (!settings.batchMode || settings.serverAliveInterval !== DEBIAN_BATCHMODE_INTERVAL) return false;
+  if (findKeepaliveOptions(target).serverAliveInterval) return intervalIsBatchModeDefault(target, settings);
+  const source = await import('../ssh/ssh-config-source.js');
+  const argv = parseSshArgv(target.slice(1));
+  const destination = argv.destination ?? '';
+  const at = destination.lastIndexOf('@');
+  const alias = at === -1 ? destination : destination.slice(at + 1);
+  const user = argv.loginName ?? (at === -1 ? null : destination.slice(0, at));
+  const userFile = source.userConfigFile(target);
+  const files = [
+    ...(userFile ? [{ file: userFile, system: false }] : []),
+    ...(argv.configFile === undefined ? [{ file: source.SYSTEM_CONFIG_FILE, system: true }] : []),
+  ];
+  for (const { file, system } of files) {
+    let mentioned = false;
+    try {
+      source.walkConfig(file, alias, { user, system }, {
+        onLine(line, active) {
+          if (active === false || source.canonicalKeyword(line.keyword) !== 'serveraliveinterval') return false;
+          mentioned = true;
+          return true;
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof source.ConfigParseError)) throw error;
+      if (existsSync(file)) mentioned = true;
+    }
+    if (mentioned) return intervalIsBatchModeDefault(target, settings);
+  }
+  return true;
+}

@@ -1,0 +1,301 @@
+import type { BorgCommandLine } from '../borg/command-line.js';
+import { environmentRetryRefusal } from './connection-retry.js';
+import { decideKeepalive, findKeepaliveOptions, type KeepaliveState, type SshKeepalive } from './keepalive.js';
+import {
+  attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, GUIDE_KEEPALIVE, takesExclusiveStoreLock, type LockWaitModel,
+} from './lock-wait.js';
+import { borg2Generation } from '../borg/location.js';
+import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
+import { connectWaitSeconds } from '../run/connect-wait.js';
+import type { TborgOptions } from '../cli/tborg-options.js';
+
+// Planning is pure: (borg's argv, environment, tborg's options, what ssh -G said) -> Plan. Running the
+// plan is run.ts's job. `tborg plan --json` prints exactly this object.
+
+export interface PlanInput {
+  args: readonly string[];
+  env: NodeJS.ProcessEnv;
+  options: TborgOptions;
+  borg: { path: string; version: string | null; major: 1 | 2 };
+  commandLine: BorgCommandLine;
+  // Present when the repository is reached through an ssh client (not for local repositories, and
+  // not when BORG_RSH/--rsh is something else than ssh).
+  ssh: null | {
+    rsh: RshWords;
+    target: string[];
+    configured: SshKeepalive;
+    // True when configured.serverAliveInterval is Debian's BatchMode default (300), not a user's value.
+    intervalIsDefault?: boolean;
+    // True when this ssh reads SetupTimeOut as ServerAliveInterval (Debian before 9.9p1).
+    setupTimeoutIsInterval?: boolean;
+    // Where the host's block is (for the warn mode's message); null: none; undefined: not looked up.
+    hostBlock?: { file: string; line: number } | null;
+    // Present when borg2 runs `ssh ... borg serve --rest` (rest-ssh.ts servesRestOverSsh): rsh is then
+    // borgstore's (BORGSTORE_RSH, BORG_RSH or its default), `target` ends in the destination, and
+    // this is what follows it.
+    rest?: { remoteCommand: string[]; sshPort?: number };
+  };
+  // The rsh words when they are not ssh (e.g. `sh -c 'exec socat ...'`), for the explanation.
+  nonSshRsh?: RshWords | null;
+  // Whether stdin is a terminal (a person is there): the connect wait's default is 0 then.
+  stdinIsTTY?: boolean;
+}
+
+export interface PlanWarning {
+  text: string;
+  // Printed before borg runs (true), or only shown by `tborg plan`/`doctor` (false).
+  onRun: boolean;
+  // Printed by a run only once it had to wait (a lock timeout or a lost connection happened), so
+  // a nightly cron job whose lock is free stays silent (attempts.ts).
+  onWait?: true;
+}
+
+export interface Plan {
+  // major: which borg's locking rules apply to an attempt's --lock-wait (not part of plan --json).
+  borg: { path: string; version: string | null; major: 1 | 2; argv: string[] };
+  env: Record<string, string>;
+  repository: null | {
+    location: string;
+    proto: string;
+    user: string | null;
+    host: string | null;
+    port: number | null;
+    path: string;
+    archive: string | null;
+  };
+  ssh: null | {
+    rsh: { source: string; words: string[] };
+    configured: SshKeepalive;
+    effective: SshKeepalive;
+    // 'borg serve' (borg 1.x, borg2 ssh:// up to b24, legacy repositories) or 'borg serve --rest'
+    // (borg2 rest:// on b22-b24, ssh:// from b25 on, through borgstore's ssh: rest-ssh.ts).
+    transport: 'borg serve' | 'borg serve --rest';
+    // The ssh argv borg will run, tborg's injection included: up to the destination, plus the remote
+    // command for 'borg serve --rest' (borg 1.x adds its own options after `borg serve`).
+    argv: string[];
+  };
+  keepalive: KeepaliveState;
+  lockWait: {
+    seconds: number;
+    userGiven: boolean;
+    // Where the user's wait came from (borg2 also reads BORG_LOCK_WAIT); null when tborg chose it.
+    userSource: '--lock-wait' | 'BORG_LOCK_WAIT' | null;
+    // How `seconds` was reached, with its numbers (also when the user gave --lock-wait: tborg's W).
+    model: LockWaitModel | null;
+    // --lock-wait of each borg attempt, null when tborg does not add one (the user gave theirs).
+    attemptSeconds: number | null;
+  };
+  retry: {
+    deadlineSeconds: number;
+    lockTimeouts: boolean;
+    connectionRetries: number;
+    // Why a lost connection will not be retried (connection-retry.ts: output that would be repeated,
+    // input that cannot be replayed, a command of the user's run twice, ...), or null.
+    noConnectionRetry: string | null;
+    // How long a server that cannot be reached at start is retried (connect-wait.ts); 0: not at all.
+    connectWaitSeconds: number;
+  };
+  command: string[];
+  // The borg argv without tborg's --lock-wait; attempts are built from it (see attemptArgv).
+  baseArgv: string[];
+  warnings: PlanWarning[];
+}
+
+export function buildPlan(input: PlanInput): Plan {
+  const { commandLine, options } = input;
+  const location = commandLine.repository?.location ?? null;
+  const warnings: PlanWarning[] = [];
+  let baseArgv = [...input.args];
+  const env: Record<string, string> = {};
+
+  const wanted = options.keepalive ?? GUIDE_KEEPALIVE;
+  const decision = decideKeepalive(
+    input.ssh?.configured ?? null,
+    options.keepaliveMode,
+    wanted,
+    input.ssh?.intervalIsDefault ?? false,
+    input.ssh ? findKeepaliveOptions(input.ssh.rsh.words, input.ssh.setupTimeoutIsInterval ?? false) : undefined,
+  );
+
+  let sshWords = input.ssh ? [...input.ssh.rsh.words] : [];
+  if (input.ssh && decision.state === 'injected') {
+    const words = withKeepalive(input.ssh.rsh.words, decision.inject);
+    sshWords = words;
+    const value = joinRsh(words);
+    const rsh = commandLine.rsh;
+    if (input.ssh.rest) {
+      // borgstore reads BORGSTORE_RSH (borg copies BORG_RSH there only when it is unset), and takes it
+      // verbatim: the words are the user's own command plus the -o options, exactly what borgstore
+      // would run otherwise; a -p PORT is among them only where borgstore would have added one.
+      env.BORGSTORE_RSH = value;
+    } else if (rsh && input.ssh.rsh.source === '--rsh') {
+      // The user's --rsh wins over BORG_RSH in borg, so the options must go into --rsh itself. An
+      // empty --rsh is not used (remote.py: `args.rsh or BORG_RSH`): then BORG_RSH gets them and the
+      // user's argv stays byte for byte.
+      if (rsh.form === 'separate') baseArgv[rsh.index + 1] = value;
+      else baseArgv[rsh.index] = `--rsh=${value}`;
+    } else {
+      env.BORG_RSH = value;
+    }
+  }
+  if (input.ssh && decision.state === 'warned') {
+    warnings.push({ text: keepaliveWarning(input, wanted), onRun: true });
+  }
+  const sshPort = input.ssh?.rest?.sshPort;
+  const portLost = Boolean(input.ssh?.rest && location?.port && sshPort !== undefined && sshPort !== location.port);
+  if (input.ssh?.rest && location?.port && portLost) {
+    // borgstore runs a BORGSTORE_RSH (or the BORG_RSH borg copies there) verbatim and adds no -p
+    // (rest.py ssh_cmd): plain borg2 connects to ssh's port, not the URL's. tborg does the same, and says so.
+    warnings.push({
+      text:
+        `borg2 runs ${input.ssh.rsh.source} as it is, without the URL's port: ssh will connect to port ${sshPort}, not ${location.port}; ` +
+        `add "-p ${location.port}" to ${input.ssh.rsh.source}, or "Port ${location.port}" to the host's block in your ssh config`,
+      onRun: true,
+    });
+  }
+  if (input.nonSshRsh && location && location.proto === 'ssh') {
+    warnings.push({
+      text: `${input.nonSshRsh.source} (${joinRsh(input.nonSshRsh.words)}) is not ssh: no ssh keepalive is checked or added`,
+      onRun: false,
+    });
+  }
+
+  // A line borg's own parser will reject is run once, untouched: borg's usage error is the answer.
+  const opensRepository = commandLine.opensRepository && commandLine.repository !== null && commandLine.invalid === null;
+  const remoteSsh = input.ssh !== null;
+  const effective = decision.effective;
+  const keepalive = remoteSsh && effective && effective.serverAliveInterval > 0
+    ? { interval: effective.serverAliveInterval, countMax: effective.serverAliveCountMax }
+    : null;
+  // borg2 2.0.0b10..b24 over ssh:// run borg serve, but its lock is a store lock in the repository as
+  // well: measured on b19 (docs/facts.md), a cut session's lock stayed until the 30-minute expiry, for
+  // plain borg2 too. So every borg2 with store locks gets the store model.
+  const serveStoreLock = remoteSsh && !input.ssh?.rest && input.borg.major === 2 && borg2Generation(input.borg.version ?? undefined) >= 10;
+  const model = !opensRepository
+    ? null
+    : input.ssh?.rest
+      ? computeStoreLockWait(keepalive, takesExclusiveStoreLock(commandLine.command))
+      : serveStoreLock
+        ? computeStoreLockWait(
+            keepalive,
+            takesExclusiveStoreLock(commandLine.command),
+            `borg2 ${input.borg.version ?? ''} runs borg serve, which keeps its lock in the repository (storelocking.py); measured on b19, a cut session's lock stayed`,
+          )
+        : withWhy(computeLockWait(keepalive, remoteSsh ? options.serverAlive : undefined), input);
+  if (model?.tcpKeepaliveFallback && remoteSsh) {
+    warnings.push({
+      text:
+        `the server's sshd has no ClientAliveInterval (--tborg-server-alive none): a stale borg serve keeps the lock ` +
+        `until TCP keepalive gives up, about ${formatDuration(model.serverBound)}; add "ClientAliveInterval 10" and ` +
+        `"ClientAliveCountMax 30" to the server's sshd_config (tborg sshd-config prints them)`,
+      onRun: true,
+    });
+  }
+
+  // borg2's --lock-wait defaults to BORG_LOCK_WAIT (archiver/_common.py: int(os.environ.get(
+  // "BORG_LOCK_WAIT", 10))), so a user's BORG_LOCK_WAIT is their lock wait as much as --lock-wait is:
+  // tborg adds no --lock-wait of its own then, and each attempt has exactly one wait (borg 1.x has no
+  // such variable).
+  const envLockWait = input.borg.major === 2 ? readBorgLockWait(input.env) : null;
+  const userLockWait = commandLine.lockWait ?? envLockWait;
+  const userSource = commandLine.lockWait !== null ? '--lock-wait' : envLockWait !== null ? 'BORG_LOCK_WAIT' : null;
+  let lockSeconds = 0;
+  if (opensRepository && model) {
+    lockSeconds = userLockWait ?? model.seconds;
+    if (userLockWait !== null && userLockWait < model.seconds && remoteSsh) {
+      const holder = model.kind === 'store' ? "a vanished client's lock can last in the repository" : 'a stale borg serve can hold the lock';
+      warnings.push({
+        text:
+          `${userSource === 'BORG_LOCK_WAIT' ? 'BORG_LOCK_WAIT=' : '--lock-wait '}${userLockWait} is shorter than the ` +
+          `${formatDuration(model.seconds)} ${holder} after a dropped connection (${model.formula}); this run may still fail with a lock timeout`,
+        onRun: false,
+        onWait: true,
+      });
+    }
+  }
+  const noConnectionRetry = opensRepository ? (commandLine.noConnectionRetry ?? environmentRetryRefusal(input.env)) : null;
+  const deadlineSeconds = opensRepository ? (options.maxWait ?? lockSeconds) : 0;
+  // The first attempt is short under every model, so that tborg can say within seconds what it waits
+  // for; under store locks the later ones are long (lock-wait.ts attemptLockWait).
+  const attemptSeconds = opensRepository && userLockWait === null ? attemptLockWait(deadlineSeconds, input.borg.major) : null;
+
+  const plan: Plan = {
+    borg: { path: input.borg.path, version: input.borg.version, major: input.borg.major, argv: [] },
+    env,
+    repository: location && {
+      location: location.location,
+      proto: location.proto,
+      user: location.user,
+      host: location.host,
+      port: location.port,
+      path: location.path,
+      archive: location.archive,
+    },
+    ssh: input.ssh && {
+      rsh: { source: input.ssh.rsh.source, words: [...input.ssh.rsh.words] },
+      configured: input.ssh.configured,
+      effective: effective ?? input.ssh.configured,
+      transport: input.ssh.rest ? 'borg serve --rest' : 'borg serve',
+      argv: input.ssh.rest
+        ? [...sshWords, ...input.ssh.target.slice(input.ssh.rsh.words.length), ...input.ssh.rest.remoteCommand]
+        : sshTarget(sshWords, {
+            user: location?.user ?? null, host: location?.host ?? '', port: location?.port ?? null,
+          }),
+    },
+    keepalive: decision.state,
+    lockWait: { seconds: lockSeconds, userGiven: userLockWait !== null, userSource, model, attemptSeconds },
+    retry: {
+      deadlineSeconds,
+      lockTimeouts: opensRepository,
+      connectionRetries: opensRepository && remoteSsh && noConnectionRetry === null ? options.connectionRetries : 0,
+      noConnectionRetry,
+      // Not when ssh is known to go to another port than the URL's: a refusal there is the set-up, not
+      // a network still coming up, and plain borg2's error should come at once.
+      connectWaitSeconds: opensRepository && location?.host && !portLost ? connectWaitSeconds(options.connectWait, input.stdinIsTTY ?? false) : 0,
+    },
+    command: [...commandLine.command],
+    baseArgv,
+    warnings,
+  };
+  plan.borg.argv = attemptArgv(plan, attemptSeconds);
+  return plan;
+}
+
+// The argv of one attempt. tborg's --lock-wait goes first, as a common option before the command
+// (borg 1.x and 2 both accept common options there), so the user's words keep their positions.
+export function attemptArgv(plan: Plan, lockWaitSeconds: number | null): string[] {
+  if (lockWaitSeconds === null || plan.lockWait.userGiven || !plan.retry.lockTimeouts) return [...plan.baseArgv];
+  return ['--lock-wait', String(lockWaitSeconds), ...plan.baseArgv];
+}
+
+// BORG_LOCK_WAIT as Python's int() reads it (surrounding whitespace, a sign, digit groups with "_").
+// A value int() refuses makes borg2 fail before it reads any argument: no wait of the user's then.
+export function readBorgLockWait(env: NodeJS.ProcessEnv): number | null {
+  const text = env.BORG_LOCK_WAIT;
+  if (text === undefined) return null;
+  const m = /^\s*([+-]?)(\d+(?:_\d+)*)\s*$/.exec(text);
+  if (!m) return null;
+  const n = Number(m[2]!.replaceAll('_', ''));
+  return m[1] === '-' ? -n : n;
+}
+
+// Says which borg line chose the serve model (lock-wait.ts computeLockWait knows only the numbers).
+function withWhy(model: LockWaitModel, input: PlanInput): LockWaitModel {
+  const line = input.borg.major === 1 ? 'borg 1.x' : `borg2 ${input.borg.version ?? ''}`.trim();
+  if (!input.ssh) return { ...model, why: `${line}, repository not reached through an ssh client: tborg's usual wait` };
+  return { ...model, why: `${line} over ssh runs borg serve on the server: ${model.why}` };
+}
+
+function keepaliveWarning(input: PlanInput, wanted: { interval: number; countMax: number }): string {
+  const host = input.commandLine.repository?.location.host ?? '?';
+  const block = input.ssh?.hostBlock;
+  const where = block ? `in the "Host" block at ${block.file}:${block.line}` : `in a "Host ${host}" block of your ssh config`;
+  const has = input.ssh?.intervalIsDefault
+    ? `only Debian's BatchMode default ServerAliveInterval (${input.ssh.configured.serverAliveInterval} s)`
+    : 'no ServerAliveInterval';
+  return (
+    `ssh to ${host} has ${has}: a dropped connection can hang this backup and leave a stale lock. ` +
+    `Add "ServerAliveInterval ${wanted.interval}" and "ServerAliveCountMax ${wanted.countMax}" ${where}, ` +
+    `or run: tborg ssh-config ${host} --write`
+  );
+}

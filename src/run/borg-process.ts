@@ -1,0 +1,257 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fstatSync, readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { isatty } from 'node:tty';
+import { StderrScanner, type StderrFindings } from '../borg/borg-errors.js';
+import { encodeShimSpec, findShimPython, planStdio, SHIM_CODE } from './exec-shim.js';
+import { recordBorgEnd } from './exit-signal.js';
+import { LockLineHold } from './lock-line-hold.js';
+import { inheritedFds, knownStartSignals } from './process-start.js';
+import { encodeArgv, encodeEnv, readRawArgs, readRawEnviron, type RawArgs } from './raw-bytes.js';
+import { markChildEnv } from './recursion-guard.js';
+import type { Terminal } from '../cli/terminal.js';
+
+// The one module that spawns borg and owns the process's signals while borg may run. borg is started
+// through the exec shim (exec-shim.ts): argv, environment and inherited descriptors exactly as tborg
+// got them, the signal dispositions tborg was started with, and PR_SET_PDEATHSIG=SIGTERM, so a tborg
+// killed with SIGKILL (`timeout -s KILL`, the OOM killer) takes borg down the graceful way, which
+// releases the repository lock, instead of leaving it running with PPID 1 (issue 10).
+//
+// Signals and process groups (docs/facts.md): Ctrl-C on a terminal reaches the whole foreground
+// process group; forwarding it again would turn borg's graceful checkpoint-and-stop into an abort.
+//   - tborg has a controlling terminal: borg stays in tborg's process group (and so in the terminal's
+//     session). In the foreground it gets the terminal's signals itself and may prompt on it; in the
+//     background, job control stops it (SIGTTOU/SIGTTIN) when it wants the terminal, as it stops plain
+//     borg, and tborg then stops itself too, so the shell sees the job stopped and `fg` (SIGCONT to the
+//     group) continues both. SIGTERM and SIGHUP, which `kill PID` sends to tborg alone, are forwarded:
+//     when they came to the whole group, borg gets a second one, which borg 1.x ignores (its
+//     raising_signal_handler sets SIG_IGN first, helpers/process.py). SIGINT is forwarded only while
+//     tborg is not the terminal's foreground group (then it came from `kill`, not the keyboard).
+//   - no controlling terminal (cron, a service, `setsid`): borg gets a process group of its own (not a
+//     session: setpgid in the shim), so a signal sent to tborg's group reaches borg exactly once,
+//     through tborg.
+//   - under systemd (INVOCATION_ID set, no terminal) the default KillMode=control-group already sends
+//     SIGTERM to every process of the unit, borg included: tborg does not send it a second one.
+//   - when borg dies of a signal, tborg records it (exit-signal.ts) and bin/tborg.js dies of it too.
+
+export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type ForwardedSignal = (typeof FORWARDED_SIGNALS)[number];
+
+export interface AttemptResult {
+  // borg's exit code; 128+N when borg died of signal N, as a shell reports it.
+  exitCode: number;
+  findings: StderrFindings;
+  durationMs: number;
+  // borg's stderr from its lock-timeout message on, held back (lock-line-hold.ts); empty otherwise.
+  // The caller passes it on (borg's error stands) or drops it (tborg retries and says so itself).
+  held: Buffer;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+interface TerminalState {
+  // A controlling terminal at all (tty_nr != 0).
+  hasTerminal: boolean;
+  // This process's group is the terminal's foreground group (pgrp == tpgid).
+  foreground: boolean;
+}
+
+function readTerminalState(pid: number | 'self' = 'self'): TerminalState & { state: string } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After "(comm) ": state ppid pgrp session tty_nr tpgid
+    const pgrp = Number(fields[2]);
+    const ttyNr = Number(fields[4]);
+    const tpgid = Number(fields[5]);
+    return { state: fields[0] ?? '?', hasTerminal: ttyNr !== 0, foreground: ttyNr !== 0 && tpgid > 0 && pgrp === tpgid };
+  } catch {
+    return { state: '?', hasTerminal: false, foreground: false };
+  }
+}
+
+// pgrp == tpgid in /proc/self/stat: we are the terminal's foreground process group.
+export function isForegroundProcessGroup(): boolean {
+  return readTerminalState().foreground;
+}
+
+// stdout and stderr are one file, pipe or socket (`> log 2>&1`, `2>&1 | grep`): borg then gets one pipe
+// for both, so their order survives. Not for a terminal (borg writes to it directly) or /dev/null.
+export function stdoutIsStderr(): boolean {
+  try {
+    if (isatty(1)) return false;
+    const out = fstatSync(1);
+    const err = fstatSync(2);
+    return out.dev === err.dev && out.ino === err.ino && (out.isFile() || out.isFIFO() || out.isSocket());
+  } catch {
+    return false;
+  }
+}
+
+// TBORG_EXEC_SHIM=off: spawn borg directly (no python3 shim); for measuring the shim's cost and for
+// machines where it misbehaves. Then non-UTF-8 bytes, PR_SET_PDEATHSIG, the start-up signal
+// dispositions and the 2>&1 order are lost, and borg without a terminal gets a session of its own.
+function shimWanted(env: NodeJS.ProcessEnv): boolean {
+  return env.TBORG_EXEC_SHIM !== 'off';
+}
+
+let rawArgs: RawArgs | undefined | null = null;
+let rawEnviron: Buffer[] | undefined | null = null;
+
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 0);
+}
+
+const STOP_POLL_MS = 250;
+
+export class BorgRunner {
+  readonly borgPath: string;
+  private readonly terminal: Terminal;
+  // borg stays in tborg's process group (tborg has a controlling terminal); see the header comment.
+  private readonly shareGroup: boolean;
+  private readonly underSystemd: boolean;
+  private readonly merge: boolean;
+  private child: ChildProcess | undefined;
+  private readonly abort = new AbortController();
+  private readonly handlers = new Map<ForwardedSignal, () => void>();
+  // The first signal that asked tborg to stop; no new attempt starts after it.
+  received: ForwardedSignal | undefined;
+
+  constructor(borgPath: string, terminal: Terminal, env: NodeJS.ProcessEnv = process.env) {
+    this.borgPath = borgPath;
+    this.terminal = terminal;
+    this.shareGroup = readTerminalState().hasTerminal;
+    this.underSystemd = Boolean(env.INVOCATION_ID) && !this.shareGroup;
+    this.merge = stdoutIsStderr();
+    for (const signal of FORWARDED_SIGNALS) {
+      const handler = (): void => this.onSignal(signal);
+      this.handlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+  }
+
+  // Aborted when a stopping signal arrives: waits between attempts listen to it and end at once.
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  private onSignal(signal: ForwardedSignal): void {
+    this.received ??= signal;
+    this.abort.abort();
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    // borg got it from the terminal itself
+    if (signal === 'SIGINT' && this.shareGroup && readTerminalState().foreground) return;
+    if (this.underSystemd && signal === 'SIGTERM') return; // systemd sent it to borg too
+    try {
+      // borg alone, not its process group: borg shuts its ssh down itself after its clean-up (it
+      // starts ssh with SIGINT ignored for that reason, remote.py). A SIGTERM to the group killed
+      // ssh under borg's rollback: BrokenPipeError traceback and rc 2 instead of 143
+      // (test/e2e/passthrough-e2e.test.ts).
+      child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  // Starts borg: through the exec shim when there is a python3, else directly (see exec-shim.ts).
+  private start(argv: readonly string[], env: NodeJS.ProcessEnv, merge: boolean): ChildProcess {
+    const childEnv = markChildEnv(env, this.borgPath);
+    const python = shimWanted(env) ? findShimPython(this.borgPath, env) : null;
+    const { stdio, specFd } = planStdio({ inherited: inheritedFds(), merge: merge && python !== null, shim: python !== null });
+    if (python === null || specFd === undefined) {
+      return spawn(this.borgPath, [...argv], { env: childEnv, stdio, detached: !this.shareGroup });
+    }
+    if (rawArgs === null) rawArgs = readRawArgs();
+    if (rawEnviron === null) rawEnviron = readRawEnviron();
+    const spec = encodeShimSpec({
+      path: this.borgPath,
+      argv: [Buffer.from(this.borgPath), ...encodeArgv(argv, rawArgs)],
+      env: encodeEnv(childEnv, rawEnviron),
+      deathSignal: osConstants.signals.SIGTERM,
+      parentPid: process.pid,
+      newProcessGroup: !this.shareGroup,
+      mergeStderrIntoStdout: merge,
+      startSignals: knownStartSignals(),
+    });
+    // The shim's own environment is empty: borg's comes from the spec.
+    const child = spawn(python, ['-I', '-S', '-c', SHIM_CODE, String(specFd)], { env: {}, stdio });
+    const specPipe = child.stdio[specFd] as NodeJS.WritableStream & { on(event: 'error', f: () => void): unknown };
+    specPipe.on('error', () => {
+      // The shim died before reading it; its exit code tells the rest.
+    });
+    specPipe.end(spec);
+    return child;
+  }
+
+  // While borg shares tborg's process group in the background of a terminal, job control stops borg
+  // when it touches the terminal; the shell waits only for tborg, so tborg stops itself too (SIGTTOU,
+  // as the terminal stops borg for its passphrase prompt's tcsetattr). `fg`/`bg` continue the group.
+  private watchStops(child: ChildProcess): NodeJS.Timeout | undefined {
+    if (!this.shareGroup) return undefined;
+    const timer = setInterval(() => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      if (readTerminalState().foreground) return;
+      if (readTerminalState(child.pid).state === 'T') process.kill(process.pid, 'SIGTTOU');
+    }, STOP_POLL_MS);
+    timer.unref();
+    return timer;
+  }
+
+  // Runs borg once. stdin and stdout are inherited (borg's own, byte for byte, never copied); stderr
+  // is piped through the terminal module and scanned on the way, in bounded memory. When stdout and
+  // stderr are one file (2>&1), borg writes both into that one pipe and tborg passes it on.
+  attempt(argv: readonly string[], env: NodeJS.ProcessEnv, options: { holdLockMessage?: boolean } = {}): Promise<AttemptResult> {
+    const started = Date.now();
+    const scanner = new StderrScanner();
+    const hold = options.holdLockMessage ? new LockLineHold() : undefined;
+    return new Promise((resolve, reject) => {
+      let child: ChildProcess;
+      let merged = this.merge;
+      try {
+        child = this.start(argv, env, merged);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      merged = merged && child.stdout !== null;
+      this.child = child;
+      const stops = this.watchStops(child);
+      const output = merged ? child.stdout! : child.stderr!;
+      output.on('data', (chunk: Buffer) => {
+        scanner.feed(chunk);
+        const now = hold ? hold.filter(chunk) : chunk;
+        if (now.length > 0 && !this.terminal.passthrough(now)) {
+          // Backpressure: borg blocks on its full stderr pipe until our reader catches up.
+          output.pause();
+          this.terminal.whenDrained(() => output.resume());
+        }
+      });
+      child.once('error', (error) => {
+        clearInterval(stops);
+        this.child = undefined;
+        reject(error);
+      });
+      // 'close' (not 'exit'): every byte of stderr has been passed on by then.
+      child.once('close', (code, signal) => {
+        clearInterval(stops);
+        this.child = undefined;
+        recordBorgEnd(code === null ? signal : null);
+        const { held, unheld } = hold ? hold.end() : { held: EMPTY, unheld: EMPTY };
+        // An open last line that only might have begun the lock message is borg's output after all.
+        if (unheld.length > 0) this.terminal.passthrough(unheld);
+        resolve({
+          exitCode: code ?? (signal ? signalExitCode(signal) : 2),
+          findings: scanner.end(),
+          durationMs: Date.now() - started,
+          held,
+        });
+      });
+    });
+  }
+
+  dispose(): void {
+    for (const [signal, handler] of this.handlers) process.off(signal, handler);
+    this.handlers.clear();
+  }
+}

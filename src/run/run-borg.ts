@@ -1,0 +1,153 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { findBorg } from '../borg/borg-binary.js';
+import type { CommandContext } from '../cli/command-context.js';
+import { TborgError } from '../cli/errors.js';
+import type { Plan } from '../plan/plan.js';
+import type { Pinger } from '../monitor/ping.js';
+import { startedAsBorg, wrapperError } from './recursion-guard.js';
+import { BorgRunner, type AttemptResult } from './borg-process.js';
+import type { RunEnd } from '../monitor/run-record.js';
+
+// `tborg <borg arguments>`: plan, then run borg, retrying what is safe to retry.
+export async function runBorg(context: CommandContext): Promise<number> {
+  const parent = startedAsBorg(context.env);
+  if (parent) {
+    // A tborg started this tborg as its borg (a wrapper script named borg, recursion-guard.ts): that
+    // tborg planned the run already. Run the real borg untouched: the first on PATH that is neither
+    // tborg nor that wrapper, whatever TBORG_BORG says (it may name the wrapper).
+    let real: string;
+    try {
+      real = findBorg(undefined, context.env, [...context.selfPaths, parent.borgPath]);
+    } catch (error) {
+      if (error instanceof TborgError) throw wrapperError(parent);
+      throw error;
+    }
+    return runOnce(real, context.args, context.env, context);
+  }
+  if (onlyPrintsOrServes(context.args)) {
+    return runOnce(findBorg(context.options.borg, context.env, context.selfPaths), context.args, context.env, context);
+  }
+  const [{ buildPlan }, { gatherPlanInput }] = await Promise.all([import('../plan/plan.js'), import('../plan/plan-facts.js')]);
+  // borg writes JSON log lines: so does tborg, before its first word (an ssh -G failure included;
+  // the parsed line also catches an abbreviation such as --log-j).
+  const dashes = context.args.indexOf('--');
+  if ((dashes === -1 ? context.args : context.args.slice(0, dashes)).includes('--log-json')) context.terminal.speakJson();
+  const input = await gatherPlanInput(context);
+  if (input.commandLine.logJson) context.terminal.speakJson();
+  const plan = buildPlan(input);
+  for (const warning of plan.warnings) if (warning.onRun) context.terminal.warn(warning.text);
+  const env = { ...context.env, ...plan.env };
+  const start = Date.now();
+  // README "Monitoring": the start ping goes out once borg has been started, never before it.
+  let pinging: Promise<Pinger | undefined> | undefined;
+  const beginPing = (): void => {
+    if (context.options.pingUrl) pinging ??= startPing(context, plan);
+  };
+  if (!plan.retry.lockTimeouts && plan.retry.connectionRetries === 0) {
+    // Nothing to retry (no repository, or a line borg will reject): one attempt, no retry machinery.
+    const runner = new BorgRunner(plan.borg.path, context.terminal, context.env);
+    let result: AttemptResult;
+    try {
+      const attempt = runner.attempt(plan.borg.argv, env);
+      beginPing();
+      result = await attempt;
+    } finally {
+      runner.dispose();
+    }
+    const end = { exitCode: result.exitCode, attempts: 1, lockRetries: 0, connectionRetries: 0, unreachableRetries: 0, lockWaitMs: 0 };
+    const pinger = await pinging;
+    if (pinger) await record(context, plan, false, pinger, { ...end, lastLines: result.findings.lastLines, start, end: Date.now() });
+    return result.exitCode;
+  }
+  const runner = new BorgRunner(plan.borg.path, context.terminal, context.env);
+  try {
+    const [{ runAttempts }, { ConnectWait }] = await Promise.all([import('./attempts.js'), import('./connect-wait.js')]);
+    const connectWait = plan.retry.connectWaitSeconds > 0 ? new ConnectWait(plan.retry.connectWaitSeconds, start, plan.repository?.host ?? 'the server') : undefined;
+    const outcome = await runAttempts(plan, env, {
+      attempt: (argv, attemptEnv, options) => {
+        const attempt = runner.attempt(argv, attemptEnv, options);
+        beginPing();
+        return attempt;
+      },
+      now: () => Date.now(),
+      sleep: async (ms, signal) => {
+        await delay(ms, undefined, { signal }).catch(() => undefined);
+      },
+      random: Math.random,
+      signal: runner.signal,
+      stoppedBy: () => runner.received,
+      terminal: context.terminal,
+      spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env, { stdoutIsTTY: process.stdout.isTTY === true }),
+      ...(connectWait ? { connectWait } : {}),
+    });
+    runner.dispose();
+    await record(context, plan, true, await pinging, { ...outcome, unreachableRetries: connectWait?.retries ?? 0, start, end: Date.now() });
+    return outcome.exitCode;
+  } finally {
+    runner.dispose();
+  }
+}
+
+// `--version`/`-V`, `-h`/`--help` anywhere before `--`, `borg help ...`, `borg serve ...` and a bare
+// `borg`: borg prints and exits, or serves (on the server, where nothing of tborg's applies). There
+// is nothing to plan or retry, so the planner is not even loaded: `alias borg=tborg` must not make
+// `borg --version` noticeably slower.
+export function onlyPrintsOrServes(args: readonly string[]): boolean {
+  if (args.length === 0 || args[0] === 'help' || args[0] === 'serve') return true;
+  for (const arg of args) {
+    if (arg === '--') break;
+    if (arg === '--version' || arg === '-V' || arg === '-h' || arg === '--help') return true;
+  }
+  return false;
+}
+
+async function startPing(context: CommandContext, plan: Plan): Promise<Pinger | undefined> {
+  const { Pinger, pingWanted } = await import('../monitor/ping.js');
+  if (!pingWanted(plan.command, context.options.pingAll)) return undefined;
+  const what = [plan.command.join(' '), plan.repository?.location].filter(Boolean).join(' ');
+  const pinger = new Pinger(context.options.pingUrl!, context.options.pingStyle, `tborg: borg ${what}`);
+  pinger.start();
+  return pinger;
+}
+
+// After borg: the end ping, the status record, the metrics file (run-record.ts, loaded only now).
+async function record(context: CommandContext, plan: Plan, opensRepository: boolean, pinger: Pinger | undefined, run: RunEnd): Promise<void> {
+  if (!pinger && (!opensRepository || context.options.statusFile === null)) return;
+  try {
+    const { recordRun } = await import('../monitor/run-record.js');
+    await recordRun({ options: context.options, env: context.env, terminal: context.terminal, plan, opensRepository, ...(pinger ? { pinger } : {}) }, run);
+  } catch (error) {
+    context.terminal.warn(`could not record the run: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function runOnce(borgPath: string, argv: readonly string[], env: NodeJS.ProcessEnv, context: CommandContext): Promise<number> {
+  const runner = new BorgRunner(borgPath, context.terminal, context.env);
+  try {
+    return (await runner.attempt(argv, env)).exitCode;
+  } finally {
+    runner.dispose();
+  }
+}
+
+// Commands whose stdout is their result: a spinner on the same terminal would garble it. borg2
+// 2.0.0b10+ renamed rlist/rinfo to repo-list/repo-info and added repo-space, analyze and version.
+const STDOUT_COMMANDS = new Set([
+  'list', 'info', 'diff', 'rlist', 'rinfo', 'config', 'key', 'export-tar', 'extract', 'debug',
+  'repo-list', 'repo-info', 'repo-space', 'analyze', 'version',
+]);
+
+// A spinner may stay up while a retried borg attempt runs only when borg cannot write to the same
+// screen without tborg seeing it first: borg's stderr passes through tborg (which stops the spinner
+// at borg's first byte), but its stdout does not, nor does a passphrase prompt: getpass() opens
+// /dev/tty and writes its prompt there whatever stdin is (Python's getpass.unix_getpass), so a
+// spinner (drawn only when stderr is that terminal) would erase "Enter passphrase for key ...".
+// Only BORG_PASSPHRASE and BORG_PASSPHRASE_FD rule a prompt out (borg's key.py env_passphrase);
+// BORG_PASSCOMMAND runs a command of the user's, which may itself ask on the terminal (pinentry).
+export function spinnerSafeDuringAttempts(plan: Plan, env: NodeJS.ProcessEnv, streams: { stdoutIsTTY: boolean }): boolean {
+  const command = plan.command[0] ?? '';
+  const writesStdout = STDOUT_COMMANDS.has(command) || plan.baseArgv.includes('--json');
+  if (streams.stdoutIsTTY && writesStdout) return false;
+  const passphraseGiven = env.BORG_PASSPHRASE !== undefined || Boolean(env.BORG_PASSPHRASE_FD);
+  return passphraseGiven;
+}

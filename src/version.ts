@@ -1,2 +1,0 @@
-// Kept in step with package.json by test/version.test.ts; a constant, so --tborg-version reads no file.
-export const TBORG_VERSION = '0.1.0';

@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { classifyReach, StderrScanner } from '../../src/borg/borg-errors.js';
+import { judgeRecords } from '../../src/cli/commands/status-command.js';
+import { ConnectWait, connectWaitSeconds } from '../../src/run/connect-wait.js';
+import { parseDuration } from '../../src/cli/duration.js';
+import { escapeLabelValue, formatMetrics } from '../../src/monitor/metrics.js';
+import { buildPingRequest, endBody, MAX_BODY_BYTES, pingWanted, resolvePingStyle } from '../../src/monitor/ping.js';
+import { repositoryKey } from '../../src/monitor/run-record.js';
+import { nextRecord, recordFileName, writeRecord, readRecord, type StatusRecord } from '../../src/monitor/status-record.js';
+import { splitArguments } from '../../src/cli/tborg-options.js';
+
+// Issue 14's pure parts, as tables: which failures to reach the server are waited out, durations,
+// ping requests, status records and the metrics text.
+
+function findings(stderr: string) {
+  const s = new StderrScanner();
+  s.feed(Buffer.from(stderr));
+  return s.end();
+}
+
+const HINT = 'Connection closed by remote host. Is borg working on the server?';
+// Messages as borg 1.2.4 and borg2 2.0.0b5 printed them over the lab's sshd (stopped, REJECTed,
+// black-holed, wrong key, changed host key, --remote-path to nothing, a missing repository); the
+// borg2 b25 rest line is the one issue 13 quotes.
+const reachTable: Array<[string, number, string, ReturnType<typeof classifyReach>]> = [
+  ['refused', 2, `Remote: ssh: connect to host 127.0.0.1 port 2222: Connection refused\n${HINT}\n`, 'unreachable'],
+  ['refused, modern exit code 81', 81, `Remote: ssh: connect to host 127.0.0.1 port 2222: Connection refused\n${HINT}\n`, 'unreachable'],
+  ['no route', 2, `Remote: ssh: connect to host 127.0.0.1 port 2222: No route to host\n${HINT}\n`, 'unreachable'],
+  ['timed out', 2, `Remote: ssh: connect to host 127.0.0.1 port 2222: Connection timed out\n${HINT}\n`, 'unreachable'],
+  ['network unreachable', 2, `Remote: ssh: connect to host 10.1.2.3 port 22: Network is unreachable\n${HINT}\n`, 'unreachable'],
+  ['name resolution', 2, `Remote: ssh: Could not resolve hostname nosuchhost.invalid: Temporary failure in name resolution\n${HINT}\n`, 'unreachable'],
+  ['borg2 rest over ssh', 2, 'rest connection was lost: ssh: connect to host backup port 22: Connection refused\n', 'unreachable'],
+  ['borg2 2.0.0b19: ssh\'s line, then a 10-line traceback from RemoteRepository.__del__ (Debian 13)', 80,
+    'stderr: ssh: connect to host 127.0.0.1 port 2222: Connection refused\nException ignored in: <function RemoteRepository.__del__ at 0x7f25499d3ce0>\n' +
+    'Traceback (most recent call last):\n' +
+    '  File "/usr/lib/borgbackup2/borg/remote.py", line 641, in __del__\n    self.close()\n' +
+    '  File "/usr/lib/borgbackup2/borg/remote.py", line 1003, in close\n    self.call("close", {}, wait=True)\n' +
+    '  File "/usr/lib/borgbackup2/borg/remote.py", line 724, in call\n    for resp in self.call_many(cmd, [args], **kw):\n' +
+    '  File "/usr/lib/borgbackup2/borg/remote.py", line 854, in call_many\n    raise ConnectionClosed()\n' +
+    'borg.remote.ConnectionClosed: Connection closed by remote host\nConnection closed by remote host\n', 'unreachable'],
+  ['the hint alone (ssh\'s line lost)', 2, `${HINT}\n`, 'ambiguous'],
+  ['wrong key', 2, `Remote: root@127.0.0.1: Permission denied (publickey).\n${HINT}\n`, 'final'],
+  ['changed host key', 2, `Remote: @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nRemote: Host key verification failed.\n${HINT}\n`, 'final'],
+  ['host key verification only', 2, `Remote: Host key verification failed.\n${HINT}\n`, 'final'],
+  ['no borg on the server', 2, `Remote: bash: line 1: borg-nope: command not found\n${HINT}\n`, 'final'],
+  ['no borg on the server, zsh', 2, `Remote: zsh:1: command not found: borg\n${HINT}\n`, 'final'],
+  ['no borg on the server, dash', 2, `Remote: sh: 1: borg: not found\n${HINT}\n`, 'final'],
+  ['no borg at --remote-path', 2, `Remote: bash: line 1: /opt/borg/bin/borg: No such file or directory\n${HINT}\n`, 'final'],
+  ['wrong repository path', 2, 'Repository ssh://lab/srv/nope does not exist.\n', 'final'],
+  ['a lost connection mid-run', 2, 'Remote: Timeout, server 127.0.0.1 not responding.\nConnection closed by remote host\n', undefined],
+  ['a lock timeout', 2, 'Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).\n', undefined],
+  ['success', 0, `Remote: ssh: connect to host x port 22: Connection refused\n`, undefined],
+];
+for (const [name, rc, stderr, expected] of reachTable) {
+  test(`classifyReach: ${name}`, () => assert.equal(classifyReach(rc, findings(stderr)), expected));
+}
+
+test('connect wait: default 15 min without a terminal on stdin, 0 with one, the option wins', () => {
+  assert.equal(connectWaitSeconds(undefined, false), 900);
+  assert.equal(connectWaitSeconds(undefined, true), 0);
+  assert.equal(connectWaitSeconds(30, true), 30);
+  assert.equal(connectWaitSeconds(0, false), 0);
+});
+
+test('connect wait: retries unreachable attempts with growing jittered pauses until the wait is spent', () => {
+  const wait = new ConnectWait(60, 0, 'backup');
+  const refused = findings(`Remote: ssh: connect to host 1.2.3.4 port 22: Connection refused\n${HINT}\n`);
+  const delays: number[] = [];
+  let now = 0;
+  for (;;) {
+    const d = wait.decide({ exitCode: 2, findings: refused, now, random: 0.5 });
+    if (!d.retry) break;
+    assert.match(d.line, /^cannot reach backup \(ssh: connect to host 1\.2\.3\.4 port 22: Connection refused\); retrying in \d+s, \d+s of 1m0s waited/);
+    delays.push(d.delayMs);
+    now += d.delayMs + 100;
+  }
+  assert.ok(now >= 60_000, `stopped only when the wait was spent (${now} ms)`);
+  assert.deepEqual(delays.slice(0, 5), [750, 1500, 3000, 6000, 12000]);
+  assert.ok(delays.every((d) => d <= 30_000));
+  assert.equal(wait.retries, delays.length);
+});
+
+test('connect wait: never for a final answer, off at 0, closed once the server was reached', () => {
+  const refused = findings(`Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`);
+  const denied = findings(`Remote: u@h: Permission denied (publickey).\n${HINT}\n`);
+  assert.equal(new ConnectWait(900, 0, 'h').decide({ exitCode: 2, findings: denied, now: 0, random: 0 }).retry, false);
+  assert.equal(new ConnectWait(0, 0, 'h').decide({ exitCode: 2, findings: refused, now: 0, random: 0 }).retry, false);
+  const w = new ConnectWait(900, 0, 'h');
+  assert.equal(w.decide({ exitCode: 2, findings: findings('Failed to create/acquire the lock /r/lock (timeout).\n'), now: 0, random: 0 }).retry, false);
+  assert.equal(w.decide({ exitCode: 2, findings: refused, now: 1, random: 0 }).retry, false, 'a refused connection after the server was reached is not "at start"');
+});
+
+test('connect wait: the hint alone is looked at again twice in a row, not more', () => {
+  const bare = findings(`${HINT}\n`);
+  const refused = findings(`Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`);
+  const w = new ConnectWait(900, 0, 'h');
+  const seq = [bare, bare, refused, bare, bare, bare].map((f, i) => w.decide({ exitCode: 2, findings: f, now: i, random: 0 }).retry);
+  assert.deepEqual(seq, [true, true, true, true, true, false]);
+});
+
+const durations: Array<[string, number | RegExp]> = [
+  ['0', 0], ['90', 90], ['90s', 90], ['15m', 900], ['1h30m', 5400], ['2d', 172800], [' 1H ', 3600],
+  ['', /expected a duration/], ['-5', /expected a duration/], ['5x', /expected a duration/], ['m', /expected a duration/], ['1.5h', /expected a duration/],
+];
+for (const [text, expected] of durations) {
+  test(`parseDuration ${JSON.stringify(text)}`, () => {
+    if (typeof expected === 'number') assert.equal(parseDuration(text, 'x'), expected);
+    else assert.throws(() => parseDuration(text, 'x'), (e: Error & { exitCode?: number }) => expected.test(e.message) && e.exitCode === 2);
+  });
+}
+
+test('options: monitoring twins and bad values are one line and exit 2', () => {
+  const o = splitArguments(['--tborg-ping', 'https://hc.example/abc', 'create'], { TBORG_CONNECT_WAIT: '2m', TBORG_STATUS_FILE: 'none', TBORG_PING_ALL: '1' }).options;
+  assert.equal(o.pingUrl, 'https://hc.example/abc');
+  assert.equal(o.connectWait, 120);
+  assert.equal(o.statusFile, null);
+  assert.equal(o.pingAll, true);
+  assert.equal(splitArguments(['list'], { TBORG_PING_URL: 'http://x/y' }).options.pingUrl, 'http://x/y');
+  for (const [argv, env, re] of [
+    [['--tborg-ping', 'hc-ping.com/x'], {}, /--tborg-ping: expected an http/],
+    [['list'], { TBORG_PING_URL: 'ftp://x' }, /TBORG_PING_URL: expected an http/],
+    [['--tborg-ping-style', 'kuma'], {}, /expected healthchecks or uptime-kuma/],
+    [['list'], { TBORG_CONNECT_WAIT: 'soon' }, /TBORG_CONNECT_WAIT: expected a duration/],
+    [['--tborg-metrics-file', ''], {}, /--tborg-metrics-file: expected the path/],
+  ] as Array<[string[], Record<string, string>, RegExp]>) {
+    assert.throws(() => splitArguments(argv, env), (e: Error & { exitCode?: number }) => re.test(e.message) && e.exitCode === 2 && !e.message.includes('\n'));
+  }
+});
+
+test('ping: only commands that write, unless --tborg-ping-all', () => {
+  for (const c of ['create', 'prune', 'compact', 'check', 'delete', 'repo-create', 'rcreate', 'repo-delete']) assert.ok(pingWanted([c], false), c);
+  for (const c of ['list', 'info', 'extract', 'mount', 'rlist', 'repo-list', 'diff', 'key']) assert.ok(!pingWanted([c], false), c);
+  assert.ok(pingWanted(['list'], true));
+});
+
+test('ping: requests per style', () => {
+  const end = (exitCode: number) => ({ exitCode, lastLines: ['a', 'Repository /x does not exist.'], durationMs: 1234 });
+  assert.equal(resolvePingStyle('https://kuma.example/api/push/tok?status=up', undefined), 'uptime-kuma');
+  assert.equal(resolvePingStyle('https://hc-ping.com/uuid', undefined), 'healthchecks');
+  assert.equal(resolvePingStyle('https://kuma.example/api/push/tok', 'healthchecks'), 'healthchecks');
+  const hc = (e: Parameters<typeof buildPingRequest>[2]) => buildPingRequest('healthchecks', 'https://hc.example/ping/u-1/', e, 'RID', 'tborg: borg create r')!;
+  assert.equal(hc('start').url, 'https://hc.example/ping/u-1/start?rid=RID');
+  assert.equal(hc(end(0)).url, 'https://hc.example/ping/u-1?rid=RID');
+  assert.equal(hc(end(1)).url, 'https://hc.example/ping/u-1?rid=RID');
+  assert.equal(hc(end(2)).url, 'https://hc.example/ping/u-1/2?rid=RID');
+  assert.equal(hc(end(143)).method, 'POST');
+  assert.match(hc(end(2)).body, /^tborg: borg create r: exit code 2\na\nRepository \/x does not exist\.\n$/);
+  const kuma = (e: Parameters<typeof buildPingRequest>[2]) => buildPingRequest('uptime-kuma', 'https://k.example/api/push/tok?status=up&msg=OK&ping=', e, 'RID', 'borg create r');
+  assert.equal(kuma('start'), null);
+  const down = new URL(kuma(end(2))!.url);
+  assert.equal(down.searchParams.get('status'), 'down');
+  assert.equal(down.searchParams.get('msg'), 'borg create r: exit 2: Repository /x does not exist.');
+  assert.equal(down.searchParams.get('ping'), '1234');
+  assert.equal(new URL(kuma(end(0))!.url).searchParams.get('status'), 'up');
+});
+
+test('ping: the body keeps the end of borg\'s stderr within the bound', () => {
+  const lines = Array.from({ length: 12 }, (_, i) => `${i}`.repeat(2000));
+  const body = endBody({ exitCode: 2, lastLines: lines, durationMs: 1 }, 'tborg');
+  assert.ok(Buffer.byteLength(body) <= MAX_BODY_BYTES, `${Buffer.byteLength(body)}`);
+  assert.ok(body.startsWith('tborg: exit code 2\n'));
+  assert.ok(body.endsWith(`${'11'.repeat(1000)}\n`));
+});
+
+function run(over: Partial<StatusRecord> = {}) {
+  return {
+    repository: 'ssh://h/srv/r', command: 'create', start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:01:00.000Z', exitCode: 0,
+    lockWaitSeconds: 0, attempts: 1, lockRetries: 0, connectionRetries: 0, unreachableRetries: 0, borgVersion: '1.2.4', ...over,
+  };
+}
+
+test('status record: the last success survives failures and reads, and never goes back in time', () => {
+  const ok = nextRecord(undefined, run(), true);
+  assert.equal(ok.lastSuccess, '2026-01-01T00:01:00.000Z');
+  const failed = nextRecord(ok, run({ exitCode: 2, end: '2026-01-02T00:00:00.000Z' }), true);
+  assert.equal(failed.exitCode, 2);
+  assert.equal(failed.lastSuccess, ok.lastSuccess);
+  const read = nextRecord(failed, run({ command: 'list', end: '2026-01-03T00:00:00.000Z' }), false);
+  assert.equal(read.lastSuccess, ok.lastSuccess, 'a list proves nothing about backups');
+  const warning = nextRecord(read, run({ exitCode: 1, end: '2026-01-04T00:00:00.000Z' }), true);
+  assert.equal(warning.lastSuccess, '2026-01-04T00:00:00.000Z', 'exit 1: borg reached its normal end, with warnings');
+  const older = nextRecord(warning, run({ end: '2026-01-03T12:00:00.000Z' }), true);
+  assert.equal(older.lastSuccess, '2026-01-04T00:00:00.000Z');
+});
+
+test('status record: file names are safe and distinct', () => {
+  const a = recordFileName('ssh://u@h:2222/srv/a b/../c');
+  assert.match(a, /^[A-Za-z0-9._-]+\.json$/);
+  assert.notEqual(recordFileName('/srv/r'), recordFileName('/srv-r'));
+  assert.match(recordFileName('../../etc/passwd'), /^etc-passwd-[0-9a-f]{10}\.json$/);
+});
+
+test('status record: the repository key is borg\'s canonical form', () => {
+  const r = (o: object) => ({ location: 'x', proto: 'ssh', user: null, host: 'h', port: null, path: '/srv/r', archive: null, ...o });
+  assert.equal(repositoryKey(r({})), 'ssh://h/srv/r');
+  assert.equal(repositoryKey(r({ user: 'u', port: 2222, path: 'repo' })), 'ssh://u@h:2222/./repo');
+  assert.equal(repositoryKey(r({ host: '::1' })), 'ssh://[::1]/srv/r');
+  assert.equal(repositoryKey(r({ proto: 'file', host: null, path: '/srv/local' })), '/srv/local');
+});
+
+test('status record: concurrent writers of one repository keep the last success', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'tborg-status-')), 'r.json');
+  const runs = Array.from({ length: 20 }, (_, i) => run({ exitCode: i === 7 ? 0 : 2, end: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() }));
+  await Promise.all(runs.map((r) => writeRecord(path, r, true)));
+  const record = await readRecord(path);
+  assert.equal(record?.lastSuccess, runs[7]!.end);
+});
+
+test('metrics: label values escaped; the text parses with a Prometheus text-format parser', () => {
+  assert.equal(escapeLabelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
+  const records: StatusRecord[] = [
+    { version: 1, ...run({ repository: 'ssh://h/srv/we"ird\\path\nx' }), lastSuccess: '2026-01-01T00:01:00.000Z' },
+    { version: 1, ...run({ repository: '/srv/local', exitCode: 2, attempts: 3, lockWaitSeconds: 12.5 }), lastSuccess: null },
+  ];
+  const require = createRequire(import.meta.url);
+  const parse = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; type: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
+  const families = parse(formatMetrics(records));
+  const byName = new Map(families.map((f) => [f.name, f]));
+  assert.deepEqual([...byName.keys()].sort(), ['tborg_attempts', 'tborg_last_exit_code', 'tborg_last_run_timestamp_seconds', 'tborg_last_success_timestamp_seconds', 'tborg_lock_wait_seconds']);
+  for (const f of families) assert.equal(f.type, 'GAUGE');
+  const success = byName.get('tborg_last_success_timestamp_seconds')!.metrics;
+  assert.deepEqual(success.map((m) => m.labels.repository), ['ssh://h/srv/we"ird\\path\nx', '/srv/local']);
+  assert.deepEqual(success.map((m) => Number(m.value)), [Date.UTC(2026, 0, 1, 0, 1) / 1000, 0]);
+  assert.equal(Number(byName.get('tborg_lock_wait_seconds')!.metrics[1]!.value), 12.5);
+  assert.equal(Number(byName.get('tborg_attempts')!.metrics[1]!.value), 3);
+});
+
+test('status verdicts: failed, stale, ok', () => {
+  const now = Date.parse('2026-01-02T00:00:00.000Z');
+  const rec = (o: Partial<StatusRecord>): StatusRecord => ({ version: 1, ...run(), lastSuccess: '2026-01-01T23:30:00.000Z', ...o });
+  const lines = judgeRecords([rec({}), rec({ exitCode: 2 }), rec({ lastSuccess: '2026-01-01T00:00:00.000Z' }), rec({ lastSuccess: null })], now, 3600);
+  assert.deepEqual(lines.map((l) => l.state), ['ok', 'failed', 'stale', 'stale']);
+  assert.equal(lines[0]!.lastSuccessAgeSeconds, 1800);
+  assert.deepEqual(judgeRecords([rec({ lastSuccess: null })], now, undefined).map((l) => l.state), ['ok']);
+});
+
+test('the hold keeps back ssh\'s "cannot connect" line and what follows; other lines pass at once', async () => {
+  const { LockLineHold } = await import('../../src/run/lock-line-hold.js');
+  const text = `Remote: ssh: connect to host 127.0.0.1 port 2222: Connection refused\n${HINT}\n`;
+  for (const size of [1, 5, 4096]) {
+    const hold = new LockLineHold();
+    const bytes = Buffer.from(`first line\n${text}`);
+    let passed = '';
+    for (let i = 0; i < bytes.length; i += size) passed += hold.filter(bytes.subarray(i, i + size)).toString();
+    const { held, unheld } = hold.end();
+    assert.equal(passed + unheld.toString(), 'first line\n', `chunk ${size}`);
+    assert.equal(held.toString(), text, `chunk ${size}`);
+  }
+  const dns = new LockLineHold();
+  assert.equal(dns.filter(Buffer.from('Remote: ssh: Could not resolve hostname x: Name or service not known\n')).length, 0);
+  // Only at an attempt's start, where ssh speaks: later in a long stream such a line passes (and the
+  // stream is searched for the lock message alone).
+  const late = new LockLineHold();
+  assert.equal(late.filter(Buffer.alloc(70 * 1024, 'x\n')).length, 70 * 1024);
+  assert.equal(late.filter(Buffer.from(text)).toString(), text);
+  const other = new LockLineHold();
+  assert.equal(other.filter(Buffer.from('Remote: Permission denied (publickey).\n')).toString(), 'Remote: Permission denied (publickey).\n');
+});
+
+test('connect wait: once the wait is spent, one line says so', () => {
+  const refused = findings(`Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`);
+  const w = new ConnectWait(5, 0, 'h');
+  assert.equal(w.decide({ exitCode: 2, findings: refused, now: 0, random: 0 }).retry, true);
+  const last = w.decide({ exitCode: 2, findings: refused, now: 6000, random: 0 });
+  assert.equal(last.retry, false);
+  assert.match(!last.retry && last.line ? last.line : '', /^gave up: h could not be reached within 5s \(--tborg-connect-wait\), over 2 attempts$/);
+});
+
+test('ping: run ids are version 4 UUIDs, as Healthchecks requires for rid', async () => {
+  const { randomRunId } = await import('../../src/monitor/ping.js');
+  const ids = new Set(Array.from({ length: 200 }, () => randomRunId()));
+  assert.equal(ids.size, 200);
+  for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(randomRunId(() => 0.999), 'ffffffff-ffff-4fff-bfff-ffffffffffff');
+});
+
+test('tborg plan shows the connect wait: 15 min without a terminal on stdin, 0 with one, the option, none for a local repository', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'tborg.js');
+  const env: NodeJS.ProcessEnv = { ...process.env, BORG_RSH: 'ssh -F /dev/null', XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tborg-plan-')) };
+  delete env.TBORG_CONNECT_WAIT;
+  const plan = (args: string[], extra: Record<string, string> = {}) => {
+    const r = spawnSync(process.execPath, [bin, 'plan', '--json', ...args], { env: { ...env, ...extra }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { retry: { connectWaitSeconds: number } }).retry.connectWaitSeconds;
+  };
+  assert.equal(plan(['create', 'backup:repo::a', '/x']), 900);
+  assert.equal(plan(['create', 'backup:repo::a', '/x'], { TBORG_CONNECT_WAIT: '90s' }), 90);
+  assert.equal(plan(['--tborg-connect-wait', '0', 'create', 'backup:repo::a', '/x']), 0);
+  assert.equal(plan(['create', '/srv/local::a', '/x']), 0);
+  const line = [process.execPath, bin, 'plan', '--json', 'create', 'backup:repo::a', '/x'].map((w) => `'${w}'`).join(' ');
+  const tty = spawnSync('script', ['-qec', line, '/dev/null'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(tty.status, 0, tty.stdout);
+  assert.match(tty.stdout, /"connectWaitSeconds": 0\b/);
+});

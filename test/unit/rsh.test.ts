@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { split as npmShlexSplit } from 'shlex';
+import { isSsh, joinRsh, parseSshArgv, readRsh, splitLikePython, sshTarget, withKeepalive } from '../../src/ssh/rsh.js';
+import { resolveSshSettings } from '../../src/ssh/ssh-settings.js';
+
+// Python's own shlex, when there is a python3: the reference borg uses.
+const PYTHON = ['/usr/bin/python3', 'python3'].find((p) => p.includes('/') ? existsSync(p) : spawnSync(p, ['-c', '0']).status === 0);
+
+function pythonSplit(inputs: readonly string[]): Array<string[] | string> {
+  const script = `
+import json, shlex, sys
+out = []
+for s in json.load(sys.stdin):
+    try:
+        out.append(shlex.split(s))
+    except ValueError as e:
+        out.append('error')
+print(json.dumps(out))`;
+  const r = spawnSync(PYTHON!, ['-c', script], { input: JSON.stringify(inputs), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Array<string[] | string>;
+}
+
+const SPLIT_CASES: Array<[string, string[]]> = [
+  ['ssh', ['ssh']],
+  ['  ssh   -i  /k  ', ['ssh', '-i', '/k']],
+  ['ssh -o "ServerAliveInterval 7"', ['ssh', '-o', 'ServerAliveInterval 7']],
+  ["ssh -i '/home/a b/key'", ['ssh', '-i', '/home/a b/key']],
+  ['ssh -i /home/a\\ b/key', ['ssh', '-i', '/home/a b/key']],
+  ['a"b"c', ['abc']],
+  ["''", ['']],
+  ['a "" b', ['a', '', 'b']],
+  ['"a\\"b"', ['a"b']],
+  ['"a\\b"', ['a\\b']],
+  ['"a\\\\b"', ['a\\b']],
+  ["'a\\b'", ['a\\b']],
+  ["it's\\ ok", null as unknown as string[]], // no closing quotation
+  ['x\\', null as unknown as string[]], // no escaped character
+  ["$'a b'", ['$a b']], // no ANSI-C quotes in Python's shlex
+  ['$"a b"', ['$a b']],
+  ['a\\\nb', ['a\nb']], // backslash-newline is a newline, not a continuation
+  ['"a\\\nb"', ['a\\\nb']],
+  ['a#b #c', ['a#b', '#c']], // no comments in shlex.split
+  ['sh -c \'exec socat - "TCP:h:22"\'', ['sh', '-c', 'exec socat - "TCP:h:22"']],
+  ['ünï\tcödé\r\nx', ['ünï', 'cödé', 'x']],
+  ['', []],
+];
+
+test('splitLikePython: table', () => {
+  for (const [input, expected] of SPLIT_CASES) {
+    if (expected === null) assert.throws(() => splitLikePython(input), /cannot split/, input);
+    else assert.deepEqual(splitLikePython(input), expected, JSON.stringify(input));
+  }
+});
+
+test('splitLikePython agrees with Python shlex.split on the table', { skip: PYTHON === undefined && 'no python3' }, () => {
+  const py = pythonSplit(SPLIT_CASES.map(([s]) => s));
+  SPLIT_CASES.forEach(([input, expected], i) => {
+    assert.deepEqual(py[i], expected === null ? 'error' : expected, JSON.stringify(input));
+  });
+});
+
+// docs/facts.md says npm shlex splits exactly like Python's shlex.split. Not quite: npm shlex 3 also reads
+// bash's $'...' / $"..." quotes and drops a backslash-newline. tborg therefore splits with its own
+// port (splitLikePython) and uses npm shlex only for quoting.
+test('npm shlex split differs from Python on $\'...\' and backslash-newline (docs/facts.md correction)', () => {
+  assert.deepEqual(npmShlexSplit("$'a b'"), ['a b']);
+  assert.deepEqual(splitLikePython("$'a b'"), ['$a b']);
+  assert.deepEqual(npmShlexSplit('a\\\nb'), ['ab']);
+  assert.deepEqual(splitLikePython('a\\\nb'), ['a\nb']);
+});
+
+test('readRsh: --rsh, else BORG_RSH, else ssh, with Python truthiness', () => {
+  assert.deepEqual(readRsh(null, {}), { words: ['ssh'], source: 'default' });
+  assert.deepEqual(readRsh(null, { BORG_RSH: 'ssh -i /k' }), { words: ['ssh', '-i', '/k'], source: 'BORG_RSH' });
+  assert.deepEqual(readRsh('ssh -p1', { BORG_RSH: 'ssh -i /k' }), { words: ['ssh', '-p1'], source: '--rsh' });
+  // `args.rsh or os.environ.get(...)`: an empty --rsh falls through ...
+  assert.deepEqual(readRsh('', { BORG_RSH: 'ssh -i /k' }), { words: ['ssh', '-i', '/k'], source: 'BORG_RSH' });
+  // ... but an empty BORG_RSH is used as it is: no words at all (borg would run the host name).
+  assert.deepEqual(readRsh(null, { BORG_RSH: '' }), { words: [], source: 'BORG_RSH' });
+});
+
+test('isSsh: only the ssh program itself', () => {
+  const yes = [['ssh'], ['/usr/bin/ssh', '-i', 'k'], ['./ssh']];
+  const no = [[], ['sh', '-c', 'exec socat - TCP:h:22'], ['env', 'X=1', 'ssh'], ['autossh', '-M', '0'], ['sshpass', '-p', 'x', 'ssh'], ['ssh.exe'], ['/usr/bin/ssh-agent']];
+  for (const w of yes) assert.equal(isSsh(w), true, w.join(' '));
+  for (const w of no) assert.equal(isSsh(w), false, w.join(' '));
+});
+
+test('sshTarget: words + -p PORT + [user@]host, as borg remote.py ssh_cmd', () => {
+  assert.deepEqual(sshTarget(['ssh'], { user: null, host: 'h', port: null }), ['ssh', 'h']);
+  assert.deepEqual(sshTarget(['ssh', '-i', 'k'], { user: 'u', host: 'h', port: 2222 }), ['ssh', '-i', 'k', '-p', '2222', 'u@h']);
+  assert.deepEqual(sshTarget(['ssh'], { user: '', host: '::1', port: 0 }), ['ssh', '::1']);
+});
+
+test('withKeepalive appends after the user words', () => {
+  assert.deepEqual(withKeepalive(['ssh', '-o', 'ServerAliveInterval=7'], { serverAliveInterval: 10, serverAliveCountMax: 30 }), [
+    'ssh', '-o', 'ServerAliveInterval=7', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30',
+  ]);
+  assert.deepEqual(withKeepalive(['ssh'], {}), ['ssh']);
+  assert.throws(() => withKeepalive(['ssh'], { serverAliveInterval: 1.5 }));
+});
+
+test("withKeepalive: the user's own -o still wins in ssh (first obtained value)", () => {
+  const words = withKeepalive(['ssh', '-F', '/dev/null', '-o', 'ServerAliveInterval=7'], { serverAliveInterval: 10, serverAliveCountMax: 30 });
+  const s = resolveSshSettings(sshTarget(words, { user: null, host: 'example.invalid', port: null }));
+  assert.equal(s.serverAliveInterval, 7);
+  assert.equal(s.serverAliveCountMax, 30);
+});
+
+test('parseSshArgv reads ssh options like ssh.c getopt', () => {
+  assert.deepEqual(parseSshArgv(['-F', 'a', '-qFb', '-oX=1', '-o', 'Y 2', '-p', '22', 'u@h', '-l', 'z', 'cmd', '-F', 'no']), {
+    destination: 'u@h',
+    configFile: 'b',
+    options: ['X=1', 'Y 2'],
+    loginName: 'z',
+    port: '22',
+  });
+  assert.equal(parseSshArgv(['--', '-F', 'x']).destination, '-F');
+  assert.equal(parseSshArgv(['-vvv', '-4', 'host']).destination, 'host');
+});
+
+// Nasty words for the round trip: quotes of both kinds, backslashes, $, newlines, tabs, globs,
+// non-ASCII, empty strings, leading dashes.
+const ALPHABET = ["'", '"', '\\', '$', ' ', '\t', '\n', '*', '?', '#', '!', '`', ';', '&', '|', '(', ')', '{', '}', '=', ':', '@', '%', ',', '.', '/', '-', '_', '~', 'a', 'Z', '0', 'é', '€', '😀', "''", '$\''];
+
+function randomWords(seed: number): string[] {
+  let x = seed;
+  const rnd = (n: number): number => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x % n;
+  };
+  const count = 1 + rnd(5);
+  return Array.from({ length: count }, () => Array.from({ length: rnd(8) }, () => ALPHABET[rnd(ALPHABET.length)]!).join(''));
+}
+
+test('joinRsh quotes exactly like Python shlex.join on 1000 random word lists', { skip: PYTHON === undefined && 'no python3' }, () => {
+  const lists = Array.from({ length: 1000 }, (_, i) => randomWords(i + 1));
+  const r = spawnSync(PYTHON!, ['-c', 'import json, shlex, sys\nprint(json.dumps([shlex.join(w) for w in json.load(sys.stdin)]))'], {
+    input: JSON.stringify(lists),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const expected = JSON.parse(r.stdout) as string[];
+  lists.forEach((words, i) => assert.equal(joinRsh(words), expected[i], JSON.stringify(words)));
+});
+
+test('joinRsh round trip: splitLikePython(joinRsh(words)) === words (1000 random word lists)', () => {
+  for (let seed = 1; seed <= 1000; seed++) {
+    const words = randomWords(seed);
+    assert.deepEqual(splitLikePython(joinRsh(words)), words, JSON.stringify(words));
+  }
+});
+
+test('joinRsh round trip through Python shlex.split itself', { skip: PYTHON === undefined && 'no python3' }, () => {
+  const lists = Array.from({ length: 300 }, (_, i) => randomWords(i + 5000));
+  const py = pythonSplit(lists.map(joinRsh));
+  lists.forEach((words, i) => assert.deepEqual(py[i], words, JSON.stringify(words)));
+});

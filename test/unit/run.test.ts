@@ -1,0 +1,17 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Plan } from '../../src/plan/plan.js';
+import { spinnerSafeDuringAttempts } from '../../src/run/run-borg.js';
+
+// A spinner must not share a terminal with a command whose stdout is its result, whatever the borg
+// calls it: borg 1.x `list`, borg2 b5 `rlist`, borg2 b10+ `repo-list` (docs/facts.md "borg 2").
+test('spinnerSafeDuringAttempts: no spinner over a terminal that shows the result, by every borg\'s command name', () => {
+  const env = { BORG_PASSPHRASE: 'x' };
+  const tty = { stdoutIsTTY: true };
+  const plan = (command: string, baseArgv: string[] = []): Plan => ({ command: [command], baseArgv }) as unknown as Plan;
+  for (const command of ['list', 'rlist', 'repo-list', 'repo-info', 'repo-space', 'analyze', 'info']) {
+    assert.equal(spinnerSafeDuringAttempts(plan(command), env, tty), false, command);
+  }
+  assert.equal(spinnerSafeDuringAttempts(plan('create', ['create', '--json']), env, tty), false, '--json');
+  assert.equal(spinnerSafeDuringAttempts(plan('create'), env, tty), true, 'create writes its result to stderr');
+});

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { runSshdConfigCommand } from '../../src/cli/commands/sshd-config-command.js';
+import { TborgError } from '../../src/cli/errors.js';
+import type { CommandContext } from '../../src/cli/command-context.js';
+import { formatSshdConfig } from '../../src/guide/sshd-config.js';
+import { defaultOptions, type TborgOptions } from '../../src/cli/tborg-options.js';
+import { Terminal } from '../../src/cli/terminal.js';
+
+const HEADER = '# borg serve: let sshd notice a vanished client so a stale `borg serve` releases the repository lock\n';
+
+const formats: Array<[string, Parameters<typeof formatSshdConfig>[0], string]> = [
+  [
+    'the guide',
+    { serverAlive: { interval: 10, countMax: 30 } },
+    HEADER +
+      '# (tborg: with these values a stale lock is released after about 620 s (10m20s); run clients with --tborg-server-alive 10x30)\n' +
+      'ClientAliveInterval 10\nClientAliveCountMax 30\n',
+  ],
+  [
+    'short',
+    { serverAlive: { interval: 5, countMax: 3 } },
+    HEADER +
+      '# (tborg: with these values a stale lock is released after about 40 s; run clients with --tborg-server-alive 5x3)\n' +
+      'ClientAliveInterval 5\nClientAliveCountMax 3\n',
+  ],
+  [
+    'Match User',
+    { serverAlive: { interval: 10, countMax: 30 }, matchUser: 'borg' },
+    HEADER +
+      '# (tborg: with these values a stale lock is released after about 620 s (10m20s); run clients with --tborg-server-alive 10x30)\n' +
+      '# a Match block lasts until the next Match line: put it at the end of sshd_config\n' +
+      'Match User borg\n    ClientAliveInterval 10\n    ClientAliveCountMax 30\n',
+  ],
+  [
+    'borg2: the same lines, and what they do not do for store locks',
+    { serverAlive: { interval: 10, countMax: 30 }, borg2: true },
+    HEADER +
+      '# (tborg: with these values a stale lock is released after about 620 s (10m20s); run clients with --tborg-server-alive 10x30)\n' +
+      '# borg2 (2.0.0b22 and later, ssh:// served by `borg serve --rest`): these lines still end a vanished\n' +
+      "# client's `borg serve --rest` on the server, but they do NOT release its lock: borg2 keeps the lock\n" +
+      '# in the repository, and another client deletes it only once it is 30 minutes old (tborg waits that\n' +
+      "# long for it). The client side keepalive is borgstore's own (ServerAliveInterval 30, CountMax 3).\n" +
+      'ClientAliveInterval 10\nClientAliveCountMax 30\n',
+  ],
+];
+for (const [name, options, expected] of formats) {
+  test(`formatSshdConfig: ${name}`, () => {
+    assert.equal(formatSshdConfig(options), expected);
+  });
+}
+
+interface Captured {
+  code: number | undefined;
+  stdout: string;
+  error: TborgError | undefined;
+}
+
+async function runCommand(args: string[], options: Partial<TborgOptions> = {}): Promise<Captured> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const context: CommandContext = {
+    args,
+    options: { ...defaultOptions(), ...options },
+    env: {},
+    terminal: new Terminal({ stdout, stderr }, { quiet: true }),
+    selfPaths: [],
+  };
+  try {
+    const code = await runSshdConfigCommand(context);
+    return { code, stdout: out, error: undefined };
+  } catch (error) {
+    if (!(error instanceof TborgError)) throw error;
+    return { code: undefined, stdout: out, error };
+  }
+}
+
+test('sshd-config prints the guide by default', async () => {
+  const r = await runCommand([]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, formatSshdConfig({ serverAlive: { interval: 10, countMax: 30 } }));
+});
+
+test('sshd-config takes --tborg-server-alive (parsed by main) and --server-alive, which wins', async () => {
+  const a = await runCommand([], { serverAlive: { interval: 3, countMax: 2 } });
+  assert.match(a.stdout, /^ClientAliveInterval 3\nClientAliveCountMax 2\n$/m);
+  const b = await runCommand(['--server-alive', '2x4'], { serverAlive: { interval: 3, countMax: 2 } });
+  assert.match(b.stdout, /ClientAliveInterval 2\nClientAliveCountMax 4\n$/);
+  assert.match(b.stdout, /about 20 s;/);
+  const c = await runCommand(['--server-alive=7x5', '--match-user', 'backup']);
+  assert.match(c.stdout, /Match User backup\n {4}ClientAliveInterval 7\n {4}ClientAliveCountMax 5\n$/);
+});
+
+test('sshd-config --help prints usage on stdout', async () => {
+  const r = await runCommand(['--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^tborg sshd-config /);
+  assert.match(r.stdout, /--match-user/);
+});
+
+const bad: Array<[string[], Partial<TborgOptions>, RegExp]> = [
+  [[], { serverAlive: null }, /'none'.*give IxC/],
+  [['--server-alive', 'none'], {}, /'none'/],
+  [['--server-alive', '10'], {}, /--server-alive: expected INTERVALxCOUNT/],
+  [['--server-alive', '0x3'], {}, /expected INTERVALxCOUNT/],
+  [['--server-alive'], {}, /Not enough arguments/],
+  [['--server-alive', '1x1', '--server-alive', '2x2'], {}, /more than once/],
+  [['--nope'], {}, /Unknown argument: nope/],
+  [['host'], {}, /unexpected argument 'host'/],
+  [['--match-user', 'a b'], {}, /--match-user "a b"/],
+  [['--match-user', 'a#b'], {}, /--match-user/],
+];
+for (const [args, options, message] of bad) {
+  test(`sshd-config refuses ${JSON.stringify(args)} ${JSON.stringify(options)}`, async () => {
+    const r = await runCommand(args, options);
+    assert.equal(r.stdout, '');
+    assert.ok(r.error, 'expected an error');
+    assert.equal(r.error.exitCode, 2);
+    assert.match(r.error.message, message);
+    assert.match(r.error.message, /^tborg: sshd-config: /);
+    assert.ok(!r.error.message.includes('\n'));
+  });
+}
+
+// `sshd -t` needs its privilege separation directory /run/sshd. When it is missing, a private mount
+// namespace with a tmpfs on /run provides one without touching the machine (needs root).
+function sshdTest(configFile: string): { status: number | null; output: string } | undefined {
+  const sshd = '/usr/sbin/sshd';
+  if (!existsSync(sshd)) return undefined;
+  const r = existsSync('/run/sshd')
+    ? spawnSync(sshd, ['-t', '-f', configFile], { encoding: 'utf8' })
+    : process.getuid?.() === 0
+      ? spawnSync(
+          'unshare',
+          ['-m', 'sh', '-c', 'mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd && exec /usr/sbin/sshd -t -f "$1"', 'sh', configFile],
+          { encoding: 'utf8' },
+        )
+      : undefined;
+  if (!r || r.error) return undefined;
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+test('sshd -t accepts the printed lines, with and without Match User', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tborg-sshd-config-'));
+  try {
+    const keygen = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
+    if (keygen.error || keygen.status !== 0) return t.skip('ssh-keygen not available');
+    const base = `HostKey ${join(dir, 'host_key')}\nPidFile none\nPort 2222\n`;
+    // First prove this sshd -t refuses a bad line, so an "ok" below means something.
+    writeFileSync(join(dir, 'broken'), `${base}ClientAliveIntervall 10\n`);
+    const broken = sshdTest(join(dir, 'broken'));
+    if (!broken) return t.skip('cannot run sshd -t here (no /run/sshd and not root)');
+    assert.notEqual(broken.status, 0, broken.output);
+    for (const args of [[], ['--server-alive', '1x3'], ['--match-user', 'borg,backup'], ['--server-alive', '86400x1000']]) {
+      const r = await runCommand(args);
+      const file = join(dir, `sshd_config_${args.join('_')}`);
+      writeFileSync(file, base + r.stdout);
+      const checked = sshdTest(file);
+      assert.ok(checked);
+      assert.equal(checked.status, 0, `${JSON.stringify(args)}: ${checked.output}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
