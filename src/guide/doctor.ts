@@ -756,7 +756,7 @@ export function gatherLocalBorg(context: CommandContext): LocalBorgFacts {
     const version = readBorgVersion(path, env);
     return { path, version: version?.version ?? null, error: null, fromOption: context.options.borg !== undefined, skippedTborg };
   } catch (error) {
-    if (error instanceof TborgError) return { path: null, version: null, error: error.message.replace(/^tborg: /, ''), fromOption: false, skippedTborg };
+    if (error instanceof TborgError) return { path: null, version: null, error: error.message, fromOption: false, skippedTborg };
     throw error;
   }
 }
@@ -907,7 +907,7 @@ export async function runDoctor(context: CommandContext, words: readonly string[
     // ssh -G refused the configuration, or BORG_RSH cannot be split as borg splits it: a run would
     // stop at the same place.
     add({ name: 'location', status: 'skip', detail: 'not checked' });
-    add({ name: 'keepalive', status: 'fail', detail: error.message.replace(/^tborg: /, '') });
+    add({ name: 'keepalive', status: 'fail', detail: error.message });
     skipRest('not checked: no plan');
     return finish();
   }

@@ -31,7 +31,7 @@ const MATCH_USER_PATTERN = /^[A-Za-z0-9._@*?!,+-]+$/;
 export function validateMatchUser(user: string): string {
   if (!MATCH_USER_PATTERN.test(user)) {
     throw new UsageError(
-      `tborg: sshd-config: --match-user ${JSON.stringify(user)}: expected a user name or sshd pattern list (letters, digits, . _ - @ * ? ! ,)`,
+      `--match-user ${JSON.stringify(user)}: expected a user name or sshd pattern list (letters, digits, . _ - @ * ? ! ,)`,
     );
   }
   return user;

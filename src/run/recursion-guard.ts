@@ -66,7 +66,7 @@ export function startedAsBorg(env: NodeJS.ProcessEnv, self = { pid: process.pid,
   if (!marker) return undefined;
   if (marker.depth >= MAX_DEPTH) {
     throw new TborgError(
-      `tborg: tborg was started ${marker.depth} times inside itself (last through ${marker.borgPath}); ` +
+      `tborg was started ${marker.depth} times inside itself (last through ${marker.borgPath}); ` +
         `point TBORG_BORG or --tborg-borg at the real borg`,
     );
   }
@@ -79,7 +79,7 @@ export function startedAsBorg(env: NodeJS.ProcessEnv, self = { pid: process.pid,
 // The one line when the only borg left is the wrapper that started this tborg.
 export function wrapperError(marker: ParentMarker): TborgError {
   return new TborgError(
-    `tborg: ${marker.borgPath} starts tborg again (a wrapper script named borg?) and no other borg is on PATH; ` +
+    `${marker.borgPath} starts tborg again (a wrapper script named borg?) and no other borg is on PATH; ` +
       `point TBORG_BORG or --tborg-borg at the real borg`,
   );
 }

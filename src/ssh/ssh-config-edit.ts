@@ -60,7 +60,7 @@ const COMMENT = 'keepalive for borg, added by tborg ssh-config';
 export function checkHostAlias(host: string): void {
   if (!/^[A-Za-z0-9_.:%-]+$/.test(host) || host.startsWith('-')) {
     throw new UsageError(
-      `tborg: ssh-config: '${host}' is not a plain host name (letters, digits, . _ - : %; no user@, wildcards or spaces)`,
+      `'${host}' is not a plain host name (letters, digits, . _ - : %; no user@, wildcards or spaces)`,
     );
   }
 }
@@ -78,7 +78,7 @@ interface Supplier {
 export function planSshConfigEdit(text: string, host: string, values: KeepaliveValues, options: EditOptions = {}): EditPlan {
   checkHostAlias(host);
   for (const [name, v] of [['ServerAliveInterval', values.interval], ['ServerAliveCountMax', values.countMax]] as const) {
-    if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`tborg: ssh-config: ${name} must be a whole number >= 1, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`${name} must be a whole number >= 1, got ${v}`);
   }
   const file = options.file ?? 'config';
   const lines = parseConfigText(text, file);

@@ -283,7 +283,7 @@ test('errors: one line on stderr, exit 2, file untouched', async () => {
   const broken = configFile('Host backup\n  ServerAliveInterval 5#c\n');
   const r = await runCommand(['backup', '--config', broken, '--write']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^tborg: ssh -G failed for backup: .*invalid time value/);
+  assert.match(r.stderr, /^tborg: ssh-config: ssh -G failed for backup: .*invalid time value/);
   assert.equal(readFileSync(f, 'utf8'), before);
   assert.equal(backupsOf(f).length, 0);
 });
