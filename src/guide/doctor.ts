@@ -379,7 +379,7 @@ export function checkLockWait(plan: Plan, options: { serverAliveGiven: boolean }
   };
   if (m === null) return { name: 'lock-wait', status: 'skip', detail: 'none: borg would not open a repository', data };
   // The plan's own warnings about the lock wait (not the keepalive ones, which checkKeepalive reports).
-  const warnings = plan.warnings.map((w) => w.text).filter((t) => !t.startsWith('ssh to ') && !t.includes(' is not ssh'));
+  const warnings = plan.warnings.filter((w) => w.kind !== 'keepalive-missing' && w.kind !== 'rsh-not-ssh').map((w) => w.text);
   if (m.kind === 'store') {
     const attempts = lw.attemptSeconds !== null ? `; borg attempts of --lock-wait ${lw.attemptSeconds}` : '';
     const detail = `${formatDuration(lw.seconds)}${lw.userGiven ? ` (your ${lw.userSource ?? '--lock-wait'})` : ''}: store-lock model, ${m.formula}: ${m.why}${attempts}`;
