@@ -49,8 +49,8 @@ for (const [name, run] of engines) {
 
 test('buffered child, async: a timeout reaches the whole process group (what the child started), SIGTERM first', async () => {
   // The child traps SIGTERM to say it was asked; its grandchild (pid on stdout) holds no pipe of ours,
-  // so only the group kill after the child ended can reach it.
-  const r = await runBufferedChild('sh', ['-c', 'trap "echo term >&2; exit 143" TERM; sleep 30 >/dev/null 2>&1 & echo $! ; wait'], { env, timeoutMs: 500 });
+  // and ignores SIGTERM, so only the group SIGKILL after the child ended can reach it.
+  const r = await runBufferedChild('sh', ['-c', 'trap "echo term >&2; exit 143" TERM; (trap "" TERM; exec sleep 30) >/dev/null 2>&1 & echo $! ; wait'], { env, timeoutMs: 500 });
   assert.equal(r.timedOut, true);
   assert.match(r.stderr, /term/);
   assert.ok(r.durationMs < KILL_GRACE_MS, `SIGTERM ended it (${r.durationMs} ms), no SIGKILL needed`);
