@@ -1,4 +1,5 @@
 import { parseDuration } from './duration.js';
+import type { AlivePair } from '../ssh/alive-pair.js';
 import { UsageError } from './errors.js';
 
 // tborg's own options. Each is spelled --tborg-<name> on the command line (anywhere before a `--`)
@@ -7,11 +8,6 @@ import { UsageError } from './errors.js';
 
 export type KeepaliveMode = 'inject' | 'warn' | 'off';
 
-// An I x C pair: ServerAliveInterval/ServerAliveCountMax (client) or ClientAlive* (server).
-export interface AlivePair {
-  interval: number;
-  countMax: number;
-}
 
 export interface TborgOptions {
   help: boolean;

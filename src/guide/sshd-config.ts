@@ -1,6 +1,6 @@
 import { UsageError } from '../cli/errors.js';
 import { computeServerBound, formatDuration } from '../plan/lock-wait.js';
-import type { AlivePair } from '../cli/tborg-options.js';
+import type { AlivePair } from '../ssh/alive-pair.js';
 
 // The sshd_config lines that make the server's sshd notice a vanished client, so a stale
 // `borg serve` exits and releases the repository lock (docs/facts.md: without them sshd waits for TCP

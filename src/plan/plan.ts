@@ -1,8 +1,9 @@
+import { GUIDE_ALIVE_PAIR } from '../ssh/alive-pair.js';
 import type { BorgCommandLine } from '../borg/command-line.js';
 import { environmentRetryRefusal } from './connection-retry.js';
 import { decideKeepalive, findKeepaliveOptions, type KeepaliveState, type SshKeepalive } from './keepalive.js';
 import {
-  attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, GUIDE_KEEPALIVE, takesExclusiveStoreLock, type LockWaitModel,
+  attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, takesExclusiveStoreLock, type LockWaitModel,
 } from './lock-wait.js';
 import { borg2Generation } from '../borg/location.js';
 import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
@@ -117,7 +118,7 @@ export function buildPlan(input: PlanInput): Plan {
   let baseArgv = [...input.args];
   const env: Record<string, string> = {};
 
-  const wanted = options.keepalive ?? GUIDE_KEEPALIVE;
+  const wanted = options.keepalive ?? GUIDE_ALIVE_PAIR;
   const decision = decideKeepalive(
     input.ssh?.configured ?? null,
     options.keepaliveMode,

@@ -22,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { runSshConfigCommand } from '../../src/cli/commands/ssh-config-command.js';
 import type { CommandContext } from '../../src/cli/command-context.js';
 import { collectHostNames } from '../../src/ssh/ssh-config-source.js';
-import { defaultOptions, type AlivePair } from '../../src/cli/tborg-options.js';
+import { defaultOptions } from '../../src/cli/tborg-options.js';
+import type { AlivePair } from '../../src/ssh/alive-pair.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import { Terminal } from '../../src/cli/terminal.js';
 

@@ -1,3 +1,4 @@
+import { GUIDE_ALIVE_PAIR, type AlivePair } from '../../ssh/alive-pair.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -22,7 +23,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { TborgError, UsageError } from '../errors.js';
 import type { CommandContext } from '../command-context.js';
-import { checkHostAlias, planSshConfigEdit, type EditPlan, type KeepaliveValues } from '../../ssh/ssh-config-edit.js';
+import { checkHostAlias, planSshConfigEdit, type EditPlan } from '../../ssh/ssh-config-edit.js';
 import {
   collectHostNames,
   describePlace,
@@ -43,7 +44,6 @@ import { parseAlivePair } from '../tborg-options.js';
 // atomically replaces the file, and a backup copy stays beside it: FILE.tborg-backup-<UTC time>.
 
 // The borg serve guide's values (docs/facts.md): ServerAliveInterval 10, ServerAliveCountMax 30.
-const DEFAULT_KEEPALIVE: KeepaliveValues = { interval: 10, countMax: 30 };
 
 const USAGE_LINE = 'tborg ssh-config HOST [--config FILE] [--write] [--keepalive IxC]';
 
@@ -51,7 +51,7 @@ interface Arguments {
   host: string;
   config: string | undefined;
   write: boolean;
-  keepalive: KeepaliveValues;
+  keepalive: AlivePair;
   help: boolean;
 }
 
@@ -113,7 +113,7 @@ in the repository location (an alias from the ssh config, or a host name).`,
   const host = positional[0]!;
   checkHostAlias(host);
   const keepaliveText = argv.keepalive as string | undefined;
-  const keepalive = keepaliveText !== undefined ? parseAlivePair(keepaliveText, 'ssh-config --keepalive') : (context.options.keepalive ?? DEFAULT_KEEPALIVE);
+  const keepalive = keepaliveText !== undefined ? parseAlivePair(keepaliveText, '--keepalive') : (context.options.keepalive ?? GUIDE_ALIVE_PAIR);
   const config = argv.config as string | undefined;
   if (config === '') throw new UsageError('--config needs a file name');
   return { host, config, write: argv.write === true, keepalive: { interval: keepalive.interval, countMax: keepalive.countMax }, help: false };
@@ -268,7 +268,7 @@ interface WriteResult {
   checked: number;
 }
 
-async function writeChecked(file: ConfigFile, host: string, keepalive: KeepaliveValues, plan: EditPlan, env: NodeJS.ProcessEnv): Promise<WriteResult> {
+async function writeChecked(file: ConfigFile, host: string, keepalive: AlivePair, plan: EditPlan, env: NodeJS.ProcessEnv): Promise<WriteResult> {
   const dir = dirname(file.realPath);
   if (!existsSync(dir)) {
     if (file.explicit) throw new TborgError(`cannot create ${file.path}: ${dir} does not exist`);
@@ -357,7 +357,7 @@ function syncDirectory(dir: string): void {
 // The candidate must (1) be accepted by ssh, (2) give HOST the new values and change nothing else for
 // HOST, (3) give every other host the file names (and a few made-up ones) exactly the `ssh -G` output
 // it had. Returns how many other names were compared.
-async function checkCandidate(file: ConfigFile, candidate: string, host: string, keepalive: KeepaliveValues, env: NodeJS.ProcessEnv): Promise<number> {
+async function checkCandidate(file: ConfigFile, candidate: string, host: string, keepalive: AlivePair, env: NodeJS.ProcessEnv): Promise<number> {
   const original = file.exists ? file.realPath : '/dev/null';
   const mine = await runSshG(['-F', candidate, host], env);
   if (mine.status !== 0) {

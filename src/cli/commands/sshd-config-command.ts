@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { GUIDE_SERVER_ALIVE } from '../../plan/lock-wait.js';
+import { GUIDE_ALIVE_PAIR } from '../../ssh/alive-pair.js';
 import type { CommandContext } from '../command-context.js';
 import { flagOf, parseCommandArgs, rejectPositionals, singleOf } from './command-args.js';
 import { formatSshdConfig } from '../../guide/sshd-config.js';
@@ -43,7 +43,7 @@ export async function runSshdConfigCommand(context: CommandContext): Promise<num
   }
   context.terminal.out(
     formatSshdConfig({
-      serverAlive: serverAlive ?? GUIDE_SERVER_ALIVE,
+      serverAlive: serverAlive ?? GUIDE_ALIVE_PAIR,
       matchUser: singleOf(argv['match-user'], '--match-user'),
       borg2: flagOf(argv['borg2']),
     }),
