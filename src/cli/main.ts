@@ -4,10 +4,10 @@ import { rememberInheritedFds, rememberStartSignals } from '../run/process-start
 import { splitArguments, describeOptions } from './tborg-options.js';
 import { createProcessTerminal, type Terminal } from './terminal.js';
 import { TBORG_VERSION } from './version.js';
+import { COMPLETION_REQUEST, OWN_COMMANDS, type OwnCommand } from './own-command-names.js';
+import { fastPlanArgs } from './plan-words.js';
 
-// tborg's own commands: words borg does not use as commands, so borg's command space stays borg's.
-export const OWN_COMMANDS = ['plan', 'doctor', 'ssh-config', 'sshd-config', 'authorized-keys', 'status'] as const;
-export type OwnCommand = (typeof OWN_COMMANDS)[number];
+export { OWN_COMMANDS, type OwnCommand };
 
 export function usage(): string {
   return `tborg ${TBORG_VERSION} — a drop-in wrapper for borg that rides out stale repository locks over ssh
@@ -20,6 +20,7 @@ Usage:
   tborg sshd-config [--tborg-server-alive IxC]     print ClientAlive* lines for the server's sshd_config
   tborg authorized-keys [OPTIONS] KEYFILE|-        print a restricted authorized_keys line for borg serve
   tborg status [--json] [--max-age DURATION]       each repository's last run and last success; exit 1 if failed or stale
+  tborg shell-completion                           print a bash or zsh completion script for tborg's own commands
 
 Everything else, including --help and --version, goes to borg unchanged.
 
@@ -38,6 +39,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let terminal: Terminal | undefined;
   let command: OwnCommand | undefined;
   try {
+    // bash's or zsh's completion script asking (tborg shell-completion): the words typed so far are
+    // not tborg's options or borg's arguments yet, so nothing reads them but the one parser.
+    if (argv[0] === COMPLETION_REQUEST) {
+      terminal = createProcessTerminal(true);
+      const { runOwnCommandLine } = await import('./own-commands.js');
+      return await runOwnCommandLine(argv, { args: [], options: splitArguments([], env).options, env, terminal, selfPaths: [] });
+    }
     const { options, borgArgs } = splitArguments(argv, env);
     terminal = createProcessTerminal(options.quiet);
     if (options.help) {
@@ -55,10 +63,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       terminal,
       selfPaths: process.argv[1] ? [process.argv[1]] : [],
     };
-    const first = borgArgs[0];
-    if (first !== undefined && (OWN_COMMANDS as readonly string[]).includes(first)) {
+    command = OWN_COMMANDS.find((name) => name === borgArgs[0]);
+    if (command !== undefined) {
       context.args = borgArgs.slice(1);
-      command = first as OwnCommand;
       return await runOwnCommand(command, context);
     }
     const { runBorg } = await import('../run/run-borg.js');
@@ -74,19 +81,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
+// An own command's words go through the one parser (own-commands.ts, yargs), except plan's most
+// common shape, which plan-words.ts reads as that parser would, without loading yargs (~70 ms).
 async function runOwnCommand(command: OwnCommand, context: CommandContext): Promise<number> {
-  switch (command) {
-    case 'plan':
-      return (await import('./commands/plan-command.js')).runPlanCommand(context);
-    case 'doctor':
-      return (await import('./commands/doctor-command.js')).runDoctorCommand(context);
-    case 'ssh-config':
-      return (await import('./commands/ssh-config-command.js')).runSshConfigCommand(context);
-    case 'sshd-config':
-      return (await import('./commands/sshd-config-command.js')).runSshdConfigCommand(context);
-    case 'authorized-keys':
-      return (await import('./commands/authorized-keys-command.js')).runAuthorizedKeysCommand(context);
-    case 'status':
-      return (await import('./commands/status-command.js')).runStatusCommand(context);
-  }
+  const planArgs = command === 'plan' ? fastPlanArgs(context.args) : undefined;
+  if (planArgs) return (await import('./commands/plan-command.js')).runPlanCommand(context, planArgs);
+  const { runOwnCommandLine } = await import('./own-commands.js');
+  return runOwnCommandLine([command, ...context.args], context);
 }

@@ -13,7 +13,7 @@ import {
   remotePathIsBorg2,
   buildServeArgv,
 } from '../../src/guide/authorized-keys.js';
-import { runAuthorizedKeysCommand } from '../../src/cli/commands/authorized-keys-command.js';
+import { runOwnCommandLine } from '../../src/cli/own-commands.js';
 import { TborgError } from '../../src/cli/errors.js';
 import type { CommandContext } from '../../src/cli/command-context.js';
 import { defaultOptions } from '../../src/cli/tborg-options.js';
@@ -184,7 +184,7 @@ async function runCommand(args: string[]): Promise<{ code: number | undefined; s
     selfPaths: [],
   };
   try {
-    return { code: await runAuthorizedKeysCommand(context), stdout: out, stderr: err };
+    return { code: await runOwnCommandLine(['authorized-keys', ...args], context), stdout: out, stderr: err };
   } catch (error) {
     if (!(error instanceof TborgError)) throw error;
     return { code: undefined, stdout: out, stderr: err, error };

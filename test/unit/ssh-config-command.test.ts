@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runSshConfigCommand } from '../../src/cli/commands/ssh-config-command.js';
+import { runOwnCommandLine } from '../../src/cli/own-commands.js';
+import { TborgError } from '../../src/cli/errors.js';
 import type { CommandContext } from '../../src/cli/command-context.js';
 import { collectHostNames } from '../../src/ssh/ssh-config-source.js';
 import { defaultOptions } from '../../src/cli/tborg-options.js';
@@ -88,7 +89,15 @@ async function runCommand(args: string[], keepalive?: AlivePair, env: NodeJS.Pro
   const options = defaultOptions();
   options.keepalive = keepalive;
   const context: CommandContext = { args, options, env, terminal: new Terminal({ stdout, stderr }, { quiet: true }), selfPaths: [] };
-  const code = await runSshConfigCommand(context);
+  // As main does: the one parser, and a refusal printed once as `tborg: ssh-config: message`.
+  let code: number;
+  try {
+    code = await runOwnCommandLine(['ssh-config', ...args], context);
+  } catch (error) {
+    if (!(error instanceof TborgError)) throw error;
+    context.terminal.error(error.message, 'ssh-config');
+    code = error.exitCode;
+  }
   await new Promise((r) => setImmediate(r));
   return { code, stdout: out, stderr: err };
 }

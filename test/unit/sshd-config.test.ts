@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { runSshdConfigCommand } from '../../src/cli/commands/sshd-config-command.js';
+import { runOwnCommandLine } from '../../src/cli/own-commands.js';
 import { TborgError } from '../../src/cli/errors.js';
 import type { CommandContext } from '../../src/cli/command-context.js';
 import { formatSshdConfig } from '../../src/guide/sshd-config.js';
@@ -74,7 +74,7 @@ async function runCommand(args: string[], options: Partial<TborgOptions> = {}): 
     selfPaths: [],
   };
   try {
-    const code = await runSshdConfigCommand(context);
+    const code = await runOwnCommandLine(['sshd-config', ...args], context);
     return { code, stdout: out, error: undefined };
   } catch (error) {
     if (!(error instanceof TborgError)) throw error;
@@ -113,7 +113,7 @@ const bad: Array<[string[], Partial<TborgOptions>, RegExp]> = [
   [['--server-alive'], {}, /Not enough arguments/],
   [['--server-alive', '1x1', '--server-alive', '2x2'], {}, /more than once/],
   [['--nope'], {}, /Unknown argument: nope/],
-  [['host'], {}, /unexpected argument 'host'/],
+  [['host'], {}, /^Unknown argument: host \(see tborg sshd-config --help\)$/],
   [['--match-user', 'a b'], {}, /--match-user "a b"/],
   [['--match-user', 'a#b'], {}, /--match-user/],
 ];

@@ -1,7 +1,6 @@
-import { UsageError, TborgError } from '../errors.js';
 import type { CommandContext } from '../command-context.js';
 import { signalExitCode } from '../../run/borg-process.js';
-import { DEFAULT_CONNECT_TIMEOUT_SECONDS, formatCheck, runDoctor, type Check, type DoctorReport } from '../../guide/doctor.js';
+import { formatCheck, runDoctor, type Check, type DoctorReport } from '../../guide/doctor.js';
 import { TBORG_VERSION } from '../version.js';
 import { toJson } from './plan-command.js';
 
@@ -9,81 +8,15 @@ import { toJson } from './plan-command.js';
 // this file reads doctor's own options, prints, and turns a stopping signal into an orderly end
 // (the probes run in sessions of their own, so a terminal's Ctrl-C does not reach them by itself).
 
-const USAGE = `Usage: tborg doctor [--json] [BORG_COMMON_OPTIONS] REPOSITORY
-
-Checks what a backup to REPOSITORY needs, without changing it, and says what tborg would do:
-  borg        the local borg (path and version; never tborg itself)
-  location    how borg reads REPOSITORY (ssh://..., host:path, a local path, :: with BORG_REPO;
-              borg 2 also -r REPOSITORY)
-  keepalive   the ssh keepalive (ServerAliveInterval, ServerAliveCountMax) for the repository's host
-              and where it is set (file:line), or what tborg injects when it is not
-  lock-wait   how long tborg waits for a held lock, and why
-  server      whether the server answers (ssh with BatchMode=yes, ConnectTimeout=${DEFAULT_CONNECT_TIMEOUT_SECONDS}: never a
-              prompt) and which borg runs there
-  repository  whether borg can open it: exists, is a repository, the passphrase (borg list --last 1)
-  lock        whether it is locked now: the repository lock, or this machine's cache lock
-
-borg common options such as --rsh, --remote-path, --lock-wait are used as a run would use them.
-The repository is only opened for reading (one borg list, a shared lock for a moment); doctor never
-writes to it and never breaks a lock. Every check prints one line: ok, warn, fail or skip.
-
-Options:
-  --json   print one JSON object instead (fields documented in src/cli/commands/doctor-command.ts)
-  --help   show this help
-
-Exit codes: 0 healthy; 1 warnings (no keepalive of your own, locked now, ...);
-2 the repository cannot be reached or used (unreachable, does not exist, bad argument, no borg).
-`;
-
-interface Arguments {
+// doctor's words, as the one parser (own-commands.ts) reads them: its --json, and borg's words
+// (options with their values, the repository) in order, and what came after a `--`.
+export interface DoctorArgs {
   json: boolean;
   words: string[];
   afterDashDash: string[];
 }
 
-async function parseArguments(context: CommandContext): Promise<Arguments | 'help'> {
-  const { default: yargs } = await import('yargs');
-  const parser = yargs(context.args)
-    .help(false)
-    .version(false)
-    .option('json', { type: 'boolean', default: false })
-    .option('help', { type: 'boolean' })
-    // Everything doctor does not know is borg's: options stay words, in order, with their values.
-    .parserConfiguration({
-      'unknown-options-as-args': true,
-      'camel-case-expansion': false,
-      'dot-notation': false,
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      'boolean-negation': false,
-      'populate--': true,
-    })
-    .strict(false)
-    .exitProcess(false)
-    .fail((message: string | undefined, error: Error | undefined) => {
-      throw new UsageError(`${message ?? error?.message ?? 'bad arguments'} (see tborg doctor --help)`);
-    });
-  const argv = (await parser.parseAsync()) as Record<string, unknown> & { _: Array<string | number>; '--'?: Array<string | number> };
-  if (argv.help === true) {
-    context.terminal.out(USAGE);
-    return 'help';
-  }
-  if (Array.isArray(argv.json)) throw new UsageError('--json given more than once');
-  return { json: argv.json === true, words: argv._.map(String), afterDashDash: (argv['--'] ?? []).map(String) };
-}
-
-export async function runDoctorCommand(context: CommandContext): Promise<number> {
-  let args: Arguments | 'help';
-  try {
-    args = await parseArguments(context);
-  } catch (error) {
-    if (error instanceof TborgError) {
-      context.terminal.error(error.message, 'doctor');
-      return error.exitCode;
-    }
-    throw error;
-  }
-  if (args === 'help') return 0;
+export async function runDoctorCommand(context: CommandContext, args: DoctorArgs): Promise<number> {
   const { json } = args;
 
   const controller = new AbortController();

@@ -2,13 +2,12 @@ import type { CommandContext } from '../command-context.js';
 import { formatDuration } from '../../plan/lock-wait.js';
 import { buildPlan, type Plan } from '../../plan/plan.js';
 import { gatherPlanInput } from '../../plan/plan-facts.js';
+import type { PlanArgs } from '../plan-words.js';
 
 // `tborg plan [--json] BORG_ARGUMENTS...`: what running those arguments would do. Runs nothing but
-// `ssh -G` (which never connects). `--json` is only recognised right after `plan`, so borg's own
-// `--json` (e.g. `tborg plan list --json repo`) stays borg's.
-export async function runPlanCommand(context: CommandContext): Promise<number> {
-  const json = context.args[0] === '--json';
-  const args = json ? context.args.slice(1) : context.args;
+// `ssh -G` (which never connects). Its words are read by plan-words.ts / own-commands.ts: plan's
+// options only before borg's first word, so borg's own `--json` (`tborg plan list --json repo`) stays borg's.
+export async function runPlanCommand(context: CommandContext, { json, borgArgs: args }: PlanArgs): Promise<number> {
   // The host block's place is looked up only where a warning names it (warn mode, gatherPlanInput
   // knows): it loads and runs the ssh-config parser, 30-90 ms, most of issue 3's 150 ms budget.
   const plan = buildPlan(await gatherPlanInput({ ...context, args }));

@@ -2,14 +2,12 @@ import { parseDuration } from '../duration.js';
 import { formatDuration } from '../../plan/lock-wait.js';
 import type { CommandContext } from '../command-context.js';
 import { readAllRecords, type StatusRecord } from '../../monitor/status-record.js';
-import { flagOf, parseCommandArgs, rejectPositionals, singleOf } from './command-args.js';
 
-const USAGE = `tborg status [--json] [--max-age DURATION]
-
-One line per repository from tborg's status records (written after every run that opens a
-repository, in $XDG_STATE_HOME/tborg or --tborg-status-file): the last success, its age, the last
-run's exit code and waits. Exit 0 when every last run succeeded (and, with --max-age, every last
-success is recent enough), 1 otherwise, 2 when there are no records.`;
+// status's words, as the one parser (own-commands.ts) reads them.
+export interface StatusArgs {
+  json: boolean;
+  maxAge: string | undefined;
+}
 
 // One repository's verdict, for the text line and --json.
 export interface StatusLine {
@@ -45,26 +43,12 @@ export function formatStatusLine(line: StatusLine): string {
 }
 
 // `tborg status`: a local check for cron or a monitoring agent.
-export async function runStatusCommand(context: CommandContext): Promise<number> {
-  const { argv, help } = await parseCommandArgs('status', context.args, (yargs) =>
-    yargs
-      .scriptName('tborg status')
-      .usage(USAGE)
-      .option('json', { type: 'boolean', describe: 'print the records and their verdicts as JSON' })
-      .option('max-age', { type: 'string', requiresArg: true, describe: 'a last success older than this (90s, 26h, 2d) is a failure' })
-      .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false }),
-  );
-  if (help !== null) {
-    context.terminal.out(help);
-    return 0;
-  }
-  rejectPositionals(argv, 'status');
-  const maxAgeText = singleOf(argv['max-age'], '--max-age');
-  const maxAge = maxAgeText === undefined ? undefined : parseDuration(maxAgeText, '--max-age');
+export async function runStatusCommand(context: CommandContext, args: StatusArgs): Promise<number> {
+  const maxAge = args.maxAge === undefined ? undefined : parseDuration(args.maxAge, '--max-age');
   const records = await readAllRecords(context.options.statusFile ?? undefined, context.env);
   const lines = judgeRecords(records, Date.now(), maxAge);
   const exitCode = lines.length === 0 ? 2 : lines.every((l) => l.state === 'ok') ? 0 : 1;
-  if (flagOf(argv.json)) {
+  if (args.json) {
     const repositories = lines.map((l) => ({ ...l.record, state: l.state, lastSuccessAgeSeconds: l.lastSuccessAgeSeconds }));
     context.terminal.out(`${JSON.stringify({ exitCode, maxAgeSeconds: maxAge ?? null, repositories }, null, 2)}\n`);
   } else if (lines.length === 0) {

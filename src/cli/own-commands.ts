@@ -1,0 +1,272 @@
+import yargs, { type Argv } from 'yargs';
+import type { CommandContext } from './command-context.js';
+import { TborgError, UsageError } from './errors.js';
+import { splitPlanWords } from './plan-words.js';
+import { OWN_COMMANDS } from './own-command-names.js';
+import { BORG2_PERMISSIONS } from '../guide/authorized-keys.js';
+import { AUTHORIZED_KEYS_USAGE, DOCTOR_USAGE, PLAN_USAGE, SSH_CONFIG_USAGE, SSHD_CONFIG_USAGE, STATUS_USAGE } from './own-command-usage.js';
+
+// The one parser of tborg's own commands: a yargs instance with a .command() per command, strict,
+// typed. main loads it only for an own command (never for `tborg <borg arguments>`), and not for the
+// common `tborg plan [--json] WORD...` either (plan-words.ts reads that shape as this parser does).
+// Each command's work lives in commands/NAME-command.ts; here are its words, options and help.
+
+// One parser configuration for every command: option names as typed (no camelCase or dot keys),
+// numbers stay strings (a port, a quota, a path named 0755), `--no-X` turns a flag off (authorized-keys'
+// --no-borg2), and what follows `--` is kept apart (doctor hands it to borg, plan's borg words arrive there).
+const PARSER_CONFIGURATION = {
+  'camel-case-expansion': false,
+  'dot-notation': false,
+  'parse-numbers': false,
+  'parse-positional-numbers': false,
+  'boolean-negation': true,
+  'populate--': true,
+} as const;
+
+// A value option given twice is an error, not "the last one wins" (yargs makes it an array).
+function once(name: string): (value: string | string[]) => string {
+  return (value) => {
+    if (Array.isArray(value)) throw new UsageError(`${name} given more than once`);
+    return value;
+  };
+}
+
+// A repeatable value option, always as the list of its values in order.
+function all(value: string | string[]): string[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+// The words after a `--` (populate--): yargs' types do not know the key.
+function afterDashDash(argv: object): string[] {
+  const words: unknown = Reflect.get(argv, '--');
+  return Array.isArray(words) ? words.map(String) : [];
+}
+
+// The words after the command's name. ssh-config and authorized-keys read theirs here, not as a
+// declared yargs positional: a variadic positional loses a lone `-` (yargs re-parses it as
+// `--keyfiles -`), and `-` is authorized-keys' stdin. Their commands check the count themselves.
+function positionalWords(argv: { _: Array<string | number> }): string[] {
+  return argv._.slice(1).map(String);
+}
+
+// What the chosen command will do once yargs has read its words.
+type Run = () => Promise<number>;
+
+// Builds the parser; the handler of the command yargs picks hands its run to `choose`.
+export function buildOwnCommandParser(context: CommandContext, choose: (run: Run) => void): Argv {
+  return yargs()
+    .scriptName('tborg')
+    .parserConfiguration(PARSER_CONFIGURATION)
+    .strict()
+    .version(false)
+    .help()
+    .locale('en')
+    .wrap(100)
+    .exitProcess(false)
+    .command(
+      'plan',
+      'show what a run of these borg arguments would do; runs only ssh -G',
+      (y) =>
+        y
+          .usage(PLAN_USAGE)
+          .option('json', { type: 'boolean', default: false, describe: 'print the plan as one JSON object' }),
+      (argv) =>
+        choose(async () => {
+          const { runPlanCommand } = await import('./commands/plan-command.js');
+          return runPlanCommand(context, { json: argv.json, borgArgs: afterDashDash(argv) });
+        }),
+    )
+    .command(
+      'doctor',
+      'check keepalives, reachability, the lock, the local borg',
+      (y) =>
+        y
+          .usage(DOCTOR_USAGE)
+          // Everything doctor does not know is borg's: options stay words, in order, with their values.
+          .parserConfiguration({ ...PARSER_CONFIGURATION, 'unknown-options-as-args': true })
+          .strict(false)
+          .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead (fields in src/cli/commands/doctor-command.ts)' }),
+      (argv) =>
+        choose(async () => {
+          const { runDoctorCommand } = await import('./commands/doctor-command.js');
+          return runDoctorCommand(context, { json: argv.json, words: argv._.slice(1).map(String), afterDashDash: afterDashDash(argv) });
+        }),
+    )
+    .command(
+      'ssh-config',
+      'show or write ServerAlive* for HOST',
+      (y) =>
+        y
+          .usage(SSH_CONFIG_USAGE)
+          // HOST stays in argv._ (words, below): see positionalWords.
+          .strict(false)
+          .strictOptions()
+          .option('config', { type: 'string', requiresArg: true, coerce: once('--config'), describe: 'the ssh config file (default: ~/.ssh/config of your user)' })
+          .option('write', { type: 'boolean', default: false, describe: 'write the keepalive into the file' })
+          .option('keepalive', {
+            type: 'string',
+            requiresArg: true,
+            coerce: once('--keepalive'),
+            describe: 'ServerAliveInterval x ServerAliveCountMax (default: --tborg-keepalive / TBORG_KEEPALIVE, else 10x30)',
+          }),
+      (argv) =>
+        choose(async () => {
+          const { runSshConfigCommand } = await import('./commands/ssh-config-command.js');
+          return runSshConfigCommand(context, { hosts: positionalWords(argv), config: argv.config, write: argv.write, keepalive: argv.keepalive });
+        }),
+    )
+    .command(
+      'sshd-config',
+      "print ClientAlive* lines for the server's sshd_config",
+      (y) =>
+        y
+          .usage(SSHD_CONFIG_USAGE)
+          .option('server-alive', {
+            type: 'string',
+            requiresArg: true,
+            coerce: once('--server-alive'),
+            describe: 'ClientAliveInterval x ClientAliveCountMax, e.g. 10x30 (same as --tborg-server-alive)',
+          })
+          .option('match-user', { type: 'string', requiresArg: true, coerce: once('--match-user'), describe: 'wrap the lines in a "Match User USER" block' })
+          .option('borg2', { type: 'boolean', default: false, describe: "explain what ClientAlive does and does not do for borg2's store locks" }),
+      (argv) =>
+        choose(async () => {
+          const { runSshdConfigCommand } = await import('./commands/sshd-config-command.js');
+          return runSshdConfigCommand(context, { serverAlive: argv['server-alive'], matchUser: argv['match-user'], borg2: argv.borg2 });
+        }),
+    )
+    .command(
+      'authorized-keys',
+      'print a restricted authorized_keys line for borg serve',
+      (y) =>
+        y
+          .usage(AUTHORIZED_KEYS_USAGE)
+          // KEYFILE stays in argv._ (see positionalWords).
+          .strict(false)
+          .strictOptions()
+          .option('restrict-to-path', {
+            type: 'string',
+            requiresArg: true,
+            coerce: all,
+            describe: 'allow repositories in or below PATH (absolute; repeatable)',
+          })
+          .option('restrict-to-repository', {
+            type: 'string',
+            requiresArg: true,
+            coerce: all,
+            describe: 'allow only the repository at PATH (absolute; repeatable)',
+          })
+          .option('append-only', { type: 'boolean', default: false, describe: 'borg serve --append-only: the key cannot really delete data' })
+          .option('storage-quota', {
+            type: 'string',
+            requiresArg: true,
+            coerce: once('--storage-quota'),
+            describe: 'borg serve --storage-quota QUOTA, e.g. 500G (>= 10M)',
+          })
+          .option('remote-path', {
+            type: 'string',
+            requiresArg: true,
+            coerce: once('--remote-path'),
+            describe: "the server's borg (default: borg, from the account's PATH)",
+          })
+          .option('set-env', {
+            type: 'string',
+            requiresArg: true,
+            coerce: all,
+            describe: "NAME=VALUE in borg serve's environment (repeatable; the client's BORG_* do not reach it)",
+          })
+          .option('borg2', {
+            type: 'boolean',
+            describe: 'the server runs borg2 2.0.0b22 or later: borg serve --rest (default: on with --remote-path borg2; --no-borg2 turns it off)',
+          })
+          .option('permissions', {
+            type: 'string',
+            requiresArg: true,
+            coerce: once('--permissions'),
+            describe: `borg2 serve --rest --permissions: ${BORG2_PERMISSIONS.join(', ')} (write-only: the key cannot read or delete)`,
+          })
+          .option('legacy-openssh', {
+            type: 'boolean',
+            default: false,
+            describe: 'for OpenSSH < 7.2: no-port-forwarding,no-X11-forwarding,no-pty,no-agent-forwarding,no-user-rc instead of restrict',
+          }),
+      (argv) =>
+        choose(async () => {
+          const { runAuthorizedKeysCommand } = await import('./commands/authorized-keys-command.js');
+          return runAuthorizedKeysCommand(context, {
+            keyFiles: positionalWords(argv),
+            restrictToPaths: argv['restrict-to-path'] ?? [],
+            restrictToRepositories: argv['restrict-to-repository'] ?? [],
+            appendOnly: argv['append-only'],
+            storageQuota: argv['storage-quota'],
+            remotePath: argv['remote-path'],
+            setEnv: argv['set-env'] ?? [],
+            borg2: argv.borg2,
+            permissions: argv.permissions,
+            legacyOpenssh: argv['legacy-openssh'],
+          });
+        }),
+    )
+    .command(
+      'status',
+      "each repository's last run and last success; exit 1 if failed or stale",
+      (y) =>
+        y
+          .usage(STATUS_USAGE)
+          .option('json', { type: 'boolean', default: false, describe: 'print the records and their verdicts as JSON' })
+          .option('max-age', {
+            type: 'string',
+            requiresArg: true,
+            coerce: once('--max-age'),
+            describe: 'a last success older than this (90s, 26h, 2d) is a failure',
+          }),
+      (argv) =>
+        choose(async () => {
+          const { runStatusCommand } = await import('./commands/status-command.js');
+          return runStatusCommand(context, { json: argv.json, maxAge: argv['max-age'] });
+        }),
+    )
+    .completion('shell-completion', 'print a bash or zsh completion script (for the shell in $SHELL)', completeOwnWords);
+}
+
+// Completion offers tborg's own commands and their options, and nothing for borg's words: borg's
+// commands and options belong to borg and change with its version, so tborg keeps no second list of
+// them. The shell then falls back to file names (bash's `-o default`, zsh's _default).
+function completeOwnWords(
+  _current: string,
+  argv: { _: Array<string | number> },
+  completionFilter: (onCompleted?: (err: Error | null, completions: string[] | undefined) => void) => void,
+  done: (completions: string[]) => void,
+): void {
+  // argv._ holds the words before the one being completed, after `tborg` itself.
+  const first = argv._[0];
+  if (first !== undefined && !(OWN_COMMANDS as readonly string[]).includes(String(first))) {
+    done([]);
+    return;
+  }
+  completionFilter((error, completions) => done(error ? [] : (completions ?? [])));
+}
+
+// Reads `words` (an own command and its words, or a completion request) with the one parser and runs
+// the command. Throws TborgError for a bad word: `tborg: CMD: message (see tborg CMD --help)`, exit 2.
+export async function runOwnCommandLine(words: readonly string[], context: CommandContext): Promise<number> {
+  const [command, ...rest] = words;
+  // plan's words: its own options, then borg's after a `--` (plan-words.ts says why).
+  const parsedWords =
+    command === 'plan' ? (({ own, borg }) => ['plan', ...own, '--', ...borg])(splitPlanWords(rest)) : [...words];
+  let chosen: Run | undefined;
+  const parser = buildOwnCommandParser(context, (run) => (chosen = run));
+  const { error, output } = await new Promise<{ error: Error | undefined; output: string }>((resolve) => {
+    void parser.parse(parsedWords, {}, (err: Error | undefined, _argv: unknown, text: string) => resolve({ error: err ?? undefined, output: text }));
+  });
+  if (error) {
+    if (error instanceof TborgError) throw error;
+    throw new UsageError(`${error.message} (see tborg ${command} --help)`);
+  }
+  if (chosen === undefined) {
+    // --help, `completion`, or a completion request: yargs wrote the text.
+    if (output !== '') context.terminal.out(`${output}\n`);
+    return 0;
+  }
+  return chosen();
+}
