@@ -1,7 +1,12 @@
 import yargs, { type Argv } from 'yargs';
 import type { CommandContext } from './command-context.js';
 import { TborgError, UsageError } from './errors.js';
-import { splitPlanWords } from './plan-words.js';
+import { splitPlanWords, type PlanArgs } from './plan-words.js';
+import type { DoctorArgs } from './commands/doctor-command.js';
+import type { SshConfigArgs } from './commands/ssh-config-command.js';
+import type { SshdConfigArgs } from './commands/sshd-config-command.js';
+import type { AuthorizedKeysArgs } from './commands/authorized-keys-command.js';
+import type { StatusArgs } from './commands/status-command.js';
 import { OWN_COMMANDS } from './own-command-names.js';
 import { BORG2_PERMISSIONS } from '../guide/authorized-keys.js';
 import { AUTHORIZED_KEYS_USAGE, DOCTOR_USAGE, PLAN_USAGE, SSH_CONFIG_USAGE, SSHD_CONFIG_USAGE, STATUS_USAGE } from './own-command-usage.js';
@@ -49,11 +54,17 @@ function positionalWords(argv: { _: Array<string | number> }): string[] {
   return argv._.slice(1).map(String);
 }
 
-// What the chosen command will do once yargs has read its words.
-type Run = () => Promise<number>;
+// The command yargs picked, with its words read and typed.
+export type OwnCommandCall =
+  | { command: 'plan'; args: PlanArgs }
+  | { command: 'doctor'; args: DoctorArgs }
+  | { command: 'ssh-config'; args: SshConfigArgs }
+  | { command: 'sshd-config'; args: SshdConfigArgs }
+  | { command: 'authorized-keys'; args: AuthorizedKeysArgs }
+  | { command: 'status'; args: StatusArgs };
 
-// Builds the parser; the handler of the command yargs picks hands its run to `choose`.
-export function buildOwnCommandParser(context: CommandContext, choose: (run: Run) => void): Argv {
+// Builds the parser; the handler of the command yargs picks hands its call to `choose`.
+export function buildOwnCommandParser(choose: (call: OwnCommandCall) => void): Argv {
   return yargs()
     .scriptName('tborg')
     .parserConfiguration(PARSER_CONFIGURATION)
@@ -71,10 +82,7 @@ export function buildOwnCommandParser(context: CommandContext, choose: (run: Run
           .usage(PLAN_USAGE)
           .option('json', { type: 'boolean', default: false, describe: 'print the plan as one JSON object' }),
       (argv) =>
-        choose(async () => {
-          const { runPlanCommand } = await import('./commands/plan-command.js');
-          return runPlanCommand(context, { json: argv.json, borgArgs: afterDashDash(argv) });
-        }),
+        choose({ command: 'plan', args: { json: argv.json, borgArgs: afterDashDash(argv) } }),
     )
     .command(
       'doctor',
@@ -87,10 +95,7 @@ export function buildOwnCommandParser(context: CommandContext, choose: (run: Run
           .strict(false)
           .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead (fields in src/cli/commands/doctor-command.ts)' }),
       (argv) =>
-        choose(async () => {
-          const { runDoctorCommand } = await import('./commands/doctor-command.js');
-          return runDoctorCommand(context, { json: argv.json, words: argv._.slice(1).map(String), afterDashDash: afterDashDash(argv) });
-        }),
+        choose({ command: 'doctor', args: { json: argv.json, words: positionalWords(argv), afterDashDash: afterDashDash(argv) } }),
     )
     .command(
       'ssh-config',
@@ -110,10 +115,7 @@ export function buildOwnCommandParser(context: CommandContext, choose: (run: Run
             describe: 'ServerAliveInterval x ServerAliveCountMax (default: --tborg-keepalive / TBORG_KEEPALIVE, else 10x30)',
           }),
       (argv) =>
-        choose(async () => {
-          const { runSshConfigCommand } = await import('./commands/ssh-config-command.js');
-          return runSshConfigCommand(context, { hosts: positionalWords(argv), config: argv.config, write: argv.write, keepalive: argv.keepalive });
-        }),
+        choose({ command: 'ssh-config', args: { hosts: positionalWords(argv), config: argv.config, write: argv.write, keepalive: argv.keepalive } }),
     )
     .command(
       'sshd-config',
@@ -130,10 +132,7 @@ export function buildOwnCommandParser(context: CommandContext, choose: (run: Run
           .option('match-user', { type: 'string', requiresArg: true, coerce: once('--match-user'), describe: 'wrap the lines in a "Match User USER" block' })
           .option('borg2', { type: 'boolean', default: false, describe: "explain what ClientAlive does and does not do for borg2's store locks" }),
       (argv) =>
-        choose(async () => {
-          const { runSshdConfigCommand } = await import('./commands/sshd-config-command.js');
-          return runSshdConfigCommand(context, { serverAlive: argv['server-alive'], matchUser: argv['match-user'], borg2: argv.borg2 });
-        }),
+        choose({ command: 'sshd-config', args: { serverAlive: argv['server-alive'], matchUser: argv['match-user'], borg2: argv.borg2 } }),
     )
     .command(
       'authorized-keys',
@@ -191,9 +190,9 @@ export function buildOwnCommandParser(context: CommandContext, choose: (run: Run
             describe: 'for OpenSSH < 7.2: no-port-forwarding,no-X11-forwarding,no-pty,no-agent-forwarding,no-user-rc instead of restrict',
           }),
       (argv) =>
-        choose(async () => {
-          const { runAuthorizedKeysCommand } = await import('./commands/authorized-keys-command.js');
-          return runAuthorizedKeysCommand(context, {
+        choose({
+          command: 'authorized-keys',
+          args: {
             keyFiles: positionalWords(argv),
             restrictToPaths: argv['restrict-to-path'] ?? [],
             restrictToRepositories: argv['restrict-to-repository'] ?? [],
@@ -204,7 +203,7 @@ export function buildOwnCommandParser(context: CommandContext, choose: (run: Run
             borg2: argv.borg2,
             permissions: argv.permissions,
             legacyOpenssh: argv['legacy-openssh'],
-          });
+          },
         }),
     )
     .command(
@@ -221,10 +220,7 @@ export function buildOwnCommandParser(context: CommandContext, choose: (run: Run
             describe: 'a last success older than this (90s, 26h, 2d) is a failure',
           }),
       (argv) =>
-        choose(async () => {
-          const { runStatusCommand } = await import('./commands/status-command.js');
-          return runStatusCommand(context, { json: argv.json, maxAge: argv['max-age'] });
-        }),
+        choose({ command: 'status', args: { json: argv.json, maxAge: argv['max-age'] } }),
     )
     .completion('shell-completion', 'print a bash or zsh completion script (for the shell in $SHELL)', completeOwnWords);
 }
@@ -247,15 +243,15 @@ function completeOwnWords(
   completionFilter((error, completions) => done(error ? [] : (completions ?? [])));
 }
 
-// Reads `words` (an own command and its words, or a completion request) with the one parser and runs
-// the command. Throws TborgError for a bad word: `tborg: CMD: message (see tborg CMD --help)`, exit 2.
-export async function runOwnCommandLine(words: readonly string[], context: CommandContext): Promise<number> {
+// What the one parser made of `words` (an own command and its words, or a completion request): the
+// call, or the text yargs wrote instead (--help, the completion script, completions). Throws
+// UsageError for a bad word: `tborg: CMD: message (see tborg CMD --help)`, exit 2.
+export async function parseOwnCommandLine(words: readonly string[]): Promise<{ call: OwnCommandCall | undefined; output: string }> {
   const [command, ...rest] = words;
   // plan's words: its own options, then borg's after a `--` (plan-words.ts says why).
-  const parsedWords =
-    command === 'plan' ? (({ own, borg }) => ['plan', ...own, '--', ...borg])(splitPlanWords(rest)) : [...words];
-  let chosen: Run | undefined;
-  const parser = buildOwnCommandParser(context, (run) => (chosen = run));
+  const parsedWords = command === 'plan' ? (({ own, borg }) => ['plan', ...own, '--', ...borg])(splitPlanWords(rest)) : [...words];
+  let call: OwnCommandCall | undefined;
+  const parser = buildOwnCommandParser((chosen) => (call = chosen));
   const { error, output } = await new Promise<{ error: Error | undefined; output: string }>((resolve) => {
     void parser.parse(parsedWords, {}, (err: Error | undefined, _argv: unknown, text: string) => resolve({ error: err ?? undefined, output: text }));
   });
@@ -263,10 +259,28 @@ export async function runOwnCommandLine(words: readonly string[], context: Comma
     if (error instanceof TborgError) throw error;
     throw new UsageError(`${error.message} (see tborg ${command} --help)`);
   }
-  if (chosen === undefined) {
-    // --help, `completion`, or a completion request: yargs wrote the text.
+  return { call, output };
+}
+
+// Reads `words` with the one parser and runs the command (each command's module loads only when run).
+export async function runOwnCommandLine(words: readonly string[], context: CommandContext): Promise<number> {
+  const { call, output } = await parseOwnCommandLine(words);
+  if (call === undefined) {
     if (output !== '') context.terminal.out(`${output}\n`);
     return 0;
   }
-  return chosen();
+  switch (call.command) {
+    case 'plan':
+      return (await import('./commands/plan-command.js')).runPlanCommand(context, call.args);
+    case 'doctor':
+      return (await import('./commands/doctor-command.js')).runDoctorCommand(context, call.args);
+    case 'ssh-config':
+      return (await import('./commands/ssh-config-command.js')).runSshConfigCommand(context, call.args);
+    case 'sshd-config':
+      return (await import('./commands/sshd-config-command.js')).runSshdConfigCommand(context, call.args);
+    case 'authorized-keys':
+      return (await import('./commands/authorized-keys-command.js')).runAuthorizedKeysCommand(context, call.args);
+    case 'status':
+      return (await import('./commands/status-command.js')).runStatusCommand(context, call.args);
+  }
 }
