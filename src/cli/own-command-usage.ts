@@ -61,3 +61,10 @@ One line per repository from tborg's status records (written after every run tha
 repository, in $XDG_STATE_HOME/tborg or --tborg-status-file): the last success, its age, the last
 run's exit code and waits. Exit 0 when every last run succeeded (and, with --max-age, every last
 success is recent enough), 1 otherwise, 2 when there are no records.`;
+
+export const SHELL_COMPLETION_USAGE = `tborg shell-completion
+
+Prints a completion script for the shell in $SHELL (bash or zsh) that completes tborg's own commands
+and their options. borg's commands and options are borg's: tborg offers none of them, and the
+shell falls back to file names. Install it with
+  tborg shell-completion >> ~/.bashrc      (or ~/.zshrc)`;

@@ -7,9 +7,17 @@ import type { SshConfigArgs } from './commands/ssh-config-command.js';
 import type { SshdConfigArgs } from './commands/sshd-config-command.js';
 import type { AuthorizedKeysArgs } from './commands/authorized-keys-command.js';
 import type { StatusArgs } from './commands/status-command.js';
-import { OWN_COMMANDS } from './own-command-names.js';
+import { COMPLETION_REQUEST, OWN_COMMANDS } from './own-command-names.js';
 import { BORG2_PERMISSIONS } from '../guide/authorized-keys.js';
-import { AUTHORIZED_KEYS_USAGE, DOCTOR_USAGE, PLAN_USAGE, SSH_CONFIG_USAGE, SSHD_CONFIG_USAGE, STATUS_USAGE } from './own-command-usage.js';
+import {
+  AUTHORIZED_KEYS_USAGE,
+  DOCTOR_USAGE,
+  PLAN_USAGE,
+  SHELL_COMPLETION_USAGE,
+  SSH_CONFIG_USAGE,
+  SSHD_CONFIG_USAGE,
+  STATUS_USAGE,
+} from './own-command-usage.js';
 
 // The one parser of tborg's own commands: a yargs instance with a .command() per command, strict,
 // typed. main loads it only for an own command (never for `tborg <borg arguments>`), and not for the
@@ -28,7 +36,8 @@ const PARSER_CONFIGURATION = {
   'populate--': true,
 } as const;
 
-// A value option given twice is an error, not "the last one wins" (yargs makes it an array).
+// A value option given twice is an error, not "the last one wins" (yargs makes it an array; what this
+// throws, yargs reports as its own complaints: `--max-age given more than once (see tborg status --help)`).
 function once(name: string): (value: string | string[]) => string {
   return (value) => {
     if (Array.isArray(value)) throw new UsageError(`${name} given more than once`);
@@ -64,8 +73,11 @@ export type OwnCommandCall =
   | { command: 'status'; args: StatusArgs };
 
 // Builds the parser; the handler of the command yargs picks hands its call to `choose`.
-export function buildOwnCommandParser(choose: (call: OwnCommandCall) => void): Argv {
-  return yargs()
+// `words` are also what yargs re-reads when it completes a command's options (its completion runs the
+// command's builder and parses its process arguments again).
+export function buildOwnCommandParser(words: readonly string[], choose: (call: OwnCommandCall) => void): Argv {
+  const parser: Argv = yargs([...words]);
+  return parser
     .scriptName('tborg')
     .parserConfiguration(PARSER_CONFIGURATION)
     .strict()
@@ -222,21 +234,37 @@ export function buildOwnCommandParser(choose: (call: OwnCommandCall) => void): A
       (argv) =>
         choose({ command: 'status', args: { json: argv.json, maxAge: argv['max-age'] } }),
     )
-    .completion('shell-completion', 'print a bash or zsh completion script (for the shell in $SHELL)', completeOwnWords);
+    .command(
+      'shell-completion',
+      'print a bash or zsh completion script for these commands (for the shell in $SHELL)',
+      (y) => y.usage(SHELL_COMPLETION_USAGE),
+      // Written while yargs collects the output (parseOwnCommandLine's callback), like --help.
+      // (yargs takes $0 and the command's name here; @types/yargs 17 declares no parameters).
+      () => void Reflect.apply(parser.showCompletionScript, parser, ['tborg', 'shell-completion']),
+    )
+    // Only the function that answers the script: yargs' own completion command, which would be named
+    // here, fails under .strict() (yargs 18 reports it as an unknown argument), so the command above
+    // prints the script and this name is never typed (main routes only OWN_COMMANDS to this parser).
+    .completion('tborg-internal-completion', false, completeOwnWords);
 }
 
 // Completion offers tborg's own commands and their options, and nothing for borg's words: borg's
 // commands and options belong to borg and change with its version, so tborg keeps no second list of
 // them. The shell then falls back to file names (bash's `-o default`, zsh's _default).
 function completeOwnWords(
-  _current: string,
+  current: string,
   argv: { _: Array<string | number> },
   completionFilter: (onCompleted?: (err: Error | null, completions: string[] | undefined) => void) => void,
   done: (completions: string[]) => void,
 ): void {
-  // argv._ holds the words before the one being completed, after `tborg` itself.
-  const first = argv._[0];
-  if (first !== undefined && !(OWN_COMMANDS as readonly string[]).includes(String(first))) {
+  // argv._ is what the shell passed: `tborg`, the words typed, and the word being completed unless
+  // that one is an option.
+  const typed = argv._.slice(1).map(String);
+  if (!current.startsWith('-')) typed.pop();
+  const first = typed[0];
+  const borgWords = first === 'plan' ? splitPlanWords(typed.slice(1)).borg.length > 0 : first !== undefined && !(OWN_COMMANDS as readonly string[]).includes(first);
+  // After plan's first borg word, the words are borg's too (plan-words.ts).
+  if (borgWords) {
     done([]);
     return;
   }
@@ -251,15 +279,25 @@ export async function parseOwnCommandLine(words: readonly string[]): Promise<{ c
   // plan's words: its own options, then borg's after a `--` (plan-words.ts says why).
   const parsedWords = command === 'plan' ? (({ own, borg }) => ['plan', ...own, '--', ...borg])(splitPlanWords(rest)) : [...words];
   let call: OwnCommandCall | undefined;
-  const parser = buildOwnCommandParser((chosen) => (call = chosen));
-  const { error, output } = await new Promise<{ error: Error | undefined; output: string }>((resolve) => {
-    void parser.parse(parsedWords, {}, (err: Error | undefined, _argv: unknown, text: string) => resolve({ error: err ?? undefined, output: text }));
-  });
+  const parser = buildOwnCommandParser(parsedWords, (chosen) => (call = chosen));
+  // yargs calls back once per parse, and completing a command's options parses again inside: the
+  // last call, once parse() has returned, has the whole output.
+  let error: Error | undefined;
+  let output = '';
+  try {
+    await parser.parse(parsedWords, {}, (err: Error | undefined, _argv: unknown, text: string) => {
+      error = err ?? undefined;
+      output = text;
+    });
+  } catch (thrown) {
+    error ??= thrown instanceof Error ? thrown : new Error(String(thrown));
+  }
   if (error) {
     if (error instanceof TborgError) throw error;
     throw new UsageError(`${error.message} (see tborg ${command} --help)`);
   }
-  return { call, output };
+  // A completion request parses the words typed so far, which may name a whole command: never run it.
+  return { call: command === COMPLETION_REQUEST ? undefined : call, output };
 }
 
 // Reads `words` with the one parser and runs the command (each command's module loads only when run).

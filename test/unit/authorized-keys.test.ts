@@ -228,6 +228,25 @@ test('authorized-keys command: no restriction works but warns on stderr', async 
   assert.match(r.stderr, /warning: no --restrict-to-path or --restrict-to-repository/);
 });
 
+// --no-borg2 is yargs' boolean-negation of --borg2 (one parser configuration, own-commands.ts): it turns
+// off what --remote-path borg2 turns on; given both, the last one counts.
+test('authorized-keys command: --borg2, --no-borg2 and --remote-path borg2', async () => {
+  const table: Array<[string[], boolean]> = [
+    [['--remote-path', 'borg2'], true],
+    [['--remote-path', 'borg2', '--no-borg2'], false],
+    [['--no-borg2', '--remote-path', 'borg2'], false],
+    [['--borg2'], true],
+    [['--borg2', '--no-borg2'], false],
+    [['--no-borg2', '--borg2'], true],
+    [[], false],
+  ];
+  for (const [words, borg2] of table) {
+    const r = await runCommand([...words, '--restrict-to-repository', '/srv/r', pub]);
+    assert.equal(r.code, 0, `${words.join(' ')}: ${r.error?.message}`);
+    assert.equal(/ serve --rest /.test(r.stdout), borg2, `${words.join(' ')}: ${r.stdout}`);
+  }
+});
+
 test('authorized-keys command: --help', async () => {
   const r = await runCommand(['--help']);
   assert.equal(r.code, 0);
