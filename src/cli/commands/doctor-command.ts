@@ -5,7 +5,7 @@ import { TBORG_VERSION } from '../version.js';
 import { toJson } from './plan-command.js';
 
 // `tborg doctor [--json] [BORG_COMMON_OPTIONS] REPOSITORY` (issue 6). The checks live in doctor.ts;
-// this file reads doctor's own options, prints, and turns a stopping signal into an orderly end
+// this file prints (its words are read by own-commands.ts) and turns a stopping signal into an orderly end
 // (the probes run in sessions of their own, so a terminal's Ctrl-C does not reach them by itself).
 
 // doctor's words, as the one parser (own-commands.ts) reads them: its --json, and borg's words
