@@ -166,6 +166,15 @@ test("zsh: the script is zsh's, and the answers carry zsh's descriptions", () =>
   assert.equal(borgWord.stdout, '');
 });
 
+test("`tborg completion SHELL` is borg 2's own command: it goes to borg untouched", () => {
+  const borg = join(dir, 'echo-borg');
+  writeFileSync(borg, '#!/bin/sh\nprintf "%s|" "$@"\n');
+  chmodSync(borg, 0o755);
+  const r = tborg(['--tborg-borg', borg, 'completion', 'bash']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'completion|bash|');
+});
+
 test('a completion request never runs the command it names', () => {
   const r = tborg(['--get-yargs-completions', 'tborg', 'status', '--json', '']);
   assert.equal(r.code, 0, r.stderr);
