@@ -1,13 +1,11 @@
 import { TborgError } from './errors.js';
 import type { CommandContext } from './command-context.js';
 import { rememberInheritedFds, rememberStartSignals } from '../run/process-start.js';
-import { splitArguments, describeOptions } from './tborg-options.js';
+import { defaultOptions, splitArguments, describeOptions } from './tborg-options.js';
 import { createProcessTerminal, type Terminal } from './terminal.js';
 import { TBORG_VERSION } from './version.js';
 import { COMPLETION_REQUEST, OWN_COMMANDS, type OwnCommand } from './own-command-names.js';
 import { fastPlanArgs } from './plan-words.js';
-
-export { OWN_COMMANDS, type OwnCommand };
 
 export function usage(): string {
   return `tborg ${TBORG_VERSION} — a drop-in wrapper for borg that rides out stale repository locks over ssh
@@ -44,7 +42,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (argv[0] === COMPLETION_REQUEST) {
       terminal = createProcessTerminal(true);
       const { runOwnCommandLine } = await import('./own-commands.js');
-      return await runOwnCommandLine(argv, { args: [], options: splitArguments([], env).options, env, terminal, selfPaths: [] });
+      return await runOwnCommandLine(argv, { args: [], options: defaultOptions(), env, terminal, selfPaths: [] });
     }
     const { options, borgArgs } = splitArguments(argv, env);
     terminal = createProcessTerminal(options.quiet);

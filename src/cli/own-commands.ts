@@ -7,7 +7,9 @@ import type { SshConfigArgs } from './commands/ssh-config-command.js';
 import type { SshdConfigArgs } from './commands/sshd-config-command.js';
 import type { AuthorizedKeysArgs } from './commands/authorized-keys-command.js';
 import type { StatusArgs } from './commands/status-command.js';
-import { COMPLETION_REQUEST, OWN_COMMANDS } from './own-command-names.js';
+import { COMPLETION_REQUEST } from './own-command-names.js';
+import { completeOwnWords } from './own-command-completion.js';
+import { afterDashDash, all, once, positionalWords } from './own-command-values.js';
 import { BORG2_PERMISSIONS } from '../guide/authorized-keys.js';
 import {
   AUTHORIZED_KEYS_USAGE,
@@ -35,33 +37,6 @@ const PARSER_CONFIGURATION = {
   'boolean-negation': true,
   'populate--': true,
 } as const;
-
-// A value option given twice is an error, not "the last one wins" (yargs makes it an array; what this
-// throws, yargs reports as its own complaints: `--max-age given more than once (see tborg status --help)`).
-function once(name: string): (value: string | string[]) => string {
-  return (value) => {
-    if (Array.isArray(value)) throw new UsageError(`${name} given more than once`);
-    return value;
-  };
-}
-
-// A repeatable value option, always as the list of its values in order.
-function all(value: string | string[]): string[] {
-  return Array.isArray(value) ? value : [value];
-}
-
-// The words after a `--` (populate--): yargs' types do not know the key.
-function afterDashDash(argv: object): string[] {
-  const words: unknown = Reflect.get(argv, '--');
-  return Array.isArray(words) ? words.map(String) : [];
-}
-
-// The words after the command's name. ssh-config and authorized-keys read theirs here, not as a
-// declared yargs positional: a variadic positional loses a lone `-` (yargs re-parses it as
-// `--keyfiles -`), and `-` is authorized-keys' stdin. Their commands check the count themselves.
-function positionalWords(argv: { _: Array<string | number> }): string[] {
-  return argv._.slice(1).map(String);
-}
 
 // The command yargs picked, with its words read and typed.
 export type OwnCommandCall =
@@ -246,29 +221,6 @@ export function buildOwnCommandParser(words: readonly string[], choose: (call: O
     // here, fails under .strict() (yargs 18 reports it as an unknown argument), so the command above
     // prints the script and this name is never typed (main routes only OWN_COMMANDS to this parser).
     .completion('tborg-internal-completion', false, completeOwnWords);
-}
-
-// Completion offers tborg's own commands and their options, and nothing for borg's words: borg's
-// commands and options belong to borg and change with its version, so tborg keeps no second list of
-// them. The shell then falls back to file names (bash's `-o default`, zsh's _default).
-function completeOwnWords(
-  current: string,
-  argv: { _: Array<string | number> },
-  completionFilter: (onCompleted?: (err: Error | null, completions: string[] | undefined) => void) => void,
-  done: (completions: string[]) => void,
-): void {
-  // argv._ is what the shell passed: `tborg`, the words typed, and the word being completed unless
-  // that one is an option.
-  const typed = argv._.slice(1).map(String);
-  if (!current.startsWith('-')) typed.pop();
-  const first = typed[0];
-  const borgWords = first === 'plan' ? splitPlanWords(typed.slice(1)).borg.length > 0 : first !== undefined && !(OWN_COMMANDS as readonly string[]).includes(first);
-  // After plan's first borg word, the words are borg's too (plan-words.ts).
-  if (borgWords) {
-    done([]);
-    return;
-  }
-  completionFilter((error, completions) => done(error ? [] : (completions ?? [])));
 }
 
 // What the one parser made of `words` (an own command and its words, or a completion request): the
