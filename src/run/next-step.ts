@@ -35,7 +35,6 @@ export interface RunState {
   // the time spent in them and the pauses after them.
   readonly lockRetries: number;
   readonly lockWaitMs: number;
-  readonly waiting: WaitKind | null;
   // The plan's "only once a run had to wait" warnings were shown; the store-lock rule was said.
   readonly waitWarned: boolean;
   readonly storeLockSaid: boolean;
@@ -82,7 +81,7 @@ export function startRun(plan: RunState['plan'], cache: RunState['cache'], now: 
   return {
     plan, cache, start: now, deadline: now + plan.retry.deadlineSeconds * 1000,
     attempts: 0, attemptLockWait: null, overheadMs: 0, quickFailures: 0, connectionFailures: 0,
-    lockRetries: 0, lockWaitMs: 0, waiting: null, waitWarned: false, storeLockSaid: false,
+    lockRetries: 0, lockWaitMs: 0, waitWarned: false, storeLockSaid: false,
     connect: CONNECT_START, lastKind: 'other', lastLines: [],
   };
 }
@@ -113,7 +112,7 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
   if (reach.decision.retry) {
     // The lock wait starts when the server can be reached. borg's held message is dropped like a
     // retried lock timeout's: tborg's line says what ssh said.
-    s = { ...s, deadline: Math.max(s.deadline, now + plan.retry.deadlineSeconds * 1000), waiting: 'unreachable' };
+    s = { ...s, deadline: Math.max(s.deadline, now + plan.retry.deadlineSeconds * 1000) };
     return { step: { next: 'retry', delayMs: reach.decision.delayMs, wait: 'unreachable', ...saying({ before: [info(reach.decision.line)], showHeld: false }) }, state: s };
   }
   if (reach.decision.line) return { step: { next: 'give-up', exitCode: ended.exitCode, ...saying({ after: [info(reach.decision.line)] }) }, state: s };
@@ -132,7 +131,6 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
       connectionFailures: s.connectionFailures + 1,
       quickFailures: s.quickFailures + 1,
       deadline: Math.max(s.deadline, now + serverBoundSeconds * 1000),
-      waiting: 'connection',
     };
     const line = `the connection to ${host} was lost; retrying (${s.connectionFailures} of ${plan.retry.connectionRetries}), ${oldLockWords(plan.lockWait.model?.kind === 'store', serverBoundSeconds)}`;
     return { step: { next: 'retry', delayMs: pauseAfter(s, ended, now), wait: 'connection', ...saying({ before: [...warnings, { text: line, level: 'WARNING' }] }) }, state: s };
@@ -166,7 +164,7 @@ function afterLockTimeout(state: RunState, ended: EndedAttempt, now: number): { 
     // Said at the first attempt's lock timeout: whose lock it is, or why a store lock's wait is long.
     if (s.attempts === 1 && cacheLock) before.push(info(`the local cache lock ${lock} is held by another borg on this machine; waiting`));
     else if (s.attempts === 1 && store) before.push(storeLine());
-    s = { ...s, lockWaitMs: s.lockWaitMs + delayMs, waiting: 'lock', storeLockSaid: s.storeLockSaid || (s.attempts === 1 && !cacheLock && store) };
+    s = { ...s, lockWaitMs: s.lockWaitMs + delayMs, storeLockSaid: s.storeLockSaid || (s.attempts === 1 && !cacheLock && store) };
     return { step: { next: 'retry', delayMs, wait: 'lock', ...saying({ before, showHeld: false }) }, state: s };
   }
   const server = plan.lockWait.model?.serverAlive;

@@ -94,7 +94,7 @@ const rows: Row[] = [
   ['an unknown rc 74 is borg\'s own answer', {}, ended(74, 'Some other error\n', 2), 2, 'done 74', [BORG]],
 
   // Lock timeouts: retried until the deadline; borg's message of a retried attempt is dropped.
-  ['lock timeout after waiting out its lock wait: next attempt almost at once', {}, lock(10), 10, 'retry in 150 ms (lock)', [], { waiting: 'lock', lockRetries: 1, lockWaitMs: 10_150, quickFailures: 0 }],
+  ['lock timeout after waiting out its lock wait: next attempt almost at once', {}, lock(10), 10, 'retry in 150 ms (lock)', [], { lockRetries: 1, lockWaitMs: 10_150, quickFailures: 0 }],
   ['borg2 modern exit code 73', { borg2: true, lockWait: { model: SERVE } }, ended(73, 'Failed to create/acquire the lock /srv/r/lock (timeout).\n', 10), 10, 'retry in 150 ms (lock)', []],
   ['a quick lock failure backs off (1st in a row)', {}, lock(0.2), 0.2, 'retry in 750 ms (lock)', [], { quickFailures: 1 }],
   ['a quick lock failure backs off (3rd in a row)', { state: { quickFailures: 2 } }, lock(0.2), 0.2, 'retry in 3000 ms (lock)', [], { quickFailures: 3 }],
@@ -127,7 +127,7 @@ const rows: Row[] = [
   ['store lock, given up after it was said: the give-up alone', { borg2: true, retry: { deadlineSeconds: 1860 }, state: { attempts: 31, storeLockSaid: true } }, storeLock(60), 1860, 'give-up 73', [BORG, /^ERROR: gave up after waiting 31m0s over 31 attempts/, /^ERROR: Usual causes/, /^ERROR: Next: /]],
 
   // Lost connections: retried a bounded number of times; the wait restarts to cover the server bound.
-  ['lost connection, 1st of 3', {}, lost(), 3, 'retry in 750 ms (connection)', ['WARNING: the connection to h was lost; retrying (1 of 3), allowing up to 1m0s for the server to release the old lock', BORG], { connectionFailures: 1, quickFailures: 1, deadline: 63_000, waiting: 'connection' }],
+  ['lost connection, 1st of 3', {}, lost(), 3, 'retry in 750 ms (connection)', ['WARNING: the connection to h was lost; retrying (1 of 3), allowing up to 1m0s for the server to release the old lock', BORG], { connectionFailures: 1, quickFailures: 1, deadline: 63_000 }],
   ['lost connection, 3rd of 3: the back-off grows', { state: { connectionFailures: 2, quickFailures: 2 } }, lost(), 20, 'retry in 3000 ms (connection)', [/retrying \(3 of 3\)/, BORG]],
   ['lost connection, retries spent: borg\'s error stands', { state: { connectionFailures: 3 } }, lost(), 30, 'done 2', [BORG]],
   ['lost connection after the lock wait was spent: the wait starts over', { state: { attempts: 5 } }, lost(), 58, 'retry in 750 ms (connection)', [/retrying \(1 of 3\)/, BORG], { deadline: 118_000 }],
@@ -152,7 +152,7 @@ const rows: Row[] = [
   ]),
 
   // The connect wait: under cron (15 min) an unreachable server is waited for; on a terminal (0) not.
-  ['cron: an unreachable server is waited for', { retry: { connectWaitSeconds: 900 } }, refused(), 1, 'retry in 750 ms (unreachable)', ['INFO: cannot reach h (ssh: connect to host h port 22: Connection refused); retrying in 1s, 1s of 15m0s waited (--tborg-connect-wait), attempt 2'], { deadline: 61_000, waiting: 'unreachable' }],
+  ['cron: an unreachable server is waited for', { retry: { connectWaitSeconds: 900 } }, refused(), 1, 'retry in 750 ms (unreachable)', ['INFO: cannot reach h (ssh: connect to host h port 22: Connection refused); retrying in 1s, 1s of 15m0s waited (--tborg-connect-wait), attempt 2'], { deadline: 61_000, connect: { reached: false, unreachableInARow: 1, ambiguous: 0, retries: 1 } }],
   ['cron: the 3rd unreachable attempt in a row waits longer', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: false, unreachableInARow: 2, ambiguous: 0, retries: 2 } } }, refused(), 4, 'retry in 3000 ms (unreachable)', [/retrying in 3s, 4s of 15m0s waited \(--tborg-connect-wait\), attempt 4$/]],
   ['on a terminal: borg\'s error at once', { retry: { connectWaitSeconds: 0 } }, refused(), 1, 'done 2', [BORG]],
   ['cron: the connect wait is spent', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: false, unreachableInARow: 30, ambiguous: 0, retries: 30 } } }, refused(), 901, 'give-up 2', [BORG, 'INFO: gave up: h could not be reached within 15m0s (--tborg-connect-wait), over 31 attempts']],
