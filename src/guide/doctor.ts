@@ -379,7 +379,7 @@ export function checkLockWait(plan: Plan, options: { serverAliveGiven: boolean }
   };
   if (m === null) return { name: 'lock-wait', status: 'skip', detail: 'none: borg would not open a repository', data };
   // The plan's own warnings about the lock wait (not the keepalive ones, which checkKeepalive reports).
-  const warnings = plan.warnings.map((w) => w.text).filter((t) => !t.startsWith('ssh to ') && !t.includes(' is not ssh'));
+  const warnings = plan.warnings.filter((w) => w.kind !== 'keepalive-missing' && w.kind !== 'rsh-not-ssh').map((w) => w.text);
   if (m.kind === 'store') {
     const attempts = lw.attemptSeconds !== null ? `; borg attempts of --lock-wait ${lw.attemptSeconds}` : '';
     const detail = `${formatDuration(lw.seconds)}${lw.userGiven ? ` (your ${lw.userSource ?? '--lock-wait'})` : ''}: store-lock model, ${m.formula}: ${m.why}${attempts}`;
@@ -756,7 +756,7 @@ export function gatherLocalBorg(context: CommandContext): LocalBorgFacts {
     const version = readBorgVersion(path, env);
     return { path, version: version?.version ?? null, error: null, fromOption: context.options.borg !== undefined, skippedTborg };
   } catch (error) {
-    if (error instanceof TborgError) return { path: null, version: null, error: error.message.replace(/^tborg: /, ''), fromOption: false, skippedTborg };
+    if (error instanceof TborgError) return { path: null, version: null, error: error.message, fromOption: false, skippedTborg };
     throw error;
   }
 }
@@ -907,7 +907,7 @@ export async function runDoctor(context: CommandContext, words: readonly string[
     // ssh -G refused the configuration, or BORG_RSH cannot be split as borg splits it: a run would
     // stop at the same place.
     add({ name: 'location', status: 'skip', detail: 'not checked' });
-    add({ name: 'keepalive', status: 'fail', detail: error.message.replace(/^tborg: /, '') });
+    add({ name: 'keepalive', status: 'fail', detail: error.message });
     skipRest('not checked: no plan');
     return finish();
   }

@@ -63,7 +63,7 @@ export class ConfigParseError extends TborgError {
     readonly file: string,
     message: string,
   ) {
-    super(`tborg: ${message}`, { exitCode: 2 });
+    super(`${message}`, { exitCode: 2 });
     this.name = 'ConfigParseError';
   }
 }

@@ -187,7 +187,7 @@ test('a stream to stdout: not retried, borg\'s error and code stand, one line of
 });
 
 test('a short --lock-wait of the user\'s is mentioned only when a wait happened', async () => {
-  const warning = { text: '--lock-wait 60 is shorter than the 10m40s ...', onRun: false, onWait: true as const };
+  const warning = { kind: 'short-lock-wait' as const, text: '--lock-wait 60 is shorter than the 10m40s ...', onRun: false, onWait: true as const };
   const withWarning = (): Plan => ({ ...plan({ deadlineSeconds: 60 }, { userGiven: true, attemptSeconds: null, seconds: 60 }), warnings: [warning] });
   const quiet = harness([OK]);
   await runAttempts(withWarning(), {}, quiet.deps);

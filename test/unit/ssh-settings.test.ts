@@ -215,7 +215,7 @@ test('resolveSshSettings: a broken config is an SshConfigError (exit 2) with wha
       e instanceof SshConfigError &&
       e.exitCode === 2 &&
       !e.message.includes('\n') &&
-      e.message.startsWith('tborg: ssh -G failed for x: ') &&
+      e.message.startsWith('ssh -G failed for x: ') &&
       /invalid time value/.test(e.message),
   );
   assert.throws(() => resolveSshSettings(['ssh', '-F', '/nonexistent/cfg', 'h']), /ssh -G failed for h: Can't open user config file/);
