@@ -15,7 +15,7 @@ import { describeWait, HOLDS_LOCK_MARGIN_MS } from '../../src/run/wait-status.js
 const SERVE: LockWaitModel = { kind: 'serve', why: 'w', clientBound: 20, serverBound: 40, margin: 20, seconds: 60, formula: 'f', serverAlive: { interval: 10, countMax: 30 }, tcpKeepaliveFallback: false };
 const STORE: LockWaitModel = { kind: 'store', why: 'w', clientBound: 120, serverBound: 1800, margin: 60, seconds: 1860, formula: 'f', serverAlive: null, tcpKeepaliveFallback: false };
 const REPO = { location: 'ssh://h/srv/r', proto: 'ssh', user: null, host: 'h', port: null, path: '/srv/r', archive: null };
-const SHORT_WAIT: PlanWarning = { text: '--lock-wait 60 is shorter than the 10m40s ...', onRun: false, onWait: true };
+const SHORT_WAIT: PlanWarning = { kind: 'short-lock-wait', text: '--lock-wait 60 is shorter than the 10m40s ...', onRun: false, onWait: true };
 
 type RetryRules = Plan['retry'];
 // A borg 1.x create over ssh with tborg's 60 s wait in 10 s attempts, changed per row.
