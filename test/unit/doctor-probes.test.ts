@@ -47,6 +47,8 @@ const repoCtx = { command: 'borg list', env: { BORG_CACHE_DIR: '/home/u/.cache/b
 describe('the repository probe (borg list --json --last 1 --lock-wait 5)', () => {
   const cases: Array<[string, Partial<BufferedChildResult>, CheckStatus, RegExp, CheckStatus, RegExp]> = [
     ['opens', { stdout: LIST_JSON }, 'ok', /^opens \(encryption repokey, 0\.4 s\); newest archive host-2026-11-26 from 2026-11-26T03:00:00 \(\d+ h ago\)$/, 'ok', /^not locked: borg list got its lock \(readers/],
+    // borg2 2.0.0b25's repo-list --json, as printed in the lab (sid root).
+    ['borg2 b25 names the mode "encryption"', { stdout: JSON.stringify({ archives: [], encryption: { encryption: 'authenticated-sha256', id_hash: 'sha256' }, repository: { id: 'x', location: '/tmp/r' } }) }, 'ok', /^opens \(encryption authenticated-sha256, 0\.4 s\); no archives yet$/, 'ok', /not locked/],
     ['empty', { stdout: JSON.stringify({ archives: [], encryption: { mode: 'none' }, repository: { id: 'x' } }) }, 'ok', /no archives yet$/, 'ok', /not locked/],
     ['held by another client', { exitCode: 2, stderr: 'Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).\n' }, 'skip', /not opened: it is locked/, 'warn', /^locked now \(repository lock \/srv\/r\/lock\.exclusive\): another borg is using it, or a stale borg serve/],
     ['shared readers block', { exitCode: 2, stderr: 'Failed to create/acquire the lock /srv/r/lock (timeout).\n' }, 'skip', /locked/, 'warn', /repository lock \/srv\/r\/lock\)/],

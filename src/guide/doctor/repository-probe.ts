@@ -26,7 +26,9 @@ export interface RepositoryOutcome {
 
 interface ListJson {
   archives?: Array<{ name?: string; time?: string; start?: string }>;
-  encryption?: { mode?: string };
+  // borg 1.x and borg2 up to b21: {mode}; 2.0.0b25: {encryption, id_hash} (helpers/parseformat.py
+  // basic_json_data: `"encryption": {"encryption": key.ENC_NAME, "id_hash": key.IDHASH_NAME}`).
+  encryption?: { mode?: string; encryption?: string };
   repository?: { id?: string; last_modified?: string };
 }
 
@@ -137,7 +139,7 @@ export function interpretRepositoryProbe(result: BufferedChildResult, ctx: Repos
     : json
       ? 'no archives yet'
       : 'no JSON from borg';
-  const mode = json?.encryption?.mode;
+  const mode = json?.encryption?.mode ?? json?.encryption?.encryption;
   const data = {
     exitCode: result.exitCode,
     id: json?.repository?.id ?? null,
