@@ -1,6 +1,7 @@
 import type { Plan, PlanInput } from '../../plan/plan.js';
 import { joinRsh, parseSshArgv } from '../../ssh/rsh.js';
-import { canonicalKeyword, describePlace, findSettingSource, SYSTEM_CONFIG_FILE, userConfigFile } from '../../ssh/ssh-config-source.js';
+import { describePlace, findSettingSource, SYSTEM_CONFIG_FILE, userConfigFile } from '../../ssh/ssh-config-source.js';
+import { canonicalKeyword } from '../../ssh/ssh-config-tokens.js';
 import type { Check } from './check.js';
 
 // The keepalive check: the ServerAlive* values ssh -G gave the plan, where the user wrote them
