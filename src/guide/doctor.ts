@@ -16,7 +16,7 @@ import { planRshWords, probeSshOptions, repositoryProbe, serverProbeArgv, storeR
 import { interpretRepositoryProbe } from './doctor/repository-probe.js';
 import { interpretServerProbe } from './doctor/server-probe.js';
 
-// `tborg doctor REPO` (issue 6): what a run against REPO would do and whether it can work right now.
+// `tborg doctor REPO`: what a run against REPO would do and whether it can work right now.
 // Every check is a pure function from facts to a Check; the facts come from the plan (the same
 // gatherPlanInput + buildPlan a run uses, for `borg list REPO`) and from three bounded child
 // processes: `ssh ... borg --version`, `borg list --json --last 1 --lock-wait 5 REPO`, nothing else.

@@ -6,7 +6,7 @@ import { checkArgs, createArgs, initArgs, sshUrl, withLockArgs } from '../lab/bo
 import { describeEachLine } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 
-// Issue 6, `tborg doctor` against the lab's real sshd, on every borg line of the version matrix: the three verdicts
+// `tborg doctor` against the lab's real sshd, on every borg line of the version matrix: the three verdicts
 // (keepalive missing -> 1, unreachable -> 2, locked -> 1) and a healthy 0, the --json object agreeing
 // with the exit code, and the repository untouched afterwards: the same listing (every entry below
 // the repository directory with its size and mtime) and a passing `borg check`.
