@@ -8,6 +8,7 @@ import { expandGlob, matchPattern, matchPatternList } from './ssh-patterns.js';
 // followed in place, HostName and User obtained for later Match lines. It says which lines apply to
 // a host; it never decides a value on its own.
 
+// A Host or Match line (or the lines before the first one), as messages name it: file:line.
 export interface ConfigPlace {
   file: string;
   line: number;
@@ -18,6 +19,7 @@ export interface ConfigPlace {
   pattern: string;
 }
 
+// What a walk needs to know besides the file and the host, all with the password database's defaults.
 export interface SourceOptions {
   // The home directory for `~` and relative Include paths (default: the password database's).
   home?: string;
@@ -34,6 +36,7 @@ export interface SourceOptions {
 // true: applies; false: does not; 'maybe': depends on something tborg does not evaluate.
 export type Activity = boolean | 'maybe';
 
+// What a walk reports, line by line; each callback may stop it.
 export interface WalkVisitor {
   // A Host or Match line. Return true to stop.
   onBlock?(place: ConfigPlace, active: Activity): boolean;
