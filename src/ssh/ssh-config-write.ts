@@ -23,7 +23,8 @@ import { TborgError } from '../cli/errors.js';
 import { runBufferedChild, type BufferedChildResult } from '../process/buffered-child.js';
 import type { AlivePair } from './alive-pair.js';
 import type { EditPlan } from './ssh-config-edit.js';
-import { collectHostNames, userConfigFile } from './ssh-config-source.js';
+import { collectHostNames } from './ssh-config-host-names.js';
+import { userConfigFile } from './ssh-config-source.js';
 import { parseSshG, type SshSettings } from './ssh-settings.js';
 import { sshStderrLine } from './ssh-stderr.js';
 
@@ -44,9 +45,9 @@ export interface ConfigFile {
 }
 
 // Reads the file given with --config (`given`), else ~/.ssh/config of the user in the password database.
-export function readConfigFile(given: string | undefined, env: NodeJS.ProcessEnv): ConfigFile {
+export function readConfigFile(given: string | undefined): ConfigFile {
   const explicit = given !== undefined;
-  const path = given !== undefined ? resolve(given) : userConfigFile(['ssh'], env)!;
+  const path = given !== undefined ? resolve(given) : userConfigFile(['ssh'])!;
   let realPath = path;
   try {
     realPath = realpathSync(path);

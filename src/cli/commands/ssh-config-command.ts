@@ -52,7 +52,7 @@ export async function runSshConfigCommand(context: CommandContext, words: SshCon
   const args = requestOf(context, words);
   const out = (text: string): void => context.terminal.out(`${text}\n`);
   const { host, keepalive } = args;
-  const file = readConfigFile(args.config, context.env);
+  const file = readConfigFile(args.config);
   const target = currentTarget(file, host);
   const now = resolveSshSettings(target, { env: context.env });
 
