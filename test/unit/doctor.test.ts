@@ -140,7 +140,7 @@ function planFor(args: string[], env: NodeJS.ProcessEnv, ssh: { interval: number
         ? {
             rsh,
             target: sshTarget(rsh.words, { user: loc.user, host: loc.host, port: loc.port }),
-            configured: { serverAliveInterval: ssh.interval, serverAliveCountMax: ssh.countMax },
+            configured: { interval: ssh.interval, countMax: ssh.countMax },
             intervalIsDefault: ssh.intervalIsDefault ?? false,
             hostBlock: null,
           }

@@ -578,7 +578,7 @@ function toInput(row: Row): PlanInput {
     sshFacts = {
       rsh: { words: row.ssh.words, source: row.ssh.source },
       target: [...row.ssh.words, loc.host],
-      configured: { serverAliveInterval: row.ssh.configured[0], serverAliveCountMax: row.ssh.configured[1] },
+      configured: { interval: row.ssh.configured[0], countMax: row.ssh.configured[1] },
     };
     if (row.ssh.intervalIsDefault !== undefined) sshFacts.intervalIsDefault = row.ssh.intervalIsDefault;
     if (row.ssh.hostBlock !== undefined) sshFacts.hostBlock = row.ssh.hostBlock;
