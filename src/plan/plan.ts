@@ -3,7 +3,7 @@ import type { BorgCommandLine } from '../borg/command-line.js';
 import { environmentRetryRefusal } from './connection-retry.js';
 import { decideKeepalive, findKeepaliveOptions, type KeepaliveState } from './keepalive.js';
 import {
-  attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, takesExclusiveStoreLock, type LockWaitModel,
+  attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, readBorgLockWait, takesExclusiveStoreLock, type LockWaitModel,
 } from './lock-wait.js';
 import { borg2Generation } from '../borg/location.js';
 import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
@@ -287,17 +287,6 @@ export function buildPlan(input: PlanInput): Plan {
 export function attemptArgv(plan: Plan, lockWaitSeconds: number | null): string[] {
   if (lockWaitSeconds === null || plan.lockWait.userGiven || !plan.retry.lockTimeouts) return [...plan.baseArgv];
   return ['--lock-wait', String(lockWaitSeconds), ...plan.baseArgv];
-}
-
-// BORG_LOCK_WAIT as Python's int() reads it (surrounding whitespace, a sign, digit groups with "_").
-// A value int() refuses makes borg2 fail before it reads any argument: no wait of the user's then.
-export function readBorgLockWait(env: NodeJS.ProcessEnv): number | null {
-  const text = env.BORG_LOCK_WAIT;
-  if (text === undefined) return null;
-  const m = /^\s*([+-]?)(\d+(?:_\d+)*)\s*$/.exec(text);
-  if (!m) return null;
-  const n = Number(m[2]!.replaceAll('_', ''));
-  return m[1] === '-' ? -n : n;
 }
 
 function shown(pair: AlivePair): ServerAliveShown {
