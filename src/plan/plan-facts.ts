@@ -7,7 +7,6 @@ import { createPlaceholderResolver } from '../borg/placeholders.js';
 import type { CommandContext } from '../cli/command-context.js';
 import type { PlanInput } from './plan.js';
 import { findKeepaliveOptions, mentionsSetupTimeout } from './keepalive.js';
-import { readStoreRsh, restServeCommand, servesRestOverSsh, storeSshTarget } from '../ssh/rest-ssh.js';
 import { isSsh, parseSshArgv, readRsh, sshTarget } from '../ssh/rsh.js';
 import {
   DEBIAN_BATCHMODE_INTERVAL,
@@ -63,18 +62,20 @@ export async function gatherPlanInput(context: CommandContext, options: GatherOp
   const location = commandLine.repository?.location;
   if (!commandLine.opensRepository || commandLine.invalid !== null || !location || !location.host) return input;
   // borg 2.0.0b22+ over ssh: borgstore's ssh command (BORGSTORE_RSH, BORG_RSH, or its own default with
-  // its keepalive and the URL's port), not borg's (rest-ssh.ts).
-  const rest = servesRestOverSsh(location, major, version?.version ?? null);
+  // its keepalive and the URL's port), not borg's (rest-ssh.ts, loaded only for a borg2: one module
+  // less to load on every borg 1.x run).
+  const store = major === 2 ? await import('../ssh/rest-ssh.js') : null;
+  const rest = store !== null && store.servesRestOverSsh(location, major, version?.version ?? null) ? store : null;
   // Otherwise only where borg itself starts an OpenSSH client: ssh:// and scp-style (BORG_RSH / --rsh).
   // sftp:// (paramiko) and the other borgstore backends use no OpenSSH client.
   if (!rest && remoteShellVariable(location) !== 'BORG_RSH') return input;
-  const rsh = rest ? readStoreRsh(env, location.port) : readRsh(commandLine.rsh?.value ?? null, env);
+  const rsh = rest ? rest.readStoreRsh(env, location.port) : readRsh(commandLine.rsh?.value ?? null, env);
   if (!isSsh(rsh.words)) {
     input.nonSshRsh = rsh;
     return input;
   }
   const target = rest
-    ? storeSshTarget(rsh.words, location)
+    ? rest.storeSshTarget(rsh.words, location)
     : sshTarget(rsh.words, { user: location.user, host: location.host, port: location.port });
   const settings = facts.resolveSshSettings(target, { env });
   input.ssh = {
@@ -84,7 +85,7 @@ export async function gatherPlanInput(context: CommandContext, options: GatherOp
     intervalIsDefault: await intervalIsDefault(target, settings, env, facts.resolveSshSettings),
     // One more ssh -G, only for words that use the old keyword.
     ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }, facts.resolveSshSettings) } : {}),
-    ...(rest ? { rest: { remoteCommand: restServeCommand(env, location), sshPort: settings.port } } : {}),
+    ...(rest ? { rest: { remoteCommand: rest.restServeCommand(env, location), sshPort: settings.port } } : {}),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
   // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.
