@@ -49,8 +49,9 @@ export interface KeepaliveOptionsGiven {
   serverAliveCountMax: boolean;
 }
 
-// Pure policy. `configured` is the ServerAlive* pair `ssh -G` reports for the user's own ssh command
-// (null when the repository is not reached through ssh at all). A value the user configured is never overridden:
+// Pure policy. `configured` is the ServerAlive* pair `ssh -G` reports for the user's own ssh
+// command (null when the repository is not reached through ssh at all). A value the user configured
+// is never overridden:
 //  - ServerAliveInterval > 0 anywhere (config file, -o), or any value in the user's own -o
 //    (`given`, see findKeepaliveOptions): nothing is injected.
 //  - ServerAliveCountMax: `ssh -G` cannot tell a configured 3 from the default 3, so tborg only
