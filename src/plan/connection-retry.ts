@@ -7,7 +7,7 @@
 // from borg's source (1.2.4 src/borg/archiver.py; 2.0.0b5 src/borg/archiver/*_cmd.py), and a
 // command tborg does not know is never retried. Lock timeouts are another matter: borg takes the
 // repository lock before it reads stdin, writes stdout or starts a command, so those are always
-// retried (attempts.ts).
+// retried (next-step.ts).
 
 // The parsed command line as this rule needs it (command-line.ts fills it).
 export interface CommandWords {

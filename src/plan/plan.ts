@@ -57,7 +57,7 @@ export interface PlanWarning {
   // Printed before borg runs (true), or only shown by `tborg plan`/`doctor` (false).
   onRun: boolean;
   // Printed by a run only once it had to wait (a lock timeout or a lost connection happened), so
-  // a nightly cron job whose lock is free stays silent (attempts.ts).
+  // a nightly cron job whose lock is free stays silent (next-step.ts).
   onWait?: true;
 }
 

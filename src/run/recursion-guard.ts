@@ -4,7 +4,7 @@ import { TborgError } from '../cli/errors.js';
 
 // A wrapper script named borg that runs tborg (`#!/bin/sh` / `exec tborg "$@"`) first in PATH, or in
 // TBORG_BORG, looks like a real borg to tborg (only symlinks to tborg can be recognised by path), so
-// tborg would start itself without end (issue 10: 27 node processes in 8 s). tborg therefore marks the
+// tborg would start itself without end (measured: 27 node processes in 8 s). tborg therefore marks the
 // environment of every borg it starts with PARENT_VARIABLE = "PID DEPTH BORGPATH". A tborg whose parent
 // is that PID (the wrapper exec'd tborg: same process as the borg child), or whose parent is a shell
 // started by that PID (a wrapper without `exec`), was started *as borg* by a tborg: it runs the real

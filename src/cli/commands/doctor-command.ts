@@ -5,7 +5,7 @@ import { DEFAULT_CONNECT_TIMEOUT_SECONDS, formatCheck, runDoctor, type Check, ty
 import { TBORG_VERSION } from '../version.js';
 import { toJson } from './plan-command.js';
 
-// `tborg doctor [--json] [BORG_COMMON_OPTIONS] REPOSITORY` (issue 6). The checks live in doctor.ts;
+// `tborg doctor [--json] [BORG_COMMON_OPTIONS] REPOSITORY` (issue 6). The checks live in src/guide/doctor/ (doctor.ts runs them);
 // this file reads doctor's own options, prints, and turns a stopping signal into an orderly end
 // (the probes run in sessions of their own, so a terminal's Ctrl-C does not reach them by itself).
 

@@ -129,9 +129,9 @@ interface ConfigFile {
   stats: Stats | undefined;
 }
 
-function readConfigFile(args: Arguments, env: NodeJS.ProcessEnv): ConfigFile {
+function readConfigFile(args: Arguments): ConfigFile {
   const explicit = args.config !== undefined;
-  const path = explicit ? resolve(args.config!) : userConfigFile(['ssh'], env)!;
+  const path = explicit ? resolve(args.config!) : userConfigFile(['ssh'])!;
   let realPath = path;
   try {
     realPath = realpathSync(path);
@@ -160,7 +160,7 @@ function currentTarget(file: ConfigFile, host: string): string[] {
 async function run(context: CommandContext, args: Arguments): Promise<number> {
   const out = (text: string): void => context.terminal.out(`${text}\n`);
   const { host, keepalive } = args;
-  const file = readConfigFile(args, context.env);
+  const file = readConfigFile(args);
   const target = currentTarget(file, host);
   const now = resolveSshSettings(target, { env: context.env });
 
