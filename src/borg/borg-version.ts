@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { runBufferedChildSync } from '../process/buffered-child.js';
 import { markChildEnv } from '../run/recursion-guard.js';
 
 export interface BorgVersion {
@@ -35,6 +35,11 @@ export function parseBorgVersion(output: string): BorgVersion | undefined {
   return { version: match[1]!, major: Number(match[2]) };
 }
 
+// How long `borg --version` may take: Python's start-up is ~0.3 s, far more on a cold, loaded machine.
+export const BORG_VERSION_TIMEOUT_MS = 30_000;
+
+// Reads borg's version (cached, see above); undefined when borg does not say one (the plan then
+// assumes borg 1.x and says "version unknown").
 export function readBorgVersion(borgPath: string, env: NodeJS.ProcessEnv): BorgVersion | undefined {
   const key = identity(borgPath);
   const file = cacheFile(env);
@@ -47,8 +52,9 @@ export function readBorgVersion(borgPath: string, env: NodeJS.ProcessEnv): BorgV
   if (key !== undefined && cache[key]) return cache[key];
   // Marked like every borg tborg starts: a wrapper script named borg that runs tborg must answer
   // (through the real borg) rather than start tborg again (recursion-guard.ts).
-  const result = spawnSync(borgPath, ['--version'], { encoding: 'utf8', env: markChildEnv(env, borgPath), timeout: 30_000 });
-  const parsed = parseBorgVersion(`${result.stdout ?? ''}\n${result.stderr ?? ''}`);
+  const result = runBufferedChildSync(borgPath, ['--version'], { env: markChildEnv(env, borgPath), timeoutMs: BORG_VERSION_TIMEOUT_MS });
+  // Whatever went wrong (no answer, an exit code), only a version line counts.
+  const parsed = parseBorgVersion(`${result.stdout}\n${result.stderr}`);
   if (parsed && key !== undefined) {
     // Keep only this binary's entries plus a few others; write atomically so concurrent
     // tborg runs (five cron jobs at :00) never read a half-written file.

@@ -8,20 +8,16 @@ import type { AlivePair } from '../ssh/alive-pair.js';
 
 export type KeepaliveState = 'configured' | 'injected' | 'warned' | 'off' | 'not-applicable';
 
-export interface SshKeepalive {
-  serverAliveInterval: number;
-  serverAliveCountMax: number;
-}
-
 // OpenSSH's default ServerAliveCountMax (readconf.c fill_default_options: server_alive_count_max = 3).
 export const SSH_DEFAULT_COUNT_MAX = 3;
 
 export interface KeepaliveDecision {
   state: KeepaliveState;
-  // The -o options to add to the ssh command borg runs; empty unless state is 'injected'.
-  inject: Partial<SshKeepalive>;
+  // The -o options to add to the ssh command borg runs (ServerAliveInterval, ServerAliveCountMax);
+  // empty unless state is 'injected'.
+  inject: Partial<AlivePair>;
   // What ssh will use once the injection (if any) is in place.
-  effective: SshKeepalive | null;
+  effective: AlivePair | null;
 }
 
 // Which ServerAlive* the user's own ssh words set with -o. ssh keeps the first value it obtains
@@ -53,8 +49,9 @@ export interface KeepaliveOptionsGiven {
   serverAliveCountMax: boolean;
 }
 
-// Pure policy. `configured` is what `ssh -G` reports for the user's own ssh command (null when the
-// repository is not reached through ssh at all). A value the user configured is never overridden:
+// Pure policy. `configured` is the ServerAlive* pair `ssh -G` reports for the user's own ssh
+// command (null when the repository is not reached through ssh at all). A value the user configured
+// is never overridden:
 //  - ServerAliveInterval > 0 anywhere (config file, -o), or any value in the user's own -o
 //    (`given`, see findKeepaliveOptions): nothing is injected.
 //  - ServerAliveCountMax: `ssh -G` cannot tell a configured 3 from the default 3, so tborg only
@@ -64,26 +61,23 @@ export interface KeepaliveOptionsGiven {
 //    its ssh_config(5)). Nobody chose that value, and it lets a dead connection hang for 20 minutes:
 //    `intervalIsDefault` says so, and it is treated like 0.
 export function decideKeepalive(
-  configured: SshKeepalive | null,
+  configured: AlivePair | null,
   mode: KeepaliveMode,
   wanted: AlivePair,
   intervalIsDefault = false,
   given: KeepaliveOptionsGiven = { serverAliveInterval: false, serverAliveCountMax: false },
 ): KeepaliveDecision {
   if (configured === null) return { state: 'not-applicable', inject: {}, effective: null };
-  if ((configured.serverAliveInterval > 0 && !intervalIsDefault) || given.serverAliveInterval) {
+  if ((configured.interval > 0 && !intervalIsDefault) || given.serverAliveInterval) {
     return { state: 'configured', inject: {}, effective: configured };
   }
   if (mode === 'off') return { state: 'off', inject: {}, effective: configured };
   if (mode === 'warn') return { state: 'warned', inject: {}, effective: configured };
-  const inject: Partial<SshKeepalive> = { serverAliveInterval: wanted.interval };
-  if (configured.serverAliveCountMax === SSH_DEFAULT_COUNT_MAX && !given.serverAliveCountMax) inject.serverAliveCountMax = wanted.countMax;
+  const inject: Partial<AlivePair> = { interval: wanted.interval };
+  if (configured.countMax === SSH_DEFAULT_COUNT_MAX && !given.serverAliveCountMax) inject.countMax = wanted.countMax;
   return {
     state: 'injected',
     inject,
-    effective: {
-      serverAliveInterval: wanted.interval,
-      serverAliveCountMax: inject.serverAliveCountMax ?? configured.serverAliveCountMax,
-    },
+    effective: { interval: wanted.interval, countMax: inject.countMax ?? configured.countMax },
   };
 }

@@ -197,3 +197,14 @@ export function formatDuration(seconds: number): string {
   if (m > 0) return `${m}m${s}s`;
   return `${s}s`;
 }
+
+// BORG_LOCK_WAIT as Python's int() reads it (surrounding whitespace, a sign, digit groups with "_").
+// A value int() refuses makes borg2 fail before it reads any argument: no wait of the user's then.
+export function readBorgLockWait(env: NodeJS.ProcessEnv): number | null {
+  const text = env.BORG_LOCK_WAIT;
+  if (text === undefined) return null;
+  const m = /^\s*([+-]?)(\d+(?:_\d+)*)\s*$/.exec(text);
+  if (!m) return null;
+  const n = Number(m[2]!.replaceAll('_', ''));
+  return m[1] === '-' ? -n : n;
+}

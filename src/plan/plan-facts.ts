@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { findBorg } from '../borg/borg-binary.js';
-import { readBorgVersion } from '../borg/borg-version.js';
+import { readBorgVersion, type BorgVersion } from '../borg/borg-version.js';
 import { parseBorgCommandLine } from '../borg/command-line.js';
 import { remoteShellVariable } from '../borg/location.js';
 import { createPlaceholderResolver } from '../borg/placeholders.js';
 import type { CommandContext } from '../cli/command-context.js';
 import type { PlanInput } from './plan.js';
 import { findKeepaliveOptions, mentionsSetupTimeout } from './keepalive.js';
-import { readStoreRsh, restServeCommand, servesRestOverSsh, storeSshTarget } from '../ssh/rest-ssh.js';
 import { isSsh, parseSshArgv, readRsh, sshTarget } from '../ssh/rsh.js';
 import {
   DEBIAN_BATCHMODE_INTERVAL,
@@ -15,14 +14,35 @@ import {
   resolveSshSettings,
   setupTimeoutIsServerAlive,
   type SshSettings,
+  type SshSettingsResolver,
 } from '../ssh/ssh-settings.js';
 
+// The two facts planning asks of programs, and who answers: OpenSSH (`ssh -G`) and borg
+// (`borg --version`) by default; a test gives its own answers, so the planner's tests need no ssh
+// (test/unit/plan-facts.test.ts), while test/cli/plan-cli.test.ts keeps real ssh as the referee.
+export interface PlanFactSources {
+  resolveSshSettings: SshSettingsResolver;
+  readBorgVersion: (borgPath: string, env: NodeJS.ProcessEnv) => BorgVersion | undefined;
+}
+
+// The real programs' answers.
+export const PROGRAM_FACTS: Readonly<PlanFactSources> = Object.freeze({ resolveSshSettings, readBorgVersion });
+
+export interface GatherOptions {
+  // Look up the host's block in the user's ssh config even when no warning needs it (doctor).
+  locateHostBlock?: boolean;
+  // Other answers than the programs' (tests).
+  facts?: Partial<PlanFactSources>;
+}
+
 // The impure half of planning: finds borg and its version, parses borg's command line and asks
-// OpenSSH (`ssh -G`, never a connection) what it will do for the repository's host.
-export async function gatherPlanInput(context: CommandContext, options: { locateHostBlock?: boolean } = {}): Promise<PlanInput> {
+// OpenSSH (`ssh -G`, never a connection) what it will do for the repository's host. Every program
+// runs with the caller's environment (context.env), never process.env.
+export async function gatherPlanInput(context: CommandContext, options: GatherOptions = {}): Promise<PlanInput> {
   const { env } = context;
+  const facts: PlanFactSources = { ...PROGRAM_FACTS, ...options.facts };
   const borgPath = findBorg(context.options.borg, env, context.selfPaths);
-  const version = readBorgVersion(borgPath, env);
+  const version = facts.readBorgVersion(borgPath, env);
   const major: 1 | 2 = version && version.major >= 2 ? 2 : 1;
   const commandLine = parseBorgCommandLine(context.args, env, major, {
     ...(version ? { version: version.version } : {}),
@@ -42,28 +62,30 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
   const location = commandLine.repository?.location;
   if (!commandLine.opensRepository || commandLine.invalid !== null || !location || !location.host) return input;
   // borg 2.0.0b22+ over ssh: borgstore's ssh command (BORGSTORE_RSH, BORG_RSH, or its own default with
-  // its keepalive and the URL's port), not borg's (rest-ssh.ts).
-  const rest = servesRestOverSsh(location, major, version?.version ?? null);
+  // its keepalive and the URL's port), not borg's (rest-ssh.ts, loaded only for a borg2: one module
+  // less to load on every borg 1.x run).
+  const store = major === 2 ? await import('../ssh/rest-ssh.js') : null;
+  const rest = store !== null && store.servesRestOverSsh(location, major, version?.version ?? null) ? store : null;
   // Otherwise only where borg itself starts an OpenSSH client: ssh:// and scp-style (BORG_RSH / --rsh).
   // sftp:// (paramiko) and the other borgstore backends use no OpenSSH client.
   if (!rest && remoteShellVariable(location) !== 'BORG_RSH') return input;
-  const rsh = rest ? readStoreRsh(env, location.port) : readRsh(commandLine.rsh?.value ?? null, env);
+  const rsh = rest ? rest.readStoreRsh(env, location.port) : readRsh(commandLine.rsh?.value ?? null, env);
   if (!isSsh(rsh.words)) {
     input.nonSshRsh = rsh;
     return input;
   }
   const target = rest
-    ? storeSshTarget(rsh.words, location)
+    ? rest.storeSshTarget(rsh.words, location)
     : sshTarget(rsh.words, { user: location.user, host: location.host, port: location.port });
-  const settings = resolveSshSettings(target);
+  const settings = facts.resolveSshSettings(target, { env });
   input.ssh = {
     rsh,
     target,
-    configured: { serverAliveInterval: settings.serverAliveInterval, serverAliveCountMax: settings.serverAliveCountMax },
-    intervalIsDefault: await intervalIsDefault(target, settings),
+    configured: { interval: settings.serverAliveInterval, countMax: settings.serverAliveCountMax },
+    intervalIsDefault: await intervalIsDefault(target, settings, env, facts.resolveSshSettings),
     // One more ssh -G, only for words that use the old keyword.
-    ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }) } : {}),
-    ...(rest ? { rest: { remoteCommand: restServeCommand(env, location), sshPort: settings.port } } : {}),
+    ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }, facts.resolveSshSettings) } : {}),
+    ...(rest ? { rest: { remoteCommand: rest.restServeCommand(env, location), sshPort: settings.port } } : {}),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
   // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.
@@ -83,9 +105,15 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
 // words or a ServerAliveInterval line (or an alias of it) in a config file ssh reads that applies or
 // may apply to the host. With none, a 300 under BatchMode can only be Debian's default. A file that
 // exists but cannot be read as ssh config counts as "may set it".
-async function intervalIsDefault(target: readonly string[], settings: SshSettings): Promise<boolean> {
+async function intervalIsDefault(
+  target: readonly string[],
+  settings: SshSettings,
+  env: NodeJS.ProcessEnv,
+  resolve: SshSettingsResolver,
+): Promise<boolean> {
   if (!settings.batchMode || settings.serverAliveInterval !== DEBIAN_BATCHMODE_INTERVAL) return false;
-  if (findKeepaliveOptions(target).serverAliveInterval) return intervalIsBatchModeDefault(target, settings);
+  const askAgain = (): boolean => intervalIsBatchModeDefault(target, settings, { env }, resolve);
+  if (findKeepaliveOptions(target).serverAliveInterval) return askAgain();
   const source = await import('../ssh/ssh-config-source.js');
   const argv = parseSshArgv(target.slice(1));
   const destination = argv.destination ?? '';
@@ -111,7 +139,7 @@ async function intervalIsDefault(target: readonly string[], settings: SshSetting
       if (!(error instanceof source.ConfigParseError)) throw error;
       if (existsSync(file)) mentioned = true;
     }
-    if (mentioned) return intervalIsBatchModeDefault(target, settings);
+    if (mentioned) return askAgain();
   }
   return true;
 }

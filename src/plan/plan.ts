@@ -1,9 +1,9 @@
-import { GUIDE_ALIVE_PAIR } from '../ssh/alive-pair.js';
+import { GUIDE_ALIVE_PAIR, type AlivePair } from '../ssh/alive-pair.js';
 import type { BorgCommandLine } from '../borg/command-line.js';
 import { environmentRetryRefusal } from './connection-retry.js';
-import { decideKeepalive, findKeepaliveOptions, type KeepaliveState, type SshKeepalive } from './keepalive.js';
+import { decideKeepalive, findKeepaliveOptions, type KeepaliveState } from './keepalive.js';
 import {
-  attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, takesExclusiveStoreLock, type LockWaitModel,
+  attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, readBorgLockWait, takesExclusiveStoreLock, type LockWaitModel,
 } from './lock-wait.js';
 import { borg2Generation } from '../borg/location.js';
 import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
@@ -24,8 +24,9 @@ export interface PlanInput {
   ssh: null | {
     rsh: RshWords;
     target: string[];
-    configured: SshKeepalive;
-    // True when configured.serverAliveInterval is Debian's BatchMode default (300), not a user's value.
+    // ServerAliveInterval x ServerAliveCountMax as ssh -G reports them for the user's own words.
+    configured: AlivePair;
+    // True when configured.interval is Debian's BatchMode default (300), not a user's value.
     intervalIsDefault?: boolean;
     // True when this ssh reads SetupTimeOut as ServerAliveInterval (Debian before 9.9p1).
     setupTimeoutIsInterval?: boolean;
@@ -60,6 +61,14 @@ export interface PlanWarning {
   onWait?: true;
 }
 
+// An AlivePair under ssh's own option names: the form the plan shows it in (`tborg plan --json`'s
+// ssh.configured and ssh.effective, and doctor's keepalive facts: README's keys). Made only by
+// buildPlan, from the AlivePair the planning used.
+export interface ServerAliveShown {
+  serverAliveInterval: number;
+  serverAliveCountMax: number;
+}
+
 export interface Plan {
   // major: which borg's locking rules apply to an attempt's --lock-wait (not part of plan --json).
   borg: { path: string; version: string | null; major: 1 | 2; argv: string[] };
@@ -75,8 +84,8 @@ export interface Plan {
   };
   ssh: null | {
     rsh: { source: string; words: string[] };
-    configured: SshKeepalive;
-    effective: SshKeepalive;
+    configured: ServerAliveShown;
+    effective: ServerAliveShown;
     // 'borg serve' (borg 1.x, borg2 ssh:// up to b24, legacy repositories) or 'borg serve --rest'
     // (borg2 rest:// on b22-b24, ssh:// from b25 on, through borgstore's ssh: rest-ssh.ts).
     transport: 'borg serve' | 'borg serve --rest';
@@ -176,9 +185,7 @@ export function buildPlan(input: PlanInput): Plan {
   const opensRepository = commandLine.opensRepository && commandLine.repository !== null && commandLine.invalid === null;
   const remoteSsh = input.ssh !== null;
   const effective = decision.effective;
-  const keepalive = remoteSsh && effective && effective.serverAliveInterval > 0
-    ? { interval: effective.serverAliveInterval, countMax: effective.serverAliveCountMax }
-    : null;
+  const keepalive = remoteSsh && effective && effective.interval > 0 ? effective : null;
   // borg2 2.0.0b10..b24 over ssh:// run borg serve, but its lock is a store lock in the repository as
   // well: measured on b19 (docs/facts.md), a cut session's lock stayed until the 30-minute expiry, for
   // plain borg2 too. So every borg2 with store locks gets the store model.
@@ -247,8 +254,8 @@ export function buildPlan(input: PlanInput): Plan {
     },
     ssh: input.ssh && {
       rsh: { source: input.ssh.rsh.source, words: [...input.ssh.rsh.words] },
-      configured: input.ssh.configured,
-      effective: effective ?? input.ssh.configured,
+      configured: shown(input.ssh.configured),
+      effective: shown(effective ?? input.ssh.configured),
       transport: input.ssh.rest ? 'borg serve --rest' : 'borg serve',
       argv: input.ssh.rest
         ? [...sshWords, ...input.ssh.target.slice(input.ssh.rsh.words.length), ...input.ssh.rest.remoteCommand]
@@ -282,15 +289,8 @@ export function attemptArgv(plan: Plan, lockWaitSeconds: number | null): string[
   return ['--lock-wait', String(lockWaitSeconds), ...plan.baseArgv];
 }
 
-// BORG_LOCK_WAIT as Python's int() reads it (surrounding whitespace, a sign, digit groups with "_").
-// A value int() refuses makes borg2 fail before it reads any argument: no wait of the user's then.
-export function readBorgLockWait(env: NodeJS.ProcessEnv): number | null {
-  const text = env.BORG_LOCK_WAIT;
-  if (text === undefined) return null;
-  const m = /^\s*([+-]?)(\d+(?:_\d+)*)\s*$/.exec(text);
-  if (!m) return null;
-  const n = Number(m[2]!.replaceAll('_', ''));
-  return m[1] === '-' ? -n : n;
+function shown(pair: AlivePair): ServerAliveShown {
+  return { serverAliveInterval: pair.interval, serverAliveCountMax: pair.countMax };
 }
 
 // Says which borg line chose the serve model (lock-wait.ts computeLockWait knows only the numbers).
@@ -300,12 +300,12 @@ function withWhy(model: LockWaitModel, input: PlanInput): LockWaitModel {
   return { ...model, why: `${line} over ssh runs borg serve on the server: ${model.why}` };
 }
 
-function keepaliveWarning(input: PlanInput, wanted: { interval: number; countMax: number }): string {
+function keepaliveWarning(input: PlanInput, wanted: AlivePair): string {
   const host = input.commandLine.repository?.location.host ?? '?';
   const block = input.ssh?.hostBlock;
   const where = block ? `in the "Host" block at ${block.file}:${block.line}` : `in a "Host ${host}" block of your ssh config`;
   const has = input.ssh?.intervalIsDefault
-    ? `only Debian's BatchMode default ServerAliveInterval (${input.ssh.configured.serverAliveInterval} s)`
+    ? `only Debian's BatchMode default ServerAliveInterval (${input.ssh.configured.interval} s)`
     : 'no ServerAliveInterval';
   return (
     `ssh to ${host} has ${has}: a dropped connection can hang this backup and leave a stale lock. ` +

@@ -1,4 +1,5 @@
 import { borg2Generation, type Location } from '../borg/location.js';
+import type { AlivePair } from './alive-pair.js';
 import { splitLikePython } from './rsh.js';
 
 // How borg 2.0.0b22+ reaches a repository over ssh: not `borg serve` on $BORG_RSH as borg 1.x and
@@ -12,7 +13,7 @@ import { splitLikePython } from './rsh.js';
 //                           then [user@host] -- no "-p" at all when BORGSTORE_RSH is set.
 
 // borgstore rest.py SSH_ALIVE_INTERVAL / SSH_ALIVE_COUNT_MAX: the keepalive of its default command.
-export const BORGSTORE_ALIVE = { interval: 30, countMax: 3 } as const;
+export const BORGSTORE_ALIVE: Readonly<AlivePair> = Object.freeze({ interval: 30, countMax: 3 });
 
 // Where the ssh words of a rest-over-ssh connection come from.
 export type StoreRshSource = 'BORGSTORE_RSH' | 'BORG_RSH' | 'borgstore default';

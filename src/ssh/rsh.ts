@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { UsageError } from '../cli/errors.js';
+import type { AlivePair } from './alive-pair.js';
 
 // How borg runs ssh (docs/facts.md "How borg runs ssh", borg 1.2 remote.py RemoteRepository.ssh_cmd):
 //   rsh = args.rsh or os.environ.get('BORG_RSH', 'ssh'); argv = shlex.split(rsh)
@@ -45,20 +46,16 @@ export function sshTarget(words: readonly string[], loc: SshLocation): string[] 
   return argv;
 }
 
-export interface KeepaliveAddition {
-  serverAliveInterval?: number;
-  serverAliveCountMax?: number;
-}
-
+// Adds `-o ServerAliveInterval=I` and `-o ServerAliveCountMax=C` for the parts of the pair given.
 // The user's words come first: ssh keeps the first value it obtains for an option (readconf.c
 // process_config_line: `if (*activep && *intptr == -1)`), and `-o` is processed in argv order, so a
 // `-o ServerAliveInterval=7` the user put in BORG_RSH still wins over ours. Our -o still beats every
 // config file, so callers add only what they mean to set.
-export function withKeepalive(words: readonly string[], add: KeepaliveAddition): string[] {
+export function withKeepalive(words: readonly string[], add: Partial<AlivePair>): string[] {
   const out = [...words];
   const pairs: Array<[string, number | undefined]> = [
-    ['ServerAliveInterval', add.serverAliveInterval],
-    ['ServerAliveCountMax', add.serverAliveCountMax],
+    ['ServerAliveInterval', add.interval],
+    ['ServerAliveCountMax', add.countMax],
   ];
   for (const [name, value] of pairs) {
     if (value === undefined) continue;

@@ -62,16 +62,14 @@ export function checkHostAlias(host: string): void {
   }
 }
 
-export function editSshConfig(text: string, host: string, interval: number, countMax: number): string {
-  return planSshConfigEdit(text, host, { interval, countMax }).text;
-}
-
 interface Supplier {
   line: ConfigLine;
   active: Activity;
   block: ConfigPlace | null;
 }
 
+// The edit `tborg ssh-config HOST --write` makes: the new text with the keepalive lines where ssh
+// reads them first for HOST, and what they shadow. Pure; the checked write is ssh-config's.
 export function planSshConfigEdit(text: string, host: string, values: AlivePair, options: EditOptions = {}): EditPlan {
   checkHostAlias(host);
   for (const [name, v] of [['ServerAliveInterval', values.interval], ['ServerAliveCountMax', values.countMax]] as const) {

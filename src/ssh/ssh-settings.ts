@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { TborgError } from '../cli/errors.js';
+import { describeChildFailure, runBufferedChildSync } from '../process/buffered-child.js';
 import { parseSshArgv } from './rsh.js';
+import { sshStderrLine } from './ssh-stderr.js';
 
 // What OpenSSH will apply, asked of OpenSSH itself: `ssh -G` resolves Include, Match, wildcards,
 // negation, time units, -o and -F exactly as a real connection does (docs/facts.md "ssh configuration
@@ -28,43 +29,40 @@ export class SshConfigError extends TborgError {
 }
 
 export interface ResolveOptions {
+  // The caller's environment (PATH finds `ssh` and the commands of `Match exec`, which see it too);
+  // process.env only when the caller has no other.
   env?: NodeJS.ProcessEnv;
-  // `Match exec` runs commands (ssh -G runs them too, as every connection would); one that hangs must
-  // not hang tborg forever.
   timeoutMs?: number;
 }
 
-// ssh prints this when it is not given a command and stdin is no terminal, even with -G.
-const NOISE = /^Pseudo-terminal will not be allocated because stdin is not a terminal\.?$/;
+// How long one `ssh -G` may take. `Match exec` runs commands (ssh -G runs them too, as every
+// connection would); one that hangs must not hang tborg forever.
+export const SSH_G_TIMEOUT_MS = 10_000;
+// ssh -G prints a few kilobytes; anything near this is not ssh -G.
+const SSH_G_MAX_BUFFER = 4 * 1024 * 1024;
+
+// Resolves the settings ssh will use for `target` (resolveSshSettings below, or a test's own facts).
+export type SshSettingsResolver = (target: readonly string[], options?: ResolveOptions) => SshSettings;
 
 // Runs [target[0], '-G', ...target.slice(1)]: -G goes right after the program so it is read as an
-// option even when the user's words end in an option that takes a value. Synchronous on purpose: it
-// costs ~15 ms and tborg's whole plan has 40 ms. stdin is /dev/null, so ssh can never prompt; -G never
-// connects. `target` may carry the remote command after the host (OpenSSH >= 10's `Match command`
-// and `Match sessiontype` look at it); borg's is `borg serve ...`.
+// option even when the user's words end in an option that takes a value. Synchronous on purpose
+// (buffered-child.ts runBufferedChildSync): it costs ~15 ms and tborg's whole plan has 40 ms. stdin is
+// /dev/null, so ssh can never prompt; -G never connects. `target` may carry the remote command after
+// the host (OpenSSH >= 10's `Match command` and `Match sessiontype` look at it); borg's is `borg serve ...`.
 export function resolveSshSettings(target: readonly string[], options: ResolveOptions = {}): SshSettings {
   const program = target[0];
   const host = readDestination(target);
   if (program === undefined) throw new SshConfigError('ssh -G failed: no ssh command to run');
-  const result = spawnSync(program, ['-G', ...target.slice(1)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    encoding: 'utf8',
+  const timeoutMs = options.timeoutMs ?? SSH_G_TIMEOUT_MS;
+  const result = runBufferedChildSync(program, ['-G', ...target.slice(1)], {
     env: options.env ?? process.env,
-    timeout: options.timeoutMs ?? 10_000,
-    killSignal: 'SIGKILL',
-    maxBuffer: 4 * 1024 * 1024,
+    timeoutMs,
+    maxBuffer: SSH_G_MAX_BUFFER,
   });
-  if (result.error) {
-    const timedOut = (result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
-    const what = timedOut
-      ? `no answer after ${Math.round((options.timeoutMs ?? 10_000) / 1000)} s (a Match exec command that hangs?)`
-      : result.error.message;
-    throw new SshConfigError(`ssh -G failed for ${host}: ${what}`, { cause: result.error });
-  }
-  if (result.status !== 0) {
-    const said = joinStderrLines(result.stderr) || (result.signal ? `killed by ${result.signal}` : `exit code ${result.status}`);
-    throw new SshConfigError(`ssh -G failed for ${host}: ${said}`);
-  }
+  // A timeout is said with its likely cause (what ssh printed before it is not the answer).
+  const said = result.timedOut ? 'a Match exec command that hangs?' : sshStderrLine(result.stderr);
+  const failure = describeChildFailure(result, said, timeoutMs);
+  if (failure !== null) throw new SshConfigError(`ssh -G failed for ${host}: ${failure}`);
   return parseSshG(result.stdout, host);
 }
 
@@ -110,15 +108,6 @@ function readDestination(target: readonly string[]): string {
   return parseSshArgv(target.slice(1)).destination ?? '(no host)';
 }
 
-// ssh's complaint as one line: its non-empty stderr lines joined, without the pseudo-terminal notice
-// and "debug" chatter from a -v in the user's words.
-function joinStderrLines(stderr: string): string {
-  return stderr
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !NOISE.test(l) && !l.startsWith('debug') && !l.startsWith('OpenSSH_'))
-    .join('; ');
-}
 
 // The ServerAliveInterval Debian's OpenSSH uses when BatchMode is yes and nothing sets one (Debian's
 // patch to readconf.c fill_default_options; ssh_config(5) on Debian).
@@ -132,29 +121,38 @@ export const DEBIAN_BATCHMODE_INTERVAL = 300;
 // `-o BatchMode=yes` in the user's own words (appended after them, it lost to that and the 300 passed
 // for the user's choice). Exact for the host, where comparing with the default is not: a
 // `ServerAliveInterval 300` the user wrote would look like the default.
-export function intervalIsBatchModeDefault(target: readonly string[], settings: SshSettings, options: ResolveOptions = {}): boolean {
+export function intervalIsBatchModeDefault(
+  target: readonly string[],
+  settings: SshSettings,
+  options: ResolveOptions = {},
+  resolve: SshSettingsResolver = resolveSshSettings,
+): boolean {
   if (!settings.batchMode || settings.serverAliveInterval === 0) return false;
   const probe = [target[0]!, '-o', 'BatchMode=no', ...target.slice(1)];
-  return resolveSshSettings(probe, options).serverAliveInterval === 0;
+  return resolve(probe, options).serverAliveInterval === 0;
 }
 
-const setupTimeoutCache = new Map<string, boolean>();
+// Per resolver, per program and PATH (which ssh that program is).
+const setupTimeoutCache = new WeakMap<SshSettingsResolver, Map<string, boolean>>();
 
 // Whether this ssh reads Debian's old keyword SetupTimeOut as ServerAliveInterval. Debian's OpenSSH
 // did so up to 9.8 (Debian 12's 9.2p1); from 9.9p1 (Debian 13's 10.0p2) it is ConnectTimeout
 // (Debian's changelog, 1:9.9p1-1); upstream refuses the keyword. Asked of the ssh itself with an empty
 // config, once per program, and only by callers that met the keyword.
-export function setupTimeoutIsServerAlive(program = 'ssh', options: ResolveOptions = {}): boolean {
-  const cached = setupTimeoutCache.get(program);
+export function setupTimeoutIsServerAlive(program = 'ssh', options: ResolveOptions = {}, resolve: SshSettingsResolver = resolveSshSettings): boolean {
+  let cache = setupTimeoutCache.get(resolve);
+  if (!cache) setupTimeoutCache.set(resolve, (cache = new Map()));
+  const key = `${program}\0${(options.env ?? process.env).PATH ?? ''}`;
+  const cached = cache.get(key);
   if (cached !== undefined) return cached;
   let value = false;
   try {
-    value = resolveSshSettings([program, '-F', '/dev/null', '-o', 'SetupTimeOut=7', 'tborg-alias-probe.invalid'], options).serverAliveInterval === 7;
+    value = resolve([program, '-F', '/dev/null', '-o', 'SetupTimeOut=7', 'tborg-alias-probe.invalid'], options).serverAliveInterval === 7;
   } catch (error) {
     // An ssh that refuses the keyword (upstream) has no such alias.
     if (!(error instanceof SshConfigError)) throw error;
   }
-  setupTimeoutCache.set(program, value);
+  cache.set(key, value);
   return value;
 }
 

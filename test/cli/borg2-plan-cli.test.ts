@@ -10,7 +10,9 @@ import { splitLikePython } from '../../src/ssh/rsh.js';
 // Issue 13 through the real CLI: `tborg plan --json` with a borg2 that says it is 2.0.0b25, b22 or
 // b19 (a two-line script answering --version; planning runs nothing else of borg's) and the real
 // `ssh -G`. Every expected argv below is written out from borgstore's ssh_cmd and borg's
-// rest_serve_command by hand (docs/facts.md "borg 2").
+// rest_serve_command by hand (docs/facts.md "borg 2"). These rows are the real ssh's referee; the
+// rows that need only the facts (compact, a user's keepalive, BORGSTORE_RSH, BORG_LOCK_WAIT, b19, b22)
+// run with given facts in test/unit/plan-facts.test.ts.
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TBORG = join(ROOT, 'bin', 'tborg.js');
@@ -69,13 +71,6 @@ test('b25, port only in the URL, no RSH: borgstore default with -p 2222, nothing
   assert.deepEqual(p.borg.argv.slice(0, 2), ['--lock-wait', String(p.lockWait.attemptSeconds)]);
 });
 
-test('b25 compact: exclusive, store-lock wait >= 30 min', async () => {
-  const p = await plan('2.0.0b25', ['-r', REPO, 'compact']);
-  assert.equal(p.lockWait.model?.kind, 'store');
-  assert.ok(p.lockWait.seconds >= 30 * 60, `${p.lockWait.seconds}`);
-  assert.match(p.lockWait.model!.why, /exclusive lock/);
-});
-
 test("b25 with the user's BORG_RSH lacking a keepalive: injected into BORGSTORE_RSH on top of the user's words, BORG_RSH untouched, no -p added", async () => {
   const userRsh = 'ssh -F /dev/null -o BatchMode=no';
   const p = await plan('2.0.0b25', ['-r', REPO, 'repo-list'], { BORG_RSH: userRsh });
@@ -85,47 +80,6 @@ test("b25 with the user's BORG_RSH lacking a keepalive: injected into BORGSTORE_
   assert.deepEqual(words, ['ssh', '-F', '/dev/null', '-o', 'BatchMode=no', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30']);
   assert.deepEqual(p.ssh?.argv.slice(0, words.length + 1), [...words, 'root@127.0.0.1']);
   assert.ok(!p.ssh?.argv.includes('-p'), 'borgstore adds no -p to a user command, and neither does tborg');
-});
-
-test("b25 with the user's BORG_RSH that has a keepalive: nothing set at all", async () => {
-  const p = await plan('2.0.0b25', ['-r', REPO, 'check'], { BORG_RSH: 'ssh -F /dev/null -o ServerAliveInterval=5' });
-  assert.equal(p.keepalive, 'configured');
-  assert.deepEqual(p.env, {});
-  assert.equal(p.ssh?.rsh.source, 'BORG_RSH');
-});
-
-test("b25 with the user's BORGSTORE_RSH: it wins over BORG_RSH and is kept", async () => {
-  const p = await plan('2.0.0b25', ['-r', REPO, 'repo-list'], {
-    BORG_RSH: 'ssh -F /dev/null',
-    BORGSTORE_RSH: 'ssh -F /dev/null -o ServerAliveInterval=7 -p 2222',
-  });
-  assert.deepEqual(p.env, {});
-  assert.equal(p.ssh?.rsh.source, 'BORGSTORE_RSH');
-  assert.deepEqual(p.ssh?.effective, { serverAliveInterval: 7, serverAliveCountMax: 3 });
-});
-
-test("b25 with the user's BORG_LOCK_WAIT: tborg adds no --lock-wait (one wait per attempt)", async () => {
-  const p = await plan('2.0.0b25', ['-r', REPO, 'create', 'a1', '/data'], { BORG_LOCK_WAIT: '600' });
-  assert.ok(!p.borg.argv.includes('--lock-wait'));
-  assert.equal(p.lockWait.userSource, 'BORG_LOCK_WAIT');
-  assert.equal(p.lockWait.seconds, 600);
-});
-
-test('b19 ssh://: borg serve over BORG_RSH, the URL port after the injected words; its lock is a store lock too (30 min)', async () => {
-  const p = await plan('2.0.0b19', ['-r', REPO, 'create', 'a1', '/data'], { BORG_RSH: 'ssh -F /dev/null' });
-  assert.equal(p.ssh?.transport, 'borg serve');
-  assert.equal(p.lockWait.model?.kind, 'store');
-  assert.ok(p.lockWait.seconds >= 30 * 60);
-  assert.match(p.lockWait.model!.why, /runs borg serve, which keeps its lock in the repository/);
-  assert.deepEqual(splitLikePython(p.env.BORG_RSH ?? ''), ['ssh', '-F', '/dev/null', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30']);
-  assert.deepEqual(p.ssh?.argv.slice(-3), ['-p', '2222', 'root@127.0.0.1']);
-});
-
-test('b22 rest://host:port: rest over ssh with the default -p', async () => {
-  const p = await plan('2.0.0b22', ['-r', 'rest://root@127.0.0.1:2222/srv/repo', 'repo-list']);
-  assert.equal(p.ssh?.transport, 'borg serve --rest');
-  assert.deepEqual(p.ssh?.argv.slice(0, 8), ['ssh', ...KEEP_30_3, '-p', '2222', 'root@127.0.0.1']);
-  assert.equal(p.lockWait.model?.kind, 'store');
 });
 
 test("b25 with a BORG_RSH that loses the URL's port: tborg keeps borg's behaviour and warns, naming the port ssh will use", async () => {

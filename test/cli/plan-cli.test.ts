@@ -347,19 +347,7 @@ describe('warn and off modes through the CLI', { concurrency: 4 }, () => {
   }
 });
 
-describe('commands without a repository', { concurrency: 4 }, () => {
-  for (const args of [['serve', '--restrict-to-path', '/srv'], ['--version'], ['help', 'create'], ['create', '--help', 'backup:repo::a']]) {
-    test(`tborg plan --json ${args.join(' ')}: no repository, keepalive not-applicable, argv as given`, async () => {
-      // BORG_RSH points at a config file that does not exist: ssh -G must not even run.
-      const p = await plan(args, cleanEnv({ BORG_RSH: 'ssh -F /nonexistent/tborg-plan-cli' }));
-      assert.equal(p.repository, null);
-      assert.equal(p.ssh, null);
-      assert.equal(p.keepalive, 'not-applicable');
-      assert.deepEqual(p.env, {});
-      assert.deepEqual(p.borg.argv, args);
-    });
-  }
-});
+// Commands without a repository (ssh is not asked at all) are test/unit/plan-facts.test.ts's.
 
 describe('ssh -G fails (a broken config): exit 2 with what ssh said, borg not run', () => {
   let fake = '';

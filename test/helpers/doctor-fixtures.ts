@@ -25,7 +25,7 @@ export function planFor(args: string[], env: NodeJS.ProcessEnv, ssh: { interval:
         ? {
             rsh,
             target: sshTarget(rsh.words, { user: loc.user, host: loc.host, port: loc.port }),
-            configured: { serverAliveInterval: ssh.interval, serverAliveCountMax: ssh.countMax },
+            configured: { interval: ssh.interval, countMax: ssh.countMax },
             intervalIsDefault: ssh.intervalIsDefault ?? false,
             hostBlock: null,
           }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseBorgCommandLine } from '../../src/borg/command-line.js';
 import type { KeepaliveState } from '../../src/plan/keepalive.js';
-import { attemptArgv, buildPlan, type Plan, type PlanInput } from '../../src/plan/plan.js';
+import { attemptArgv, buildPlan, type Plan, type PlanInput, type ServerAliveShown } from '../../src/plan/plan.js';
 import { splitLikePython, type RshWords } from '../../src/ssh/rsh.js';
 import { defaultOptions, type TborgOptions } from '../../src/cli/tborg-options.js';
 
@@ -578,7 +578,7 @@ function toInput(row: Row): PlanInput {
     sshFacts = {
       rsh: { words: row.ssh.words, source: row.ssh.source },
       target: [...row.ssh.words, loc.host],
-      configured: { serverAliveInterval: row.ssh.configured[0], serverAliveCountMax: row.ssh.configured[1] },
+      configured: { interval: row.ssh.configured[0], countMax: row.ssh.configured[1] },
     };
     if (row.ssh.intervalIsDefault !== undefined) sshFacts.intervalIsDefault = row.ssh.intervalIsDefault;
     if (row.ssh.hostBlock !== undefined) sshFacts.hostBlock = row.ssh.hostBlock;
@@ -594,7 +594,7 @@ function toInput(row: Row): PlanInput {
   };
 }
 
-function pair(k: { serverAliveInterval: number; serverAliveCountMax: number } | null | undefined): [number, number] | null {
+function pair(k: ServerAliveShown | null | undefined): [number, number] | null {
   return k ? [k.serverAliveInterval, k.serverAliveCountMax] : null;
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseLocation } from '../../src/borg/location.js';
 import { computeStoreLockWait, takesExclusiveStoreLock } from '../../src/plan/lock-wait.js';
-import { readBorgLockWait } from '../../src/plan/plan.js';
+import { readBorgLockWait } from '../../src/plan/lock-wait.js';
 import { defaultStoreRshWords, readStoreRsh, restServeCommand, servesRestOverSsh, storeSshTarget } from '../../src/ssh/rest-ssh.js';
 
 // borgstore 0.7.0 rest.py ssh_cmd and borg repository.py propagate_rsh / rest_serve_command, as

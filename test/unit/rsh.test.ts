@@ -97,15 +97,15 @@ test('sshTarget: words + -p PORT + [user@]host, as borg remote.py ssh_cmd', () =
 });
 
 test('withKeepalive appends after the user words', () => {
-  assert.deepEqual(withKeepalive(['ssh', '-o', 'ServerAliveInterval=7'], { serverAliveInterval: 10, serverAliveCountMax: 30 }), [
+  assert.deepEqual(withKeepalive(['ssh', '-o', 'ServerAliveInterval=7'], { interval: 10, countMax: 30 }), [
     'ssh', '-o', 'ServerAliveInterval=7', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30',
   ]);
   assert.deepEqual(withKeepalive(['ssh'], {}), ['ssh']);
-  assert.throws(() => withKeepalive(['ssh'], { serverAliveInterval: 1.5 }));
+  assert.throws(() => withKeepalive(['ssh'], { interval: 1.5 }));
 });
 
 test("withKeepalive: the user's own -o still wins in ssh (first obtained value)", () => {
-  const words = withKeepalive(['ssh', '-F', '/dev/null', '-o', 'ServerAliveInterval=7'], { serverAliveInterval: 10, serverAliveCountMax: 30 });
+  const words = withKeepalive(['ssh', '-F', '/dev/null', '-o', 'ServerAliveInterval=7'], { interval: 10, countMax: 30 });
   const s = resolveSshSettings(sshTarget(words, { user: null, host: 'example.invalid', port: null }));
   assert.equal(s.serverAliveInterval, 7);
   assert.equal(s.serverAliveCountMax, 30);

@@ -154,6 +154,16 @@ test('resolveSshSettings: a broken config is an SshConfigError (exit 2) with wha
   assert.throws(() => resolveSshSettings(['/nonexistent/ssh', 'h']), (e: unknown) => e instanceof SshConfigError && /ssh -G failed for h: .*ENOENT/.test((e as Error).message));
 });
 
+test('resolveSshSettings: a Match exec that hangs is stopped at the limit, and the message says so', () => {
+  const f = file('hang.conf');
+  // Without the limit this would answer after 3 s (interval 9): the error is the limit's.
+  writeFileSync(f, 'Match exec "sleep 3"\n  ServerAliveInterval 9\n');
+  assert.throws(
+    () => resolveSshSettings(['ssh', '-F', f, 'h'], { timeoutMs: 1000 }),
+    (e: unknown) => e instanceof SshConfigError && e.exitCode === 2 && e.message === 'ssh -G failed for h: no answer after 1 s (a Match exec command that hangs?)',
+  );
+});
+
 test('resolveSshSettings: other fields, and -G goes right after the program', () => {
   const f = file('basic.conf');
   const s = resolveSshSettings(['ssh', '-F', f, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=1m', '-o', 'TCPKeepAlive=no', '-l', 'bob', 'backup']);
