@@ -61,14 +61,6 @@ export interface PlanWarning {
   onWait?: true;
 }
 
-// An AlivePair under ssh's own option names: the form the plan shows it in (`tborg plan --json`'s
-// ssh.configured and ssh.effective, and doctor's keepalive facts: README's keys). Made only by
-// buildPlan, from the AlivePair the planning used.
-export interface ServerAliveShown {
-  serverAliveInterval: number;
-  serverAliveCountMax: number;
-}
-
 export interface Plan {
   // major: which borg's locking rules apply to an attempt's --lock-wait (not part of plan --json).
   borg: { path: string; version: string | null; major: 1 | 2; argv: string[] };
@@ -84,8 +76,8 @@ export interface Plan {
   };
   ssh: null | {
     rsh: { source: string; words: string[] };
-    configured: ServerAliveShown;
-    effective: ServerAliveShown;
+    configured: AlivePair;
+    effective: AlivePair;
     // 'borg serve' (borg 1.x, borg2 ssh:// up to b24, legacy repositories) or 'borg serve --rest'
     // (borg2 rest:// on b22-b24, ssh:// from b25 on, through borgstore's ssh: rest-ssh.ts).
     transport: 'borg serve' | 'borg serve --rest';
@@ -254,8 +246,8 @@ export function buildPlan(input: PlanInput): Plan {
     },
     ssh: input.ssh && {
       rsh: { source: input.ssh.rsh.source, words: [...input.ssh.rsh.words] },
-      configured: shown(input.ssh.configured),
-      effective: shown(effective ?? input.ssh.configured),
+      configured: { ...input.ssh.configured },
+      effective: { ...(effective ?? input.ssh.configured) },
       transport: input.ssh.rest ? 'borg serve --rest' : 'borg serve',
       argv: input.ssh.rest
         ? [...sshWords, ...input.ssh.target.slice(input.ssh.rsh.words.length), ...input.ssh.rest.remoteCommand]
@@ -287,10 +279,6 @@ export function buildPlan(input: PlanInput): Plan {
 export function attemptArgv(plan: Plan, lockWaitSeconds: number | null): string[] {
   if (lockWaitSeconds === null || plan.lockWait.userGiven || !plan.retry.lockTimeouts) return [...plan.baseArgv];
   return ['--lock-wait', String(lockWaitSeconds), ...plan.baseArgv];
-}
-
-function shown(pair: AlivePair): ServerAliveShown {
-  return { serverAliveInterval: pair.interval, serverAliveCountMax: pair.countMax };
 }
 
 // Says which borg line chose the serve model (lock-wait.ts computeLockWait knows only the numbers).

@@ -10,4 +10,10 @@ export interface AlivePair {
 // Interval 10, ClientAliveCountMax 30" for the server (docs/usage/serve.rst). What tborg injects when
 // ssh has no keepalive, what `ssh-config` writes, what `sshd-config` prints, and what tborg assumes of
 // a server whose sshd_config it cannot read, unless --tborg-keepalive / --tborg-server-alive say otherwise.
+// A client pair under ssh's own option names, the keys `tborg plan --json` and `tborg doctor --json`
+// show it with (README documents them).
+export function asServerAliveOptions(pair: AlivePair): { serverAliveInterval: number; serverAliveCountMax: number } {
+  return { serverAliveInterval: pair.interval, serverAliveCountMax: pair.countMax };
+}
+
 export const GUIDE_ALIVE_PAIR: Readonly<AlivePair> = Object.freeze({ interval: 10, countMax: 30 });

@@ -115,7 +115,7 @@ describe('every question to ssh carries the caller\'s env', () => {
     for (const a of asked) assert.equal(a.env, env, `${a.target.join(' ')}: asked with the caller's env`);
     // The user's own -o ServerAliveInterval=300: theirs, nothing injected.
     assert.equal(plan.keepalive, 'configured');
-    assert.deepEqual(plan.ssh?.configured, { serverAliveInterval: 300, serverAliveCountMax: 3 });
+    assert.deepEqual(plan.ssh?.configured, { interval: 300, countMax: 3 });
   });
 
   test("Debian's BatchMode default, told by the re-ask: injected, the re-ask in the caller's env", async () => {
@@ -132,8 +132,8 @@ describe('every question to ssh carries the caller\'s env', () => {
     assert.equal(asked.length, 2);
     for (const a of asked) assert.equal(a.env, env);
     assert.equal(plan.keepalive, 'injected');
-    assert.deepEqual(plan.ssh?.configured, { serverAliveInterval: 300, serverAliveCountMax: 3 });
-    assert.deepEqual(plan.ssh?.effective, { serverAliveInterval: 10, serverAliveCountMax: 30 });
+    assert.deepEqual(plan.ssh?.configured, { interval: 300, countMax: 3 });
+    assert.deepEqual(plan.ssh?.effective, { interval: 10, countMax: 30 });
     // Without the line, nothing could have set the 300: no second question.
     const plainConfig = join(dir, 'plain.conf');
     writeFileSync(plainConfig, 'Host other\n  User x\n');
@@ -179,7 +179,7 @@ describe('borg2 plans with given facts', () => {
     ]);
     assert.deepEqual(p.env, {});
     assert.equal(p.ssh?.rsh.source, 'BORGSTORE_RSH');
-    assert.deepEqual(p.ssh?.effective, { serverAliveInterval: 7, serverAliveCountMax: 3 });
+    assert.deepEqual(p.ssh?.effective, { interval: 7, countMax: 3 });
   });
 
   test("b25 with the user's BORG_LOCK_WAIT: tborg adds no --lock-wait (one wait per attempt)", async () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseBorgCommandLine } from '../../src/borg/command-line.js';
 import type { KeepaliveState } from '../../src/plan/keepalive.js';
-import { attemptArgv, buildPlan, type Plan, type PlanInput, type ServerAliveShown } from '../../src/plan/plan.js';
+import { attemptArgv, buildPlan, type Plan, type PlanInput } from '../../src/plan/plan.js';
+import type { AlivePair } from '../../src/ssh/alive-pair.js';
 import { splitLikePython, type RshWords } from '../../src/ssh/rsh.js';
 import { defaultOptions, type TborgOptions } from '../../src/cli/tborg-options.js';
 
@@ -594,8 +595,8 @@ function toInput(row: Row): PlanInput {
   };
 }
 
-function pair(k: ServerAliveShown | null | undefined): [number, number] | null {
-  return k ? [k.serverAliveInterval, k.serverAliveCountMax] : null;
+function pair(k: AlivePair | null | undefined): [number, number] | null {
+  return k ? [k.interval, k.countMax] : null;
 }
 
 for (const row of ROWS) {
@@ -666,12 +667,12 @@ test('buildPlan invariants over every row with an ssh repository', () => {
     const plan = buildPlan(toInput(row));
     const eff = plan.ssh!.effective;
     // The guide's rule: W > I x C of the effective keepalive.
-    assert.ok(plan.lockWait.model!.seconds > eff.serverAliveInterval * eff.serverAliveCountMax, row.name);
+    assert.ok(plan.lockWait.model!.seconds > eff.interval * eff.countMax, row.name);
     // W covers the server bound: 2 x (C+1) x I of what the server runs (the guide's 10 x 30 unless told).
     const server = row.options?.serverAlive === null ? 7200 + 9 * 75 : row.options?.serverAlive ? 2 * (row.options.serverAlive.countMax + 1) * row.options.serverAlive.interval : 2 * 31 * 10;
     assert.ok(plan.lockWait.model!.seconds >= server, row.name);
     // and the client bound: (C+1) x I.
-    assert.ok(plan.lockWait.model!.seconds >= (eff.serverAliveCountMax + 1) * eff.serverAliveInterval, row.name);
+    assert.ok(plan.lockWait.model!.seconds >= (eff.countMax + 1) * eff.interval, row.name);
     // A configured interval is never touched: no BORG_RSH, and --rsh as the user typed it.
     const configured = row.ssh.configured[0] > 0 && !row.ssh.intervalIsDefault;
     if (configured || plan.keepalive !== 'injected') {

@@ -1,3 +1,4 @@
+import { asServerAliveOptions } from '../../ssh/alive-pair.js';
 import type { CommandContext } from '../command-context.js';
 import { formatDuration } from '../../plan/lock-wait.js';
 import { buildPlan, type Plan } from '../../plan/plan.js';
@@ -22,8 +23,8 @@ export function toJson(plan: Plan): Record<string, unknown> {
     env: plan.env,
     repository: plan.repository,
     ssh: plan.ssh && {
-      configured: plan.ssh.configured,
-      effective: plan.ssh.effective,
+      configured: asServerAliveOptions(plan.ssh.configured),
+      effective: asServerAliveOptions(plan.ssh.effective),
       rsh: plan.ssh.rsh,
       transport: plan.ssh.transport,
       argv: plan.ssh.argv,
@@ -63,8 +64,8 @@ export function describePlan(plan: Plan): string {
     const e = plan.ssh.effective;
     lines.push(`ssh:        ${plan.ssh.rsh.words.map(showWord).join(' ')} (from ${plan.ssh.rsh.source})`);
     lines.push(`ssh argv:   ${plan.ssh.argv.map(showWord).join(' ')}${plan.ssh.transport === 'borg serve' ? ' borg serve ...' : ''}`);
-    lines.push(`keepalive:  ${plan.keepalive}: configured ServerAliveInterval ${c.serverAliveInterval}, CountMax ${c.serverAliveCountMax}; ` +
-      `effective ${e.serverAliveInterval} x ${e.serverAliveCountMax}`);
+    lines.push(`keepalive:  ${plan.keepalive}: configured ServerAliveInterval ${c.interval}, CountMax ${c.countMax}; ` +
+      `effective ${e.interval} x ${e.countMax}`);
   } else {
     lines.push(`keepalive:  ${plan.keepalive}`);
   }

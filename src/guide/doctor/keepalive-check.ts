@@ -1,3 +1,4 @@
+import { asServerAliveOptions, type AlivePair } from '../../ssh/alive-pair.js';
 import type { Plan, PlanInput } from '../../plan/plan.js';
 import { joinRsh, parseSshArgv } from '../../ssh/rsh.js';
 import { describePlace, findSettingSource, SYSTEM_CONFIG_FILE, userConfigFile } from '../../ssh/ssh-config-source.js';
@@ -21,7 +22,8 @@ export interface KeepaliveSources {
 export function checkKeepalive(plan: Plan, input: PlanInput, sources: KeepaliveSources | null): Check {
   const loc = input.commandLine.repository?.location;
   const host = loc?.host ?? '?';
-  const base = { state: plan.keepalive, configured: plan.ssh?.configured ?? null, effective: plan.ssh?.effective ?? null };
+  const shown = (pair: AlivePair | undefined): ReturnType<typeof asServerAliveOptions> | null => (pair ? asServerAliveOptions(pair) : null);
+  const base = { state: plan.keepalive, configured: shown(plan.ssh?.configured), effective: shown(plan.ssh?.effective) };
   if (input.nonSshRsh && loc?.proto === 'ssh') {
     const words = joinRsh(input.nonSshRsh.words);
     return {
@@ -37,24 +39,24 @@ export function checkKeepalive(plan: Plan, input: PlanInput, sources: KeepaliveS
   }
   const c = plan.ssh.configured;
   const e = plan.ssh.effective;
-  const giveUp = (k: { serverAliveInterval: number; serverAliveCountMax: number }): string =>
-    `ssh gives up on a silent server after (${k.serverAliveCountMax}+1) x ${k.serverAliveInterval} = ${(k.serverAliveCountMax + 1) * k.serverAliveInterval} s`;
+  const giveUp = (k: AlivePair): string =>
+    `ssh gives up on a silent server after (${k.countMax}+1) x ${k.interval} = ${(k.countMax + 1) * k.interval} s`;
   const data = { ...base, intervalSource: sources?.interval ?? null, countMaxSource: sources?.countMax ?? null };
   if (plan.keepalive === 'configured') {
-    const interval = `ServerAliveInterval ${c.serverAliveInterval} from ${sources?.interval ?? 'ssh -G (source not found)'}`;
-    const count = `ServerAliveCountMax ${c.serverAliveCountMax} ${sources?.countMax ? `from ${sources.countMax}` : "(ssh's default)"}`;
+    const interval = `ServerAliveInterval ${c.interval} from ${sources?.interval ?? 'ssh -G (source not found)'}`;
+    const count = `ServerAliveCountMax ${c.countMax} ${sources?.countMax ? `from ${sources.countMax}` : "(ssh's default)"}`;
     return { name: 'keepalive', status: 'ok', detail: `${interval}, ${count}: ${giveUp(c)}; tborg adds nothing`, data };
   }
   const debian = input.ssh.intervalIsDefault
-    ? ` (its ServerAliveInterval ${c.serverAliveInterval} is Debian's default for BatchMode yes, not a keepalive you chose)`
+    ? ` (its ServerAliveInterval ${c.interval} is Debian's default for BatchMode yes, not a keepalive you chose)`
     : '';
   const block = input.ssh.hostBlock ? `; its Host block: ${input.ssh.hostBlock.file}:${input.ssh.hostBlock.line}` : '';
   const hint = `tborg ssh-config ${host}${sources?.explicitConfig && sources.configFile ? ` --config ${sources.configFile}` : ''} --write`;
   const none = `your ssh config sets no keepalive for ${host}${debian}${block}`;
   if (plan.keepalive === 'injected') {
     const into = plan.env.BORGSTORE_RSH !== undefined ? 'BORGSTORE_RSH' : plan.env.BORG_RSH !== undefined ? 'BORG_RSH' : '--rsh';
-    const inject = [`ServerAliveInterval ${e.serverAliveInterval}`];
-    if (e.serverAliveCountMax !== c.serverAliveCountMax) inject.push(`ServerAliveCountMax ${e.serverAliveCountMax}`);
+    const inject = [`ServerAliveInterval ${e.interval}`];
+    if (e.countMax !== c.countMax) inject.push(`ServerAliveCountMax ${e.countMax}`);
     return {
       name: 'keepalive',
       status: 'warn',
