@@ -15,7 +15,8 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { split } from 'shlex';
 import { parseBorgVersion } from '../../src/borg/borg-version.js';
-import { parseBorgCommandLine, type BorgCommandLine, type CommandLineOptions, type RepositoryArgument } from '../../src/borg/command-line.js';
+import { parseBorgCommandLine, type BorgCommandLine, type CommandLineOptions } from '../../src/borg/command-line.js';
+import type { RepositoryArgument } from '../../src/borg/repository-argument.js';
 import { borg2Generation } from '../../src/borg/location.js';
 
 const E = { BORG_REPO: 'ssh://u@envhost:2222/srv/r' };
@@ -39,7 +40,7 @@ interface Expect {
   // commands or options that other betas do not have).
   oracleBetas?: { since?: number; until?: number };
   // A row that an older Python's argparse (3.11, Debian 12) rejects and a newer one (3.13, Debian
-  // 13) runs; tborg follows the newer (src/borg/command-line.ts matchPartial).
+  // 13) runs; tborg follows the newer (src/borg/argparse-match.ts matchPartial).
   olderPythonRejects?: true;
 }
 
