@@ -1,18 +1,37 @@
 // What a borg command line asks borg to do: which command, which repository, and the few options
 // tborg cares about. The argv is read the way borg reads it: argparse-replay.ts replays borg's own
 // argparse parser over the grammar tables (borg1-commands.ts, borg2-commands.ts); this module
-// gives the parsed line borg's meaning (Archiver.parse_args and the commands' own checks).
+// gives the parsed line borg's meaning (Archiver.parse_args, location_validator, the commands' own
+// checks and their use of stdin).
 
-import { grammar } from './argparse-grammar.js';
-import { effective, ExitRequest, parseInt10, parseKnownArgs, positionalByName, type ParseState, type Word } from './argparse-replay.js';
+import { grammar, type Parser } from './argparse-grammar.js';
 import { ArgumentError } from './argparse-match.js';
+import {
+  effective,
+  ExitRequest,
+  parseInt10,
+  parseKnownArgs,
+  positionalByName,
+  positionalValues,
+  type Occurrence,
+  type ParseState,
+  type Word,
+} from './argparse-replay.js';
+import { BORG2_COMMANDS_WITHOUT_REPOSITORY } from './borg2-commands.js';
 import { connectionRetryRefusal } from '../plan/connection-retry.js';
-import { borg2Generation, type LocationOptions } from './location.js';
+import { borg2Generation, type Location, type LocationOptions } from './location.js';
 import { parseLocation } from './parse-location.js';
-import { findRepository1, findRepository2, type RepositoryArgument } from './repository-argument.js';
-import { stdinUse } from './stdin-use.js';
 
-// The parsed line: what tborg's planner and runner read of it.
+// A repository the line names, and the word of argv that names it.
+export interface RepositoryArgument {
+  location: Location;
+  // Index in argv of the word that holds the location (the positional, the -r value, or the
+  // `--repo=...` word); for borg 1.x `::archive` the word holding the archive. null: BORG_REPO alone.
+  argIndex: number | null;
+  source: 'argument' | '--repo' | 'BORG_REPO' | '--other-repo' | 'BORG_OTHER_REPO';
+}
+
+// The parsed line: what the planner and the runner read of it.
 export interface BorgCommandLine {
   // e.g. ['create'], ['key', 'export'], ['benchmark', 'crud'], [] for `borg --version`.
   command: string[];
@@ -43,6 +62,7 @@ export interface BorgCommandLine {
   invalid: string | null;
 }
 
+// What reading a line needs besides argv and env: the borg version, placeholder values, the cwd.
 export type CommandLineOptions = LocationOptions;
 
 // Archiver.parse_args: --bypass-lock only for commands that can run without the lock.
@@ -157,4 +177,97 @@ export function parseBorgCommandLine(
   });
   result.opensRepository = result.repository !== null && result.invalid === null && !result.helpOrVersion;
   return result;
+}
+
+// borg 1.x: the first positional is the location (location_validator), '' when omitted.
+function findRepository1(result: BorgCommandLine, state: ParseState, leaf: Parser, env: NodeJS.ProcessEnv, options: LocationOptions): void {
+  const kind = leaf.spec?.location;
+  if (kind === undefined) return;
+  const values = positionalValues(state, leaf, 0);
+  if (values === undefined) return; // never reached: the line is already invalid
+  const word = values[0];
+  const text = word?.text ?? '';
+  const location = parseLocation(text, env, 1, options);
+  if (!location) {
+    result.invalid ??= `argument ${leaf.positionals[0]!.name}: Invalid location format: "${text}"`;
+    return;
+  }
+  // Location.parse tries the text itself first; only "", "::" and "::archive" (which can never
+  // parse on their own: the scp path must not start with ":") take the repository from BORG_REPO.
+  const fromEnv = text === '' || text.startsWith('::');
+  result.repository = { location, argIndex: word?.index ?? null, source: fromEnv ? 'BORG_REPO' : 'argument' };
+  if (kind === 'archive' && location.archive === null) result.invalid ??= `"${text}": No archive specified`;
+  if (kind === 'repository' && location.archive !== null) result.invalid ??= `"${text}": No archive can be specified`;
+  if (leaf.spec?.localOnly && location.proto !== 'file') result.invalid ??= `"${text}": Repository must be local`;
+}
+
+// borg 2: -r/--repo (a common option, so also before the command) or BORG_REPO.
+function findRepository2(result: BorgCommandLine, state: ParseState, leaf: Parser, env: NodeJS.ProcessEnv, options: LocationOptions): void {
+  const key = state.path.join(' ');
+  if (BORG2_COMMANDS_WITHOUT_REPOSITORY.has(key)) return;
+  result.repository = repositoryFromOption(result, effective(state.occurrences, '-r'), env.BORG_REPO, env, options);
+  if (result.repository === null) return;
+  if (leaf.options.has('--other-repo')) {
+    // location_validator(other=True): an empty or missing value means BORG_OTHER_REPO.
+    const other = repositoryFromOption(result, effective(state.occurrences, '--other-repo'), env.BORG_OTHER_REPO, env, options);
+    result.otherRepository = other && {
+      ...other,
+      source: other.source === 'BORG_REPO' ? 'BORG_OTHER_REPO' : '--other-repo',
+    };
+  }
+}
+
+// A location given by an option (Location(text) with an empty text falling back to the
+// environment variable), or null when there is none.
+function repositoryFromOption(
+  result: BorgCommandLine,
+  occurrence: Occurrence | null,
+  fallback: string | undefined,
+  env: NodeJS.ProcessEnv,
+  options: LocationOptions,
+): RepositoryArgument | null {
+  const text = occurrence?.value ?? '';
+  const location = parseLocation(text, { ...env, BORG_REPO: fallback }, 2, options);
+  if (!location) {
+    if (text !== '' || (fallback ?? '') !== '') {
+      const name = occurrence?.action.strings.join('/') ?? '-r/--repo';
+      result.invalid ??= `argument ${name}: Invalid location format: "${text || fallback}"`;
+    }
+    return null;
+  }
+  if (text === '') return { location, argIndex: null, source: 'BORG_REPO' };
+  return { location, argIndex: occurrence!.valueIndex ?? occurrence!.index, source: '--repo' };
+}
+
+// Input borg reads from stdin, which a second attempt cannot read again:
+//   create PATH "-"            archiver create: `if path == '-'` reads the data from stdin
+//   create --paths-from-stdin  reads the list of paths from stdin
+//   import-tar ARCHIVE -       dash_open(args.tarfile, 'rb')
+//   key import REPO -          `args.path != '-'` check, then reads the key from stdin
+//   init --import-related-secrets -   (1.4) dash_open(..., 'r')
+//   with-lock REPO CMD         CMD inherits borg's stdin and may read it
+//   create --content-from-command / --paths-from-command CMD: borg reads CMD's stdout, but CMD
+//   itself inherits borg's stdin (archiver.py do_create: subprocess.Popen(args.paths,
+//   stdout=PIPE), no stdin=), so `--content-from-command -- cat` reads stdin, like with-lock's.
+function stdinUse(state: ParseState, leaf: Parser): string | null {
+  const key = state.path.join(' ');
+  const has = (id: string): boolean => state.occurrences.some((o) => o.action.id === id);
+  const value = (id: string): string | null => effective(state.occurrences, id)?.value ?? null;
+  if (key === 'create') {
+    if (has('--paths-from-stdin')) return 'create --paths-from-stdin';
+    if (has('--content-from-command')) return 'create --content-from-command (COMMAND inherits stdin)';
+    if (has('--paths-from-command')) return 'create --paths-from-command (COMMAND inherits stdin)';
+    if (positionalByName(state, leaf, 'PATH')?.some((w) => w.text === '-')) return 'create -';
+    return null;
+  }
+  if (key === 'import-tar') {
+    return positionalByName(state, leaf, 'TARFILE')?.[0]?.text === '-' ? 'import-tar -' : null;
+  }
+  if (key === 'key import') {
+    if (has('--paper')) return null;
+    return positionalByName(state, leaf, 'PATH')?.[0]?.text === '-' ? 'key import -' : null;
+  }
+  if (key === 'init' && value('--import-related-secrets') === '-') return 'init --import-related-secrets -';
+  if (key === 'with-lock') return 'with-lock COMMAND (inherits stdin)';
+  return null;
 }

@@ -1,7 +1,7 @@
-// Keeps src/borg/borg1-commands.ts and borg2-commands.ts honest against the borg actually installed: every command the
-// installed borg (and borg2) offers must be in the table, and every option its --help lists must be
-// in the table with the same arity (flag, one value, optional value). A missing value-taking option
-// would make tborg take that option's value for the repository.
+// Keeps src/borg/borg1-commands.ts and borg2-commands.ts honest against the borg actually installed:
+// every command the installed borg (and borg2) offers must be in the table, and every option its
+// --help lists must be in the table with the same arity (flag, one value, optional value). A
+// missing value-taking option would make tborg take that option's value for the repository.
 //
 // `borg CMD --help` prints the same text as `borg help CMD` at half the cost (no second parser
 // build), so it is used for every command; all calls run concurrently.

@@ -15,8 +15,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { split } from 'shlex';
 import { parseBorgVersion } from '../../src/borg/borg-version.js';
-import { parseBorgCommandLine, type BorgCommandLine, type CommandLineOptions } from '../../src/borg/command-line.js';
-import type { RepositoryArgument } from '../../src/borg/repository-argument.js';
+import { parseBorgCommandLine, type BorgCommandLine, type CommandLineOptions, type RepositoryArgument } from '../../src/borg/command-line.js';
 import { borg2Generation } from '../../src/borg/location.js';
 
 const E = { BORG_REPO: 'ssh://u@envhost:2222/srv/r' };
