@@ -1,32 +1,19 @@
-// What a repository location is to tborg: the parts borg reads from the text (proto, user, host,
-// port, path) and the few facts derived from them. The text is parsed in parse-location.ts exactly as
-// borg's own Location class does (src/borg/helpers/parseformat.py); the grammar of each major is in
-// borg1-location.ts and borg2-location.ts.
+import { B1_ENV, parseBorg1, parseBorg2, type ParsedLocation } from './location-grammar.js';
+import { expandPlaceholders, NO_PLACEHOLDER, type PlaceholderResolver } from './placeholder-expansion.js';
 
-// Every proto some borg version gives a location. Local paths are 'file'.
-//   ssh            borg 1.x, borg 2 (legacy ssh:// in 2.0.0b22+): `borg serve` over $BORG_RSH
-//   socket         borg 2.0.0b6..b21: `borg serve` on a local unix socket
-//   sftp           borg 2.0.0b10+: borgstore's sftp backend (paramiko, not OpenSSH)
-//   rest           borg 2.0.0b22+: borgstore REST over stdio, through ssh when a host is given
-//   rclone, s3, b2, http, https  borg 2 borgstore backends
-export type LocationProto = 'ssh' | 'file' | 'rest' | 'socket' | 'sftp' | 'rclone' | 's3' | 'b2' | 'http' | 'https';
+// Which repository a location string names, exactly as borg parses it. Every rule follows borg's
+// own Location class (src/borg/helpers/parseformat.py, Location.parse and Location._parse) of the
+// version named beside it: BORG_REPO and placeholders here, each version's regexes in
+// location-grammar.ts, path normalization in python-path.ts, {placeholders} in
+// placeholder-expansion.ts.
 
-export interface Location {
+// A repository location as borg reads it (the parts are described in location-grammar.ts).
+export interface Location extends ParsedLocation {
   // The repository part as written (borg 1.x: without `::archive`), or BORG_REPO's value.
   location: string;
-  proto: LocationProto;
-  user: string | null;
-  // Without the brackets of an IPv6 address (borg's Location.host property strips them).
-  host: string | null;
-  port: number | null;
-  // As borg uses it: normalized like os.path.normpath, `/./x` kept as borg's "relative to the
-  // working directory" marker, scp-style `host:x` relative to the remote home. For locations that
-  // borg 2.0.0b22+ hands to borgstore unparsed (sftp:, s3:, ...), the whole URL.
-  path: string;
-  // borg 1.x `::archive`; always null for borg 2 (archives are separate arguments there).
-  archive: string | null;
 }
 
+// What reading a location needs besides its text: the borg version, placeholder values, the cwd.
 export interface LocationOptions {
   // The installed borg's version, e.g. "2.0.0b14": borg 2's location syntax changed between betas
   // (see borg2Generation). Without it borg 2 is taken to be 2.0.0b5, the borg2 on this project's
@@ -40,10 +27,6 @@ export interface LocationOptions {
   cwd?: string;
 }
 
-// Returns the value of a placeholder (name, format spec after ':' or ''), or undefined when borg
-// would reject it (unknown name).
-export type PlaceholderResolver = (name: string, spec: string) => string | undefined;
-
 // The borg 2 beta whose location grammar applies: "2.0.0b14" -> 14, alphas -> 1, a release or a
 // beta newer than any known -> the newest known grammar. Undefined -> 5 (this project's borg2).
 export function borg2Generation(version: string | undefined): number {
@@ -53,6 +36,63 @@ export function borg2Generation(version: string | undefined): number {
   if (m[1] === 'a') return 1;
   if (m[1] === 'b') return Math.max(1, Number(m[2]));
   return 23;
+}
+
+function build(location: string, parsed: ParsedLocation, options: LocationOptions): Location | undefined {
+  const resolve = options.placeholder;
+  const expand = (s: string | null): string | null | typeof NO_PLACEHOLDER => (s === null ? null : expandPlaceholders(s, resolve));
+  const user = expand(parsed.user);
+  const host = expand(parsed.host);
+  const path = expand(parsed.path);
+  if (user === NO_PLACEHOLDER || host === NO_PLACEHOLDER || path === NO_PLACEHOLDER) return undefined;
+  return { location, proto: parsed.proto, user, host, port: parsed.port, path: path ?? '', archive: parsed.archive };
+}
+
+// Parses a repository location the way the given borg major version does. `text` is the
+// positional argument (borg 1.x) or the -r/--repo value (borg 2); '' stands for "not given" and
+// falls back to BORG_REPO where borg does. Returns undefined wherever borg would refuse it.
+export function parseLocation(
+  text: string,
+  env: NodeJS.ProcessEnv,
+  major: 1 | 2,
+  options: LocationOptions = {},
+): Location | undefined {
+  // A placeholder syntax error anywhere (also in the archive name) makes borg refuse the text.
+  if (expandPlaceholders(text, undefined) === NO_PLACEHOLDER) return undefined;
+  return major === 1 ? parseLocation1(text, env, options) : parseLocation2(text, env, options);
+}
+
+// borg 1.x Location.parse: the text itself, else "::", "::archive" or "" with BORG_REPO.
+function parseLocation1(text: string, env: NodeJS.ProcessEnv, options: LocationOptions): Location | undefined {
+  const direct = parseBorg1(text);
+  if (direct) {
+    const repoPart = direct.archive === null ? text : text.slice(0, text.length - direct.archive.length - 2);
+    return build(repoPart, direct, options);
+  }
+  const m = B1_ENV.exec(text);
+  if (!m) return undefined;
+  const repo = env.BORG_REPO;
+  if (repo === undefined) return undefined;
+  if (expandPlaceholders(repo, undefined) === NO_PLACEHOLDER) return undefined;
+  const fromEnv = parseBorg1(repo);
+  if (!fromEnv) return undefined;
+  // The archive comes from the text only: with "::" or "" an archive inside BORG_REPO is dropped.
+  const repoPart = fromEnv.archive === null ? repo : repo.slice(0, repo.length - fromEnv.archive.length - 2);
+  return build(repoPart, { ...fromEnv, archive: m.groups?.archive ?? null }, options);
+}
+
+// borg 2 Location.parse: an empty text means BORG_REPO (2.0.0b10+: an empty BORG_REPO means none).
+function parseLocation2(text: string, env: NodeJS.ProcessEnv, options: LocationOptions): Location | undefined {
+  const generation = borg2Generation(options.version);
+  let source = text;
+  if (source === '') {
+    const repo = env.BORG_REPO;
+    if (repo === undefined || repo === '') return undefined;
+    if (expandPlaceholders(repo, undefined) === NO_PLACEHOLDER) return undefined;
+    source = repo;
+  }
+  const parsed = parseBorg2(source, generation, options.cwd);
+  return parsed ? build(source, parsed, options) : undefined;
 }
 
 // The environment variable naming the remote shell borg starts for this location, or null when no

@@ -1,8 +1,10 @@
-import type { PlaceholderResolver } from './location.js';
-
 // Placeholders: borg runs the location text through str.format_map before parsing
 // (parseformat.py format_line). "{{" and "}}" are literal braces; a lone brace, "{}", or a
 // "!conversion" makes borg refuse the location.
+
+// Returns the value of a placeholder (name, format spec after ':' or ''), or undefined when borg
+// would reject it (unknown name).
+export type PlaceholderResolver = (name: string, spec: string) => string | undefined;
 
 // The marker of a text borg refuses (a placeholder syntax error or an unknown name).
 export const NO_PLACEHOLDER = Symbol('invalid');

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { borg2Generation, remoteShellVariable, type Location, type LocationOptions } from '../../src/borg/location.js';
-import { parseLocation } from '../../src/borg/parse-location.js';
+import { borg2Generation, parseLocation, remoteShellVariable, type Location, type LocationOptions } from '../../src/borg/location.js';
 import { pythonNormpath } from '../../src/borg/python-path.js';
 
 const E = { BORG_REPO: 'ssh://u@envhost:2222/srv/r' };

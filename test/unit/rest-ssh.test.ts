@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseLocation } from '../../src/borg/parse-location.js';
+import { parseLocation } from '../../src/borg/location.js';
 import { computeStoreLockWait, takesExclusiveStoreLock } from '../../src/plan/lock-wait.js';
 import { readBorgLockWait } from '../../src/plan/plan.js';
 import { defaultStoreRshWords, readStoreRsh, restServeCommand, servesRestOverSsh, storeSshTarget } from '../../src/ssh/rest-ssh.js';

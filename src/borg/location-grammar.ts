@@ -1,12 +1,106 @@
-import type { LocationProto } from './location.js';
-import { HOST, hostOf, NO_DOUBLE_COLON, PORT, portOf, USER, type ParsedLocation } from './location-regex.js';
-import { shapePath, type PathStyle } from './python-path.js';
+import { normpathSpecial, shapePath, type PathStyle } from './python-path.js';
 
-// The location grammar of the borg 2 betas, one Location class of borg's history per step
-// (parseformat.py Location and its regexes, transcribed and compiled once). borg2Generation
-// (location.ts) picks the step for an installed borg2.
+// The location grammars of borg 1.x and of the borg 2 betas: borg's own Location class
+// (src/borg/helpers/parseformat.py, Location._parse and its regexes) of the version named beside
+// each rule, transcribed into JavaScript regular expressions compiled once at module load.
+// location.ts applies them (BORG_REPO, placeholders) and names the result a Location.
 
-// Their regexes are matched with re.match and no end anchor: whatever follows the
+// Every proto some borg version gives a location. Local paths are 'file'.
+//   ssh            borg 1.x, borg 2 (legacy ssh:// in 2.0.0b22+): `borg serve` over $BORG_RSH
+//   socket         borg 2.0.0b6..b21: `borg serve` on a local unix socket
+//   sftp           borg 2.0.0b10+: borgstore's sftp backend (paramiko, not OpenSSH)
+//   rest           borg 2.0.0b22+: borgstore REST over stdio, through ssh when a host is given
+//   rclone, s3, b2, http, https  borg 2 borgstore backends
+export type LocationProto = 'ssh' | 'file' | 'rest' | 'socket' | 'sftp' | 'rclone' | 's3' | 'b2' | 'http' | 'https';
+
+// What a grammar reads from a location text (location.ts adds the text itself).
+export interface ParsedLocation {
+  proto: LocationProto;
+  user: string | null;
+  // Without the brackets of an IPv6 address (borg's Location.host property strips them).
+  host: string | null;
+  port: number | null;
+  // As borg uses it: normalized like os.path.normpath, `/./x` kept as borg's "relative to the
+  // working directory" marker, scp-style `host:x` relative to the remote home. For locations that
+  // borg 2.0.0b22+ hands to borgstore unparsed (sftp:, s3:, ...), the whole URL.
+  path: string;
+  // borg 1.x `::archive`; always null for borg 2 (archives are separate arguments there).
+  archive: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pieces shared by every version (parseformat.py Location.optional_user_re, host_re, ...).
+
+// user must not contain "@", ":" or "/" (optional_user_re).
+const USER = String.raw`(?:(?<user>[^@:/]+)@)?`;
+// A host name or IPv4 address without ":" or "/", not bracketed; or an IPv6 address in brackets
+// (host_re, borg >= 1.1.9).
+const HOST = String.raw`(?<host>(?!\[)[^:/]+(?<!\])|\[[0-9a-fA-F:.]+\])`;
+// Python's \d also matches non-ASCII digits; borg would accept ssh://h:٢٢/x, tborg does not.
+const PORT = String.raw`(?::(?<port>[0-9]+))?`;
+// Any characters, but no "::" (scp_path_re, file_path_re, abs_path_re of borg 1.x and 2.0.0b1..b12).
+const NO_DOUBLE_COLON = String.raw`(?:[^:]|:(?!:))+`;
+// Python's `$` without MULTILINE also matches just before a final newline.
+const END = String.raw`(?=\n?$)`;
+// borg 1.x optional_archive_re: "::" then an archive name without "/".
+const ARCHIVE = String.raw`(?:::(?<archive>[^/]+))?` + END;
+
+function portOf(text: string | undefined): number | null {
+  // `m.group('port') and int(m.group('port')) or None`: absent and 0 both mean "no port".
+  if (text === undefined) return null;
+  const n = Number.parseInt(text, 10);
+  return n === 0 ? null : n;
+}
+
+// Location.host strips the IPv6 brackets (lstrip('[').rstrip(']')).
+function hostOf(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  return text.replace(/^\[+/, '').replace(/\]+$/, '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// borg 1.1.9 .. 1.4 (identical on POSIX; 1.1.0..1.1.8 only lacked the host_re lookarounds).
+
+const B1_SSH = new RegExp(String.raw`^(?<proto>ssh)://` + USER + HOST + PORT + String.raw`(?<path>/` + NO_DOUBLE_COLON + ')' + ARCHIVE);
+const B1_FILE = new RegExp(String.raw`^(?<proto>file)://(?<path>[^/]*/` + NO_DOUBLE_COLON + ')' + ARCHIVE);
+// scp_re, also used for local paths: [user@]host: is optional; the path must not start with ":",
+// "//" or "ssh://".
+const B1_SCP = new RegExp('^(?:' + USER + HOST + ':)?' + String.raw`(?!:|//|ssh://)(?<path>` + NO_DOUBLE_COLON + ')' + ARCHIVE);
+// env_re: "::" alone, or an optional "::archive", takes the repository from BORG_REPO.
+export const B1_ENV = new RegExp(String.raw`^(?:::` + END + String.raw`|(?:::(?<archive>[^/]+))?` + END + ')');
+
+// The location a borg 1.x text names by itself (ssh://, file://, scp-style or a local path).
+export function parseBorg1(text: string): ParsedLocation | undefined {
+  let m = B1_SSH.exec(text) ?? B1_FILE.exec(text);
+  if (m) {
+    const g = m.groups!;
+    return {
+      proto: g.proto as LocationProto,
+      user: g.user ?? null,
+      host: hostOf(g.host),
+      port: portOf(g.port),
+      path: normpathSpecial(g.path!),
+      archive: g.archive ?? null,
+    };
+  }
+  m = B1_SCP.exec(text);
+  if (m) {
+    const g = m.groups!;
+    return {
+      // `self._host and 'ssh' or 'file'`
+      proto: g.host ? 'ssh' : 'file',
+      user: g.user ?? null,
+      host: hostOf(g.host),
+      port: null,
+      path: normpathSpecial(g.path!),
+      archive: g.archive ?? null,
+    };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// borg 2 betas. Their regexes are matched with re.match and no end anchor: whatever follows the
 // longest match is silently ignored (2.0.0b5: `-r /repo::x` is the repository /repo).
 
 // ssh/sftp/socket with an absolute path, "/./x" marking a relative one (2.0.0b1..b12).
@@ -92,7 +186,7 @@ function rulesFor(generation: number): readonly Rule[] {
   return rules;
 }
 
-// The location a borg 2 text names, by the grammar of the given beta (borg2Generation).
+// The location a borg 2 text names, by the grammar of the given beta (borg2Generation, location.ts).
 export function parseBorg2(text: string, generation: number, cwd: string | undefined): ParsedLocation | undefined {
   for (const rule of rulesFor(generation)) {
     const m = rule.re.exec(text);
