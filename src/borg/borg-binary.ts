@@ -45,15 +45,15 @@ export function findBorg(explicit: string | undefined, env: NodeJS.ProcessEnv, s
   if (explicit !== undefined) {
     const candidate = explicit.includes('/') ? resolve(explicit) : searchPath(explicit, env, selfPaths);
     if (candidate === undefined || !isExecutableFile(candidate)) {
-      throw new TborgError(`tborg: the borg given by TBORG_BORG/--tborg-borg (${explicit}) is not an executable file; ${INSTALL_HINT}`);
+      throw new TborgError(`the borg given by TBORG_BORG/--tborg-borg (${explicit}) is not an executable file; ${INSTALL_HINT}`);
     }
     if (isTborg(candidate, selfPaths)) {
-      throw new TborgError(`tborg: TBORG_BORG/--tborg-borg (${explicit}) is tborg itself; point it at the real borg`);
+      throw new TborgError(`TBORG_BORG/--tborg-borg (${explicit}) is tborg itself; point it at the real borg`);
     }
     return candidate;
   }
   const found = searchPath('borg', env, selfPaths);
-  if (found === undefined) throw new TborgError(`tborg: no borg found on PATH; ${INSTALL_HINT}`);
+  if (found === undefined) throw new TborgError(`no borg found on PATH; ${INSTALL_HINT}`);
   return found;
 }
 

@@ -10,7 +10,7 @@ export function parseDuration(value: string, where: string): number {
   if (/^\d+$/.test(text)) return Number(text);
   const parts = /^(?:\d+[smhd])+$/.test(text) ? [...text.matchAll(/(\d+)([smhd])/g)] : [];
   if (parts.length === 0) {
-    throw new UsageError(`tborg: ${where}: expected a duration such as 90, 90s, 15m, 1h30m or 2d, got '${value}'`);
+    throw new UsageError(`${where}: expected a duration such as 90, 90s, 15m, 1h30m or 2d, got '${value}'`);
   }
   return parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_SECONDS[p[2]!]!, 0);
 }

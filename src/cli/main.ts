@@ -36,6 +36,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   rememberInheritedFds();
   rememberStartSignals(env);
   let terminal: Terminal | undefined;
+  let command: OwnCommand | undefined;
   try {
     const { options, borgArgs } = splitArguments(argv, env);
     terminal = createProcessTerminal(options.quiet);
@@ -57,17 +58,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const first = borgArgs[0];
     if (first !== undefined && (OWN_COMMANDS as readonly string[]).includes(first)) {
       context.args = borgArgs.slice(1);
-      return await runOwnCommand(first as OwnCommand, context);
+      command = first as OwnCommand;
+      return await runOwnCommand(command, context);
     }
     const { runBorg } = await import('../run/run-borg.js');
     return await runBorg(context);
   } catch (error) {
     terminal ??= createProcessTerminal(false);
     if (error instanceof TborgError) {
-      terminal.error(error.message);
+      terminal.error(error.message, command);
       return error.exitCode;
     }
-    terminal.error(`tborg: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    terminal.error(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, command);
     return 2;
   }
 }

@@ -1,4 +1,5 @@
 import { parseDuration } from './duration.js';
+import type { AlivePair } from '../ssh/alive-pair.js';
 import { UsageError } from './errors.js';
 
 // tborg's own options. Each is spelled --tborg-<name> on the command line (anywhere before a `--`)
@@ -7,11 +8,6 @@ import { UsageError } from './errors.js';
 
 export type KeepaliveMode = 'inject' | 'warn' | 'off';
 
-// An I x C pair: ServerAliveInterval/ServerAliveCountMax (client) or ClientAlive* (server).
-export interface AlivePair {
-  interval: number;
-  countMax: number;
-}
 
 export interface TborgOptions {
   help: boolean;
@@ -51,7 +47,7 @@ export function parseAlivePair(value: string, where: string): AlivePair {
   const countMax = match ? Number(match[2]) : NaN;
   if (!match || !(interval >= 1) || !(countMax >= 1) || interval > 86400 || countMax > 1000) {
     throw new UsageError(
-      `tborg: ${where}: expected INTERVALxCOUNT with two positive whole numbers (for example 10x30), got '${value}'`,
+      `${where}: expected INTERVALxCOUNT with two positive whole numbers (for example 10x30), got '${value}'`,
     );
   }
   return { interval, countMax };
@@ -59,7 +55,7 @@ export function parseAlivePair(value: string, where: string): AlivePair {
 
 function parseWholeNumber(value: string, where: string, min: number): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
-    throw new UsageError(`tborg: ${where}: expected a whole number >= ${min}, got '${value}'`);
+    throw new UsageError(`${where}: expected a whole number >= ${min}, got '${value}'`);
   }
   return Number(value);
 }
@@ -68,7 +64,7 @@ function parseBoolean(value: string, where: string): boolean {
   const v = value.trim().toLowerCase();
   if (['1', 'yes', 'true', 'on', ''].includes(v)) return true;
   if (['0', 'no', 'false', 'off'].includes(v)) return false;
-  throw new UsageError(`tborg: ${where}: expected yes or no, got '${value}'`);
+  throw new UsageError(`${where}: expected yes or no, got '${value}'`);
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
@@ -90,7 +86,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     metavar: 'PATH',
     description: 'the real borg to run (default: the first borg on PATH that is not tborg)',
     apply: (o, v, w) => {
-      if (v === '') throw new UsageError(`tborg: ${w}: expected the path of a borg executable`);
+      if (v === '') throw new UsageError(`${w}: expected the path of a borg executable`);
       o.borg = v;
     },
   },
@@ -101,7 +97,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     description: 'what to do when ssh has no ServerAliveInterval for the host (default inject)',
     apply: (o, v, w) => {
       if (v !== 'inject' && v !== 'warn' && v !== 'off') {
-        throw new UsageError(`tborg: ${w}: expected inject, warn or off, got '${v}'`);
+        throw new UsageError(`${w}: expected inject, warn or off, got '${v}'`);
       }
       o.keepaliveMode = v;
     },
@@ -160,7 +156,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     metavar: 'healthchecks|uptime-kuma',
     description: 'how to ping (default: uptime-kuma for a URL with /api/push/, else healthchecks)',
     apply: (o, v, w) => {
-      if (v !== 'healthchecks' && v !== 'uptime-kuma') throw new UsageError(`tborg: ${w}: expected healthchecks or uptime-kuma, got '${v}'`);
+      if (v !== 'healthchecks' && v !== 'uptime-kuma') throw new UsageError(`${w}: expected healthchecks or uptime-kuma, got '${v}'`);
       o.pingStyle = v;
     },
   },
@@ -176,7 +172,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     metavar: 'PATH|DIR|none',
     description: "where this run's status record goes (default: $XDG_STATE_HOME/tborg/, one file per repository)",
     apply: (o, v, w) => {
-      if (v.trim() === '') throw new UsageError(`tborg: ${w}: expected a file, a directory or none`);
+      if (v.trim() === '') throw new UsageError(`${w}: expected a file, a directory or none`);
       o.statusFile = v.trim().toLowerCase() === 'none' ? null : v;
     },
   },
@@ -186,7 +182,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     metavar: 'PATH',
     description: "write node_exporter textfile metrics for every repository's last run to PATH",
     apply: (o, v, w) => {
-      if (v.trim() === '') throw new UsageError(`tborg: ${w}: expected the path of a .prom file`);
+      if (v.trim() === '') throw new UsageError(`${w}: expected the path of a .prom file`);
       o.metricsFile = v;
     },
   },
@@ -201,7 +197,7 @@ function parsePingUrl(value: string, where: string): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new UsageError(`tborg: ${where}: expected an http:// or https:// URL, got '${value}'`);
+    throw new UsageError(`${where}: expected an http:// or https:// URL, got '${value}'`);
   }
   return value;
 }
@@ -265,7 +261,7 @@ export function splitArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
     const name = arg.slice(PREFIX.length, eq === -1 ? undefined : eq);
     const spec = OPTION_SPECS.find((s) => s.name === name);
     if (!spec) {
-      throw new UsageError(`tborg: unknown option ${arg.slice(0, eq === -1 ? undefined : eq)} (see tborg --tborg-help)`);
+      throw new UsageError(`unknown option ${arg.slice(0, eq === -1 ? undefined : eq)} (see tborg --tborg-help)`);
     }
     const where = `${PREFIX}${name}`;
     if (spec.flag) {
@@ -274,7 +270,7 @@ export function splitArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
       spec.apply(options, arg.slice(eq + 1), where);
     } else {
       const value = argv[i + 1];
-      if (value === undefined) throw new UsageError(`tborg: ${where} needs a value (${spec.metavar ?? 'VALUE'})`);
+      if (value === undefined) throw new UsageError(`${where} needs a value (${spec.metavar ?? 'VALUE'})`);
       spec.apply(options, value, where);
       i++;
     }

@@ -90,15 +90,18 @@ export class Terminal {
     else this.message(`warning: ${text}`);
   }
 
-  // A one-line error that already carries its "tborg:" prefix (TborgError messages do).
-  error(text: string): void {
+  // tborg's one-line error: `tborg: [COMMAND: ]message`. Messages carry no prefix of their own; this
+  // is the one place that adds it (main for what is thrown, a command for what it reports itself).
+  error(message: string, command?: string): void {
     this.stopSpinner();
+    const text = `${command ? `${command}: ` : ''}${message}`.trimEnd();
     if (this.json) {
-      this.streams.stderr.write(this.jsonLine(text.trimEnd().replace(/^tborg: /, ''), 'ERROR'));
+      this.streams.stderr.write(this.jsonLine(text, 'ERROR'));
       return;
     }
-    this.streams.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    this.streams.stderr.write(`tborg: ${text}\n`);
   }
+
 
   // One line as borg's JsonFormatter writes it (borg/logger.py: json.dumps of type, time (seconds
   // since the epoch, a float), message, levelname, name; Python's default separators and

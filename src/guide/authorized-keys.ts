@@ -62,7 +62,6 @@ export interface PublicKey {
   comment: string;
 }
 
-const PREFIX = 'tborg: authorized-keys:';
 
 // `restrict` (OpenSSH >= 7.2, sshd(8) AUTHORIZED_KEYS FILE FORMAT) turns off port, agent and X11
 // forwarding, the pty and ~/.ssh/rc, and anything a later OpenSSH adds. The guide's list for older
@@ -94,7 +93,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 function refuseControl(value: string, what: string): void {
   if (CONTROL.test(value)) {
     const kind = value.includes('\n') || value.includes('\r') ? 'a line break' : 'a control character';
-    throw new UsageError(`${PREFIX} ${what} ${describe(value)} contains ${kind}; authorized_keys takes one key per line`);
+    throw new UsageError(`${what} ${describe(value)} contains ${kind}; authorized_keys takes one key per line`);
   }
 }
 
@@ -104,7 +103,7 @@ function refuseControl(value: string, what: string): void {
 export function validateServerPath(path: string, option: string): string {
   refuseControl(path, option);
   if (!path.startsWith('/')) {
-    throw new UsageError(`${PREFIX} ${option} ${describe(path)} is not an absolute path (it must start with /)`);
+    throw new UsageError(`${option} ${describe(path)} is not an absolute path (it must start with /)`);
   }
   return path;
 }
@@ -115,21 +114,21 @@ export function validateStorageQuota(quota: string): string {
   const match = /^(\d+(?:\.\d*)?|\.\d+)([KMGTP]?)$/.exec(quota);
   if (!match) {
     throw new UsageError(
-      `${PREFIX} --storage-quota ${describe(quota)}: expected a number with an optional K, M, G, T or P suffix (e.g. 500G, 1.5T)`,
+      `--storage-quota ${describe(quota)}: expected a number with an optional K, M, G, T or P suffix (e.g. 500G, 1.5T)`,
     );
   }
   const factor = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 }[match[2] as '' | 'K' | 'M' | 'G' | 'T' | 'P'];
   if (Math.floor(Number(match[1]) * factor) < 10e6) {
-    throw new UsageError(`${PREFIX} --storage-quota ${describe(quota)}: borg needs at least 10M`);
+    throw new UsageError(`--storage-quota ${describe(quota)}: borg needs at least 10M`);
   }
   return quota;
 }
 
 export function validateRemotePath(remotePath: string): string {
   refuseControl(remotePath, '--remote-path');
-  if (remotePath === '') throw new UsageError(`${PREFIX} --remote-path needs the server's borg (e.g. borg or /usr/local/bin/borg)`);
+  if (remotePath === '') throw new UsageError(`--remote-path needs the server's borg (e.g. borg or /usr/local/bin/borg)`);
   if (remotePath.startsWith('~')) {
-    throw new UsageError(`${PREFIX} --remote-path ${describe(remotePath)}: ~ is not expanded in the quoted command; give the absolute path`);
+    throw new UsageError(`--remote-path ${describe(remotePath)}: ~ is not expanded in the quoted command; give the absolute path`);
   }
   return remotePath;
 }
@@ -141,7 +140,7 @@ export function parseSetEnv(assignment: string): { name: string; value: string }
   const name = eq === -1 ? assignment : assignment.slice(0, eq);
   if (eq === -1 || !ENV_NAME.test(name)) {
     throw new UsageError(
-      `${PREFIX} --set-env ${describe(assignment)}: expected NAME=VALUE with NAME made of letters, digits and _ (e.g. BORG_HOST_ID=backup1)`,
+      `--set-env ${describe(assignment)}: expected NAME=VALUE with NAME made of letters, digits and _ (e.g. BORG_HOST_ID=backup1)`,
     );
   }
   const value = assignment.slice(eq + 1);
@@ -167,11 +166,11 @@ export function buildServeArgv(options: AuthorizedKeysOptions): string[] {
   if (options.borg2) {
     // borg2 has neither --append-only nor --storage-quota (gone with borgstore); --permissions
     // no-delete / write-only is what replaces append-only.
-    if (options.appendOnly) throw new UsageError(`${PREFIX} borg 2 has no --append-only; use --permissions no-delete or write-only`);
-    if (options.storageQuota !== undefined) throw new UsageError(`${PREFIX} borg 2 has no --storage-quota`);
+    if (options.appendOnly) throw new UsageError(`borg 2 has no --append-only; use --permissions no-delete or write-only`);
+    if (options.storageQuota !== undefined) throw new UsageError(`borg 2 has no --storage-quota`);
     argv.push('--rest');
   } else if (options.permissions !== undefined) {
-    throw new UsageError(`${PREFIX} --permissions is borg 2's (borg serve --rest); give --borg2 too, or use --append-only for borg 1.x`);
+    throw new UsageError(`--permissions is borg 2's (borg serve --rest); give --borg2 too, or use --append-only for borg 1.x`);
   }
   for (const path of options.restrictToPaths) argv.push('--restrict-to-path', validateServerPath(path, '--restrict-to-path'));
   for (const path of options.restrictToRepositories) {
@@ -208,17 +207,17 @@ export function quoteAuthorizedKeysOption(value: string): string {
 export function parsePublicKey(text: string, source = 'the key file', publicTwin?: string): PublicKey {
   if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text) || /^PuTTY-User-Key-File-/m.test(text)) {
     const give = publicTwin === undefined ? 'the public key (the .pub file)' : publicTwin;
-    throw new UsageError(`${PREFIX} ${source} is a private key; give ${give}`);
+    throw new UsageError(`${source} is a private key; give ${give}`);
   }
   if (/^---- BEGIN SSH2 PUBLIC KEY ----/m.test(text)) {
-    throw new UsageError(`${PREFIX} ${source} is an RFC 4716 public key; convert it with ssh-keygen -i -f FILE first`);
+    throw new UsageError(`${source} is an RFC 4716 public key; convert it with ssh-keygen -i -f FILE first`);
   }
   const lines = text
     .split('\n')
     .map((line) => line.replace(/\r$/, '').trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
-  if (lines.length === 0) throw new UsageError(`${PREFIX} no public key in ${source}`);
-  if (lines.length > 1) throw new UsageError(`${PREFIX} ${source} has ${lines.length} lines that could be keys; give exactly one key`);
+  if (lines.length === 0) throw new UsageError(`no public key in ${source}`);
+  if (lines.length > 1) throw new UsageError(`${source} has ${lines.length} lines that could be keys; give exactly one key`);
   return parseKeyLine(lines[0]!, source);
 }
 
@@ -227,18 +226,18 @@ function parseKeyLine(line: string, source: string): PublicKey {
   const at = words.findIndex((word, i) => isKeyType(word) && words[i + 1] !== undefined);
   if (at === -1) {
     const cert = words.find((word) => /-cert-v01@openssh\.com$/.test(word));
-    if (cert) throw new UsageError(`${PREFIX} ${source} holds a certificate (${cert}); give the plain public key`);
-    throw new UsageError(`${PREFIX} ${source} is not an OpenSSH public key (expected e.g. "ssh-ed25519 AAAA... comment")`);
+    if (cert) throw new UsageError(`${source} holds a certificate (${cert}); give the plain public key`);
+    throw new UsageError(`${source} is not an OpenSSH public key (expected e.g. "ssh-ed25519 AAAA... comment")`);
   }
   if (at > 0) {
     throw new UsageError(
-      `${PREFIX} ${source} already has options before the key (${line.slice(0, 40)}...); give the plain public key`,
+      `${source} already has options before the key (${line.slice(0, 40)}...); give the plain public key`,
     );
   }
   const type = words[0]!;
   const base64 = words[1]!;
   if (!checkKeyBlob(base64, type)) {
-    throw new UsageError(`${PREFIX} ${source}: the ${type} key's base64 data is damaged or of another type`);
+    throw new UsageError(`${source}: the ${type} key's base64 data is damaged or of another type`);
   }
   // The comment keeps its inner spacing: cut the line after the key rather than re-join words.
   const rest = line.slice(line.indexOf(base64, type.length) + base64.length).trim();

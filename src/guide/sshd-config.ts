@@ -1,6 +1,6 @@
 import { UsageError } from '../cli/errors.js';
 import { computeServerBound, formatDuration } from '../plan/lock-wait.js';
-import type { AlivePair } from '../cli/tborg-options.js';
+import type { AlivePair } from '../ssh/alive-pair.js';
 
 // The sshd_config lines that make the server's sshd notice a vanished client, so a stale
 // `borg serve` exits and releases the repository lock (docs/facts.md: without them sshd waits for TCP
@@ -31,7 +31,7 @@ const MATCH_USER_PATTERN = /^[A-Za-z0-9._@*?!,+-]+$/;
 export function validateMatchUser(user: string): string {
   if (!MATCH_USER_PATTERN.test(user)) {
     throw new UsageError(
-      `tborg: sshd-config: --match-user ${JSON.stringify(user)}: expected a user name or sshd pattern list (letters, digits, . _ - @ * ? ! ,)`,
+      `--match-user ${JSON.stringify(user)}: expected a user name or sshd pattern list (letters, digits, . _ - @ * ? ! ,)`,
     );
   }
   return user;

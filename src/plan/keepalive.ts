@@ -1,5 +1,6 @@
 import { parseSshArgv } from '../ssh/rsh.js';
-import type { AlivePair, KeepaliveMode } from '../cli/tborg-options.js';
+import type { KeepaliveMode } from '../cli/tborg-options.js';
+import type { AlivePair } from '../ssh/alive-pair.js';
 
 // What tborg does about the client's ServerAlive* for one run. The client's keepalive matters because
 // without it a dead connection keeps the client's ssh (and borg) hanging for hours, and the server

@@ -1,18 +1,10 @@
-import type { AlivePair } from '../cli/tborg-options.js';
+import { GUIDE_ALIVE_PAIR, type AlivePair } from '../ssh/alive-pair.js';
 
 // How long tborg is prepared to wait for a held repository lock, and how to split that wait into borg
 // attempts. Pure: the numbers come from docs/facts.md (measured on OpenSSH 9.2p1 / borg 1.2.4)
 // and from borg's locking code, cited where used.
 
 export type { AlivePair };
-
-// The keepalive borg's serve guide recommends for the client's ssh ("ServerAliveInterval 10,
-// ServerAliveCountMax 30"); what tborg injects when the effective ServerAliveInterval is 0.
-export const GUIDE_KEEPALIVE: AlivePair = { interval: 10, countMax: 30 };
-
-// The guide's server side ("ClientAliveInterval 10, ClientAliveCountMax 30"). The server's sshd_config
-// cannot be read from the client, so this is assumed unless --tborg-server-alive says otherwise.
-export const GUIDE_SERVER_ALIVE: AlivePair = { interval: 10, countMax: 30 };
 
 // Slack added to the larger bound. It covers what the bounds leave out:
 // - ssh connect + authentication and python start-up of borg on both ends before the first lock try
@@ -83,7 +75,7 @@ export function computeLockWait(
   effectiveKeepalive: AlivePair | null,
   serverAlive: AlivePair | null | undefined,
 ): LockWaitModel {
-  const server = serverAlive === undefined ? GUIDE_SERVER_ALIVE : serverAlive;
+  const server = serverAlive === undefined ? GUIDE_ALIVE_PAIR : serverAlive;
   const clientBound = effectiveKeepalive ? computeClientBound(effectiveKeepalive) : 0;
   const serverBound = server ? computeServerBound(server) : TCP_KEEPALIVE_BOUND_SECONDS;
   const margin = LOCK_WAIT_MARGIN_SECONDS;

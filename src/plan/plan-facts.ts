@@ -70,7 +70,7 @@ export async function gatherPlanInput(context: CommandContext, options: { locate
   if (wantsPlace && (settings.serverAliveInterval === 0 || input.ssh.intervalIsDefault)) {
     // Only the warning needs to know where the host's block is: the ssh-config parser is loaded lazily.
     const { userConfigFile, findHostBlock } = await import('../ssh/ssh-config-source.js');
-    const file = userConfigFile(rsh.words, env);
+    const file = userConfigFile(rsh.words);
     const place = file ? findHostBlock(file, location.host) : null;
     input.ssh.hostBlock = place ? { file: place.file, line: place.line } : null;
   }

@@ -1,8 +1,9 @@
+import { GUIDE_ALIVE_PAIR } from '../ssh/alive-pair.js';
 import type { BorgCommandLine } from '../borg/command-line.js';
 import { environmentRetryRefusal } from './connection-retry.js';
 import { decideKeepalive, findKeepaliveOptions, type KeepaliveState, type SshKeepalive } from './keepalive.js';
 import {
-  attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, GUIDE_KEEPALIVE, takesExclusiveStoreLock, type LockWaitModel,
+  attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, takesExclusiveStoreLock, type LockWaitModel,
 } from './lock-wait.js';
 import { borg2Generation } from '../borg/location.js';
 import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
@@ -41,12 +42,21 @@ export interface PlanInput {
   stdinIsTTY?: boolean;
 }
 
+// What a warning is about, so readers (doctor's checks, a run) choose by kind, never by wording.
+export type PlanWarningKind =
+  | 'keepalive-missing' // ssh has no ServerAliveInterval and tborg only warns (--tborg-keepalive-mode warn)
+  | 'ssh-port-ignored' // borg2 runs BORGSTORE_RSH/BORG_RSH as is: ssh goes to another port than the URL's
+  | 'rsh-not-ssh' // the rsh is not ssh: nothing to check or add
+  | 'server-alive-none' // --tborg-server-alive none: a stale serve lasts until TCP keepalive gives up
+  | 'short-lock-wait'; // the user's own lock wait is shorter than a stale lock can last
+
 export interface PlanWarning {
+  kind: PlanWarningKind;
   text: string;
   // Printed before borg runs (true), or only shown by `tborg plan`/`doctor` (false).
   onRun: boolean;
   // Printed by a run only once it had to wait (a lock timeout or a lost connection happened), so
-  // a nightly cron job whose lock is free stays silent (attempts.ts).
+  // a nightly cron job whose lock is free stays silent (next-step.ts).
   onWait?: true;
 }
 
@@ -108,7 +118,7 @@ export function buildPlan(input: PlanInput): Plan {
   let baseArgv = [...input.args];
   const env: Record<string, string> = {};
 
-  const wanted = options.keepalive ?? GUIDE_KEEPALIVE;
+  const wanted = options.keepalive ?? GUIDE_ALIVE_PAIR;
   const decision = decideKeepalive(
     input.ssh?.configured ?? null,
     options.keepaliveMode,
@@ -139,7 +149,7 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
   if (input.ssh && decision.state === 'warned') {
-    warnings.push({ text: keepaliveWarning(input, wanted), onRun: true });
+    warnings.push({ kind: 'keepalive-missing', text: keepaliveWarning(input, wanted), onRun: true });
   }
   const sshPort = input.ssh?.rest?.sshPort;
   const portLost = Boolean(input.ssh?.rest && location?.port && sshPort !== undefined && sshPort !== location.port);
@@ -147,6 +157,7 @@ export function buildPlan(input: PlanInput): Plan {
     // borgstore runs a BORGSTORE_RSH (or the BORG_RSH borg copies there) verbatim and adds no -p
     // (rest.py ssh_cmd): plain borg2 connects to ssh's port, not the URL's. tborg does the same, and says so.
     warnings.push({
+      kind: 'ssh-port-ignored',
       text:
         `borg2 runs ${input.ssh.rsh.source} as it is, without the URL's port: ssh will connect to port ${sshPort}, not ${location.port}; ` +
         `add "-p ${location.port}" to ${input.ssh.rsh.source}, or "Port ${location.port}" to the host's block in your ssh config`,
@@ -155,6 +166,7 @@ export function buildPlan(input: PlanInput): Plan {
   }
   if (input.nonSshRsh && location && location.proto === 'ssh') {
     warnings.push({
+      kind: 'rsh-not-ssh',
       text: `${input.nonSshRsh.source} (${joinRsh(input.nonSshRsh.words)}) is not ssh: no ssh keepalive is checked or added`,
       onRun: false,
     });
@@ -184,6 +196,7 @@ export function buildPlan(input: PlanInput): Plan {
         : withWhy(computeLockWait(keepalive, remoteSsh ? options.serverAlive : undefined), input);
   if (model?.tcpKeepaliveFallback && remoteSsh) {
     warnings.push({
+      kind: 'server-alive-none',
       text:
         `the server's sshd has no ClientAliveInterval (--tborg-server-alive none): a stale borg serve keeps the lock ` +
         `until TCP keepalive gives up, about ${formatDuration(model.serverBound)}; add "ClientAliveInterval 10" and ` +
@@ -205,6 +218,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (userLockWait !== null && userLockWait < model.seconds && remoteSsh) {
       const holder = model.kind === 'store' ? "a vanished client's lock can last in the repository" : 'a stale borg serve can hold the lock';
       warnings.push({
+        kind: 'short-lock-wait',
         text:
           `${userSource === 'BORG_LOCK_WAIT' ? 'BORG_LOCK_WAIT=' : '--lock-wait '}${userLockWait} is shorter than the ` +
           `${formatDuration(model.seconds)} ${holder} after a dropped connection (${model.formula}); this run may still fail with a lock timeout`,

@@ -15,7 +15,7 @@ import type { Terminal } from '../cli/terminal.js';
 // through the exec shim (exec-shim.ts): argv, environment and inherited descriptors exactly as tborg
 // got them, the signal dispositions tborg was started with, and PR_SET_PDEATHSIG=SIGTERM, so a tborg
 // killed with SIGKILL (`timeout -s KILL`, the OOM killer) takes borg down the graceful way, which
-// releases the repository lock, instead of leaving it running with PPID 1 (issue 10).
+// releases the repository lock, instead of leaving it running with PPID 1 (test/e2e/exec-shim-e2e.test.ts).
 //
 // Signals and process groups (docs/facts.md): Ctrl-C on a terminal reaches the whole foreground
 // process group; forwarding it again would turn borg's graceful checkpoint-and-stop into an abort.

@@ -19,7 +19,7 @@ export function connectWaitSeconds(given: number | undefined, stdinIsTTY: boolea
   return given ?? (stdinIsTTY ? 0 : DEFAULT_CONNECT_WAIT_SECONDS);
 }
 
-// What attempts.ts does with a failed attempt: retry after delayMs, saying `line`, or let it stand.
+// What next-step.ts does with a failed attempt: retry after delayMs, saying `line`, or let it stand.
 export type ConnectDecision =
   // line: why tborg stopped waiting, shown after borg's own message.
   | { retry: false; line?: string }
@@ -33,57 +33,77 @@ export interface AttemptEnd {
   random: number;
 }
 
-// One per run. The wait applies only until an attempt reaches the server: after that, a failure is
-// a lost connection or borg's own answer, which attempts.ts handles by its own rules.
-export class ConnectWait {
-  private reached = false;
-  private unreachableInARow = 0;
-  private ambiguous = 0;
+// Where a run's connect wait stands: pure data, so nextStep (next-step.ts) carries it in the run's state.
+export interface ConnectState {
+  // An attempt got past ssh to the server: from then on the wait is closed.
+  reached: boolean;
+  unreachableInARow: number;
+  ambiguous: number;
   // Attempts retried because the server could not be reached (for the status record).
-  retries = 0;
+  retries: number;
+}
 
-  constructor(
-    private readonly waitSeconds: number,
-    private readonly start: number,
-    private readonly host: string,
-  ) {}
+// A run's start: nothing tried yet.
+export const CONNECT_START: ConnectState = { reached: false, unreachableInARow: 0, ambiguous: 0, retries: 0 };
+
+// What the wait is: how long (0: off), from when, and the host named in tborg's lines.
+export interface ConnectRules {
+  waitSeconds: number;
+  start: number;
+  host: string;
+}
+
+// The wait applies only until an attempt reaches the server: after that, a failure is a lost
+// connection or borg's own answer, which next-step.ts handles by its own rules.
+export function decideConnect(rules: ConnectRules, state: ConnectState, end: AttemptEnd): { decision: ConnectDecision; state: ConnectState } {
+  const reach = state.reached || rules.waitSeconds <= 0 ? undefined : classifyReach(end.exitCode, end.findings);
+  if (reach === undefined || reach === 'final') return { decision: { retry: false }, state: { ...state, reached: true } };
+  // Consecutive: in a long outage about one attempt in ten is ambiguous, and that must not end the wait.
+  const ambiguous = reach === 'ambiguous' ? state.ambiguous + 1 : 0;
+  if (ambiguous > AMBIGUOUS_LOOKS) return { decision: { retry: false }, state: { ...state, ambiguous } };
+  const remainingMs = rules.start + rules.waitSeconds * 1000 - end.now;
+  if (remainingMs <= 0) {
+    const line = `gave up: ${rules.host} could not be reached within ${formatDuration(rules.waitSeconds)} (--tborg-connect-wait), over ${state.retries + 1} attempts`;
+    return { decision: { retry: false, line }, state: { ...state, ambiguous } };
+  }
+  const next = { ...state, ambiguous, unreachableInARow: state.unreachableInARow + 1, retries: state.retries + 1 };
+  const delayMs = nextDelayMs({
+    attemptDurationMs: 0,
+    attemptLockWaitMs: null,
+    quickFailuresInARow: next.unreachableInARow,
+    remainingMs,
+    random: end.random,
+  });
+  const reason = reach === 'ambiguous' ? 'the connection closed before borg answered' : reasonOf(end.findings);
+  const waited = formatDuration(Math.max(0, Math.round((end.now - rules.start) / 1000)));
+  const line =
+    `cannot reach ${rules.host} (${reason}); retrying in ${formatDuration(Math.max(1, Math.round(delayMs / 1000)))}, ` +
+    `${waited} of ${formatDuration(rules.waitSeconds)} waited (--tborg-connect-wait), attempt ${next.retries + 1}`;
+  return { decision: { retry: true, delayMs, line }, state: next };
+}
+
+// decideConnect with its state kept in an object, one per run (test/unit/monitor.test.ts drives it).
+export class ConnectWait {
+  private state = CONNECT_START;
+  private readonly rules: ConnectRules;
+
+  constructor(waitSeconds: number, start: number, host: string) {
+    this.rules = { waitSeconds, start, host };
+  }
 
   get enabled(): boolean {
-    return this.waitSeconds > 0;
+    return this.rules.waitSeconds > 0;
+  }
+
+  // Attempts retried because the server could not be reached.
+  get retries(): number {
+    return this.state.retries;
   }
 
   decide(end: AttemptEnd): ConnectDecision {
-    const reach = this.reached || !this.enabled ? undefined : classifyReach(end.exitCode, end.findings);
-    if (reach === undefined || reach === 'final') {
-      this.reached = true;
-      return { retry: false };
-    }
-    // Consecutive: in a long outage about one attempt in ten is ambiguous, and that must not end the wait.
-    if (reach === 'ambiguous' && ++this.ambiguous > AMBIGUOUS_LOOKS) return { retry: false };
-    if (reach === 'unreachable') this.ambiguous = 0;
-    const deadline = this.start + this.waitSeconds * 1000;
-    const remainingMs = deadline - end.now;
-    if (remainingMs <= 0) {
-      return { retry: false, line: `gave up: ${this.host} could not be reached within ${formatDuration(this.waitSeconds)} (--tborg-connect-wait), over ${this.retries + 1} attempts` };
-    }
-    this.unreachableInARow++;
-    this.retries++;
-    const delayMs = nextDelayMs({
-      attemptDurationMs: 0,
-      attemptLockWaitMs: null,
-      quickFailuresInARow: this.unreachableInARow,
-      remainingMs,
-      random: end.random,
-    });
-    const reason = reach === 'ambiguous' ? 'the connection closed before borg answered' : reasonOf(end.findings);
-    const waited = formatDuration(Math.max(0, Math.round((end.now - this.start) / 1000)));
-    return {
-      retry: true,
-      delayMs,
-      line:
-        `cannot reach ${this.host} (${reason}); retrying in ${formatDuration(Math.max(1, Math.round(delayMs / 1000)))}, ` +
-        `${waited} of ${formatDuration(this.waitSeconds)} waited (--tborg-connect-wait), attempt ${this.retries + 1}`,
-    };
+    const { decision, state } = decideConnect(this.rules, this.state, end);
+    this.state = state;
+    return decision;
   }
 }
 

@@ -11,7 +11,7 @@ import type { InheritedFd, StartSignals } from './process-start.js';
 //   - put borg in a new process group without a new session (`detached` is setsid(2), which takes
 //     borg off the terminal: its passphrase prompt then ignores job control);
 //   - make the kernel stop borg when tborg is killed with SIGKILL (prctl PR_SET_PDEATHSIG), so no
-//     borg is left holding the repository lock (issue 10);
+//     borg is left holding the repository lock (docs/facts.md "How tborg hands over to borg");
 //   - restore the signal dispositions tborg was started with (libuv resets all to the default);
 //   - give borg one pipe as both stdout and stderr (dup2), so that `tborg ... > log 2>&1` keeps
 //     their order.

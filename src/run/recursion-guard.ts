@@ -4,7 +4,7 @@ import { TborgError } from '../cli/errors.js';
 
 // A wrapper script named borg that runs tborg (`#!/bin/sh` / `exec tborg "$@"`) first in PATH, or in
 // TBORG_BORG, looks like a real borg to tborg (only symlinks to tborg can be recognised by path), so
-// tborg would start itself without end (issue 10: 27 node processes in 8 s). tborg therefore marks the
+// tborg would start itself without end (measured: 27 node processes in 8 s). tborg therefore marks the
 // environment of every borg it starts with PARENT_VARIABLE = "PID DEPTH BORGPATH". A tborg whose parent
 // is that PID (the wrapper exec'd tborg: same process as the borg child), or whose parent is a shell
 // started by that PID (a wrapper without `exec`), was started *as borg* by a tborg: it runs the real
@@ -66,7 +66,7 @@ export function startedAsBorg(env: NodeJS.ProcessEnv, self = { pid: process.pid,
   if (!marker) return undefined;
   if (marker.depth >= MAX_DEPTH) {
     throw new TborgError(
-      `tborg: tborg was started ${marker.depth} times inside itself (last through ${marker.borgPath}); ` +
+      `tborg was started ${marker.depth} times inside itself (last through ${marker.borgPath}); ` +
         `point TBORG_BORG or --tborg-borg at the real borg`,
     );
   }
@@ -79,7 +79,7 @@ export function startedAsBorg(env: NodeJS.ProcessEnv, self = { pid: process.pid,
 // The one line when the only borg left is the wrapper that started this tborg.
 export function wrapperError(marker: ParentMarker): TborgError {
   return new TborgError(
-    `tborg: ${marker.borgPath} starts tborg again (a wrapper script named borg?) and no other borg is on PATH; ` +
+    `${marker.borgPath} starts tborg again (a wrapper script named borg?) and no other borg is on PATH; ` +
       `point TBORG_BORG or --tborg-borg at the real borg`,
   );
 }

@@ -61,8 +61,7 @@ export async function runBorg(context: CommandContext): Promise<number> {
   }
   const runner = new BorgRunner(plan.borg.path, context.terminal, context.env);
   try {
-    const [{ runAttempts }, { ConnectWait }] = await Promise.all([import('./attempts.js'), import('./connect-wait.js')]);
-    const connectWait = plan.retry.connectWaitSeconds > 0 ? new ConnectWait(plan.retry.connectWaitSeconds, start, plan.repository?.host ?? 'the server') : undefined;
+    const { runAttempts } = await import('./attempts.js');
     const outcome = await runAttempts(plan, env, {
       attempt: (argv, attemptEnv, options) => {
         const attempt = runner.attempt(argv, attemptEnv, options);
@@ -78,10 +77,9 @@ export async function runBorg(context: CommandContext): Promise<number> {
       stoppedBy: () => runner.received,
       terminal: context.terminal,
       spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env, { stdoutIsTTY: process.stdout.isTTY === true }),
-      ...(connectWait ? { connectWait } : {}),
     });
     runner.dispose();
-    await record(context, plan, true, await pinging, { ...outcome, unreachableRetries: connectWait?.retries ?? 0, start, end: Date.now() });
+    await record(context, plan, true, await pinging, { ...outcome, start, end: Date.now() });
     return outcome.exitCode;
   } finally {
     runner.dispose();

@@ -63,7 +63,7 @@ export function withKeepalive(words: readonly string[], add: KeepaliveAddition):
   for (const [name, value] of pairs) {
     if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new UsageError(`tborg: ${name} must be a whole number >= 0, got ${value}`);
+      throw new UsageError(`${name} must be a whole number >= 0, got ${value}`);
     }
     out.push('-o', `${name}=${value}`);
   }
@@ -125,7 +125,7 @@ export function splitLikePython(s: string): string[] {
         case "'":
         case '"':
           quoted = true;
-          if (ch === '') throw new UsageError(`tborg: cannot split '${s}' as borg would: No closing quotation`);
+          if (ch === '') throw new UsageError(`cannot split '${s}' as borg would: No closing quotation`);
           if (ch === state) {
             state = 'a';
           } else if (ch === '\\' && state === '"') {
@@ -136,7 +136,7 @@ export function splitLikePython(s: string): string[] {
           }
           break;
         case '\\':
-          if (ch === '') throw new UsageError(`tborg: cannot split '${s}' as borg would: No escaped character`);
+          if (ch === '') throw new UsageError(`cannot split '${s}' as borg would: No escaped character`);
           // Inside double quotes only \" and \\ are escapes; any other backslash stays.
           if ((escapedState === '"' || escapedState === "'") && ch !== '\\' && ch !== escapedState) token += '\\';
           token += ch;

@@ -1,3 +1,4 @@
+import type { AlivePair } from './alive-pair.js';
 import { UsageError } from '../cli/errors.js';
 import { canonicalKeyword, parseConfigText, walkConfigLines, type Activity, type ConfigLine, type ConfigPlace } from './ssh-config-source.js';
 
@@ -12,10 +13,6 @@ import { canonicalKeyword, parseConfigText, walkConfigLines, type Activity, type
 // The caller checks the result with `ssh -G -F candidate` for HOST and for every other host the file
 // names before it replaces anything: this module decides where, ssh confirms.
 
-export interface KeepaliveValues {
-  interval: number;
-  countMax: number;
-}
 
 export type Placement =
   // Into HOST's own block (`Host HOST`, naming only HOST), right after its header line.
@@ -60,7 +57,7 @@ const COMMENT = 'keepalive for borg, added by tborg ssh-config';
 export function checkHostAlias(host: string): void {
   if (!/^[A-Za-z0-9_.:%-]+$/.test(host) || host.startsWith('-')) {
     throw new UsageError(
-      `tborg: ssh-config: '${host}' is not a plain host name (letters, digits, . _ - : %; no user@, wildcards or spaces)`,
+      `'${host}' is not a plain host name (letters, digits, . _ - : %; no user@, wildcards or spaces)`,
     );
   }
 }
@@ -75,10 +72,10 @@ interface Supplier {
   block: ConfigPlace | null;
 }
 
-export function planSshConfigEdit(text: string, host: string, values: KeepaliveValues, options: EditOptions = {}): EditPlan {
+export function planSshConfigEdit(text: string, host: string, values: AlivePair, options: EditOptions = {}): EditPlan {
   checkHostAlias(host);
   for (const [name, v] of [['ServerAliveInterval', values.interval], ['ServerAliveCountMax', values.countMax]] as const) {
-    if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`tborg: ssh-config: ${name} must be a whole number >= 1, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`${name} must be a whole number >= 1, got ${v}`);
   }
   const file = options.file ?? 'config';
   const lines = parseConfigText(text, file);

@@ -45,7 +45,7 @@ const NOISE = /^Pseudo-terminal will not be allocated because stdin is not a ter
 export function resolveSshSettings(target: readonly string[], options: ResolveOptions = {}): SshSettings {
   const program = target[0];
   const host = readDestination(target);
-  if (program === undefined) throw new SshConfigError('tborg: ssh -G failed: no ssh command to run');
+  if (program === undefined) throw new SshConfigError('ssh -G failed: no ssh command to run');
   const result = spawnSync(program, ['-G', ...target.slice(1)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
@@ -59,11 +59,11 @@ export function resolveSshSettings(target: readonly string[], options: ResolveOp
     const what = timedOut
       ? `no answer after ${Math.round((options.timeoutMs ?? 10_000) / 1000)} s (a Match exec command that hangs?)`
       : result.error.message;
-    throw new SshConfigError(`tborg: ssh -G failed for ${host}: ${what}`, { cause: result.error });
+    throw new SshConfigError(`ssh -G failed for ${host}: ${what}`, { cause: result.error });
   }
   if (result.status !== 0) {
     const said = joinStderrLines(result.stderr) || (result.signal ? `killed by ${result.signal}` : `exit code ${result.status}`);
-    throw new SshConfigError(`tborg: ssh -G failed for ${host}: ${said}`);
+    throw new SshConfigError(`ssh -G failed for ${host}: ${said}`);
   }
   return parseSshG(result.stdout, host);
 }
@@ -86,7 +86,7 @@ export function parseSshG(output: string, host = '?'): SshSettings {
     if (v === undefined) return fallback;
     const n = Number(v);
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) {
-      throw new SshConfigError(`tborg: ssh -G failed for ${host}: unexpected ${key} '${v}'`);
+      throw new SshConfigError(`ssh -G failed for ${host}: unexpected ${key} '${v}'`);
     }
     return n;
   };

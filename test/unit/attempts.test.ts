@@ -187,7 +187,7 @@ test('a stream to stdout: not retried, borg\'s error and code stand, one line of
 });
 
 test('a short --lock-wait of the user\'s is mentioned only when a wait happened', async () => {
-  const warning = { text: '--lock-wait 60 is shorter than the 10m40s ...', onRun: false, onWait: true as const };
+  const warning = { kind: 'short-lock-wait' as const, text: '--lock-wait 60 is shorter than the 10m40s ...', onRun: false, onWait: true as const };
   const withWarning = (): Plan => ({ ...plan({ deadlineSeconds: 60 }, { userGiven: true, attemptSeconds: null, seconds: 60 }), warnings: [warning] });
   const quiet = harness([OK]);
   await runAttempts(withWarning(), {}, quiet.deps);
@@ -295,4 +295,40 @@ test('store locks: a wait cut short by --tborg-max-wait still says why, then giv
   assert.equal(out.exitCode, 73);
   assert.match(h.output(), /until it is 30m0s old; tborg waits up to 8s for it/);
   assert.ok(h.output().indexOf('30m0s old') < h.output().indexOf('gave up after'));
+});
+
+// p-retry as the driver (attempts.ts): its signal, its failures, and the run's counts.
+
+test('a signal during an attempt that succeeds: borg\'s 0 stands, no further attempt', async () => {
+  const h = harness([LOCK, OK, OK], { stopAfter: 2 });
+  const out = await runAttempts(plan(), {}, h.deps);
+  assert.deepEqual([out.exitCode, out.attempts, h.argvs.length], [0, 2, 2]);
+});
+
+test('a signal during the pause between attempts: 128+N at once, no further attempt', async () => {
+  const h = harness([LOCK, OK]);
+  const controller = new AbortController();
+  h.deps.signal = controller.signal;
+  h.deps.stoppedBy = () => (controller.signal.aborted ? 'SIGTERM' : undefined);
+  h.deps.sleep = async () => controller.abort();
+  const out = await runAttempts(plan(), {}, h.deps);
+  assert.deepEqual([out.exitCode, out.attempts, out.lastKind], [143, 1, 'lock-timeout']);
+  assert.doesNotMatch(h.output(), /gave up/);
+});
+
+test('an attempt that could not run at all is an error, not retried', async () => {
+  const h = harness([]);
+  await assert.rejects(runAttempts(plan(), {}, h.deps), /no more scripted attempts/);
+  assert.equal(h.argvs.length, 1);
+});
+
+test('under cron an unreachable server is waited for, and the run counts those retries', async () => {
+  const refused = { rc: 2, stderr: 'Remote: ssh: connect to host h port 22: Connection refused\nConnection closed by remote host. Is borg working on the server?\n', seconds: 1 };
+  const h = harness([refused, refused, LOCK, OK]);
+  const out = await runAttempts(plan({ connectWaitSeconds: 900 }), {}, h.deps);
+  assert.deepEqual([out.exitCode, out.attempts, out.unreachableRetries, out.lockRetries, out.connectionRetries], [0, 4, 2, 1, 0]);
+  assert.deepEqual(h.sleeps.slice(0, 2), [750, 1500]);
+  assert.equal((h.output().match(/tborg: cannot reach h \(ssh: connect to host h port 22: Connection refused\); retrying in/g) ?? []).length, 2, h.output());
+  // borg's own lines of the retried attempts pass as they came; its held lock message is dropped.
+  assert.equal(h.output().split('Failed to create/acquire').length, 1);
 });

@@ -1,3 +1,4 @@
+import { GUIDE_ALIVE_PAIR } from '../../src/ssh/alive-pair.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -5,8 +6,6 @@ import {
   computeLockWait,
   computeServerBound,
   formatDuration,
-  GUIDE_KEEPALIVE,
-  GUIDE_SERVER_ALIVE,
   LOCK_WAIT_MARGIN_SECONDS,
   TCP_KEEPALIVE_BOUND_SECONDS,
   type AlivePair,
@@ -15,8 +14,7 @@ import {
 const pair = (interval: number, countMax: number): AlivePair => ({ interval, countMax });
 
 test('guide constants are the borg serve guide values', () => {
-  assert.deepEqual(GUIDE_KEEPALIVE, pair(10, 30));
-  assert.deepEqual(GUIDE_SERVER_ALIVE, pair(10, 30));
+  assert.deepEqual(GUIDE_ALIVE_PAIR, pair(10, 30));
   assert.equal(TCP_KEEPALIVE_BOUND_SECONDS, 7875);
 });
 
@@ -39,7 +37,7 @@ for (const [alive, bound, release] of measured) {
 }
 
 test("the guide's 10x30 server takes 620 s, longer than the guide's --lock-wait 600", () => {
-  const model = computeLockWait(GUIDE_KEEPALIVE, GUIDE_SERVER_ALIVE);
+  const model = computeLockWait(GUIDE_ALIVE_PAIR, GUIDE_ALIVE_PAIR);
   assert.equal(model.serverBound, 620);
   assert.ok(model.serverBound > 600);
 });
@@ -64,7 +62,7 @@ for (const [name, keepalive, serverAlive, clientBound, serverBound, seconds, for
     assert.equal(model.seconds, seconds);
     assert.equal(model.formula, formula);
     assert.equal(model.tcpKeepaliveFallback, tcp);
-    assert.deepEqual(model.serverAlive, serverAlive === undefined ? GUIDE_SERVER_ALIVE : serverAlive);
+    assert.deepEqual(model.serverAlive, serverAlive === undefined ? GUIDE_ALIVE_PAIR : serverAlive);
     if (keepalive) assert.ok(model.seconds > keepalive.interval * keepalive.countMax, 'W > I x C');
     assert.ok(model.seconds >= Math.max(clientBound, serverBound));
   });

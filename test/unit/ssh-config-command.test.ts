@@ -22,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { runSshConfigCommand } from '../../src/cli/commands/ssh-config-command.js';
 import type { CommandContext } from '../../src/cli/command-context.js';
 import { collectHostNames } from '../../src/ssh/ssh-config-source.js';
-import { defaultOptions, type AlivePair } from '../../src/cli/tborg-options.js';
+import { defaultOptions } from '../../src/cli/tborg-options.js';
+import type { AlivePair } from '../../src/ssh/alive-pair.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import { Terminal } from '../../src/cli/terminal.js';
 
@@ -283,7 +284,7 @@ test('errors: one line on stderr, exit 2, file untouched', async () => {
   const broken = configFile('Host backup\n  ServerAliveInterval 5#c\n');
   const r = await runCommand(['backup', '--config', broken, '--write']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^tborg: ssh -G failed for backup: .*invalid time value/);
+  assert.match(r.stderr, /^tborg: ssh-config: ssh -G failed for backup: .*invalid time value/);
   assert.equal(readFileSync(f, 'utf8'), before);
   assert.equal(backupsOf(f).length, 0);
 });

@@ -84,7 +84,7 @@ test('--log-json: tborg\'s lines are byte for byte what borg\'s JsonFormatter (P
   const message = 'waiting for the lock on "h:/r" \\ ünïcode 😀\ttab, 3s of 10m40s';
   t.message(message);
   t.warn('short --lock-wait');
-  t.error('tborg: ssh -G failed for h: bad');
+  t.error('ssh -G failed for h: bad');
   await t.waiting(() => 'waiting');
   const python = execFileSync('python3', ['-c', `
 import json, sys

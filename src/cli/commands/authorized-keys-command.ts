@@ -21,7 +21,6 @@ With --borg2 (on by itself with --remote-path borg2) the line is for borg2 2.0.0
   command="borg2 serve --rest --restrict-to-repository /srv/borg/repo --permissions write-only",restrict ...
 The backup account's login shell must be a POSIX shell (sh, bash, dash, zsh, ksh).`;
 
-const PREFIX = 'tborg: authorized-keys:';
 
 // `tborg authorized-keys`: borg's serve guide's restricted key line, quoted so that any path survives.
 export async function runAuthorizedKeysCommand(context: CommandContext): Promise<number> {
@@ -74,8 +73,8 @@ export async function runAuthorizedKeysCommand(context: CommandContext): Promise
     return 0;
   }
   const positional = ((argv._ as unknown[]) ?? []).map(String);
-  if (positional.length === 0) throw new UsageError(`${PREFIX} give the public key file (or - for stdin); see tborg authorized-keys --help`);
-  if (positional.length > 1) throw new UsageError(`${PREFIX} give one key file, got ${positional.length}: ${positional.join(' ')}`);
+  if (positional.length === 0) throw new UsageError(`give the public key file (or - for stdin); see tborg authorized-keys --help`);
+  if (positional.length > 1) throw new UsageError(`give one key file, got ${positional.length}: ${positional.join(' ')}`);
   const keyFile = positional[0]!;
 
   const options: AuthorizedKeysOptions = {
@@ -83,18 +82,18 @@ export async function runAuthorizedKeysCommand(context: CommandContext): Promise
     restrictToPaths: stringsOf(argv['restrict-to-path']),
     restrictToRepositories: stringsOf(argv['restrict-to-repository']),
     appendOnly: flagOf(argv['append-only']),
-    storageQuota: singleOf(argv['storage-quota'], 'authorized-keys', '--storage-quota'),
+    storageQuota: singleOf(argv['storage-quota'], '--storage-quota'),
     setEnv: stringsOf(argv['set-env']),
     legacyOpenssh: flagOf(argv['legacy-openssh']),
   };
-  const remotePath = singleOf(argv['remote-path'], 'authorized-keys', '--remote-path');
+  const remotePath = singleOf(argv['remote-path'], '--remote-path');
   if (remotePath !== undefined) options.remotePath = remotePath;
-  if (flagOf(argv['borg2']) && flagOf(argv['no-borg2'])) throw new UsageError(`${PREFIX} give --borg2 or --no-borg2, not both`);
+  if (flagOf(argv['borg2']) && flagOf(argv['no-borg2'])) throw new UsageError(`give --borg2 or --no-borg2, not both`);
   options.borg2 = flagOf(argv['borg2']) || (!flagOf(argv['no-borg2']) && remotePathIsBorg2(options.remotePath));
-  const permissions = singleOf(argv['permissions'], 'authorized-keys', '--permissions');
+  const permissions = singleOf(argv['permissions'], '--permissions');
   if (permissions !== undefined) {
     if (!(BORG2_PERMISSIONS as readonly string[]).includes(permissions)) {
-      throw new UsageError(`${PREFIX} --permissions ${JSON.stringify(permissions)}: expected one of ${BORG2_PERMISSIONS.join(', ')}`);
+      throw new UsageError(`--permissions ${JSON.stringify(permissions)}: expected one of ${BORG2_PERMISSIONS.join(', ')}`);
     }
     options.permissions = permissions as Borg2Permissions;
   }
@@ -121,7 +120,7 @@ async function readKeyText(keyFile: string): Promise<string> {
     return readFileSync(keyFile, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new UsageError(`${PREFIX} cannot read ${keyFile}: ${code}`);
+    throw new UsageError(`cannot read ${keyFile}: ${code}`);
   }
 }
 

@@ -30,7 +30,7 @@ export async function parseCommandArgs(
       );
     },
   );
-  if (error) throw new UsageError(`tborg: ${command}: ${error.message} (see tborg ${command} --help)`);
+  if (error) throw new UsageError(`${error.message} (see tborg ${command} --help)`);
   return {
     argv: argv as ParsedCommandArgs['argv'],
     help: argv.help ? `${output}\n` : null,
@@ -44,9 +44,9 @@ export function stringsOf(value: unknown): string[] {
 }
 
 // An option that means one value: given twice is an error, not "the last one wins".
-export function singleOf(value: unknown, command: string, name: string): string | undefined {
+export function singleOf(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  if (Array.isArray(value)) throw new UsageError(`tborg: ${command}: ${name} given more than once`);
+  if (Array.isArray(value)) throw new UsageError(`${name} given more than once`);
   return String(value);
 }
 
@@ -58,6 +58,6 @@ export function flagOf(value: unknown): boolean {
 export function rejectPositionals(argv: ParsedCommandArgs['argv'], command: string): void {
   const positional = (argv._ as unknown[]) ?? [];
   if (positional.length > 0) {
-    throw new UsageError(`tborg: ${command}: unexpected argument '${String(positional[0])}' (see tborg ${command} --help)`);
+    throw new UsageError(`unexpected argument '${String(positional[0])}' (see tborg ${command} --help)`);
   }
 }

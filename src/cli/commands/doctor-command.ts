@@ -5,7 +5,7 @@ import { DEFAULT_CONNECT_TIMEOUT_SECONDS, formatCheck, runDoctor, type Check, ty
 import { TBORG_VERSION } from '../version.js';
 import { toJson } from './plan-command.js';
 
-// `tborg doctor [--json] [BORG_COMMON_OPTIONS] REPOSITORY` (issue 6). The checks live in doctor.ts;
+// `tborg doctor [--json] [BORG_COMMON_OPTIONS] REPOSITORY` (issue 6). The checks live in src/guide/doctor/ (doctor.ts runs them);
 // this file reads doctor's own options, prints, and turns a stopping signal into an orderly end
 // (the probes run in sessions of their own, so a terminal's Ctrl-C does not reach them by itself).
 
@@ -61,14 +61,14 @@ async function parseArguments(context: CommandContext): Promise<Arguments | 'hel
     .strict(false)
     .exitProcess(false)
     .fail((message: string | undefined, error: Error | undefined) => {
-      throw new UsageError(`tborg: doctor: ${message ?? error?.message ?? 'bad arguments'} (see tborg doctor --help)`);
+      throw new UsageError(`${message ?? error?.message ?? 'bad arguments'} (see tborg doctor --help)`);
     });
   const argv = (await parser.parseAsync()) as Record<string, unknown> & { _: Array<string | number>; '--'?: Array<string | number> };
   if (argv.help === true) {
     context.terminal.out(USAGE);
     return 'help';
   }
-  if (Array.isArray(argv.json)) throw new UsageError('tborg: doctor: --json given more than once');
+  if (Array.isArray(argv.json)) throw new UsageError('--json given more than once');
   return { json: argv.json === true, words: argv._.map(String), afterDashDash: (argv['--'] ?? []).map(String) };
 }
 
@@ -78,7 +78,7 @@ export async function runDoctorCommand(context: CommandContext): Promise<number>
     args = await parseArguments(context);
   } catch (error) {
     if (error instanceof TborgError) {
-      context.terminal.error(error.message);
+      context.terminal.error(error.message, 'doctor');
       return error.exitCode;
     }
     throw error;
@@ -108,7 +108,7 @@ export async function runDoctorCommand(context: CommandContext): Promise<number>
     for (const [signal, handler] of handlers) process.off(signal, handler);
   }
   if (received) {
-    context.terminal.error(`tborg: doctor: stopped by ${received}`);
+    context.terminal.error(`stopped by ${received}`, 'doctor');
     return signalExitCode(received);
   }
   if (json) context.terminal.out(`${JSON.stringify(toDoctorJson(report), null, 2)}\n`);

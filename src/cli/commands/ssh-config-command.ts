@@ -1,3 +1,4 @@
+import { GUIDE_ALIVE_PAIR, type AlivePair } from '../../ssh/alive-pair.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -22,7 +23,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { TborgError, UsageError } from '../errors.js';
 import type { CommandContext } from '../command-context.js';
-import { checkHostAlias, planSshConfigEdit, type EditPlan, type KeepaliveValues } from '../../ssh/ssh-config-edit.js';
+import { checkHostAlias, planSshConfigEdit, type EditPlan } from '../../ssh/ssh-config-edit.js';
 import {
   collectHostNames,
   describePlace,
@@ -43,7 +44,6 @@ import { parseAlivePair } from '../tborg-options.js';
 // atomically replaces the file, and a backup copy stays beside it: FILE.tborg-backup-<UTC time>.
 
 // The borg serve guide's values (docs/facts.md): ServerAliveInterval 10, ServerAliveCountMax 30.
-const DEFAULT_KEEPALIVE: KeepaliveValues = { interval: 10, countMax: 30 };
 
 const USAGE_LINE = 'tborg ssh-config HOST [--config FILE] [--write] [--keepalive IxC]';
 
@@ -51,7 +51,7 @@ interface Arguments {
   host: string;
   config: string | undefined;
   write: boolean;
-  keepalive: KeepaliveValues;
+  keepalive: AlivePair;
   help: boolean;
 }
 
@@ -62,7 +62,7 @@ export async function runSshConfigCommand(context: CommandContext): Promise<numb
     return await run(context, args);
   } catch (error) {
     if (error instanceof TborgError) {
-      context.terminal.error(error.message);
+      context.terminal.error(error.message, 'ssh-config');
       return error.exitCode;
     }
     throw error;
@@ -96,7 +96,7 @@ in the repository location (an alias from the ssh config, or a host name).`,
     .exitProcess(false)
     .parserConfiguration({ 'camel-case-expansion': false, 'dot-notation': false, 'parse-numbers': false, 'parse-positional-numbers': false })
     .fail((message: string | undefined, error: Error | undefined) => {
-      throw new UsageError(`tborg: ssh-config: ${message ?? error?.message ?? 'bad arguments'} (see tborg ssh-config --help)`);
+      throw new UsageError(`${message ?? error?.message ?? 'bad arguments'} (see tborg ssh-config --help)`);
     })
     .wrap(100);
   const argv = (await parser.parseAsync()) as Record<string, unknown> & { _: Array<string | number> };
@@ -105,17 +105,17 @@ in the repository location (an alias from the ssh config, or a host name).`,
     return 'help';
   }
   for (const name of ['config', 'keepalive']) {
-    if (Array.isArray(argv[name])) throw new UsageError(`tborg: ssh-config: --${name} given more than once`);
+    if (Array.isArray(argv[name])) throw new UsageError(`--${name} given more than once`);
   }
   const positional = argv._.map(String);
-  if (positional.length === 0) throw new UsageError(`tborg: ssh-config: missing HOST (usage: ${USAGE_LINE})`);
-  if (positional.length > 1) throw new UsageError(`tborg: ssh-config: one HOST only, got ${positional.join(' ')}`);
+  if (positional.length === 0) throw new UsageError(`missing HOST (usage: ${USAGE_LINE})`);
+  if (positional.length > 1) throw new UsageError(`one HOST only, got ${positional.join(' ')}`);
   const host = positional[0]!;
   checkHostAlias(host);
   const keepaliveText = argv.keepalive as string | undefined;
-  const keepalive = keepaliveText !== undefined ? parseAlivePair(keepaliveText, 'ssh-config --keepalive') : (context.options.keepalive ?? DEFAULT_KEEPALIVE);
+  const keepalive = keepaliveText !== undefined ? parseAlivePair(keepaliveText, '--keepalive') : (context.options.keepalive ?? GUIDE_ALIVE_PAIR);
   const config = argv.config as string | undefined;
-  if (config === '') throw new UsageError('tborg: ssh-config: --config needs a file name');
+  if (config === '') throw new UsageError('--config needs a file name');
   return { host, config, write: argv.write === true, keepalive: { interval: keepalive.interval, countMax: keepalive.countMax }, help: false };
 }
 
@@ -129,9 +129,9 @@ interface ConfigFile {
   stats: Stats | undefined;
 }
 
-function readConfigFile(args: Arguments, env: NodeJS.ProcessEnv): ConfigFile {
+function readConfigFile(args: Arguments): ConfigFile {
   const explicit = args.config !== undefined;
-  const path = explicit ? resolve(args.config!) : userConfigFile(['ssh'], env)!;
+  const path = explicit ? resolve(args.config!) : userConfigFile(['ssh'])!;
   let realPath = path;
   try {
     realPath = realpathSync(path);
@@ -140,13 +140,13 @@ function readConfigFile(args: Arguments, env: NodeJS.ProcessEnv): ConfigFile {
   }
   try {
     const stats = statSync(realPath);
-    if (!stats.isFile()) throw new TborgError(`tborg: ssh-config: ${path} is not a regular file`);
+    if (!stats.isFile()) throw new TborgError(`${path} is not a regular file`);
     return { path, realPath, explicit, text: readFileSync(realPath, 'utf8'), exists: true, stats };
   } catch (error) {
     if (error instanceof TborgError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { path, realPath, explicit, text: '', exists: false, stats: undefined };
-    throw new TborgError(`tborg: ssh-config: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    throw new TborgError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -160,7 +160,7 @@ function currentTarget(file: ConfigFile, host: string): string[] {
 async function run(context: CommandContext, args: Arguments): Promise<number> {
   const out = (text: string): void => context.terminal.out(`${text}\n`);
   const { host, keepalive } = args;
-  const file = readConfigFile(args, context.env);
+  const file = readConfigFile(args);
   const target = currentTarget(file, host);
   const now = resolveSshSettings(target, { env: context.env });
 
@@ -218,7 +218,7 @@ async function run(context: CommandContext, args: Arguments): Promise<number> {
   } catch (error) {
     if (error instanceof TborgError) throw error;
     // A directory tborg may not write to, a full disk: the rename never happened.
-    throw new TborgError(`tborg: ssh-config: cannot write ${file.path}: ${(error as Error).message}; the file is untouched`, { cause: error });
+    throw new TborgError(`cannot write ${file.path}: ${(error as Error).message}; the file is untouched`, { cause: error });
   }
   out(
     `${file.exists ? 'Wrote' : 'Created'} ${file.path}: ssh -G now shows ServerAliveInterval ${keepalive.interval}, ` +
@@ -268,10 +268,10 @@ interface WriteResult {
   checked: number;
 }
 
-async function writeChecked(file: ConfigFile, host: string, keepalive: KeepaliveValues, plan: EditPlan, env: NodeJS.ProcessEnv): Promise<WriteResult> {
+async function writeChecked(file: ConfigFile, host: string, keepalive: AlivePair, plan: EditPlan, env: NodeJS.ProcessEnv): Promise<WriteResult> {
   const dir = dirname(file.realPath);
   if (!existsSync(dir)) {
-    if (file.explicit) throw new TborgError(`tborg: ssh-config: cannot create ${file.path}: ${dir} does not exist`);
+    if (file.explicit) throw new TborgError(`cannot create ${file.path}: ${dir} does not exist`);
     // ~/.ssh as ssh-keygen creates it: only the user may enter it.
     mkdirSync(dir, { mode: 0o700 });
   }
@@ -284,7 +284,7 @@ async function writeChecked(file: ConfigFile, host: string, keepalive: Keepalive
     // Someone (an editor, another tborg) changed the file meanwhile: do not overwrite their change.
     const nowText = file.exists ? readFileSync(file.realPath, 'utf8') : existsSync(file.realPath) ? '\0changed' : '';
     if (nowText !== file.text) {
-      throw new TborgError(`tborg: ssh-config: ${file.path} changed while tborg was checking the edit; nothing written, run again`);
+      throw new TborgError(`${file.path} changed while tborg was checking the edit; nothing written, run again`);
     }
     const backup = file.exists ? makeBackup(file.realPath, mode) : undefined;
     renameSync(candidate, file.realPath);
@@ -334,7 +334,7 @@ function makeBackup(path: string, mode: number): string {
       copyFileSync(path, backup, constants.COPYFILE_EXCL);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST' && n < 100) continue;
-      throw new TborgError(`tborg: ssh-config: cannot write the backup ${backup}: ${(error as Error).message}; nothing written`, { cause: error });
+      throw new TborgError(`cannot write the backup ${backup}: ${(error as Error).message}; nothing written`, { cause: error });
     }
     chmodSync(backup, mode);
     return backup;
@@ -357,22 +357,22 @@ function syncDirectory(dir: string): void {
 // The candidate must (1) be accepted by ssh, (2) give HOST the new values and change nothing else for
 // HOST, (3) give every other host the file names (and a few made-up ones) exactly the `ssh -G` output
 // it had. Returns how many other names were compared.
-async function checkCandidate(file: ConfigFile, candidate: string, host: string, keepalive: KeepaliveValues, env: NodeJS.ProcessEnv): Promise<number> {
+async function checkCandidate(file: ConfigFile, candidate: string, host: string, keepalive: AlivePair, env: NodeJS.ProcessEnv): Promise<number> {
   const original = file.exists ? file.realPath : '/dev/null';
   const mine = await runSshG(['-F', candidate, host], env);
   if (mine.status !== 0) {
-    throw new TborgError(`tborg: ssh-config: ssh refuses the edited file: ${joinStderrLines(mine.stderr)}; ${file.path} untouched`);
+    throw new TborgError(`ssh refuses the edited file: ${joinStderrLines(mine.stderr)}; ${file.path} untouched`);
   }
   const after = parseSshG(mine.stdout, host);
   if (after.serverAliveInterval !== keepalive.interval || after.serverAliveCountMax !== keepalive.countMax) {
     throw new TborgError(
-      `tborg: ssh-config: the edit would not take effect (ssh -G shows ServerAliveInterval ${after.serverAliveInterval}, ` +
+      `the edit would not take effect (ssh -G shows ServerAliveInterval ${after.serverAliveInterval}, ` +
         `ServerAliveCountMax ${after.serverAliveCountMax} for ${host}); ${file.path} untouched`,
     );
   }
   const before = await runSshG(['-F', original, host], env);
   if (before.status === 0 && !onlyKeepaliveDiffers(parseSshG(before.stdout, host), after)) {
-    throw new TborgError(`tborg: ssh-config: the edit would change more than the keepalive for ${host}; ${file.path} untouched`);
+    throw new TborgError(`the edit would change more than the keepalive for ${host}; ${file.path} untouched`);
   }
   const names = new Set<string>([
     ...(file.exists ? collectHostNames(file.realPath) : []),
@@ -392,7 +392,7 @@ async function checkCandidate(file: ConfigFile, candidate: string, host: string,
     if (a.status !== b.status || a.stdout !== b.stdout) changed.push(name);
   });
   if (changed.length > 0) {
-    throw new TborgError(`tborg: ssh-config: the edit would also change ssh settings for ${changed.sort().join(', ')}; ${file.path} untouched`);
+    throw new TborgError(`the edit would also change ssh settings for ${changed.sort().join(', ')}; ${file.path} untouched`);
   }
   return list.length;
 }

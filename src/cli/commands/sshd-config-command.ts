@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { GUIDE_SERVER_ALIVE } from '../../plan/lock-wait.js';
+import { GUIDE_ALIVE_PAIR } from '../../ssh/alive-pair.js';
 import type { CommandContext } from '../command-context.js';
 import { flagOf, parseCommandArgs, rejectPositionals, singleOf } from './command-args.js';
 import { formatSshdConfig } from '../../guide/sshd-config.js';
@@ -31,20 +31,20 @@ export async function runSshdConfigCommand(context: CommandContext): Promise<num
     return 0;
   }
   rejectPositionals(argv, 'sshd-config');
-  const given = singleOf(argv['server-alive'], 'sshd-config', '--server-alive');
+  const given = singleOf(argv['server-alive'], '--server-alive');
   let serverAlive = context.options.serverAlive;
   if (given !== undefined) {
-    serverAlive = given.trim().toLowerCase() === 'none' ? null : parseAlivePair(given, 'sshd-config: --server-alive');
+    serverAlive = given.trim().toLowerCase() === 'none' ? null : parseAlivePair(given, '--server-alive');
   }
   if (serverAlive === null) {
     throw new UsageError(
-      "tborg: sshd-config: the server alive setting is 'none', which is what these lines fix; give IxC, e.g. --server-alive 10x30",
+      "the server alive setting is 'none', which is what these lines fix; give IxC, e.g. --server-alive 10x30",
     );
   }
   context.terminal.out(
     formatSshdConfig({
-      serverAlive: serverAlive ?? GUIDE_SERVER_ALIVE,
-      matchUser: singleOf(argv['match-user'], 'sshd-config', '--match-user'),
+      serverAlive: serverAlive ?? GUIDE_ALIVE_PAIR,
+      matchUser: singleOf(argv['match-user'], '--match-user'),
       borg2: flagOf(argv['borg2']),
     }),
   );

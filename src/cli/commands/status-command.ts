@@ -59,8 +59,8 @@ export async function runStatusCommand(context: CommandContext): Promise<number>
     return 0;
   }
   rejectPositionals(argv, 'status');
-  const maxAgeText = singleOf(argv['max-age'], 'status', '--max-age');
-  const maxAge = maxAgeText === undefined ? undefined : parseDuration(maxAgeText, 'status: --max-age');
+  const maxAgeText = singleOf(argv['max-age'], '--max-age');
+  const maxAge = maxAgeText === undefined ? undefined : parseDuration(maxAgeText, '--max-age');
   const records = await readAllRecords(context.options.statusFile ?? undefined, context.env);
   const lines = judgeRecords(records, Date.now(), maxAge);
   const exitCode = lines.length === 0 ? 2 : lines.every((l) => l.state === 'ok') ? 0 : 1;
@@ -68,7 +68,7 @@ export async function runStatusCommand(context: CommandContext): Promise<number>
     const repositories = lines.map((l) => ({ ...l.record, state: l.state, lastSuccessAgeSeconds: l.lastSuccessAgeSeconds }));
     context.terminal.out(`${JSON.stringify({ exitCode, maxAgeSeconds: maxAge ?? null, repositories }, null, 2)}\n`);
   } else if (lines.length === 0) {
-    context.terminal.error('tborg: status: no status records yet (they are written after each run that opens a repository)');
+    context.terminal.error('no status records yet (they are written after each run that opens a repository)', 'status');
   } else {
     context.terminal.out(lines.map(formatStatusLine).join('\n') + '\n');
   }
