@@ -5,9 +5,9 @@
 // meeting what a cut-off first attempt left behind ends in the same state as one clean run. So this
 // is an allowlist: every command of borg 1.x and borg 2 (borg1-commands.ts, borg2-commands.ts) has
 // a decision here, read from borg's source (1.2.4 src/borg/archiver.py; 2.0.0b5
-// src/borg/archiver/*_cmd.py), and a command tborg does not know is never retried. Lock timeouts are another matter: borg takes the
-// repository lock before it reads stdin, writes stdout or starts a command, so those are always
-// retried (next-step.ts).
+// src/borg/archiver/*_cmd.py), and a command tborg does not know is never retried. Lock timeouts
+// are another matter: borg takes the repository lock before it reads stdin, writes stdout or
+// starts a command, so those are always retried (next-step.ts).
 
 // The parsed command line as this rule needs it (command-line.ts fills it).
 export interface CommandWords {
