@@ -28,6 +28,7 @@
 // How a borg 1.x command treats its first positional (location_validator(archive=...)).
 export type LocationKind = 'archive' | 'repository' | 'either';
 
+// One command of a table: what argparse needs to replay it, and what tborg needs to know of it.
 export interface CommandSpec {
   // This word only selects a further subcommand (`key`, `debug`, `benchmark`).
   readonly subcommands?: true;
