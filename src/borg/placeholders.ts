@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import type { PlaceholderResolver } from './location.js';
+import type { PlaceholderResolver } from './placeholder-expansion.js';
 
 // borg expands {placeholders} in the repository text before parsing it (helpers/parseformat.py
 // replace_placeholders), so `backup:/srv/{hostname}` names a host-specific path. tborg only needs the

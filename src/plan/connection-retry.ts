@@ -3,11 +3,11 @@
 // read, after a command of the user's ran, after the repository was changed. A second attempt is
 // safe only when it can neither repeat output nor miss input nor run anything twice, and when
 // meeting what a cut-off first attempt left behind ends in the same state as one clean run. So this
-// is an allowlist: every command of borg 1.x and borg 2 (borg-commands.ts) has a decision here, read
-// from borg's source (1.2.4 src/borg/archiver.py; 2.0.0b5 src/borg/archiver/*_cmd.py), and a
-// command tborg does not know is never retried. Lock timeouts are another matter: borg takes the
-// repository lock before it reads stdin, writes stdout or starts a command, so those are always
-// retried (next-step.ts).
+// is an allowlist: every command of borg 1.x and borg 2 (borg1-commands.ts, borg2-commands.ts) has
+// a decision here, read from borg's source (1.2.4 src/borg/archiver.py; 2.0.0b5
+// src/borg/archiver/*_cmd.py), and a command tborg does not know is never retried. Lock timeouts
+// are another matter: borg takes the repository lock before it reads stdin, writes stdout or
+// starts a command, so those are always retried (next-step.ts).
 
 // The parsed command line as this rule needs it (command-line.ts fills it).
 export interface CommandWords {
@@ -17,7 +17,7 @@ export interface CommandWords {
   // Options given, by their first option string ('-a' for `-a/--glob-archives`), with the value
   // borg acts on (null for a flag).
   options: ReadonlyMap<string, string | null>;
-  // Positional values by their name in borg-commands.ts ('PATH', 'FILE', ...).
+  // Positional values by their name in the grammar tables ('PATH', 'FILE', ...).
   positionals: ReadonlyMap<string, readonly string[]>;
   // Why borg reads stdin on this line (command-line.ts stdinUse), or null.
   consumesStdin: string | null;

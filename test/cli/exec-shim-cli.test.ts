@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../lab/processes.js';
+import { inheritedEnv } from '../helpers/inherited-env.js';
 
 // Issue 10, the hand-over to borg (src/run/exec-shim.ts, src/run/borg-process.ts), against a fake borg in Python
 // (fixtures/report-borg.py) that reports the bytes of its argv and environment, its descriptors, its
@@ -63,12 +64,7 @@ async function readReports(file: string): Promise<Report[]> {
 }
 
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('TBORG_') || key.startsWith('BORG_') || key.startsWith('REPORT_BORG_') || key === 'NODE_TEST_CONTEXT') continue;
-    env[key] = value;
-  }
-  return { ...env, PATH: `${fakeDir}:${NODE_DIR}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(work, 'cache'), ...extra };
+  return { ...inheritedEnv(['REPORT_BORG_']), PATH: `${fakeDir}:${NODE_DIR}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(work, 'cache'), ...extra };
 }
 
 // tborg's own `--lock-wait N` goes first when borg opens a repository; the user's words follow.

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isRunning, runBuffered, waitFor, type RunResult } from '../lab/processes.js';
+import { inheritedEnv } from '../helpers/inherited-env.js';
 
 // The CLI contract of issue 2 ("Pass-through"), checked against a fake borg (fixtures/fake-borg.mjs):
 // argv, environment and streams byte for byte, borg's exit code, signals, and which borg is run.
@@ -69,12 +70,7 @@ function userArgv(argv: readonly string[]): string[] {
 
 // The test's own environment without anything that would steer tborg or borg, the fake first on PATH.
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('TBORG_') || key.startsWith('BORG_') || key.startsWith('FAKE_BORG_') || key === 'NODE_TEST_CONTEXT') continue;
-    env[key] = value;
-  }
-  return { ...env, PATH: `${fakeDir}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(work, 'cache'), XDG_STATE_HOME: join(work, 'state'), ...extra };
+  return { ...inheritedEnv(['FAKE_BORG_']), PATH: `${fakeDir}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(work, 'cache'), XDG_STATE_HOME: join(work, 'state'), ...extra };
 }
 
 function tborg(args: readonly string[], env: NodeJS.ProcessEnv, input?: string | Buffer): Promise<RunResult> {

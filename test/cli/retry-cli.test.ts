@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runBuffered, type RunResult } from '../lab/processes.js';
+import { inheritedEnv } from '../helpers/inherited-env.js';
 
 // What a run says and does around retries, against a scripted borg: which lost connections are
 // retried, tborg's one line when not, --log-json lines, the fit of --tborg-max-wait, the short
@@ -74,11 +75,7 @@ interface Run extends RunResult {
 async function tborg(args: readonly string[], script: Step[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   const runs = join(work, `runs-${++runCount}`);
   await writeFile(runs, '');
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('TBORG_') || key.startsWith('BORG_') || key === 'NODE_TEST_CONTEXT' || key === 'CI') continue;
-    env[key] = value;
-  }
+  const env = inheritedEnv(['CI']);
   Object.assign(env, { TBORG_BORG: borg, BORG_RSH: `ssh -F ${sshConfig}`, RUNS: runs, SCRIPT: JSON.stringify(script), XDG_CACHE_HOME: join(work, 'cache') }, extraEnv);
   const started = Date.now();
   const r = await runBuffered([process.execPath, TBORG, ...args], { env, input: '', timeoutMs: 120_000 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { initArgs } from '../lab/borgs.js';
-import { b2SkipNoRest, borg2Available, borg2Lines, startBorg2Lab, TBORG, type Borg2Lab } from '../helpers/borg2-lab.js';
+import { b2SkipNoRest, describeEachBorg2Line, TBORG, type Borg2Lab } from '../helpers/borg2-lab.js';
 
 // Issue 13: `tborg doctor` on a borg2 rest-over-ssh repository, and `tborg authorized-keys --borg2` in a real sshd of borg2 2.0.0b25's root (OpenSSH 10.6)
 // with a real borg2 on both ends. A write-only key may back up but not delete, and only in its
@@ -14,65 +14,57 @@ function keyLine(b: Borg2Lab, args: string[]): string {
   return r.stdout;
 }
 
-for (const line of borg2Lines().filter((l) => !b2SkipNoRest(l))) {
-  describe(`borg2 ${line.version} (${line.name}): authorized-keys --borg2`, { skip: borg2Available.ok ? false : borg2Available.why }, () => {
-    let b: Borg2Lab;
-    before(async () => {
-      b = await startBorg2Lab(line, 'keys');
-    });
-    after(async () => b?.lab.close());
-
-    test('a write-only key backs up into its repository, cannot delete, and reaches no other repository', async () => {
-      const repo = b.url('wo');
-      const other = b.url('other');
-      for (const r of [repo, other]) assert.equal((await b.borg2(initArgs(b.line, r))).code, 0);
-      const unrestricted = `${b.lab.clientPublicKey}\n`;
-      const restricted = keyLine(b, ['--remote-path', line.remotePath, '--restrict-to-repository', b.lab.repoPath('wo'), '--permissions', 'write-only']);
-      assert.match(restricted, /^command="\S*borg2 serve --rest --restrict-to-repository \S+ --permissions write-only",restrict /);
-      await b.lab.setAuthorizedKeys(restricted);
-      try {
-        const create = await b.tborg(['create', '-r', repo, 'kept', b.data]);
-        assert.equal(create.code, 0, create.stderr.toString());
-        const del = await b.borg2(['delete', '-r', repo, 'kept']);
-        assert.notEqual(del.code, 0, `a write-only key must not delete: ${del.stderr.toString()}`);
-        const elsewhere = await b.borg2(['create', '-r', other, 'x', b.data]);
-        assert.notEqual(elsewhere.code, 0, 'another repository is refused');
-      } finally {
-        await b.lab.setAuthorizedKeys(unrestricted);
-      }
-      const list = await b.borg2(b.repoListArgs(repo));
-      assert.equal(list.code, 0, list.stderr.toString());
-      assert.match(list.stdout.toString(), /^kept$/m);
-      assert.doesNotMatch((await b.borg2(b.repoListArgs(other))).stdout.toString(), /^x$/m);
-    });
-
-    test("doctor on a b25 ssh:// repository: the server's borg2, the store-lock model, and who holds an exclusive lock", async () => {
-      const repo = b.url('doc');
-      assert.equal((await b.borg2(initArgs(b.line, repo))).code, 0);
-      type Doctor = { checks: Array<{ name: string; status: string; detail: string }> };
-      const doctor = async (): Promise<Doctor> => {
-        const r = await b.tborg(['doctor', '--json', repo]);
-        return JSON.parse(r.stdout.toString()) as Doctor;
-      };
-      const check = (d: Doctor, name: string) => d.checks.find((c) => c.name === name)!;
-      const free = await doctor();
-      assert.equal(check(free, 'server').status, 'ok', check(free, 'server').detail);
-      assert.match(check(free, 'server').detail, new RegExp(`borg2? ${line.version.replaceAll('.', '\\.')}`));
-      assert.equal(check(free, 'repository').status, 'ok', check(free, 'repository').detail);
-      assert.match(check(free, 'lock-wait').detail, /store-lock model/);
-      assert.match(check(free, 'lock-wait').detail, /30m0s old/);
-      const holder = b.lab.spawn(b.withHome([b.line.client, 'with-lock', '-r', repo, 'sleep', '40']), { env: b.userEnv() });
-      try {
-        const end = Date.now() + 60_000;
-        while (!b.lab.lockHeld('doc') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-        const held = await doctor();
-        assert.equal(check(held, 'lock').status, 'warn', check(held, 'lock').detail);
-        assert.match(check(held, 'lock').detail, /exclusive lock on host \S+, pid \d+/);
-        assert.match(check(held, 'lock').detail, /30m0s old/);
-      } finally {
-        holder.kill('SIGTERM');
-        await new Promise((r) => holder.once('exit', r));
-      }
-    });
+describeEachBorg2Line('borg2: authorized-keys --borg2', { lab: 'keys', lines: (l) => !b2SkipNoRest(l) }, (b, line) => {
+  test('a write-only key backs up into its repository, cannot delete, and reaches no other repository', async () => {
+    const repo = b.url('wo');
+    const other = b.url('other');
+    for (const r of [repo, other]) assert.equal((await b.borg2(initArgs(b.line, r))).code, 0);
+    const unrestricted = `${b.lab.clientPublicKey}\n`;
+    const restricted = keyLine(b, ['--remote-path', line.remotePath, '--restrict-to-repository', b.lab.repoPath('wo'), '--permissions', 'write-only']);
+    assert.match(restricted, /^command="\S*borg2 serve --rest --restrict-to-repository \S+ --permissions write-only",restrict /);
+    await b.lab.setAuthorizedKeys(restricted);
+    try {
+      const create = await b.tborg(['create', '-r', repo, 'kept', b.data]);
+      assert.equal(create.code, 0, create.stderr.toString());
+      const del = await b.borg2(['delete', '-r', repo, 'kept']);
+      assert.notEqual(del.code, 0, `a write-only key must not delete: ${del.stderr.toString()}`);
+      const elsewhere = await b.borg2(['create', '-r', other, 'x', b.data]);
+      assert.notEqual(elsewhere.code, 0, 'another repository is refused');
+    } finally {
+      await b.lab.setAuthorizedKeys(unrestricted);
+    }
+    const list = await b.borg2(b.repoListArgs(repo));
+    assert.equal(list.code, 0, list.stderr.toString());
+    assert.match(list.stdout.toString(), /^kept$/m);
+    assert.doesNotMatch((await b.borg2(b.repoListArgs(other))).stdout.toString(), /^x$/m);
   });
-}
+
+  test("doctor on a b25 ssh:// repository: the server's borg2, the store-lock model, and who holds an exclusive lock", async () => {
+    const repo = b.url('doc');
+    assert.equal((await b.borg2(initArgs(b.line, repo))).code, 0);
+    type Doctor = { checks: Array<{ name: string; status: string; detail: string }> };
+    const doctor = async (): Promise<Doctor> => {
+      const r = await b.tborg(['doctor', '--json', repo]);
+      return JSON.parse(r.stdout.toString()) as Doctor;
+    };
+    const check = (d: Doctor, name: string) => d.checks.find((c) => c.name === name)!;
+    const free = await doctor();
+    assert.equal(check(free, 'server').status, 'ok', check(free, 'server').detail);
+    assert.match(check(free, 'server').detail, new RegExp(`borg2? ${line.version.replaceAll('.', '\\.')}`));
+    assert.equal(check(free, 'repository').status, 'ok', check(free, 'repository').detail);
+    assert.match(check(free, 'lock-wait').detail, /store-lock model/);
+    assert.match(check(free, 'lock-wait').detail, /30m0s old/);
+    const holder = b.lab.spawn(b.withHome([b.line.client, 'with-lock', '-r', repo, 'sleep', '40']), { env: b.userEnv() });
+    try {
+      const end = Date.now() + 60_000;
+      while (!b.lab.lockHeld('doc') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      const held = await doctor();
+      assert.equal(check(held, 'lock').status, 'warn', check(held, 'lock').detail);
+      assert.match(check(held, 'lock').detail, /exclusive lock on host \S+, pid \d+/);
+      assert.match(check(held, 'lock').detail, /30m0s old/);
+    } finally {
+      holder.kill('SIGTERM');
+      await new Promise((r) => holder.once('exit', r));
+    }
+  });
+});

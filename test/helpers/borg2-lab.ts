@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { borgLines, type BorgLine } from '../lab/borgs.js';
+import { after, before } from 'node:test';
+import type { BorgLine } from '../lab/borgs.js';
+import { describeEachLine } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import type { RunResult } from '../lab/processes.js';
 import type { Location } from '../../src/borg/location.js';
@@ -21,9 +23,26 @@ export const TBORG = join(import.meta.dirname, '..', '..', '..', 'bin', 'tborg.j
 
 export const borg2Available = labAvailable();
 
-// The borg2 lines to run (TBORG_TEST_BORGS narrows them).
-export function borg2Lines(): BorgLine[] {
-  return borg2Available.ok ? borgLines().filter((l) => l.major === 2) : [];
+// One describe block per borg2 line of the matrix (describeEachLine; TBORG_TEST_BORGS narrows it),
+// each with a Borg2Lab of its own named `lab`, started before the block's tests and closed after
+// them. `lines` narrows the borg2 lines further. The body only declares the tests: `b` is filled in
+// by the time they run.
+export function describeEachBorg2Line(
+  title: string,
+  options: { lab: string; lines?: (line: BorgLine) => boolean },
+  body: (b: Borg2Lab, line: BorgLine) => void,
+): void {
+  const lines = (line: BorgLine): boolean => line.major === 2 && (options.lines?.(line) ?? true);
+  describeEachLine(title, { skip: borg2Available.ok ? false : borg2Available.why, lines }, (line) => {
+    const b = {} as Borg2Lab;
+    let started: Borg2Lab | undefined;
+    before(async () => {
+      started = await startBorg2Lab(line, options.lab);
+      Object.assign(b, started);
+    });
+    after(async () => started?.lab.close());
+    body(b, line);
+  });
 }
 
 // Why a line has no rest over ssh (b25+), or false when it has.

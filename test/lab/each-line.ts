@@ -5,8 +5,13 @@ import { borgLines, type BorgLine } from './borgs.js';
 // "<title> [<line> <version>]", under one parent so the lines of a file run side by side (each has
 // its own lab): a file's wall time is that of its slowest line, not the sum. How many at once:
 // TBORG_MATRIX_CONCURRENCY (default 2; the e2e groups wait on sshd and borg more than on the CPU).
-export function describeEachLine(title: string, options: { skip?: string | false }, body: (line: BorgLine) => void): void {
-  const lines = borgLines();
+// `lines` narrows the matrix to the lines a file is about (say, borg2's).
+export function describeEachLine(
+  title: string,
+  options: { skip?: string | false; lines?: (line: BorgLine) => boolean },
+  body: (line: BorgLine) => void,
+): void {
+  const lines = borgLines().filter(options.lines ?? (() => true));
   const concurrency = Number(process.env.TBORG_MATRIX_CONCURRENCY) || 2;
   describe(title, { skip: options.skip ?? false, concurrency }, () => {
     for (const line of lines) describe(`${title} [${line.name} ${line.version}]`, { concurrency: 1 }, () => body(line));

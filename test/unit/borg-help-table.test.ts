@@ -1,7 +1,7 @@
-// Keeps src/borg/borg-commands.ts honest against the borg actually installed: every command the
-// installed borg (and borg2) offers must be in the table, and every option its --help lists must be
-// in the table with the same arity (flag, one value, optional value). A missing value-taking option
-// would make tborg take that option's value for the repository.
+// Keeps src/borg/borg1-commands.ts and borg2-commands.ts honest against the borg actually installed:
+// every command the installed borg (and borg2) offers must be in the table, and every option its
+// --help lists must be in the table with the same arity (flag, one value, optional value). A
+// missing value-taking option would make tborg take that option's value for the repository.
 //
 // `borg CMD --help` prints the same text as `borg help CMD` at half the cost (no second parser
 // build), so it is used for every command; all calls run concurrently.
@@ -11,15 +11,9 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
-import {
-  BORG1_COMMANDS,
-  BORG1_COMMON_OPTIONS,
-  BORG1_TOP_ONLY_OPTIONS,
-  BORG2_COMMANDS,
-  BORG2_COMMON_OPTIONS,
-  BORG2_TOP_ONLY_OPTIONS,
-  type CommandSpec,
-} from '../../src/borg/borg-commands.js';
+import { BORG1_COMMANDS, BORG1_COMMON_OPTIONS, BORG1_TOP_ONLY_OPTIONS } from '../../src/borg/borg1-commands.js';
+import { BORG2_COMMANDS, BORG2_COMMON_OPTIONS, BORG2_TOP_ONLY_OPTIONS } from '../../src/borg/borg2-commands.js';
+import type { CommandSpec } from '../../src/borg/command-spec.js';
 import { parseBorgVersion } from '../../src/borg/borg-version.js';
 import { borg2Generation } from '../../src/borg/location.js';
 
@@ -169,7 +163,7 @@ const FLAVOURS: Flavour[] = [
 ];
 
 // borg and borg2 are checked at the same time, each with its own pool of processes.
-describe('installed borg --help against src/borg/borg-commands.ts', { concurrency: true }, () => {
+describe('installed borg --help against src/borg/borg1-commands.ts and borg2-commands.ts', { concurrency: true }, () => {
 for (const flavour of FLAVOURS) {
   test(`${flavour.bin} --help of every command matches the table`, { skip: !installed(flavour.bin) && `${flavour.bin} not installed` }, async () => {
     const limit = Math.max(2, availableParallelism());

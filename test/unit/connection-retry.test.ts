@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { split } from 'shlex';
-import { BORG1_COMMANDS, BORG2_COMMANDS } from '../../src/borg/borg-commands.js';
+import { BORG1_COMMANDS } from '../../src/borg/borg1-commands.js';
+import { BORG2_COMMANDS } from '../../src/borg/borg2-commands.js';
 import { parseBorgCommandLine } from '../../src/borg/command-line.js';
 import { CONNECTION_RETRY_RULES, environmentRetryRefusal } from '../../src/plan/connection-retry.js';
 
@@ -196,8 +197,8 @@ for (const [major, line, expect] of ROWS) {
 }
 
 // Every command in the grammar tables has a decision and a row: a command added to
-// borg-commands.ts without a decision is never retried (connectionRetryRefusal's default), and this
-// test names it.
+// borg1-commands.ts or borg2-commands.ts without a decision is never retried
+// (connectionRetryRefusal's default), and this test names it.
 for (const [major, table] of [[1, BORG1_COMMANDS], [2, BORG2_COMMANDS]] as const) {
   test(`every borg${major === 2 ? '2' : ''} command has a connection-retry decision and a row`, () => {
     const covered = new Set(ROWS.filter((r) => r[0] === major).map((r) => parseBorgCommandLine(split(r[1]), major === 2 ? E2 : {}, major).command.join(' ')));

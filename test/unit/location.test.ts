@@ -7,15 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import {
-  borg2Generation,
-  isRemote,
-  parseLocation,
-  pythonNormpath,
-  remoteShellVariable,
-  type Location,
-  type LocationOptions,
-} from '../../src/borg/location.js';
+import { borg2Generation, parseLocation, remoteShellVariable, type Location, type LocationOptions } from '../../src/borg/location.js';
+import { pythonNormpath } from '../../src/borg/python-path.js';
 
 const E = { BORG_REPO: 'ssh://u@envhost:2222/srv/r' };
 
@@ -218,24 +211,27 @@ test('placeholders: expanded in user, host and path when values are given, kept 
   assert.equal(describe(parseLocation('/srv/{nope}', {}, 1)), 'file /srv/{nope}');
 });
 
-test('isRemote and remoteShellVariable', () => {
-  const cases: Array<[string, 1 | 2, LocationOptions, boolean, string | null]> = [
-    ['host:repo', 1, {}, true, 'BORG_RSH'],
-    ['ssh://h/r', 1, {}, true, 'BORG_RSH'],
-    ['/srv/repo', 1, {}, false, null],
-    ['file:///srv/repo', 1, {}, false, null],
-    ['host:repo', 2, {}, false, null],
-    ['ssh://h/r', 2, {}, true, 'BORG_RSH'],
-    ['socket:///run/s', 2, { version: '2.0.0b9' }, false, null],
-    ['sftp://h/r', 2, { version: '2.0.0b14' }, true, null],
-    ['rest://u@h/r', 2, { version: '2.0.0b22' }, true, 'BORGSTORE_RSH'],
-    ['rest:///r', 2, { version: '2.0.0b22' }, false, null],
-    ['s3:/bucket/p', 2, { version: '2.0.0b20' }, true, null],
+// What the planner reads to decide whether an ssh runs at all (plan-facts.ts: a location without a
+// host is never planned for ssh; then remoteShellVariable names the variable that ssh comes from).
+test('host and remoteShellVariable', () => {
+  const cases: Array<[string, 1 | 2, LocationOptions, string | null, string | null]> = [
+    ['host:repo', 1, {}, 'host', 'BORG_RSH'],
+    ['ssh://h/r', 1, {}, 'h', 'BORG_RSH'],
+    ['/srv/repo', 1, {}, null, null],
+    ['file:///srv/repo', 1, {}, null, null],
+    ['host:repo', 2, {}, null, null],
+    ['ssh://h/r', 2, {}, 'h', 'BORG_RSH'],
+    ['socket:///run/s', 2, { version: '2.0.0b9' }, null, null],
+    ['sftp://h/r', 2, { version: '2.0.0b14' }, 'h', null],
+    ['rest://u@h/r', 2, { version: '2.0.0b22' }, 'h', 'BORGSTORE_RSH'],
+    ['rest:///r', 2, { version: '2.0.0b22' }, null, null],
+    ['s3:/bucket/p', 2, { version: '2.0.0b20' }, null, null],
+    ['s3:key:secret@https://s3.example:9000/bucket/p', 2, { version: '2.0.0b20' }, 's3.example', null],
   ];
-  for (const [text, major, options, remote, shell] of cases) {
+  for (const [text, major, options, host, shell] of cases) {
     const l = parseLocation(text, {}, major, options);
     assert.ok(l, text);
-    assert.equal(isRemote(l), remote, text);
+    assert.equal(l.host, host, text);
     assert.equal(remoteShellVariable(l), shell, text);
   }
 });

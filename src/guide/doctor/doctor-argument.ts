@@ -1,4 +1,5 @@
-import { BORG1_COMMON_OPTIONS, BORG1_TOP_ONLY_OPTIONS, BORG2_COMMON_OPTIONS, BORG2_TOP_ONLY_OPTIONS } from '../../borg/borg-commands.js';
+import { BORG1_COMMON_OPTIONS, BORG1_TOP_ONLY_OPTIONS } from '../../borg/borg1-commands.js';
+import { BORG2_COMMON_OPTIONS, BORG2_TOP_ONLY_OPTIONS } from '../../borg/borg2-commands.js';
 import { borg2Generation } from '../../borg/location.js';
 import type { PlanInput } from '../../plan/plan.js';
 import type { Check } from './check.js';
@@ -18,8 +19,8 @@ export interface DoctorWords {
   error: string | null;
 }
 
-// Which common options take a value, from the table borg-commands.ts keeps in step with borg's
-// own parsers ("--rsh RSH" takes one, "--debug" none).
+// Which common options take a value, from the tables (borg1-commands.ts, borg2-commands.ts) kept in
+// step with borg's own parsers ("--rsh RSH" takes one, "--debug" none).
 function optionsWithValue(major: 1 | 2): Set<string> {
   const table = major === 1 ? [...BORG1_COMMON_OPTIONS, ...BORG1_TOP_ONLY_OPTIONS] : [...BORG2_COMMON_OPTIONS, ...BORG2_TOP_ONLY_OPTIONS];
   const set = new Set<string>();
