@@ -3,7 +3,7 @@
 // Node 20's --test takes no globs, so the files are listed here. Extra arguments (file names or
 // substrings of them) narrow the run: `npm test -- lock` runs the test files whose path has "lock".
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +17,11 @@ function walk(dir) {
 }
 
 const filters = process.argv.slice(2);
+// Only compiled tests whose TypeScript source still exists: tsc never deletes the output of a test
+// file that was moved or removed, and a stale copy must not run (or fail) in its place.
+const hasSource = (f) => existsSync(join(root, relative(join(root, 'dist'), f)).replace(/\.js$/, '.ts'));
 const files = walk(testRoot)
+  .filter(hasSource)
   .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)))
   .sort();
 if (files.length === 0) {
