@@ -1,5 +1,5 @@
 // `npm run bench`: tborg's cost and speed beside plain borg, measured in one run on this machine
-// (issue 7). Prints progress on stderr, the results table (Markdown) on stdout, and writes the
+// (README "Performance"). Prints progress on stderr, the results table (Markdown) on stdout, and writes the
 // numbers to bench-results.json (or --out FILE). Not part of `npm test`.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -5,7 +5,7 @@ import { borgLines, initArgs } from '../../test/lab/borgs.js';
 import { readStamp } from './lab-helpers.js';
 import { median } from './stats.js';
 
-// Issue 13's hand-off figure for borg2 with store locks (sid's 2.0.0b25 over the lab's sshd):
+// The hand-off figure for borg2 with store locks (sid's 2.0.0b25 over the lab's sshd):
 // holder `borg2 with-lock -r URL sh -c 'date > held; sleep 25; date > released'` (an exclusive lock
 // held 25 s); waiter, started once the holder has its lock: `tborg with-lock -r URL sh -c 'date >
 // acquired'`. hand-off = acquired - released; goal: median <= 6 s over 5 trials. Run as root:

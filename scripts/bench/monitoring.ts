@@ -7,7 +7,7 @@ import { formatDeltaMs, formatMs, formatRatio } from './format.js';
 import { goalsMetOf, judgeAtMost, type BenchOutcome, type Row } from './results.js';
 import { interleave, median, ratio, round, roundAll } from './stats.js';
 
-// 7. Monitoring (issue 14): what the status record, the metrics file and a ping cost, and above all
+// 7. Monitoring (README "Monitoring"): what the status record, the metrics file and a ping cost, and above all
 // that borg starts no later for a run that uses none of them. A stand-in borg (a shell script that
 // answers --version and writes the time it started) is run by `tborg create host:repo::a /x` over an
 // ssh repository (planned with `ssh -G`, never connected), so the figure is tborg's own time to

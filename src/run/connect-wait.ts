@@ -82,31 +82,6 @@ export function decideConnect(rules: ConnectRules, state: ConnectState, end: Att
   return { decision: { retry: true, delayMs, line }, state: next };
 }
 
-// decideConnect with its state kept in an object, one per run (test/unit/monitor.test.ts drives it).
-export class ConnectWait {
-  private state = CONNECT_START;
-  private readonly rules: ConnectRules;
-
-  constructor(waitSeconds: number, start: number, host: string) {
-    this.rules = { waitSeconds, start, host };
-  }
-
-  get enabled(): boolean {
-    return this.rules.waitSeconds > 0;
-  }
-
-  // Attempts retried because the server could not be reached.
-  get retries(): number {
-    return this.state.retries;
-  }
-
-  decide(end: AttemptEnd): ConnectDecision {
-    const { decision, state } = decideConnect(this.rules, this.state, end);
-    this.state = state;
-    return decision;
-  }
-}
-
 // ssh's own words, without borg's "Remote: " prefix.
 function reasonOf(findings: StderrFindings): string {
   const line = [findings.unreachable ?? '', ...findings.lastLines].find((l) => /ssh: (connect to host|Could not resolve hostname)/.test(l)) ?? '';

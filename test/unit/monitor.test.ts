@@ -6,7 +6,22 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { classifyReach, StderrScanner } from '../../src/borg/borg-errors.js';
 import { judgeRecords } from '../../src/cli/commands/status-command.js';
-import { ConnectWait, connectWaitSeconds } from '../../src/run/connect-wait.js';
+import { CONNECT_START, connectWaitSeconds, decideConnect, type AttemptEnd } from '../../src/run/connect-wait.js';
+
+// decideConnect with its state carried from one attempt to the next, as next-step.ts carries it.
+function connectWait(waitSeconds: number, start: number, host: string) {
+  let state = CONNECT_START;
+  return {
+    decide(end: AttemptEnd) {
+      const r = decideConnect({ waitSeconds, start, host }, state, end);
+      state = r.state;
+      return r.decision;
+    },
+    get retries(): number {
+      return state.retries;
+    },
+  };
+}
 import { parseDuration } from '../../src/cli/duration.js';
 import { escapeLabelValue, formatMetrics } from '../../src/monitor/metrics.js';
 import { buildPingRequest, endBody, MAX_BODY_BYTES, pingWanted, resolvePingStyle } from '../../src/monitor/ping.js';
@@ -68,7 +83,7 @@ test('connect wait: default 15 min without a terminal on stdin, 0 with one, the 
 });
 
 test('connect wait: retries unreachable attempts with growing jittered pauses until the wait is spent', () => {
-  const wait = new ConnectWait(60, 0, 'backup');
+  const wait = connectWait(60, 0, 'backup');
   const refused = findings(`Remote: ssh: connect to host 1.2.3.4 port 22: Connection refused\n${HINT}\n`);
   const delays: number[] = [];
   let now = 0;
@@ -88,9 +103,9 @@ test('connect wait: retries unreachable attempts with growing jittered pauses un
 test('connect wait: never for a final answer, off at 0, closed once the server was reached', () => {
   const refused = findings(`Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`);
   const denied = findings(`Remote: u@h: Permission denied (publickey).\n${HINT}\n`);
-  assert.equal(new ConnectWait(900, 0, 'h').decide({ exitCode: 2, findings: denied, now: 0, random: 0 }).retry, false);
-  assert.equal(new ConnectWait(0, 0, 'h').decide({ exitCode: 2, findings: refused, now: 0, random: 0 }).retry, false);
-  const w = new ConnectWait(900, 0, 'h');
+  assert.equal(connectWait(900, 0, 'h').decide({ exitCode: 2, findings: denied, now: 0, random: 0 }).retry, false);
+  assert.equal(connectWait(0, 0, 'h').decide({ exitCode: 2, findings: refused, now: 0, random: 0 }).retry, false);
+  const w = connectWait(900, 0, 'h');
   assert.equal(w.decide({ exitCode: 2, findings: findings('Failed to create/acquire the lock /r/lock (timeout).\n'), now: 0, random: 0 }).retry, false);
   assert.equal(w.decide({ exitCode: 2, findings: refused, now: 1, random: 0 }).retry, false, 'a refused connection after the server was reached is not "at start"');
 });
@@ -98,7 +113,7 @@ test('connect wait: never for a final answer, off at 0, closed once the server w
 test('connect wait: the hint alone is looked at again twice in a row, not more', () => {
   const bare = findings(`${HINT}\n`);
   const refused = findings(`Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`);
-  const w = new ConnectWait(900, 0, 'h');
+  const w = connectWait(900, 0, 'h');
   const seq = [bare, bare, refused, bare, bare, bare].map((f, i) => w.decide({ exitCode: 2, findings: f, now: i, random: 0 }).retry);
   assert.deepEqual(seq, [true, true, true, true, true, false]);
 });
@@ -264,7 +279,7 @@ test('the hold keeps back ssh\'s "cannot connect" line and what follows; other l
 
 test('connect wait: once the wait is spent, one line says so', () => {
   const refused = findings(`Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`);
-  const w = new ConnectWait(5, 0, 'h');
+  const w = connectWait(5, 0, 'h');
   assert.equal(w.decide({ exitCode: 2, findings: refused, now: 0, random: 0 }).retry, true);
   const last = w.decide({ exitCode: 2, findings: refused, now: 6000, random: 0 });
   assert.equal(last.retry, false);

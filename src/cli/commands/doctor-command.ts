@@ -4,7 +4,7 @@ import { formatCheck, runDoctor, type Check, type DoctorReport } from '../../gui
 import { TBORG_VERSION } from '../version.js';
 import { toJson } from './plan-command.js';
 
-// `tborg doctor [--json] [BORG_COMMON_OPTIONS] REPOSITORY` (issue 6). The checks live in src/guide/doctor/ (doctor.ts runs them);
+// `tborg doctor [--json] [BORG_COMMON_OPTIONS] REPOSITORY` (README "tborg doctor"). The checks live in src/guide/doctor/ (doctor.ts runs them);
 // this file prints (its words are read by own-commands.ts) and turns a stopping signal into an orderly end
 // (the probes run in sessions of their own, so a terminal's Ctrl-C does not reach them by itself).
 

@@ -10,13 +10,13 @@ import type { PlanArgs } from '../plan-words.js';
 // options only before borg's first word, so borg's own `--json` (`tborg plan list --json repo`) stays borg's.
 export async function runPlanCommand(context: CommandContext, { json, borgArgs: args }: PlanArgs): Promise<number> {
   // The host block's place is looked up only where a warning names it (warn mode, gatherPlanInput
-  // knows): it loads and runs the ssh-config parser, 30-90 ms, most of issue 3's 150 ms budget.
+  // knows): it loads and runs the ssh-config parser, 30-90 ms, most of plan's 150 ms budget (README "Performance").
   const plan = buildPlan(await gatherPlanInput({ ...context, args }));
   context.terminal.out(json ? `${JSON.stringify(toJson(plan), null, 2)}\n` : describePlan(plan));
   return 0;
 }
 
-// The JSON contract (issue 3): scripts and tests rely on these field names.
+// The JSON contract (README "tborg plan"): scripts and tests rely on these field names.
 export function toJson(plan: Plan): Record<string, unknown> {
   return {
     borg: { path: plan.borg.path, version: plan.borg.version, argv: plan.borg.argv },

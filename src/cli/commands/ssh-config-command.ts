@@ -10,7 +10,7 @@ import { parseAlivePair } from '../tborg-options.js';
 import { SSH_CONFIG_USAGE_LINE } from '../own-command-usage.js';
 import { describePlacement, describeSource, toNumber } from './ssh-config-report.js';
 
-// `tborg ssh-config HOST [--config FILE] [--write] [--keepalive IxC]` (issue 6): shows, or writes,
+// `tborg ssh-config HOST [--config FILE] [--write] [--keepalive IxC]` (README "tborg ssh-config"): shows, or writes,
 // the ServerAlive* keepalive for HOST in the user's ssh config. `ssh -G` says what is in effect,
 // ssh-config-source.ts where it comes from, ssh-config-edit.ts where new lines must go, and
 // ssh-config-write.ts writes them, checked with `ssh -G -F candidate`, with a backup beside the file.
