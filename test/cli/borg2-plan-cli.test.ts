@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runBuffered } from '../lab/processes.js';
 import { splitLikePython } from '../../src/ssh/rsh.js';
 
-// Issue 13 through the real CLI: `tborg plan --json` with a borg2 that says it is 2.0.0b25, b22 or
+// README "borg 2" through the real CLI: `tborg plan --json` with a borg2 that says it is 2.0.0b25, b22 or
 // b19 (a two-line script answering --version; planning runs nothing else of borg's) and the real
 // `ssh -G`. Every expected argv below is written out from borgstore's ssh_cmd and borg's
 // rest_serve_command by hand (docs/facts.md "borg 2"). These rows are the real ssh's referee; the

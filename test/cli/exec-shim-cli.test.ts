@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../lab/processes.js';
 import { inheritedEnv } from '../helpers/inherited-env.js';
 
-// Issue 10, the hand-over to borg (src/run/exec-shim.ts, src/run/borg-process.ts), against a fake borg in Python
+// README "Signals" and "What is retried", the hand-over to borg (src/run/exec-shim.ts, src/run/borg-process.ts), against a fake borg in Python
 // (fixtures/report-borg.py) that reports the bytes of its argv and environment, its descriptors, its
 // signal dispositions and its process group: each compared with the same fake run without tborg.
 // Also: 2>&1 keeps the order of borg's stdout and stderr, and a wrapper script named borg that runs

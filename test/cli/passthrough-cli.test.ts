@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { isRunning, runBuffered, waitFor, type RunResult } from '../lab/processes.js';
 import { inheritedEnv } from '../helpers/inherited-env.js';
 
-// The CLI contract of issue 2 ("Pass-through"), checked against a fake borg (fixtures/fake-borg.mjs):
+// The pass-through contract (README "What tborg does on a run"), checked against a fake borg (fixtures/fake-borg.mjs):
 // argv, environment and streams byte for byte, borg's exit code, signals, and which borg is run.
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

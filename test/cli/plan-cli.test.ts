@@ -388,8 +388,8 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-// Issue 3: `tborg plan` for an ssh repository costs < 150 ms beyond `node -e 0`. The number is the
-// benchmark's to hold (issue 7); here it is printed, and only a generous bound is asserted.
+// README "tborg plan": `tborg plan` for an ssh repository costs < 150 ms beyond `node -e 0`. The number is the
+// benchmark's to hold (README "Performance"); here it is printed, and only a generous bound is asserted.
 test('cost: tborg plan --json create host:repo::a /x, median of 15, minus node -e 0', async (t) => {
   const env = cleanEnv({ BORG_RSH: joinRsh(['ssh', '-F', file('basic.conf')]) });
   const timeOf = async (argv: string[]): Promise<number> => {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { initArgs } from '../lab/borgs.js';
 import { b2SkipNoRest, describeEachBorg2Line, TBORG, type Borg2Lab } from '../helpers/borg2-lab.js';
 
-// Issue 13: `tborg doctor` on a borg2 rest-over-ssh repository, and `tborg authorized-keys --borg2` in a real sshd of borg2 2.0.0b25's root (OpenSSH 10.6)
+// README "borg 2": `tborg doctor` on a borg2 rest-over-ssh repository, and `tborg authorized-keys --borg2` in a real sshd of borg2 2.0.0b25's root (OpenSSH 10.6)
 // with a real borg2 on both ends. A write-only key may back up but not delete, and only in its
 // repository. Only borg2 lines with `borg serve --rest` (b22+; the lab's b25).
 

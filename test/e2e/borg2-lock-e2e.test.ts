@@ -7,7 +7,7 @@ import { initArgs } from '../lab/borgs.js';
 import { knownIssue13StaleLock } from '../lab/each-line.js';
 import { b2SkipNoRest, describeEachBorg2Line, TBORG } from '../helpers/borg2-lab.js';
 
-// Issue 13 over the lab: a held exclusive lock waited out, and a create cut mid-upload that lands.
+// README "borg 2" over the lab: a held exclusive lock waited out, and a create cut mid-upload that lands.
 
 describeEachBorg2Line('borg2: lock', { lab: 'lock' }, (b, line) => {
   test('an exclusive lock held 25 s by borg2 with-lock is waited out, and the create lands soon after', async () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { initArgs } from '../lab/borgs.js';
 import { describeEachBorg2Line } from '../helpers/borg2-lab.js';
 
-// Issue 13, "never worse than plain borg": a repository whose port is only in its ssh:// URL, through
+// README "borg 2", "never worse than plain borg": a repository whose port is only in its ssh:// URL, through
 // tborg exactly as through plain borg2 (test/helpers/borg2-lab.ts has the lab).
 
 describeEachBorg2Line('borg2: port', { lab: 'port' }, (b) => {

@@ -4,7 +4,7 @@ import { initArgs } from '../lab/borgs.js';
 import type { RunResult } from '../lab/processes.js';
 import { describeEachBorg2Line } from '../helpers/borg2-lab.js';
 
-// Issue 13, "never worse than plain borg": the same with a BORG_RSH of the user's, which borgstore
+// README "borg 2", "never worse than plain borg": the same with a BORG_RSH of the user's, which borgstore
 // (b22+) runs verbatim, without the URL's port.
 
 describeEachBorg2Line('borg2: rsh', { lab: 'rsh' }, (b) => {

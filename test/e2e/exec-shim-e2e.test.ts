@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { labAvailable, startLab, type Lab, type RunResult } from '../lab/lab.js';
 import { isRunning, waitFor } from '../lab/processes.js';
 
-// Issue 10's "Done when" for the hand-over to borg, with real borg 1.2 over the lab's sshd:
+// What README "Signals" and "What is retried" promises for the hand-over to borg, with real borg 1.2 over the lab's sshd:
 // BORG_PASSPHRASE_FD=3, --exclude-from /dev/fd/N for N 3..30, non-UTF-8 file and archive names all
 // behave as with plain borg; `kill -9` of a tborg without a terminal leaves no borg and no lock; a
 // backgrounded tborg whose borg wants the terminal is stopped by job control like plain borg.

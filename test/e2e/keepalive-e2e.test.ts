@@ -5,7 +5,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { quote } from 'shlex';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 
-// Issue 4, "Done when": over the lab's real sshd, a borg run through tborg really uses the injected
+// README "Keepalive": over the lab's real sshd, a borg run through tborg really uses the injected
 // keepalive. The proof is on the server side, not in tborg's plan: the client's ssh sends a
 // `keepalive@openssh.com` global request every ServerAliveInterval seconds of silence
 // (clientloop.c server_alive_check), and the lab's sshd (LogLevel DEBUG1) logs each one as

@@ -8,7 +8,7 @@ import { describeEachLine, knownIssue13StaleLock } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import { runBuffered } from '../lab/processes.js';
 
-// Issue 5 over the lab's real sshd, on every borg line of the version matrix (test/lab/borgs.ts):
+// README "How long tborg waits for a lock" over the lab's real sshd, on every borg line of the version matrix (test/lab/borgs.ts):
 // held locks, contention, the guide's failure (a connection black-holed mid-upload) and what must
 // never be retried.
 

@@ -8,7 +8,7 @@ import { quote } from 'shlex';
 import { borgLines, createArgs, initArgs, listArchivesArgs } from '../lab/borgs.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 
-// Issue 14 over the lab's real sshd and real borg 1.2, with a real HTTP server on loopback as the
+// README "Monitoring" over the lab's real sshd and real borg 1.2, with a real HTTP server on loopback as the
 // monitor: a server unreachable at start is waited out under cron (not on a terminal, never for a
 // wrong key); pings arrive (and a dead or hung monitor costs at most the ping budget); status
 // records survive runs that end together; `tborg status` and the metrics file tell the truth.

@@ -9,7 +9,7 @@ import { describeEachLine } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab, type RunResult } from '../lab/lab.js';
 import { waitFor } from '../lab/processes.js';
 
-// Issue 2's "Done when", on every borg line of the version matrix (test/lab/borgs.ts), on a local
+// What README "What tborg does on a run" promises, on every borg line of the version matrix (test/lab/borgs.ts), on a local
 // repository and over the lab's real sshd: `tborg X` and `borg X` give byte-identical output and
 // identical exit codes, `tborg create -` reads stdin, and SIGTERM during a create over ssh leaves
 // nothing running and no lock behind.

@@ -7,7 +7,7 @@ import { parseStartSignals, selectInherited } from '../../src/run/process-start.
 import { encodeArgv, encodeEnv, type RawArgs } from '../../src/run/raw-bytes.js';
 import { MAX_DEPTH, parseMarker, startedAsBorg } from '../../src/run/recursion-guard.js';
 
-// Tables for the pure parts of the hand-over to borg (issue 10). The CLI and real-borg behaviour is in
+// Tables for the pure parts of the hand-over to borg (README "Signals"). The CLI and real-borg behaviour is in
 // test/cli/exec-shim-cli.test.ts and test/e2e/exec-shim-e2e.test.ts.
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');

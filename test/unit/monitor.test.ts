@@ -29,7 +29,7 @@ import { repositoryKey } from '../../src/monitor/run-record.js';
 import { nextRecord, recordFileName, writeRecord, readRecord, type StatusRecord } from '../../src/monitor/status-record.js';
 import { splitArguments } from '../../src/cli/tborg-options.js';
 
-// Issue 14's pure parts, as tables: which failures to reach the server are waited out, durations,
+// The monitoring pure parts (README "Monitoring"), as tables: which failures to reach the server are waited out, durations,
 // ping requests, status records and the metrics text.
 
 function findings(stderr: string) {
@@ -41,7 +41,7 @@ function findings(stderr: string) {
 const HINT = 'Connection closed by remote host. Is borg working on the server?';
 // Messages as borg 1.2.4 and borg2 2.0.0b5 printed them over the lab's sshd (stopped, REJECTed,
 // black-holed, wrong key, changed host key, --remote-path to nothing, a missing repository); the
-// borg2 b25 rest line is the one issue 13 quotes.
+// borg2 b25 rest line is the one README "borg 2" quotes.
 const reachTable: Array<[string, number, string, ReturnType<typeof classifyReach>]> = [
   ['refused', 2, `Remote: ssh: connect to host 127.0.0.1 port 2222: Connection refused\n${HINT}\n`, 'unreachable'],
   ['refused, modern exit code 81', 81, `Remote: ssh: connect to host 127.0.0.1 port 2222: Connection refused\n${HINT}\n`, 'unreachable'],

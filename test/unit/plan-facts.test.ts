@@ -146,7 +146,7 @@ describe('every question to ssh carries the caller\'s env', () => {
   });
 });
 
-// borg2 (issue 13), formerly through the CLI in test/cli/borg2-plan-cli.test.ts, which keeps three
+// borg2 (README "borg 2"), formerly through the CLI in test/cli/borg2-plan-cli.test.ts, which keeps three
 // rows with the real ssh. Every expected argv is written out from borgstore's ssh_cmd and borg's
 // rest_serve_command by hand (docs/facts.md "borg 2").
 describe('borg2 plans with given facts', () => {

@@ -7,7 +7,7 @@ import type { AlivePair } from '../../src/ssh/alive-pair.js';
 import { splitLikePython, type RshWords } from '../../src/ssh/rsh.js';
 import { defaultOptions, type TborgOptions } from '../../src/cli/tborg-options.js';
 
-// Issue 4's policy as a table: buildPlan(PlanInput) with the ssh facts written by hand (what
+// The keepalive policy (README "Keepalive") as a table: buildPlan(PlanInput) with the ssh facts written by hand (what
 // `ssh -G` would have said for the user's own words), and every expectation written by hand too:
 // the numbers below are worked out in the comments, never taken from lock-wait.ts.
 //

@@ -95,7 +95,7 @@ for (const [text, major, version, expected] of serveRows) {
   });
 }
 
-// Issue 13: W >= 30 minutes for a create and a compact under store locks.
+// README "borg 2": W >= 30 minutes for a create and a compact under store locks.
 test('computeStoreLockWait: 30-minute expiry plus margin, for shared and exclusive commands', () => {
   for (const exclusive of [false, true]) {
     const m = computeStoreLockWait({ interval: 30, countMax: 3 }, exclusive);
