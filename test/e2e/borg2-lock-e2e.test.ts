@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { initArgs } from '../lab/borgs.js';
-import { knownIssue13StaleLock } from '../lab/each-line.js';
+import { knownBorg2StaleLock } from '../lab/each-line.js';
 import { b2SkipNoRest, describeEachBorg2Line, TBORG } from '../helpers/borg2-lab.js';
 
 // README "borg 2" over the lab: a held exclusive lock waited out, and a create cut mid-upload that lands.
@@ -74,7 +74,7 @@ describeEachBorg2Line('borg2: lock', { lab: 'lock' }, (b, line) => {
     const list = await b.borg2(b.repoListArgs(repo));
     assert.match(list.stdout.toString(), /cut1/);
     const check = await b.borg2(['check', '-r', repo]);
-    if (knownIssue13StaleLock(line)) {
+    if (knownBorg2StaleLock(line)) {
       // borg2 2.0.0b10..b21 (Debian 13's b19): the cut session's store lock was written by its `borg
       // serve`, which lives on until sshd notices; borg2 keeps the lock object for 30 minutes, so an
       // exclusive command right after the cut times out, for plain borg2 as here (docs/facts.md).

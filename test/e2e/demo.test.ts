@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { describeEachLine, knownIssue13StaleLock } from '../lab/each-line.js';
+import { describeEachLine, knownBorg2StaleLock } from '../lab/each-line.js';
 import { labAvailable } from '../lab/lab.js';
 import { runBuffered } from '../lab/processes.js';
 
@@ -14,7 +14,7 @@ const DEMO = fileURLToPath(new URL('../../scripts/demo.js', import.meta.url));
 const available = labAvailable({ matrix: true });
 
 describeEachLine('npm run demo', { skip: available.ok ? false : available.why }, (line) => {
-test('npm run demo: every step passes, three archives land, everything is cleaned up', { timeout: 240_000, todo: knownIssue13StaleLock(line) }, async () => {
+test('npm run demo: every step passes, three archives land, everything is cleaned up', { timeout: 240_000, todo: knownBorg2StaleLock(line) }, async () => {
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('BORG_') || key.startsWith('TBORG_') || key.startsWith('DEMO_') || key === 'NODE_TEST_CONTEXT') delete env[key];
   env.DEMO_BORG = line.name;

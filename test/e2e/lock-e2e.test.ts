@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkArgs, createArgs, initArgs, listArchivesArgs, withLockArgs, } from '../lab/borgs.js';
-import { describeEachLine, knownIssue13StaleLock } from '../lab/each-line.js';
+import { describeEachLine, knownBorg2StaleLock } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import { runBuffered } from '../lab/processes.js';
 
@@ -233,7 +233,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     await lab.heal();
   });
 
-  test('after the outage the repository passes borg check', { todo: knownIssue13StaleLock(line) }, async () => {
+  test('after the outage the repository passes borg check', { todo: knownBorg2StaleLock(line) }, async () => {
     const check = await borg(lab, checkArgs(line, lab.repoUrl('outage')));
     assert.equal(check.code, 0, check.stderr.toString());
   });

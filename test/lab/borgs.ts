@@ -19,7 +19,7 @@ import { join } from 'node:path';
 //   initArgs, createArgs, listArchivesArgs, listArchiveArgs, extractStdoutArgs, withLockArgs,
 //   checkArgs               one borg command in the line's words (borg 1, b5's rcreate/rlist, b19+'s
 //                           repo-create/repo-list); sshUrl, lockHeld below
-//   describeEachLine(), knownIssue13(), knownIssue13StaleLock()   in each-line.ts
+//   describeEachLine(), knownBorg2Gap(), knownBorg2StaleLock()   in each-line.ts
 //
 // A line's facts come from the borg itself, not from its version number: repoPrefix (its --help),
 // modes (argparse's choices for -e), rest (no --rsh in its usage).

@@ -22,7 +22,7 @@ export function describeEachLine(
 // borg 2 support fixes: the test still runs and its result is shown, as a TODO that does not fail
 // the run. Returns the todo text for `line`, or false where the test must pass. Only what is listed
 // here, by test, may fail; every other test fails the run on every line.
-export function knownIssue13(line: BorgLine, what: string): string | false {
+export function knownBorg2Gap(line: BorgLine, what: string): string | false {
   if (line.major !== 2 || line.repoPrefix !== 'repo-') return false;
   return `known borg2 issue (borg2 ${line.version}): ${what}`;
 }
@@ -31,7 +31,7 @@ export function knownIssue13(line: BorgLine, what: string): string | false {
 // cut mid-upload lands through tborg's retry (its shared lock does not block the next create), but
 // the dead session's lock object stays behind until its 30-minute expiry, so an exclusive command
 // right after (`borg check`) times out with 73, for plain borg too. Waiting that out is README "borg 2"'s store-lock model.
-export function knownIssue13StaleLock(line: BorgLine): string | false {
+export function knownBorg2StaleLock(line: BorgLine): string | false {
   if (line.major !== 2 || line.repoPrefix !== 'repo-' || line.rest) return false;
   return `known borg2 issue (borg2 ${line.version}): the cut session's store lock blocks an exclusive command for 30 minutes`;
 }
