@@ -1,5 +1,6 @@
-import type { Action, Parser, Positional } from './argparse-grammar.js';
-import { ArgumentError, actionName, matchOptionArgument, matchPartial, parseOptional, type OptionTuple } from './argparse-match.js';
+import {
+  ArgumentError, actionName, matchOptionArgument, matchPartial, parseOptional, type Action, type OptionTuple, type Parser, type Positional,
+} from './argparse-grammar.js';
 import type { CommandSpec } from './command-spec.js';
 
 // The argparse replay: a borg argv parsed the way borg's own ArgumentParser and its subparsers parse

@@ -4,8 +4,7 @@
 // gives the parsed line borg's meaning (Archiver.parse_args, location_validator, the commands' own
 // checks and their use of stdin).
 
-import { grammar, type Parser } from './argparse-grammar.js';
-import { ArgumentError } from './argparse-match.js';
+import { ArgumentError, grammar, type Parser } from './argparse-grammar.js';
 import {
   effective,
   ExitRequest,

@@ -7,7 +7,6 @@ import {
 } from './lock-wait.js';
 import { borg2Generation } from '../borg/location.js';
 import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
-import { connectWaitSeconds } from '../run/connect-wait.js';
 import type { TborgOptions } from '../cli/tborg-options.js';
 
 // Planning is pure: (borg's argv, environment, tborg's options, what ssh -G said) -> Plan. Running the
@@ -300,4 +299,12 @@ function keepaliveWarning(input: PlanInput, wanted: AlivePair): string {
     `Add "ServerAliveInterval ${wanted.interval}" and "ServerAliveCountMax ${wanted.countMax}" ${where}, ` +
     `or run: tborg ssh-config ${host} --write`
   );
+}
+
+// How long a run rides out a server that cannot be reached at start (src/run/connect-wait.ts does
+// the riding): --tborg-connect-wait, else 15 min without a terminal on stdin (a night's Wi-Fi usually
+// comes back within minutes; cron wants the backup) and 0 with one (a person wants a typo's error at once).
+export const DEFAULT_CONNECT_WAIT_SECONDS = 15 * 60;
+export function connectWaitSeconds(given: number | undefined, stdinIsTTY: boolean): number {
+  return given ?? (stdinIsTTY ? 0 : DEFAULT_CONNECT_WAIT_SECONDS);
 }

@@ -5,19 +5,12 @@ import { formatDuration } from '../plan/lock-wait.js';
 // Riding out a server that cannot be reached when a run starts (a laptop waking at 02:00 with its
 // Wi-Fi still coming up): attempts that fail before borg's handshake with an ssh "cannot connect"
 // are retried with back-off and jitter for up to the connect wait. Nothing that the server answered
-// (a wrong key, a changed host key, no borg there, a wrong path) is ever retried. Pure: the clock and
+// (a wrong key, a changed host key, no borg there, a wrong path) is ever retried. How long: the
+// plan's (src/plan/plan.ts connectWaitSeconds). Pure: the clock and
 // the randomness come in as numbers, so the schedule is table-tested.
 
-// The default under cron (stdin not a terminal): a night's Wi-Fi usually comes back within minutes.
-export const DEFAULT_CONNECT_WAIT_SECONDS = 15 * 60;
 // borg's hint line alone hides ssh's reason (borg-errors.ts classifyReach): look again this often.
 const AMBIGUOUS_LOOKS = 2; // in a row
-
-// --tborg-connect-wait, else 15 min without a terminal on stdin and 0 with one: a person at a
-// terminal wants a typo's error at once; cron wants the backup.
-export function connectWaitSeconds(given: number | undefined, stdinIsTTY: boolean): number {
-  return given ?? (stdinIsTTY ? 0 : DEFAULT_CONNECT_WAIT_SECONDS);
-}
 
 // What next-step.ts does with a failed attempt: retry after delayMs, saying `line`, or let it stand.
 export type ConnectDecision =

@@ -39,7 +39,7 @@ interface Expect {
   // commands or options that other betas do not have).
   oracleBetas?: { since?: number; until?: number };
   // A row that an older Python's argparse (3.11, Debian 12) rejects and a newer one (3.13, Debian
-  // 13) runs; tborg follows the newer (src/borg/argparse-match.ts matchPartial).
+  // 13) runs; tborg follows the newer (src/borg/argparse-grammar.ts matchPartial).
   olderPythonRejects?: true;
 }
 

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { borg2Generation, parseLocation, remoteShellVariable, type Location, type LocationOptions } from '../../src/borg/location.js';
-import { pythonNormpath } from '../../src/borg/python-path.js';
+import { pythonNormpath } from '../../src/borg/location-grammar.js';
 
 const E = { BORG_REPO: 'ssh://u@envhost:2222/srv/r' };
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { classifyReach, StderrScanner } from '../../src/borg/borg-errors.js';
 import { judgeRecords } from '../../src/cli/commands/status-command.js';
-import { CONNECT_START, connectWaitSeconds, decideConnect, type AttemptEnd } from '../../src/run/connect-wait.js';
+import { CONNECT_START, decideConnect, type AttemptEnd } from '../../src/run/connect-wait.js';
+import { connectWaitSeconds } from '../../src/plan/plan.js';
 
 // decideConnect with its state carried from one attempt to the next, as next-step.ts carries it.
 function connectWait(waitSeconds: number, start: number, host: string) {
