@@ -4,8 +4,7 @@ import { rememberInheritedFds, rememberStartSignals } from '../run/process-start
 import { defaultOptions, splitArguments, describeOptions } from './tborg-options.js';
 import { createProcessTerminal, type Terminal } from './terminal.js';
 import { TBORG_VERSION } from './version.js';
-import { COMPLETION_REQUEST, OWN_COMMANDS, type OwnCommand } from './own-command-names.js';
-import { fastPlanArgs } from './plan-words.js';
+import { COMPLETION_REQUEST, fastPlanArgs, OWN_COMMANDS, type OwnCommand } from './own-command-words.js';
 
 export function usage(): string {
   return `tborg ${TBORG_VERSION} — a drop-in wrapper for borg that rides out stale repository locks over ssh
@@ -80,7 +79,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 // An own command's words go through the one parser (own-commands.ts, yargs), except plan's most
-// common shape, which plan-words.ts reads as that parser would, without loading yargs (~70 ms).
+// common shape, which own-command-words.ts reads as that parser would, without loading yargs (~70 ms).
 async function runOwnCommand(command: OwnCommand, context: CommandContext): Promise<number> {
   const planArgs = command === 'plan' ? fastPlanArgs(context.args) : undefined;
   if (planArgs) return (await import('./commands/plan-command.js')).runPlanCommand(context, planArgs);

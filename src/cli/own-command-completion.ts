@@ -1,5 +1,4 @@
-import { OWN_COMMANDS } from './own-command-names.js';
-import { splitPlanWords } from './plan-words.js';
+import { OWN_COMMANDS, splitPlanWords } from './own-command-words.js';
 
 // The answer to bash's and zsh's completion scripts (`tborg shell-completion`), for the one parser.
 
@@ -18,7 +17,7 @@ export function completeOwnWords(
   if (!current.startsWith('-')) typed.pop();
   const first = typed[0];
   const borgWords = first === 'plan' ? splitPlanWords(typed.slice(1)).borg.length > 0 : first !== undefined && !(OWN_COMMANDS as readonly string[]).includes(first);
-  // After plan's first borg word, the words are borg's too (plan-words.ts).
+  // After plan's first borg word, the words are borg's too (own-command-words.ts).
   if (borgWords) {
     done([]);
     return;

@@ -1,13 +1,12 @@
 import yargs, { type Argv } from 'yargs';
 import type { CommandContext } from './command-context.js';
 import { TborgError, UsageError } from './errors.js';
-import { splitPlanWords, type PlanArgs } from './plan-words.js';
+import { COMPLETION_REQUEST, splitPlanWords, type PlanArgs } from './own-command-words.js';
 import type { DoctorArgs } from './commands/doctor-command.js';
 import type { SshConfigArgs } from './commands/ssh-config-command.js';
 import type { SshdConfigArgs } from './commands/sshd-config-command.js';
 import type { AuthorizedKeysArgs } from './commands/authorized-keys-command.js';
 import type { StatusArgs } from './commands/status-command.js';
-import { COMPLETION_REQUEST } from './own-command-names.js';
 import { completeOwnWords } from './own-command-completion.js';
 import { afterDashDash, all, once, positionalWords } from './own-command-values.js';
 import { BORG2_PERMISSIONS } from '../guide/authorized-keys.js';
@@ -23,7 +22,7 @@ import {
 
 // The one parser of tborg's own commands: a yargs instance with a .command() per command, strict,
 // typed. main loads it only for an own command (never for `tborg <borg arguments>`), and not for the
-// common `tborg plan [--json] WORD...` either (plan-words.ts reads that shape as this parser does).
+// common `tborg plan [--json] WORD...` either (own-command-words.ts reads that shape as this parser does).
 // Each command's work lives in commands/NAME-command.ts; here are its words, options and help.
 
 // One parser configuration for every command: option names as typed (no camelCase or dot keys),
@@ -228,7 +227,7 @@ export function buildOwnCommandParser(words: readonly string[], choose: (call: O
 // UsageError for a bad word: `tborg: CMD: message (see tborg CMD --help)`, exit 2.
 export async function parseOwnCommandLine(words: readonly string[]): Promise<{ call: OwnCommandCall | undefined; output: string }> {
   const [command, ...rest] = words;
-  // plan's words: its own options, then borg's after a `--` (plan-words.ts says why).
+  // plan's words: its own options, then borg's after a `--` (own-command-words.ts says why).
   const parsedWords = command === 'plan' ? (({ own, borg }) => ['plan', ...own, '--', ...borg])(splitPlanWords(rest)) : [...words];
   let call: OwnCommandCall | undefined;
   const parser = buildOwnCommandParser(parsedWords, (chosen) => (call = chosen));

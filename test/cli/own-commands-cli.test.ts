@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { OWN_COMMANDS } from '../../src/cli/own-command-names.js';
+import { OWN_COMMANDS } from '../../src/cli/own-command-words.js';
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS } from '../../src/guide/doctor.js';
 
 // tborg's own commands through the real bin: the one parser's errors and help, the shell completion
@@ -143,7 +143,7 @@ test("bash: tborg's own commands and their options, nothing for borg's words", {
     [['tborg', 'ssh-config', 'host', '--k'], ['--keepalive']],
     [['tborg', 'authorized-keys', '--re'], ['--remote-path', '--restrict-to-path', '--restrict-to-repository']],
     [['tborg', 'plan', '--j'], ['--json']],
-    // After plan's first borg word, --json is borg's (plan-words.ts).
+    // After plan's first borg word, --json is borg's (own-command-words.ts).
     [['tborg', 'plan', 'list', '--j'], []],
     [['tborg', 'status', '--'], ['--help', '--json', '--max-age']],
   ];

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseOwnCommandLine } from '../../src/cli/own-commands.js';
-import { fastPlanArgs, PLAN_OPTION_NAMES, type PlanArgs } from '../../src/cli/plan-words.js';
+import { fastPlanArgs, PLAN_OPTION_NAMES, type PlanArgs } from '../../src/cli/own-command-words.js';
 
 // `tborg plan`'s words are read by the one parser (own-commands.ts, yargs); the common shape
-// `plan [--json] WORD...` (WORD not an option) is read without loading yargs (plan-words.ts). Every row
+// `plan [--json] WORD...` (WORD not an option) is read without loading yargs (own-command-words.ts). Every row
 // goes through yargs and must give what the row says; where the fast path takes a row, it must give
 // exactly the same. So the fast path is an optimisation of the parser, not a second one.
 
@@ -66,7 +66,7 @@ for (const [words, expected, fast] of rows) {
   });
 }
 
-test('plan-words.ts splits by exactly the options the parser declares for plan', async () => {
+test('own-command-words.ts splits by exactly the options the parser declares for plan', async () => {
   const { output } = await parseOwnCommandLine(['plan', '--help']);
   const declared = [...output.matchAll(/^ {2}--([\w-]+)/gm)].map((m) => m[1]).sort();
   assert.deepEqual(declared, [...PLAN_OPTION_NAMES].sort());

@@ -3,10 +3,10 @@ import type { CommandContext } from '../command-context.js';
 import { formatDuration } from '../../plan/lock-wait.js';
 import { buildPlan, type Plan } from '../../plan/plan.js';
 import { gatherPlanInput } from '../../plan/plan-facts.js';
-import type { PlanArgs } from '../plan-words.js';
+import type { PlanArgs } from '../own-command-words.js';
 
 // `tborg plan [--json] BORG_ARGUMENTS...`: what running those arguments would do. Runs nothing but
-// `ssh -G` (which never connects). Its words are read by plan-words.ts / own-commands.ts: plan's
+// `ssh -G` (which never connects). Its words are read by own-command-words.ts / own-commands.ts: plan's
 // options only before borg's first word, so borg's own `--json` (`tborg plan list --json repo`) stays borg's.
 export async function runPlanCommand(context: CommandContext, { json, borgArgs: args }: PlanArgs): Promise<number> {
   // The host block's place is looked up only where a warning names it (warn mode, gatherPlanInput

@@ -1,3 +1,16 @@
+// The words of tborg's own commands as main reads them before (and mostly without) yargs: which
+// words are tborg's commands, and where `tborg plan`'s own options end. One module, because main
+// loads it on every run.
+
+// tborg's own commands: words borg does not use as commands, so borg's command space stays borg's.
+// `shell-completion` prints the shell completion script of these commands (own-commands.ts); not
+// `completion`, which is borg 2's own command (`borg completion SHELL`, src/borg/borg-commands.ts).
+export const OWN_COMMANDS = ['plan', 'doctor', 'ssh-config', 'sshd-config', 'authorized-keys', 'status', 'shell-completion'] as const;
+export type OwnCommand = (typeof OWN_COMMANDS)[number];
+
+// The word bash's and zsh's completion scripts (from `tborg shell-completion`) call tborg with.
+export const COMPLETION_REQUEST = '--get-yargs-completions';
+
 // Where `tborg plan`'s own options end and borg's words begin. plan's options (--json, --help) are
 // read only at the start, before the first word that is not one of them; that word and every word
 // after it are borg's, byte for byte (`tborg plan list --json repo` keeps borg's --json, and borg's
