@@ -25,8 +25,7 @@ import type { AlivePair } from './alive-pair.js';
 import type { EditPlan } from './ssh-config-edit.js';
 import { collectHostNames } from './ssh-config-host-names.js';
 import { userConfigFile } from './ssh-config-source.js';
-import { parseSshG, type SshSettings } from './ssh-settings.js';
-import { sshStderrLine } from './ssh-stderr.js';
+import { parseSshG, sshStderrLine, type SshSettings } from './ssh-settings.js';
 
 // The checked write of `tborg ssh-config --write`: the edited text goes to a candidate file beside
 // the config, `ssh -G -F candidate` must accept it, give HOST the new keepalive and change nothing else

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { describeChildFailure, KILL_GRACE_MS, runBufferedChild, runBufferedChildSync, type BufferedChildResult } from '../../src/process/buffered-child.js';
-import { sshStderrLine, sshStderrLines } from '../../src/ssh/ssh-stderr.js';
+import { sshStderrLine, sshStderrLines } from '../../src/ssh/ssh-settings.js';
 
 // Gone, or a zombie its new parent has not reaped yet (a container's pid 1 may never reap).
 function isRunning(pid: number): boolean {

@@ -94,7 +94,7 @@ describe('the repository probe (borg list --json --last 1 --lock-wait 5)', () =>
 });
 
 describe('small pieces', () => {
-  test("stderr as ssh-stderr.ts cleans it: CRLF, blank lines, --log-json messages; ssh's chatter is not borg's last words", () => {
+  test("stderr as ssh-settings.ts cleans it: CRLF, blank lines, --log-json messages; ssh's chatter is not borg's last words", () => {
     const stderr = 'a\r\n\r\nb\n{"type": "log_message", "message": "c"}\nWarning: Permanently added \'[lab]:2222\' (ED25519) to the list of known hosts.\r\n';
     const out = interpretRepositoryProbe(probe({ exitCode: 2, stderr }), repoCtx);
     assert.equal(out.repository.detail, 'borg list failed (exit 2): b; c');

@@ -1,6 +1,6 @@
 import { isCacheLock, LOCK_TIMEOUT_RE } from '../../borg/borg-errors.js';
 import type { BufferedChildResult } from '../../process/buffered-child.js';
-import { sshStderrLines } from '../../ssh/ssh-stderr.js';
+import { sshStderrLines } from '../../ssh/ssh-settings.js';
 import { seconds, type Check } from './check.js';
 
 // The repository and lock checks: what `borg list --json --last 1 --lock-wait 5 REPO` did. Pure.

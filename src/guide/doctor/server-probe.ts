@@ -1,5 +1,5 @@
 import type { BufferedChildResult } from '../../process/buffered-child.js';
-import { sshStderrLine } from '../../ssh/ssh-stderr.js';
+import { sshStderrLine } from '../../ssh/ssh-settings.js';
 import { seconds, type Check } from './check.js';
 
 // The server check: what `ssh ... HOST REMOTE_PATH --version` did. Pure.
