@@ -1,11 +1,11 @@
 import { B1_ENV, parseBorg1, parseBorg2, type ParsedLocation } from './location-grammar.js';
-import { expandPlaceholders, NO_PLACEHOLDER, type PlaceholderResolver } from './placeholders.js';
+import { expandPlaceholders, NO_PLACEHOLDER, type PlaceholderResolver } from './placeholder-expansion.js';
 
 // Which repository a location string names, exactly as borg parses it. Every rule follows borg's
 // own Location class (src/borg/helpers/parseformat.py, Location.parse and Location._parse) of the
 // version named beside it: BORG_REPO and placeholders here, each version's regexes in
 // location-grammar.ts, with path normalization as Python does it, {placeholders} in
-// placeholders.ts.
+// placeholder-expansion.ts (their values in placeholders.ts).
 
 // A repository location as borg reads it (the parts are described in location-grammar.ts).
 export interface Location extends ParsedLocation {

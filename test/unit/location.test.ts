@@ -9,6 +9,8 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { borg2Generation, parseLocation, remoteShellVariable, type Location, type LocationOptions } from '../../src/borg/location.js';
 import { pythonNormpath } from '../../src/borg/location-grammar.js';
+import { createPlaceholderResolver } from '../../src/borg/placeholders.js';
+import { userInfo } from 'node:os';
 
 const E = { BORG_REPO: 'ssh://u@envhost:2222/srv/r' };
 
@@ -213,6 +215,16 @@ test('placeholders: expanded in user, host and path when values are given, kept 
 
 // What the planner reads to decide whether an ssh runs at all (plan-facts.ts: a location without a
 // host is never planned for ssh; then remoteShellVariable names the variable that ssh comes from).
+test("placeholders: tborg's own values (createPlaceholderResolver), {uuid4} a fresh UUID each time", () => {
+  const placeholder = createPlaceholderResolver(null);
+  const a = parseLocation('/srv/{uuid4}', {}, 1, { placeholder });
+  const b = parseLocation('/srv/{uuid4}', {}, 1, { placeholder });
+  assert.match(a?.path ?? '', /^\/srv\/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.notEqual(a?.path, b?.path);
+  assert.equal(parseLocation('{user}@h:/r', {}, 1, { placeholder })?.user, userInfo().username);
+  assert.equal(parseLocation('ssh://h/srv/{pid}', {}, 1, { placeholder })?.path, `/srv/${process.pid}`);
+});
+
 test('host and remoteShellVariable', () => {
   const cases: Array<[string, 1 | 2, LocationOptions, string | null, string | null]> = [
     ['host:repo', 1, {}, 'host', 'BORG_RSH'],
