@@ -210,11 +210,12 @@ function onlyKeepaliveDiffers(a: SshSettings, b: SshSettings): boolean {
 
 // `ssh -G` through the one runner of buffered children: stdin closed, it never prompts and never connects.
 function runSshG(args: string[], env: NodeJS.ProcessEnv): Promise<BufferedChildResult> {
-  return runBufferedChild('ssh', ['-G', ...args], { env, timeoutMs: SSH_G_TIMEOUT_MS });
+  return runBufferedChild('ssh', ['-G', ...args], { env, timeoutMs: CHECK_SSH_G_TIMEOUT_MS });
 }
 
-// ssh -G reads files only; 20 s is for a `Match exec` in the user's config.
-const SSH_G_TIMEOUT_MS = 20_000;
+// ssh -G reads files only; 20 s is for a `Match exec` in the user's config. Not the run's
+// SSH_G_TIMEOUT_MS (ssh-settings.ts, 10 s): this check has always allowed 20.
+const CHECK_SSH_G_TIMEOUT_MS = 20_000;
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

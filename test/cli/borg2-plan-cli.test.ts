@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runBuffered } from '../lab/processes.js';
 import { splitLikePython } from '../../src/ssh/rsh.js';
+import { inheritedEnv } from '../helpers/inherited-env.js';
 
 // README "borg 2" through the real CLI: `tborg plan --json` with a borg2 that says it is 2.0.0b25, b22 or
 // b19 (a two-line script answering --version; planning runs nothing else of borg's) and the real
@@ -43,10 +44,8 @@ interface PlanJson {
 }
 
 async function plan(version: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<PlanJson> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('BORG') && !k.startsWith('TBORG_') && k !== 'NODE_TEST_CONTEXT') env[k] = v;
-  }
+  // borgstore's own variables (BORGSTORE_RSH) steer borg2's ssh too.
+  const env = inheritedEnv(['BORGSTORE_']);
   Object.assign(env, { XDG_CACHE_HOME: join(dir, 'cache'), TBORG_BORG: join(dir, `borg2-${version}`) }, extraEnv);
   const r = await runBuffered([process.execPath, TBORG, 'plan', '--json', ...args], { env, timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr.toString());

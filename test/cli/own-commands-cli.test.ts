@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { OWN_COMMANDS } from '../../src/cli/own-command-words.js';
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS } from '../../src/guide/doctor.js';
+import { inheritedEnv } from '../helpers/inherited-env.js';
 
 // tborg's own commands through the real bin: the one parser's errors and help, the shell completion
 // script run by a real bash, and which packages each path loads (yargs only where it parses).
@@ -23,12 +24,7 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('TBORG_') || key.startsWith('BORG_') || key === 'NODE_TEST_CONTEXT' || key === 'ZSH_NAME') continue;
-    env[key] = value;
-  }
-  return { ...env, PATH: `${dir}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(dir, 'cache'), XDG_STATE_HOME: join(dir, 'state'), ...extra };
+  return { ...inheritedEnv(['ZSH_NAME']), PATH: `${dir}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(dir, 'cache'), XDG_STATE_HOME: join(dir, 'state'), ...extra };
 }
 
 function tborg(args: string[], extra: NodeJS.ProcessEnv = {}, nodeOptions: string[] = []): { code: number | null; stdout: string; stderr: string } {

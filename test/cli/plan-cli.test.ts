@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runBuffered, type RunResult } from '../lab/processes.js';
 import { joinRsh, splitLikePython } from '../../src/ssh/rsh.js';
+import { inheritedEnv } from '../helpers/inherited-env.js';
 
 // Issues 3 and 4 through the real CLI: `tborg plan --json` for every host of the ssh-config corpus
 // (fixtures/ssh-configs/, the same files test/unit/ssh-settings.test.ts checks), compared with what
@@ -31,13 +32,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string): string => join(dir, name);
 
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('TBORG_') || key.startsWith('BORG_') || key === 'NODE_TEST_CONTEXT') continue;
-    env[key] = value;
-  }
   // The borg version is cached here once for the whole file (the real borg, /usr/bin/borg).
-  return { ...env, XDG_CACHE_HOME: cache, ...extra };
+  return { ...inheritedEnv(), XDG_CACHE_HOME: cache, ...extra };
 }
 
 function tborg(args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describeEachLine, knownBorg2StaleLock } from '../lab/each-line.js';
 import { labAvailable } from '../lab/lab.js';
 import { runBuffered } from '../lab/processes.js';
+import { inheritedEnv } from '../helpers/inherited-env.js';
 
 // README's first command for a newcomer, `npm run demo`, end to end (npm only adds the build): every
 // step passes, the three archives land (plain, after a held lock, after a cut connection), and
@@ -15,8 +16,7 @@ const available = labAvailable({ matrix: true });
 
 describeEachLine('npm run demo', { skip: available.ok ? false : available.why }, (line) => {
 test('npm run demo: every step passes, three archives land, everything is cleaned up', { timeout: 240_000, todo: knownBorg2StaleLock(line) }, async () => {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('BORG_') || key.startsWith('TBORG_') || key.startsWith('DEMO_') || key === 'NODE_TEST_CONTEXT') delete env[key];
+  const env = inheritedEnv(['DEMO_']);
   env.DEMO_BORG = line.name;
   // The lab's roots are found where the tests find them.
   if (process.env.TBORG_LAB_ROOTS) env.TBORG_LAB_ROOTS = process.env.TBORG_LAB_ROOTS;

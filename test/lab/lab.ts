@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { quote } from 'shlex';
 import { inLine, lockHeld, matrixProblems, sshUrl, type BorgLine } from './borgs.js';
 import { descendants, isRunning, pidExists, runBuffered, sleep, waitFor, type RunOptions, type RunResult } from './processes.js';
+import { inheritedEnv } from '../helpers/inherited-env.js';
 
 // The test lab: a throwaway sshd on loopback, with throwaway keys and an `ssh -F` client config,
 // in a network namespace of its own where faults (dropped connections) can be injected. Client and
@@ -301,14 +302,9 @@ class LabImpl implements Lab {
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    const base: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      // The caller's own borg/tborg settings and node's test-runner plumbing do not belong in the lab.
-      if (key.startsWith('BORG_') || key.startsWith('TBORG_') || key === 'NODE_TEST_CONTEXT') continue;
-      base[key] = value;
-    }
+    // The caller's own borg/tborg settings and node's test-runner plumbing do not belong in the lab.
     return {
-      ...base,
+      ...inheritedEnv(),
       BORG_RSH: this.rsh,
       BORG_BASE_DIR: join(this.dir, 'client'),
       BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
