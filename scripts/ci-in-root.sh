@@ -6,7 +6,8 @@
 #   sudo scripts/ci-in-root.sh trixie            # Debian 13: borg 1.4.0, borg2 2.0.0b19, OpenSSH 10.0
 #   sudo scripts/ci-in-root.sh trixie borg-help  # extra words narrow the tests, as run-tests.mjs does
 #
-# The root is debootstrapped once (--variant=minbase, Debian's default mirror) into
+# The root is debootstrapped once (--variant=minbase, from the mirror this machine's apt uses, else
+# debootstrap's default: `scripts/lab-roots.mjs mirror`) into
 # /var/cache/tborg-lab/SUITE-ci (TBORG_CI_ROOT overrides) and reused; `apt-get install` of borg,
 # borg2, openssh and iproute2/iptables happens inside it, by scripts/setup.mjs, as on a fresh machine.
 # The project is cloned from this work tree's committed HEAD into ROOT/root/tborg on every run:
@@ -32,7 +33,9 @@ npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 if [ ! -x "$root/usr/bin/apt-get" ]; then
   command -v debootstrap >/dev/null || { echo "ci-in-root: apt-get install debootstrap first" >&2; exit 1; }
   mkdir -p "$(dirname "$root")"
-  debootstrap --variant=minbase "$suite" "$root" http://deb.debian.org/debian
+  mirror=$(node "$src/scripts/lab-roots.mjs" mirror)
+  # shellcheck disable=SC2086 # no mirror word at all when apt names none
+  debootstrap --variant=minbase "$suite" "$root" $mirror
 fi
 
 branch=$(git -C "$src" rev-parse --abbrev-ref HEAD)

@@ -6,6 +6,7 @@
 //
 //   node scripts/lab-roots.mjs build SUITE...   build what is missing (waits for a concurrent build)
 //   node scripts/lab-roots.mjs path SUITE       print the root's directory
+//   node scripts/lab-roots.mjs mirror           print the apt mirror roots are built from (empty: debootstrap's default)
 //
 // A finished root is <TBORG_LAB_ROOTS or /var/cache/tborg-lab>/<suite>, with `.ready` inside holding
 // one `name version` line per tool (borg, borg2, borgstore, openssh). It is built in
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Per suite: the packages installed into the root and apt options its mirror needs.
-// sid's Release file is past its Valid-Until on this project's mirror (docs/facts.md).
+// sid's Release file can be past its Valid-Until on a mirror (docs/facts.md).
 export const SUITES = {
   sid: { aptOptions: ['-o', 'Acquire::Check-Valid-Until=false'] },
   trixie: { aptOptions: [] },
@@ -27,7 +28,34 @@ export const SUITES = {
 // debootstrap --include cannot resolve borgbackup2's virtual dependency (python3-cffi-backend-api-*):
 // the packages go in with apt-get inside the minbase root instead.
 const PACKAGES = ['borgbackup', 'borgbackup2', 'openssh-client', 'openssh-server'];
-const MIRROR = 'http://deb.debian.org/debian';
+
+// The Debian mirror this machine's apt is configured with (the archive that serves its own release,
+// not -updates or -security), as apt itself resolves sources.list and sources.list.d
+// (`apt-get indextargets`), so a machine behind its own mirror builds roots from it. Undefined off
+// Debian or when apt names none: debootstrap then uses its own default (DEF_MIRROR in debootstrap).
+export function aptMirror() {
+  const codename = /^VERSION_CODENAME=(.*)$/m.exec(readFileOr('/etc/os-release'))?.[1]?.replace(/"/g, '');
+  const targets = capture(['apt-get', 'indextargets', '--format', '$(REPO_URI) $(RELEASE) $(TARGET_OF)'])
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter(([uri, , type]) => uri && type === 'deb');
+  const own = targets.find(([, release]) => release === codename) ?? targets.find(([, release]) => !release.includes('-'));
+  return own?.[0].replace(/\/$/, '');
+}
+
+// apt's configured http proxy (Acquire::http::Proxy), which debootstrap's downloader does not read
+// but honours as http_proxy, and which apt inside the new root needs as an option.
+function aptProxy() {
+  return /^Acquire::http::Proxy "(.+)";$/m.exec(capture(['apt-config', 'dump', 'Acquire::http::Proxy']))?.[1];
+}
+
+function readFileOr(path) {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 // Where roots are cached.
 export function rootsDir(env = process.env) {
@@ -49,8 +77,8 @@ export function readyVersions(suite, env = process.env) {
   }
 }
 
-function run(argv, what) {
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
+function run(argv, what, env = process.env) {
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], env });
   if (r.status !== 0) throw new Error(`lab-roots: ${what} failed (exit ${r.status ?? r.signal}): ${argv.join(' ')}`);
 }
 
@@ -99,11 +127,15 @@ function buildUnlocked(suite) {
   const dir = join(base, `${suite}.build-${process.pid}`);
   const started = Date.now();
   console.error(`lab-roots: building a Debian ${suite} root in ${final} (once per machine; a few minutes)`);
-  run(['debootstrap', '--variant=minbase', suite, dir, MIRROR], `debootstrap ${suite}`);
+  const mirror = aptMirror();
+  const proxy = aptProxy();
+  const bootEnv = proxy ? { ...process.env, http_proxy: proxy } : process.env;
+  run(['debootstrap', '--variant=minbase', suite, dir, ...(mirror ? [mirror] : [])], `debootstrap ${suite}`, bootEnv);
   const aptEnv = ['env', 'DEBIAN_FRONTEND=noninteractive', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
-  run(['chroot', dir, ...aptEnv, 'apt-get', ...spec.aptOptions, 'update', '-qq'], `apt-get update in ${suite}`);
+  const aptOptions = [...spec.aptOptions, ...(proxy ? ['-o', `Acquire::http::Proxy=${proxy}`] : [])];
+  run(['chroot', dir, ...aptEnv, 'apt-get', ...aptOptions, 'update', '-qq'], `apt-get update in ${suite}`);
   run(
-    ['chroot', dir, ...aptEnv, 'apt-get', ...spec.aptOptions, 'install', '-y', '-qq', '--no-install-recommends', ...PACKAGES],
+    ['chroot', dir, ...aptEnv, 'apt-get', ...aptOptions, 'install', '-y', '-qq', '--no-install-recommends', ...PACKAGES],
     `apt-get install in ${suite}`,
   );
   run(['chroot', dir, 'apt-get', 'clean'], `apt-get clean in ${suite}`);
@@ -144,7 +176,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (command === 'build') build(suites);
     else if (command === 'build-locked') buildUnlocked(suites[0]);
     else if (command === 'path') console.log(rootPath(suites[0]));
-    else throw new Error('usage: lab-roots.mjs build SUITE... | path SUITE');
+    else if (command === 'mirror') console.log(aptMirror() ?? '');
+    else throw new Error('usage: lab-roots.mjs build SUITE... | path SUITE | mirror');
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(1);
