@@ -52,7 +52,7 @@ function gitCommit(): string | null {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let options;
+  let options: ReturnType<typeof parseBenchArgs>;
   try {
     options = parseBenchArgs(argv);
   } catch (error) {

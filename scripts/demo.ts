@@ -6,7 +6,7 @@
 // The demo is a list of steps; add one by appending to STEPS. DEMO_BORG=1.4.5 (or b25, sid-borg2, any
 // TBORG_TEST_BORGS word) runs it with another borg of the lab's version matrix (test/lab/borgs.ts);
 // the default is the machine's own `borg`.
-import { type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -43,8 +43,8 @@ export function formatRate(bytes: number, ms: number): string {
 
 // A Markdown pipe table with padded columns. Pipes inside cells are escaped so a cell never splits.
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const escape = (cell: string): string => cell.replaceAll('|', '\\|').replaceAll('\n', ' ');
-  const all = [header, ...rows].map((r) => header.map((_, i) => escape(r[i] ?? '')));
+  const escapeCell = (cell: string): string => cell.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  const all = [header, ...rows].map((r) => header.map((_, i) => escapeCell(r[i] ?? '')));
   const widths = header.map((_, i) => Math.max(3, ...all.map((r) => r[i]!.length)));
   const line = (r: readonly string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   const rule = `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`;

@@ -28,7 +28,7 @@ export async function initRepos(lab: Lab, names: readonly string[], parallel = 3
   for (let i = 0; i < names.length; i += parallel) {
     const batch = names.slice(i, i + parallel);
     const done = await Promise.all(batch.map((n) => initRepo(lab, n)));
-    done.forEach((url, j) => (urls[i + j] = url));
+    for (const [j, url] of done.entries()) urls[i + j] = url;
   }
   return urls;
 }

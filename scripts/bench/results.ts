@@ -8,7 +8,7 @@ export type BenchName = (typeof BENCH_NAMES)[number];
 // Benches that run over the lab's sshd in a network namespace: they need root.
 export const LAB_BENCHES: readonly BenchName[] = ['handoff', 'contention', 'outage'];
 
-export const REPORT_SCHEMA = 'tborg-bench/1';
+const REPORT_SCHEMA = 'tborg-bench/1';
 
 // "yes", "yes (ideal too)", "no", or "—" for a figure that has no goal (information only).
 export type Verdict = 'yes' | 'yes (ideal too)' | 'no' | '—';

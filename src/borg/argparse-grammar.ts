@@ -6,9 +6,9 @@ import type { CommandSpec } from './command-spec.js';
 // argparse-replay.ts walks as borg's ArgumentParser and its subparsers would.
 
 // How many words an option takes: none (a flag), one, or one if the next word is not an option.
-export type Arity = 0 | 1 | '?';
+type Arity = 0 | 1 | '?';
 // argparse's nargs of a positional; 'PARSER' is the `<command>` of a parser with subcommands.
-export type Nargs = 1 | '?' | '*' | '+' | '...' | 'PARSER';
+type Nargs = 1 | '?' | '*' | '+' | '...' | 'PARSER';
 
 // One option of a parser (an argparse Action with option strings).
 export interface Action {

@@ -26,7 +26,7 @@
 // specific level wins. The TOP_ONLY options exist before the command only.
 
 // How a borg 1.x command treats its first positional (location_validator(archive=...)).
-export type LocationKind = 'archive' | 'repository' | 'either';
+type LocationKind = 'archive' | 'repository' | 'either';
 
 // One command of a table: what argparse needs to replay it, and what tborg needs to know of it.
 export interface CommandSpec {

@@ -49,7 +49,7 @@ export type OwnCommandCall =
 // Builds the parser; the handler of the command yargs picks hands its call to `choose`.
 // `words` are also what yargs re-reads when it completes a command's options (its completion runs the
 // command's builder and parses its process arguments again).
-export function buildOwnCommandParser(words: readonly string[], choose: (call: OwnCommandCall) => void): Argv {
+function buildOwnCommandParser(words: readonly string[], choose: (call: OwnCommandCall) => void): Argv {
   const parser: Argv = yargs([...words]);
   return parser
     .scriptName('tborg')

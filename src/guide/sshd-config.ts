@@ -17,7 +17,7 @@ export interface SshdConfigOptions {
 // For borg2 2.0.0b22+ the lock is not borg serve's: the client writes it into the repository
 // (storelocking.py), so ClientAlive* only ends the vanished client's `borg serve --rest` (a process and
 // its memory on the server); the lock itself stays until it is 30 minutes old (Lock(stale=30*60)).
-export const BORG2_SSHD_NOTE = [
+const BORG2_SSHD_NOTE = [
   '# borg2 (2.0.0b22 and later, ssh:// served by `borg serve --rest`): these lines still end a vanished',
   "# client's `borg serve --rest` on the server, but they do NOT release its lock: borg2 keeps the lock",
   '# in the repository, and another client deletes it only once it is 30 minutes old (tborg waits that',
@@ -28,7 +28,7 @@ export const BORG2_SSHD_NOTE = [
 // Whitespace would end the pattern list and a `#` starts a comment, so both are refused.
 const MATCH_USER_PATTERN = /^[A-Za-z0-9._@*?!,+-]+$/;
 
-export function validateMatchUser(user: string): string {
+function validateMatchUser(user: string): string {
   if (!MATCH_USER_PATTERN.test(user)) {
     throw new UsageError(
       `--match-user ${JSON.stringify(user)}: expected a user name or sshd pattern list (letters, digits, . _ - @ * ? ! ,)`,

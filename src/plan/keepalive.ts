@@ -9,7 +9,7 @@ import type { AlivePair } from '../ssh/alive-pair.js';
 export type KeepaliveState = 'configured' | 'injected' | 'warned' | 'off' | 'not-applicable';
 
 // OpenSSH's default ServerAliveCountMax (readconf.c fill_default_options: server_alive_count_max = 3).
-export const SSH_DEFAULT_COUNT_MAX = 3;
+const SSH_DEFAULT_COUNT_MAX = 3;
 
 export interface KeepaliveDecision {
   state: KeepaliveState;

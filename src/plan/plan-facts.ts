@@ -26,7 +26,7 @@ export interface PlanFactSources {
 }
 
 // The real programs' answers.
-export const PROGRAM_FACTS: Readonly<PlanFactSources> = Object.freeze({ resolveSshSettings, readBorgVersion });
+const PROGRAM_FACTS: Readonly<PlanFactSources> = Object.freeze({ resolveSshSettings, readBorgVersion });
 
 export interface GatherOptions {
   // Look up the host's block in the user's ssh config even when no warning needs it (doctor).
@@ -65,7 +65,7 @@ export async function gatherPlanInput(context: CommandContext, options: GatherOp
   // its keepalive and the URL's port), not borg's (rest-ssh.ts, loaded only for a borg2: one module
   // less to load on every borg 1.x run).
   const store = major === 2 ? await import('../ssh/rest-ssh.js') : null;
-  const rest = store !== null && store.servesRestOverSsh(location, major, version?.version ?? null) ? store : null;
+  const rest = store?.servesRestOverSsh(location, major, version?.version ?? null) ? store : null;
   // Otherwise only where borg itself starts an OpenSSH client: ssh:// and scp-style (BORG_RSH / --rsh).
   // sftp:// (paramiko) and the other borgstore backends use no OpenSSH client.
   if (!rest && remoteShellVariable(location) !== 'BORG_RSH') return input;

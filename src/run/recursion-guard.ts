@@ -11,7 +11,7 @@ import { TborgError } from '../cli/errors.js';
 // borg untouched, or stops. A tborg that a real borg runs (`borg with-lock REPO tborg ...`) has borg,
 // not tborg, as its parent and is a tborg of its own. DEPTH stops any chain the rules above miss.
 
-export const PARENT_VARIABLE = 'TBORG_PARENT';
+const PARENT_VARIABLE = 'TBORG_PARENT';
 export const MAX_DEPTH = 8;
 
 const SHELLS = /^(sh|dash|bash|zsh|ksh|ksh93|mksh|busybox|ash)$/;

@@ -75,7 +75,7 @@ export function withKeepalive(words: readonly string[], add: Partial<AlivePair>)
 // shlex's quote and, where python3 exists, against Python itself.
 const SHELL_SAFE = /^[\w@%+=:,./-]+$/;
 
-export function quoteRshWord(word: string): string {
+function quoteRshWord(word: string): string {
   if (word === '') return "''";
   if (SHELL_SAFE.test(word)) return word;
   return `'${word.replaceAll("'", `'"'"'`)}'`;

@@ -26,7 +26,7 @@ export type Placement =
   | 'append';
 
 // An existing line that gave (or may have given) HOST a value and is now behind the new lines.
-export interface ShadowedLine {
+interface ShadowedLine {
   line: number;
   keyword: string;
   value: string;

@@ -180,7 +180,7 @@ function obtain(line: ConfigLine, active: Activity, state: WalkState): void {
 // readconf.c, case oHost: each whitespace-separated pattern is matched with match_pattern (no comma
 // lists, case-sensitive) against the alias as typed; a matching negated pattern vetoes the block.
 // Returns the first positive pattern that matched (what ssh logs), or null.
-export function matchHostLine(patterns: readonly string[], alias: string): string | null {
+function matchHostLine(patterns: readonly string[], alias: string): string | null {
   let first: string | null = null;
   for (const raw of patterns) {
     const negated = raw.startsWith('!');

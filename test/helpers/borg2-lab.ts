@@ -21,7 +21,7 @@ import { servesRestOverSsh } from '../../src/ssh/rest-ssh.js';
 
 export const TBORG = join(import.meta.dirname, '..', '..', '..', 'bin', 'tborg.js');
 
-export const borg2Available = labAvailable();
+const borg2Available = labAvailable();
 
 // One describe block per borg2 line of the matrix (describeEachLine; TBORG_TEST_BORGS narrows it),
 // each with a Borg2Lab of its own named `lab`, started before the block's tests and closed after

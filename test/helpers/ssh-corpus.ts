@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SSH_CORPUS = fileURLToPath(new URL('../../../fixtures/ssh-configs/', import.meta.url));
+const SSH_CORPUS = fileURLToPath(new URL('../../../fixtures/ssh-configs/', import.meta.url));
 
 // Copies the ssh-config corpus to a fresh directory whose name has a space (so every path goes
 // through shlex quoting and Include quoting) and replaces @DIR@ in its .conf files by that directory.

@@ -61,9 +61,9 @@ export interface BorgLine {
 }
 
 // The in-root wrapper (checked in next to this file; tests run from dist/test/lab).
-export const IN_ROOT = join(import.meta.dirname, '..', '..', '..', 'test', 'lab', 'in-root');
+const IN_ROOT = join(import.meta.dirname, '..', '..', '..', 'test', 'lab', 'in-root');
 
-export function rootsDir(env: NodeJS.ProcessEnv = process.env): string {
+function rootsDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.TBORG_LAB_ROOTS || '/var/cache/tborg-lab';
 }
 
@@ -75,9 +75,9 @@ function hostVersion(argv: readonly string[], pattern: RegExp): string | undefin
 }
 
 // The roots in the matrix; kept in step with wantedSuites in scripts/setup.mjs.
-export function wantedSuites(env: NodeJS.ProcessEnv = process.env, hostBorg = hostVersion(['borg', '--version'], /borg (\S+)/)): string[] {
+function wantedSuites(env: NodeJS.ProcessEnv = process.env, hostBorg = hostVersion(['borg', '--version'], /borg (\S+)/)): string[] {
   if (env.TBORG_LAB_SUITES !== undefined) return env.TBORG_LAB_SUITES.split(',').map((s) => s.trim()).filter(Boolean);
-  return hostBorg !== undefined && hostBorg.startsWith('1.2.') ? ['sid'] : ['sid', 'bookworm'];
+  return hostBorg?.startsWith('1.2.') ? ['sid'] : ['sid', 'bookworm'];
 }
 
 // `.ready` of a built root: "borg 1.4.5\nborg2 2.0.0b25\n...", written last by lab-roots.mjs.

@@ -14,7 +14,7 @@ import { inheritedEnv } from '../helpers/inherited-env.js';
 // server both run inside the namespace, so nothing outside it sees the lab's traffic and iptables
 // rules added here vanish with the namespace. Never touches ~/.ssh, /etc/ssh or the system sshd.
 
-export interface AlivePair {
+interface AlivePair {
   interval: number;
   countMax: number;
 }
@@ -32,13 +32,13 @@ export interface LabOptions {
   line?: BorgLine;
 }
 
-export type { RunOptions, RunResult } from './processes.js';
+export type { RunResult } from './processes.js';
 
-export interface LabSpawnOptions extends SpawnOptions {
+interface LabSpawnOptions extends SpawnOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface ClientConnection {
+interface ClientConnection {
   localPort: number;
   pid?: number;
   command?: string;
@@ -390,7 +390,7 @@ class LabImpl implements Lab {
       const fields = line.trim().split(/\s+/);
       const local = fields[2];
       const peer = fields[3];
-      if (!local || !peer || !peer.endsWith(`:${this.port}`)) continue;
+      if (!local || !peer?.endsWith(`:${this.port}`)) continue;
       const connection: ClientConnection = { localPort: Number(local.slice(local.lastIndexOf(':') + 1)) };
       const proc = /users:\(\("([^"]*)",pid=(\d+)/.exec(line);
       if (proc) {

@@ -31,7 +31,7 @@ function readStat(pid: number): ProcessInfo | undefined {
   }
 }
 
-export function listProcesses(): ProcessInfo[] {
+function listProcesses(): ProcessInfo[] {
   const result: ProcessInfo[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;

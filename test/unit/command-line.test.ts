@@ -66,8 +66,8 @@ export function describeRepository(r: RepositoryArgument | null): string | null 
   return `${where} ${l.proto} ${host}${l.path}${l.archive ? ` ::${l.archive}` : ''}`;
 }
 
-// prettier-ignore
-{
+// biome-ignore format: one table row per line, aligned by hand
+function addRows(): void {
   _(1, "create repo::a /home", { cmd: 'create', repo: "#1 file repo ::a" });
   _(1, "create host:repo::a /home", { cmd: 'create', repo: "#1 ssh host repo ::a" });
   _(1, "create user@host:~/r::arch /home", { cmd: 'create', repo: "#1 ssh user@host ~/r ::arch" });
@@ -339,6 +339,7 @@ export function describeRepository(r: RepositoryArgument | null): string | null 
   });
   _(1, 'list "h:{nope}/r"', { cmd: 'list', repo: null, invalid: /Invalid location format/ }, {}, { placeholder: () => undefined });
 }
+addRows();
 
 function actual(r: BorgCommandLine, expect: Expect): Expect {
   const got: Expect = { cmd: r.command.join(' '), repo: describeRepository(r.repository) };
@@ -346,7 +347,7 @@ function actual(r: BorgCommandLine, expect: Expect): Expect {
   if (r.lockWait !== null) got.lockWait = r.lockWait;
   if (r.consumesStdin) got.stdin = r.consumesStdin;
   if (r.helpOrVersion) got.help = true;
-  if (r.invalid !== null) got.invalid = expect.invalid && expect.invalid.test(r.invalid) ? expect.invalid : new RegExp(r.invalid);
+  if (r.invalid !== null) got.invalid = expect.invalid?.test(r.invalid) ? expect.invalid : new RegExp(r.invalid);
   if (r.logJson) got.logJson = true;
   if (r.remotePath !== null) got.remotePath = r.remotePath;
   if (r.otherRepository) got.other = describeRepository(r.otherRepository) ?? undefined;

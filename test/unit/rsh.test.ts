@@ -145,7 +145,7 @@ test('joinRsh quotes exactly like Python shlex.join on 1000 random word lists', 
   });
   assert.equal(r.status, 0, r.stderr);
   const expected = JSON.parse(r.stdout) as string[];
-  lists.forEach((words, i) => assert.equal(joinRsh(words), expected[i], JSON.stringify(words)));
+  for (const [i, words] of lists.entries()) assert.equal(joinRsh(words), expected[i], JSON.stringify(words));
 });
 
 test('joinRsh round trip: splitLikePython(joinRsh(words)) === words (1000 random word lists)', () => {
@@ -158,5 +158,5 @@ test('joinRsh round trip: splitLikePython(joinRsh(words)) === words (1000 random
 test('joinRsh round trip through Python shlex.split itself', { skip: PYTHON === undefined && 'no python3' }, () => {
   const lists = Array.from({ length: 300 }, (_, i) => randomWords(i + 5000));
   const py = pythonSplit(lists.map(joinRsh));
-  lists.forEach((words, i) => assert.deepEqual(py[i], words, JSON.stringify(words)));
+  for (const [i, words] of lists.entries()) assert.deepEqual(py[i], words, JSON.stringify(words));
 });
