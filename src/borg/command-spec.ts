@@ -10,7 +10,7 @@
 // Where it comes from: argparse introspection of borg's own parsers (Archiver.build_parser, walking
 // each parser's _actions), as a union over several versions of each major (named in each table).
 // No option string changes arity between these versions; an option missing from an older borg only
-// makes that borg reject the line, as it would anyway. test/unit/borg-help-table.test.ts re-reads
+// makes that borg reject the line, as it would anyway. test/host/borg-help-table.test.ts re-reads
 // the installed borg's and borg2's --help and fails when a table misses an option or gets its
 // arity wrong.
 //

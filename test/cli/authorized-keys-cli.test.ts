@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 
-// `tborg authorized-keys` through tborg's own bin (moved from test/unit/authorized-keys.test.ts,
+// `tborg authorized-keys` through tborg's own bin (moved from test/host/authorized-keys.test.ts,
 // which stays free of tborg processes).
 
 const ED25519 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgOpCX1wHbaj7eO+mLVc6g9orqHZfVfoNtDeA+UVcyP';

@@ -10,7 +10,7 @@ import { joinRsh, splitLikePython } from '../../src/ssh/rsh.js';
 import { inheritedEnv } from '../helpers/inherited-env.js';
 
 // Issues 3 and 4 through the real CLI: `tborg plan --json` for every host of the ssh-config corpus
-// (fixtures/ssh-configs/, the same files test/unit/ssh-settings.test.ts checks), compared with what
+// (fixtures/ssh-configs/, the same files test/host/ssh-settings.test.ts checks), compared with what
 // `ssh -G` says when this test runs it itself — on the user's words (ssh.configured) and on the words
 // tborg hands to borg (ssh.effective) — and with keepalive/lockWait rules written out by hand.
 
@@ -84,7 +84,7 @@ function sshG(words: readonly string[], dest: string, port?: number): Promise<[n
   return answer;
 }
 
-// Every host row of the corpus (test/unit/ssh-settings.test.ts has the hand-written values; here ssh -G is the referee).
+// Every host row of the corpus (test/host/ssh-settings.test.ts has the hand-written values; here ssh -G is the referee).
 const HOSTS: Array<{ config: string; host: string; user?: string; port?: number }> = [
   { config: 'basic.conf', host: 'backup' },
   { config: 'basic.conf', host: 'backup', port: 2222 },

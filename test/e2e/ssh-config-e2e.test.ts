@@ -9,7 +9,7 @@ import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 
 // `tborg ssh-config` where it needs root: the default file (~/.ssh/config of the user in the password
 // database) written in a mount namespace with a tmpfs over that home, and the written keepalive against
-// the lab's real sshd. The rest: test/unit/ssh-config-command.test.ts.
+// the lab's real sshd. The rest: test/host/ssh-config-command.test.ts.
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TBORG = join(ROOT, 'bin', 'tborg.js');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,8 +18,8 @@ import { parseSshG, type ResolveOptions, type SshSettings } from '../../src/ssh/
 // with no config of its own for these hosts: ServerAliveInterval 0, CountMax 3, port 22 unless the
 // words say otherwise), and every target ssh is asked about is written out too: a question not in
 // the table fails the test. The real ssh stays the referee in test/cli/plan-cli.test.ts (the
-// ssh-config corpus) and test/cli/borg2-plan-cli.test.ts; the first block here runs the real ssh too,
-// for what only it can show: the caller's environment reaches it.
+// ssh-config corpus) and test/cli/borg2-plan-cli.test.ts; test/host/plan-facts-ssh.test.ts runs the real
+// ssh for what only it can show: the caller's environment reaches it.
 
 let dir = '';
 let fakeBorg = '';
@@ -76,31 +76,6 @@ async function planWith(args: string[], env: NodeJS.ProcessEnv, version: string,
   return { plan: buildPlan(input), asked: ssh.asked };
 }
 
-describe('the caller\'s environment reaches ssh -G (real ssh)', () => {
-  test('a Match exec that reads a variable only the caller\'s env has', async () => {
-    const config = join(dir, 'env.conf');
-    writeFileSync(config, 'Match exec "test x$TBORG_PLAN_FACTS_MARK = xcaller"\n  ServerAliveInterval 42\n  ServerAliveCountMax 5\n');
-    assert.equal(process.env.TBORG_PLAN_FACTS_MARK, undefined);
-    const env = { ...process.env, TBORG_PLAN_FACTS_MARK: 'caller', BORG_RSH: `ssh -F ${config}` };
-    const input = await gatherPlanInput(context(['create', 'backup:repo::a', '/x'], env), { facts: { readBorgVersion: borgSays('1.2.4') } });
-    assert.deepEqual(input.ssh?.configured, { interval: 42, countMax: 5 }, "ssh -G ran with the caller's env");
-    // And without the variable, the same config gives ssh's defaults: the Match is what decided.
-    const without = await gatherPlanInput(context(['create', 'backup:repo::a', '/x'], { ...env, TBORG_PLAN_FACTS_MARK: 'other' }), { facts: { readBorgVersion: borgSays('1.2.4') } });
-    assert.deepEqual(without.ssh?.configured, { interval: 0, countMax: 3 });
-  });
-
-  test('the `ssh` on the caller\'s PATH is the one asked', async () => {
-    const bin = mkdtempSync(join(dir, 'bin-'));
-    const log = join(bin, 'asked');
-    writeFileSync(join(bin, 'ssh'), `#!/bin/sh\necho "$@" >> '${log}'\nprintf 'serveraliveinterval 17\\nserveralivecountmax 6\\nport 22\\n'\n`);
-    chmodSync(join(bin, 'ssh'), 0o755);
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` };
-    delete env.BORG_RSH;
-    const input = await gatherPlanInput(context(['create', 'backup:repo::a', '/x'], env), { facts: { readBorgVersion: borgSays('1.2.4') } });
-    assert.deepEqual(input.ssh?.configured, { interval: 17, countMax: 6 });
-    assert.equal(readFileSync(log, 'utf8'), '-G backup\n', 'one ssh -G, -G first');
-  });
-});
 
 describe('every question to ssh carries the caller\'s env', () => {
   test('the first ssh -G, the BatchMode re-ask and the SetupTimeOut probe', async () => {

@@ -193,7 +193,7 @@ for (const c of CASES) {
     for (const name of names) assert.deepEqual(sshG(afterFile, name), sshG(beforeFile, name), name);
 
     // Idempotent in effect: once written, a second plan would still put ours first; the command
-    // sees the values in effect and changes nothing (test/unit/ssh-config-command.test.ts).
+    // sees the values in effect and changes nothing (test/host/ssh-config-command.test.ts).
   });
 }
 
