@@ -1,7 +1,7 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TborgError } from '../cli/errors.js';
+import { TborgError } from '../core/errors.js';
 
 // tborg's own package directory: anything that resolves inside it is tborg, not borg.
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -17,7 +17,7 @@ import {
   type Word,
 } from './argparse-replay.js';
 import { BORG2_COMMANDS_WITHOUT_REPOSITORY } from './borg2-commands.js';
-import { connectionRetryRefusal } from '../plan/connection-retry.js';
+import { connectionRetryRefusal } from './connection-retry.js';
 import { borg2Generation, parseLocation, type Location, type LocationOptions } from './location.js';
 
 // A repository the line names, and the word of argv that names it.

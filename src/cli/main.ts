@@ -1,4 +1,4 @@
-import { TborgError } from './errors.js';
+import { TborgError } from '../core/errors.js';
 import type { CommandContext } from './command-context.js';
 import { rememberInheritedFds, rememberStartSignals } from '../run/process-start.js';
 import { defaultOptions, splitArguments, describeOptions } from './tborg-options.js';

@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 // How the one parser (own-commands.ts) turns what yargs read into the typed words each command takes.
 

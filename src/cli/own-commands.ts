@@ -1,6 +1,6 @@
 import yargs, { type Argv } from 'yargs';
 import type { CommandContext } from './command-context.js';
-import { TborgError, UsageError } from './errors.js';
+import { TborgError, UsageError } from '../core/errors.js';
 import { COMPLETION_REQUEST, splitPlanWords, type PlanArgs } from './own-command-words.js';
 import type { DoctorArgs } from './commands/doctor-command.js';
 import type { SshConfigArgs } from './commands/ssh-config-command.js';

@@ -1,6 +1,6 @@
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../core/duration.js';
 import type { AlivePair } from '../ssh/alive-pair.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 // tborg's own options. Each is spelled --tborg-<name> on the command line (anywhere before a `--`)
 // and has an environment twin TBORG_<NAME> for cron jobs and profiles; the command line wins.

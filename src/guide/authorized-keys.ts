@@ -1,4 +1,4 @@
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 
 // One authorized_keys line that lets a key run `borg serve` and nothing else, as borg's serve guide
 // shows: command="borg serve --restrict-to-path /path",restrict ssh-ed25519 AAAA... comment

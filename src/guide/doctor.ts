@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { borgCacheDir } from '../borg/borg-errors.js';
 import type { CommandContext } from '../cli/command-context.js';
-import { TborgError } from '../cli/errors.js';
+import { TborgError } from '../core/errors.js';
 import { buildPlan, type Plan, type PlanInput } from '../plan/plan.js';
 import { gatherPlanInput } from '../plan/plan-facts.js';
 import { runBufferedChild, type BufferedChildOptions, type BufferedChildResult } from '../process/buffered-child.js';

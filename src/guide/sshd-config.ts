@@ -1,4 +1,4 @@
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 import { computeServerBound, formatDuration } from '../plan/lock-wait.js';
 import type { AlivePair } from '../ssh/alive-pair.js';
 

@@ -1,6 +1,6 @@
 import { GUIDE_ALIVE_PAIR, type AlivePair } from '../ssh/alive-pair.js';
 import type { BorgCommandLine } from '../borg/command-line.js';
-import { environmentRetryRefusal } from './connection-retry.js';
+import { environmentRetryRefusal } from '../borg/connection-retry.js';
 import { decideKeepalive, findKeepaliveOptions, type KeepaliveState } from './keepalive.js';
 import {
   attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, readBorgLockWait, takesExclusiveStoreLock, type LockWaitModel,

@@ -1,6 +1,6 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
-import { TborgError } from '../cli/errors.js';
+import { TborgError } from '../core/errors.js';
 
 // A wrapper script named borg that runs tborg (`#!/bin/sh` / `exec tborg "$@"`) first in PATH, or in
 // TBORG_BORG, looks like a real borg to tborg (only symlinks to tborg can be recognised by path), so

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { findBorg } from '../borg/borg-binary.js';
 import type { CommandContext } from '../cli/command-context.js';
-import { TborgError } from '../cli/errors.js';
+import { TborgError } from '../core/errors.js';
 import type { Plan } from '../plan/plan.js';
 import type { Pinger } from '../monitor/ping.js';
 import { startedAsBorg, wrapperError } from './recursion-guard.js';

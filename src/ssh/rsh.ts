@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { AlivePair } from './alive-pair.js';
 
 // How borg runs ssh (docs/facts.md "How borg runs ssh", borg 1.2 remote.py RemoteRepository.ssh_cmd):

@@ -1,5 +1,5 @@
 import type { AlivePair } from './alive-pair.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 import { canonicalKeyword, parseConfigText, walkConfigLines, type Activity, type ConfigLine, type ConfigPlace } from './ssh-config-source.js';
 
 // The edit behind `tborg ssh-config HOST --write`: (file text, host, I, C) -> new text, pure.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { TborgError } from '../cli/errors.js';
+import { TborgError } from '../core/errors.js';
 import { setupTimeoutIsServerAlive } from './ssh-settings.js';
 
 // The words of an ssh config file: its directive lines with their line numbers, keywords as ssh

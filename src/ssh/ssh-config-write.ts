@@ -19,7 +19,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { TborgError } from '../cli/errors.js';
+import { TborgError } from '../core/errors.js';
 import { runBufferedChild, type BufferedChildResult } from '../process/buffered-child.js';
 import type { AlivePair } from './alive-pair.js';
 import type { EditPlan } from './ssh-config-edit.js';

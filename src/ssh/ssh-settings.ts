@@ -1,4 +1,4 @@
-import { TborgError } from '../cli/errors.js';
+import { TborgError } from '../core/errors.js';
 import { describeChildFailure, runBufferedChildSync } from '../process/buffered-child.js';
 import { parseSshArgv } from './rsh.js';
 

@@ -14,7 +14,7 @@ import {
   buildServeArgv,
 } from '../../src/guide/authorized-keys.js';
 import { runOwnCommandLine } from '../../src/cli/own-commands.js';
-import { TborgError } from '../../src/cli/errors.js';
+import { TborgError } from '../../src/core/errors.js';
 import type { CommandContext } from '../../src/cli/command-context.js';
 import { defaultOptions } from '../../src/cli/tborg-options.js';
 import { Terminal } from '../../src/cli/terminal.js';

@@ -18,7 +18,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runOwnCommandLine } from '../../src/cli/own-commands.js';
-import { TborgError } from '../../src/cli/errors.js';
+import { TborgError } from '../../src/core/errors.js';
 import type { CommandContext } from '../../src/cli/command-context.js';
 import { collectHostNames } from '../../src/ssh/ssh-config-source.js';
 import { defaultOptions } from '../../src/cli/tborg-options.js';

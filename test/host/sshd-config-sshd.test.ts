@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { runOwnCommandLine } from '../../src/cli/own-commands.js';
-import { TborgError } from '../../src/cli/errors.js';
+import { TborgError } from '../../src/core/errors.js';
 import type { CommandContext } from '../../src/cli/command-context.js';
 import { defaultOptions, type TborgOptions } from '../../src/cli/tborg-options.js';
 import { Terminal } from '../../src/cli/terminal.js';

@@ -4,7 +4,7 @@ import { split } from 'shlex';
 import { BORG1_COMMANDS } from '../../src/borg/borg1-commands.js';
 import { BORG2_COMMANDS } from '../../src/borg/borg2-commands.js';
 import { parseBorgCommandLine } from '../../src/borg/command-line.js';
-import { CONNECTION_RETRY_RULES, environmentRetryRefusal } from '../../src/plan/connection-retry.js';
+import { CONNECTION_RETRY_RULES, environmentRetryRefusal } from '../../src/borg/connection-retry.js';
 
 // Which command lines may run a second time after a lost connection: one row per command line,
 // every command of borg 1.x and borg 2 at least once. null: a second attempt is safe; a RegExp: the
@@ -212,7 +212,7 @@ for (const [major, table] of [[1, BORG1_COMMANDS], [2, BORG2_COMMANDS]] as const
 }
 
 test('a command tborg has no decision for is never retried, with a reason', async () => {
-  const { connectionRetryRefusal } = await import('../../src/plan/connection-retry.js');
+  const { connectionRetryRefusal } = await import('../../src/borg/connection-retry.js');
   const reason = connectionRetryRefusal({ command: 'frobnicate', major: 2, options: new Map(), positionals: new Map(), consumesStdin: null });
   assert.match(reason ?? '', /^frobnicate is not on tborg's list of commands checked to be safe/);
 });

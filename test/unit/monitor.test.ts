@@ -23,7 +23,7 @@ function connectWait(waitSeconds: number, start: number, host: string) {
     },
   };
 }
-import { parseDuration } from '../../src/cli/duration.js';
+import { parseDuration } from '../../src/core/duration.js';
 import { escapeLabelValue, formatMetrics } from '../../src/monitor/metrics.js';
 import { buildPingRequest, endBody, MAX_BODY_BYTES, pingWanted, resolvePingStyle } from '../../src/monitor/ping.js';
 import { repositoryKey } from '../../src/monitor/run-record.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StderrScanner } from '../../src/borg/borg-errors.js';
-import { connectionRetryRefusal, environmentRetryRefusal, type CommandWords } from '../../src/plan/connection-retry.js';
+import { connectionRetryRefusal, environmentRetryRefusal, type CommandWords } from '../../src/borg/connection-retry.js';
 import type { LockWaitModel } from '../../src/plan/lock-wait.js';
 import type { Plan, PlanWarning } from '../../src/plan/plan.js';
 import { nextStep, startAttempt, startRun, type EndedAttempt, type RunState, type Step } from '../../src/run/next-step.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { runOwnCommandLine } from '../../src/cli/own-commands.js';
-import { TborgError } from '../../src/cli/errors.js';
+import { TborgError } from '../../src/core/errors.js';
 import type { CommandContext } from '../../src/cli/command-context.js';
 import { formatSshdConfig } from '../../src/guide/sshd-config.js';
 import { defaultOptions, type TborgOptions } from '../../src/cli/tborg-options.js';

@@ -7,7 +7,7 @@ import {
   parsePublicKey,
   type AuthorizedKeysOptions,
 } from '../../guide/authorized-keys.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../core/errors.js';
 import type { CommandContext } from '../command-context.js';
 
 // authorized-keys' words, as the one parser (own-commands.ts) reads them.

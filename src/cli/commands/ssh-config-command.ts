@@ -1,5 +1,5 @@
 import { GUIDE_ALIVE_PAIR, type AlivePair } from '../../ssh/alive-pair.js';
-import { TborgError, UsageError } from '../errors.js';
+import { TborgError, UsageError } from '../../core/errors.js';
 import type { CommandContext } from '../command-context.js';
 import { checkHostAlias, planSshConfigEdit } from '../../ssh/ssh-config-edit.js';
 import { describePlace, findSettingSource, parseTimeValue, SYSTEM_CONFIG_FILE, type SettingSource } from '../../ssh/ssh-config-source.js';

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../core/errors.js';
 import { GUIDE_ALIVE_PAIR } from '../../ssh/alive-pair.js';
 import type { CommandContext } from '../command-context.js';
 import { formatSshdConfig } from '../../guide/sshd-config.js';

@@ -1,4 +1,4 @@
-import { parseDuration } from '../duration.js';
+import { parseDuration } from '../../core/duration.js';
 import { formatDuration } from '../../plan/lock-wait.js';
 import type { CommandContext } from '../command-context.js';
 import { readAllRecords, type StatusRecord } from '../../monitor/status-record.js';

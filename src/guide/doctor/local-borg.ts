@@ -1,7 +1,7 @@
 import { findBorg, isTborg } from '../../borg/borg-binary.js';
 import { readBorgVersion } from '../../borg/borg-version.js';
 import type { CommandContext } from '../../cli/command-context.js';
-import { TborgError } from '../../cli/errors.js';
+import { TborgError } from '../../core/errors.js';
 import type { Check } from './check.js';
 
 // The borg check: which borg a run would start (never tborg itself) and its version.
