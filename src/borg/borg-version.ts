@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { runBufferedChildSync } from '../process/buffered-child.js';
-import { markChildEnv } from '../run/recursion-guard.js';
+import { markChildEnv } from '../process/child-marker.js';
 
 export interface BorgVersion {
   // As printed, e.g. "1.2.4" or "2.0.0b5".

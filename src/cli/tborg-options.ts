@@ -1,12 +1,13 @@
 import { parseDuration } from '../core/duration.js';
 import type { AlivePair } from '../ssh/alive-pair.js';
 import { UsageError } from '../core/errors.js';
+import type { PingStyle } from '../monitor/ping.js';
+import type { KeepaliveMode } from '../plan/keepalive.js';
 
 // tborg's own options. Each is spelled --tborg-<name> on the command line (anywhere before a `--`)
 // and has an environment twin TBORG_<NAME> for cron jobs and profiles; the command line wins.
 // They are removed before borg sees its arguments, so borg's own option space is never touched.
 
-export type KeepaliveMode = 'inject' | 'warn' | 'off';
 
 
 export interface TborgOptions {
@@ -30,7 +31,6 @@ export interface TborgOptions {
   metricsFile: string | undefined;
 }
 
-export type PingStyle = 'healthchecks' | 'uptime-kuma';
 
 interface OptionSpec {
   name: string;

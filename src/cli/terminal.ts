@@ -1,12 +1,10 @@
 import type { Writable } from 'node:stream';
+import type { LogLevel } from '../core/log-level.js';
 
 // The one module that writes to the terminal. borg's stderr passes through here too, so that a
 // spinner is always stopped before borg's first byte lands on the screen. Under cron (stderr not a
 // TTY) or with --tborg-quiet there is no spinner and no escape code: one timestamped line per event.
 // When borg's own arguments include --log-json, tborg's lines are JSON lines in borg's log format.
-
-// borg's level names (Python logging), for --log-json lines.
-export type LogLevel = 'INFO' | 'WARNING' | 'ERROR';
 
 export interface TerminalStreams {
   stdout: Writable;

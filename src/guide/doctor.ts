@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { borgCacheDir } from '../borg/borg-errors.js';
-import type { CommandContext } from '../cli/command-context.js';
+import type { PlanRequest } from '../plan/plan-options.js';
 import { TborgError } from '../core/errors.js';
 import { buildPlan, type Plan, type PlanInput } from '../plan/plan.js';
 import { gatherPlanInput } from '../plan/plan-facts.js';
@@ -78,7 +78,7 @@ export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
 const ORDER: readonly CheckName[] = ['borg', 'location', 'keepalive', 'lock-wait', 'server', 'repository', 'lock'];
 
 // Runs every check once, in ORDER, and the two probes side by side; never throws for what it checks.
-export async function runDoctor(context: CommandContext, words: readonly string[], afterDashDash: readonly string[], options: DoctorOptions = {}): Promise<DoctorReport> {
+export async function runDoctor(context: PlanRequest, words: readonly string[], afterDashDash: readonly string[], options: DoctorOptions = {}): Promise<DoctorReport> {
   const started = Date.now();
   const run = options.run ?? runBufferedChild;
   const now = options.now ?? (() => new Date());

@@ -1,9 +1,11 @@
-import type { PingStyle } from '../cli/tborg-options.js';
 
 // A dead-man's switch that needs no config file (--tborg-ping URL): tborg tells a Healthchecks-style
 // monitor when a backup starts and how it ended, so a backup that stops landing is noticed by
 // someone. Pinging never changes the backup's outcome: every ping has one time budget (retries
 // included), a failure is one warning line, and borg never waits for a ping to start.
+
+// How a monitor wants its pings (--tborg-ping-style; guessed from the URL when not given).
+export type PingStyle = 'healthchecks' | 'uptime-kuma';
 
 // Commands that change a repository: what cron runs and what a dead-man's switch is for (borg 1.x
 // and borg2 names). Others (list, info, extract, mount, ...) ping only with --tborg-ping-all.

@@ -1,8 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Plan } from '../plan/plan.js';
-import type { Terminal } from '../cli/terminal.js';
-import type { TborgOptions } from '../cli/tborg-options.js';
+import type { MonitorOptions, WarnSink } from './monitor-options.js';
 
 // What tborg does after borg has ended, for whoever watches the backups: the end ping, the
 // repository's status record and the metrics file. Loaded only after borg ended, so none of this
@@ -23,9 +22,9 @@ export interface RunEnd {
 
 // What recording needs from the run: its options, plan and the pinger that sent the start ping.
 export interface RecordContext {
-  options: TborgOptions;
+  options: MonitorOptions;
   env: NodeJS.ProcessEnv;
-  terminal: Terminal;
+  terminal: WarnSink;
   plan: Plan;
   // Whether this run opened a repository (status records are about repositories).
   opensRepository: boolean;

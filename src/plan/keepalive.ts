@@ -1,10 +1,12 @@
 import { parseSshArgv } from '../ssh/rsh.js';
-import type { KeepaliveMode } from '../cli/tborg-options.js';
 import type { AlivePair } from '../ssh/alive-pair.js';
 
 // What tborg does about the client's ServerAlive* for one run. The client's keepalive matters because
 // without it a dead connection keeps the client's ssh (and borg) hanging for hours, and the server
 // side only ever learns about it through sshd's own ClientAlive* (docs/facts.md).
+
+// --tborg-keepalive-mode: add tborg's keepalive when ssh has none, only warn, or leave ssh alone.
+export type KeepaliveMode = 'inject' | 'warn' | 'off';
 
 export type KeepaliveState = 'configured' | 'injected' | 'warned' | 'off' | 'not-applicable';
 

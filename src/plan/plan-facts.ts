@@ -4,7 +4,7 @@ import { readBorgVersion, type BorgVersion } from '../borg/borg-version.js';
 import { parseBorgCommandLine } from '../borg/command-line.js';
 import { remoteShellVariable } from '../borg/location.js';
 import { createPlaceholderResolver } from '../borg/placeholders.js';
-import type { CommandContext } from '../cli/command-context.js';
+import type { PlanRequest } from './plan-options.js';
 import type { PlanInput } from './plan.js';
 import { findKeepaliveOptions, mentionsSetupTimeout } from './keepalive.js';
 import { isSsh, parseSshArgv, readRsh, sshTarget } from '../ssh/rsh.js';
@@ -38,7 +38,7 @@ export interface GatherOptions {
 // The impure half of planning: finds borg and its version, parses borg's command line and asks
 // OpenSSH (`ssh -G`, never a connection) what it will do for the repository's host. Every program
 // runs with the caller's environment (context.env), never process.env.
-export async function gatherPlanInput(context: CommandContext, options: GatherOptions = {}): Promise<PlanInput> {
+export async function gatherPlanInput(context: PlanRequest, options: GatherOptions = {}): Promise<PlanInput> {
   const { env } = context;
   const facts: PlanFactSources = { ...PROGRAM_FACTS, ...options.facts };
   const borgPath = findBorg(context.options.borg, env, context.selfPaths);

@@ -7,7 +7,7 @@ import {
 } from './lock-wait.js';
 import { borg2Generation } from '../borg/location.js';
 import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
-import type { TborgOptions } from '../cli/tborg-options.js';
+import type { PlanOptions } from './plan-options.js';
 
 // Planning is pure: (borg's argv, environment, tborg's options, what ssh -G said) -> Plan. Running the
 // plan is run.ts's job. `tborg plan --json` prints exactly this object.
@@ -15,7 +15,7 @@ import type { TborgOptions } from '../cli/tborg-options.js';
 export interface PlanInput {
   args: readonly string[];
   env: NodeJS.ProcessEnv;
-  options: TborgOptions;
+  options: PlanOptions;
   borg: { path: string; version: string | null; major: 1 | 2 };
   commandLine: BorgCommandLine;
   // Present when the repository is reached through an ssh client (not for local repositories, and

@@ -5,7 +5,7 @@ import { attemptArgv, type Plan } from '../plan/plan.js';
 import type { AttemptResult, ForwardedSignal } from './borg-process.js';
 import { signalExitCode } from './borg-process.js';
 import { nextStep, startAttempt, startRun, type EndedAttempt, type Line, type RunState, type Step } from './next-step.js';
-import type { Terminal } from '../cli/terminal.js';
+import type { RunOutput } from './run-request.js';
 import { describeWait } from './wait-status.js';
 
 // Runs borg attempts with p-retry as the loop: each attempt that does not succeed is a failure
@@ -22,7 +22,7 @@ export interface AttemptDeps {
   // Aborted by a stopping signal (BorgRunner.signal): ends the wait between attempts.
   signal: AbortSignal;
   stoppedBy(): ForwardedSignal | undefined;
-  terminal: Terminal;
+  terminal: RunOutput;
   // Whether a spinner may keep spinning while borg runs (see spinnerSafeDuringAttempts in run-borg.ts).
   spinDuringAttempts: boolean;
 }
@@ -172,7 +172,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
   };
 }
 
-function say(terminal: Terminal, line: Line): void {
+function say(terminal: RunOutput, line: Line): void {
   if (line.level === 'warn') terminal.warn(line.text);
   else terminal.message(line.text, line.level);
 }

@@ -8,8 +8,8 @@ import { recordBorgEnd } from './exit-signal.js';
 import { LockLineHold } from './lock-line-hold.js';
 import { inheritedFds, knownStartSignals } from './process-start.js';
 import { encodeArgv, encodeEnv, readRawArgs, readRawEnviron, type RawArgs } from './raw-bytes.js';
-import { markChildEnv } from './recursion-guard.js';
-import type { Terminal } from '../cli/terminal.js';
+import { markChildEnv } from '../process/child-marker.js';
+import type { RunOutput } from './run-request.js';
 
 // The one module that spawns borg and owns the process's signals while borg may run. borg is started
 // through the exec shim (exec-shim.ts): argv, environment and inherited descriptors exactly as tborg
@@ -106,7 +106,7 @@ const STOP_POLL_MS = 250;
 
 export class BorgRunner {
   readonly borgPath: string;
-  private readonly terminal: Terminal;
+  private readonly terminal: RunOutput;
   // borg stays in tborg's process group (tborg has a controlling terminal); see the header comment.
   private readonly shareGroup: boolean;
   private readonly underSystemd: boolean;
@@ -117,7 +117,7 @@ export class BorgRunner {
   // The first signal that asked tborg to stop; no new attempt starts after it.
   received: ForwardedSignal | undefined;
 
-  constructor(borgPath: string, terminal: Terminal, env: NodeJS.ProcessEnv = process.env) {
+  constructor(borgPath: string, terminal: RunOutput, env: NodeJS.ProcessEnv = process.env) {
     this.borgPath = borgPath;
     this.terminal = terminal;
     this.shareGroup = readTerminalState().hasTerminal;

@@ -1,6 +1,6 @@
 import { isQuickFailure, nextDelayMs } from './backoff.js';
 import { classifyAttempt, isCacheLock, type FailureKind, type StderrFindings } from '../borg/borg-errors.js';
-import type { LogLevel } from '../cli/terminal.js';
+import type { LogLevel } from '../core/log-level.js';
 import { CONNECT_START, decideConnect, type ConnectState } from './connect-wait.js';
 import { describeGiveUp } from './give-up-message.js';
 import { attemptLockWait, formatDuration } from '../plan/lock-wait.js';

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { findBorg } from '../borg/borg-binary.js';
-import type { CommandContext } from '../cli/command-context.js';
+import type { RunRequest } from './run-request.js';
 import { TborgError } from '../core/errors.js';
 import type { Plan } from '../plan/plan.js';
 import type { Pinger } from '../monitor/ping.js';
@@ -9,7 +9,7 @@ import { BorgRunner, type AttemptResult } from './borg-process.js';
 import type { RunEnd } from '../monitor/run-record.js';
 
 // `tborg <borg arguments>`: plan, then run borg, retrying what is safe to retry.
-export async function runBorg(context: CommandContext): Promise<number> {
+export async function runBorg(context: RunRequest): Promise<number> {
   const parent = startedAsBorg(context.env);
   if (parent) {
     // A tborg started this tborg as its borg (a wrapper script named borg, recursion-guard.ts): that
@@ -99,7 +99,7 @@ export function onlyPrintsOrServes(args: readonly string[]): boolean {
   return false;
 }
 
-async function startPing(context: CommandContext, plan: Plan): Promise<Pinger | undefined> {
+async function startPing(context: RunRequest, plan: Plan): Promise<Pinger | undefined> {
   const { Pinger, pingWanted } = await import('../monitor/ping.js');
   if (!pingWanted(plan.command, context.options.pingAll)) return undefined;
   const what = [plan.command.join(' '), plan.repository?.location].filter(Boolean).join(' ');
@@ -109,7 +109,7 @@ async function startPing(context: CommandContext, plan: Plan): Promise<Pinger | 
 }
 
 // After borg: the end ping, the status record, the metrics file (run-record.ts, loaded only now).
-async function record(context: CommandContext, plan: Plan, opensRepository: boolean, pinger: Pinger | undefined, run: RunEnd): Promise<void> {
+async function record(context: RunRequest, plan: Plan, opensRepository: boolean, pinger: Pinger | undefined, run: RunEnd): Promise<void> {
   if (!pinger && (!opensRepository || context.options.statusFile === null)) return;
   try {
     const { recordRun } = await import('../monitor/run-record.js');
@@ -119,7 +119,7 @@ async function record(context: CommandContext, plan: Plan, opensRepository: bool
   }
 }
 
-async function runOnce(borgPath: string, argv: readonly string[], env: NodeJS.ProcessEnv, context: CommandContext): Promise<number> {
+async function runOnce(borgPath: string, argv: readonly string[], env: NodeJS.ProcessEnv, context: RunRequest): Promise<number> {
   const runner = new BorgRunner(borgPath, context.terminal, context.env);
   try {
     return (await runner.attempt(argv, env)).exitCode;

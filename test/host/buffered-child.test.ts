@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { readProcStat } from '../../src/process/proc-stat.js';
 import { describeChildFailure, KILL_GRACE_MS, runBufferedChild, runBufferedChildSync, type BufferedChildResult } from '../../src/process/buffered-child.js';
 import { sshStderrLine, sshStderrLines } from '../../src/ssh/ssh-settings.js';
 
 // Gone, or a zombie its new parent has not reaped yet (a container's pid 1 may never reap).
 function isRunning(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  const state = readProcStat(pid)?.state;
+  return state !== undefined && state !== 'Z';
 }
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ONLY: 'this' };

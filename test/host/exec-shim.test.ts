@@ -5,7 +5,8 @@ import { encodeShimSpec, planStdio, SHIM_CODE } from '../../src/run/exec-shim.js
 import { recordBorgEnd, signalToDieOf } from '../../src/run/exit-signal.js';
 import { parseStartSignals, selectInherited } from '../../src/run/process-start.js';
 import { encodeArgv, encodeEnv, type RawArgs } from '../../src/run/raw-bytes.js';
-import { MAX_DEPTH, parseMarker, startedAsBorg } from '../../src/run/recursion-guard.js';
+import { parseMarker } from '../../src/process/child-marker.js';
+import { MAX_DEPTH, startedAsBorg } from '../../src/run/recursion-guard.js';
 
 // Tables for the pure parts of the hand-over to borg (README "Signals"). The CLI and real-borg behaviour is in
 // test/cli/exec-shim-cli.test.ts and test/e2e/exec-shim-e2e.test.ts.

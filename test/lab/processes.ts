@@ -1,5 +1,6 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { readProcStat } from '../../src/process/proc-stat.js';
 
 // Small process helpers for the lab and the tests: read /proc, wait for conditions, run a command
 // with its output buffered (test use only; never for borg's real streams).
@@ -13,22 +14,17 @@ export interface ProcessInfo {
   cmdline: string;
 }
 
-// One field parse of /proc/<pid>/stat: "pid (comm) state ppid pgrp ...". comm may contain spaces
-// and parentheses, so everything is read after the last ')'.
+// /proc/<pid>/stat through src/process/proc-stat.ts, and the command line beside it.
 function readStat(pid: number): ProcessInfo | undefined {
+  const stat = readProcStat(pid);
+  if (!stat) return undefined;
+  let cmdline = '';
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
-    } catch {
-      // Gone between the two reads.
-    }
-    return { pid, state: fields[0] ?? '?', ppid: Number(fields[1]), pgrp: Number(fields[2]), cmdline };
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
   } catch {
-    return undefined;
+    // Gone between the two reads.
   }
+  return { pid, state: stat.state, ppid: stat.ppid, pgrp: stat.pgrp, cmdline };
 }
 
 function listProcesses(): ProcessInfo[] {

@@ -1,37 +1,15 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { importedNames, importGraph, sourceFiles } from '../helpers/import-graph.js';
 
 // No module of src/ may import itself back through others, type-only imports included (a reader
 // cannot tell the flow from a cycle, and `npx madge --circular` counts them too). The graph is read
-// from the TypeScript sources with the compiler's own import scanner.
+// from the TypeScript sources with the compiler's own import scanner (test/helpers/import-graph.ts).
+// Which folder may import which: test/unit/import-layers.test.ts.
 
 const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
-  );
-}
-
-// file -> the files of `files` it imports (static, `import type`, `export ... from`, dynamic import()).
-function importGraph(files: readonly string[]): Map<string, string[]> {
-  const known = new Set(files);
-  const graph = new Map<string, string[]>();
-  for (const file of files) {
-    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-    const targets = importedFiles
-      .map((i) => i.fileName)
-      .filter((name) => name.startsWith('.'))
-      .map((name) => resolve(dirname(file), name).replace(/\.js$/, '.ts'))
-      .filter((target) => known.has(target));
-    graph.set(file, [...new Set(targets)]);
-  }
-  return graph;
-}
 
 // The strongly connected components with more than one module, or one that imports itself: each is
 // a set of modules that import one another in a circle (Tarjan's algorithm).
@@ -89,7 +67,7 @@ for (const [name, edges, expected] of graphs) {
 
 test('the import scanner sees every kind of import a cycle can run through', () => {
   const source = `import type { A } from './a.js';\nimport {\n  b,\n} from '../b.js';\nexport { c } from './c.js';\nimport './d.js';\nconst e = await import('./e.js');\nimport f from 'node:fs';\n`;
-  const names = ts.preProcessFile(source, true, true).importedFiles.map((i) => i.fileName);
+  const names = importedNames(source);
   assert.deepEqual(names.sort(), ['../b.js', './a.js', './c.js', './d.js', './e.js', 'node:fs']);
 });
 

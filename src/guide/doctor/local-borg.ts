@@ -1,6 +1,6 @@
 import { findBorg, isTborg } from '../../borg/borg-binary.js';
 import { readBorgVersion } from '../../borg/borg-version.js';
-import type { CommandContext } from '../../cli/command-context.js';
+import type { PlanRequest } from '../../plan/plan-options.js';
 import { TborgError } from '../../core/errors.js';
 import type { Check } from './check.js';
 
@@ -32,7 +32,7 @@ export function checkLocalBorg(facts: LocalBorgFacts): Check {
 }
 
 // Finds borg as a run would (findBorg, skipping tborg itself on PATH) and asks its version.
-export function gatherLocalBorg(context: CommandContext): LocalBorgFacts {
+export function gatherLocalBorg(context: PlanRequest): LocalBorgFacts {
   const { env } = context;
   const skippedTborg: string[] = [];
   for (const dir of (env.PATH ?? '').split(':')) {
