@@ -270,7 +270,7 @@ function hasPython(): boolean {
 }
 
 // A few command lines full of options and colon-containing file arguments (the big table is
-// test/unit/command-line.test.ts): the plan names the right repository, and ssh -G ran for its host.
+// test/helpers/command-line-rows.ts): the plan names the right repository, and ssh -G ran for its host.
 describe('the repository in busy command lines', { concurrency: 4 }, () => {
   const cases: Array<{ args: (f: string) => string[]; env?: NodeJS.ProcessEnv; repo: Partial<NonNullable<PlanJson['repository']>>; interval: number }> = [
     {
