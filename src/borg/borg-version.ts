@@ -35,6 +35,13 @@ export function parseBorgVersion(output: string): BorgVersion | undefined {
   return { version: match[1]!, major: Number(match[2]) };
 }
 
+// Which line of tborg's tables a borg of `version` ("1.2.4", "2.0.0b25") follows: 2 for borg 2 and
+// later, else 1, also when the version is unknown (borg 1 is what most machines run). The one place
+// the line is derived from a version.
+export function borgLine(version: string | null | undefined): 1 | 2 {
+  return version != null && Number.parseInt(version, 10) >= 2 ? 2 : 1;
+}
+
 // How long `borg --version` may take: Python's start-up is ~0.3 s, far more on a cold, loaded machine.
 export const BORG_VERSION_TIMEOUT_MS = 30_000;
 

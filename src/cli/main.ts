@@ -39,12 +39,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     // bash's or zsh's completion script asking (tborg shell-completion): the words typed so far are
     // not tborg's options or borg's arguments yet, so nothing reads them but the one parser.
     if (argv[0] === COMPLETION_REQUEST) {
-      terminal = createProcessTerminal(true);
+      terminal = createProcessTerminal(true, env);
       const { runOwnCommandLine } = await import('./own-commands.js');
       return await runOwnCommandLine(argv, { args: [], options: defaultOptions(), env, terminal, selfPaths: [] });
     }
     const { options, borgArgs } = splitArguments(argv, env);
-    terminal = createProcessTerminal(options.quiet);
+    terminal = createProcessTerminal(options.quiet, env);
     if (options.help) {
       terminal.out(usage());
       return 0;
@@ -68,7 +68,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const { runBorg } = await import('../run/run-borg.js');
     return await runBorg(context);
   } catch (error) {
-    terminal ??= createProcessTerminal(false);
+    terminal ??= createProcessTerminal(false, env);
     if (error instanceof TborgError) {
       terminal.error(error.message, command);
       return error.exitCode;

@@ -189,6 +189,7 @@ function pythonJsonString(text: string): string {
   return JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export function createProcessTerminal(quiet: boolean): Terminal {
-  return new Terminal({ stdout: process.stdout, stderr: process.stderr }, { quiet });
+// The terminal of this process, judged by the environment main was given (TERM, CI), not process.env.
+export function createProcessTerminal(quiet: boolean, env: NodeJS.ProcessEnv): Terminal {
+  return new Terminal({ stdout: process.stdout, stderr: process.stderr }, { quiet, env });
 }

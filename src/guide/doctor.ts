@@ -1,11 +1,13 @@
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { borgCacheDir } from '../borg/borg-errors.js';
+import { borgLine } from '../borg/borg-version.js';
 import type { PlanRequest } from '../plan/plan-options.js';
 import { TborgError } from '../core/errors.js';
 import { buildPlan, type Plan, type PlanInput } from '../plan/plan.js';
 import { gatherPlanInput } from '../plan/plan-facts.js';
+import { passwdHome } from '../process/passwd-home.js';
 import { runBufferedChild, type BufferedChildOptions, type BufferedChildResult } from '../process/buffered-child.js';
+import { sshDialect } from '../ssh/ssh-settings.js';
 import { verdict, type Check, type CheckName, type Verdict } from './doctor/check.js';
 import { checkLocation, doctorPlanArgs, splitDoctorWords } from './doctor/doctor-argument.js';
 import { checkKeepalive, findKeepaliveSources } from './doctor/keepalive-check.js';
@@ -105,7 +107,7 @@ export async function runDoctor(context: PlanRequest, words: readonly string[], 
     skipRest('not checked: no borg');
     return finish();
   }
-  const major: 1 | 2 = borg.version !== null && Number(borg.version.split('.')[0]) >= 2 ? 2 : 1;
+  const major = borgLine(borg.version);
   const split = splitDoctorWords(words, major, afterDashDash);
   if (split.error !== null) {
     add({ name: 'location', status: 'fail', detail: `bad argument: ${split.error}` });
@@ -138,7 +140,7 @@ export async function runDoctor(context: PlanRequest, words: readonly string[], 
     skipRest('not checked: bad argument');
     return finish();
   }
-  const sources = input.ssh && loc.host ? findKeepaliveSources(input.ssh.rsh.words, input.ssh.rsh.source, loc.host, loc.user, passwdHome()) : null;
+  const sources = input.ssh && loc.host ? findKeepaliveSources(input.ssh.rsh.words, input.ssh.rsh.source, loc.host, loc.user, passwdHome(), sshDialect(input.ssh.target[0], { env })) : null;
   add(checkKeepalive(plan, input, sources));
   add(checkLockWait(plan, { serverAliveGiven: context.options.serverAlive !== undefined }));
 
@@ -202,11 +204,3 @@ export async function runDoctor(context: PlanRequest, words: readonly string[], 
   return finish();
 }
 
-// The password database's home directory, or null when there is none (ssh reads ~/.ssh/config there).
-function passwdHome(): string | null {
-  try {
-    return userInfo().homedir;
-  } catch {
-    return null;
-  }
-}

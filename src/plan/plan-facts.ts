@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { findBorg } from '../borg/borg-binary.js';
-import { readBorgVersion, type BorgVersion } from '../borg/borg-version.js';
+import { borgLine, readBorgVersion, type BorgVersion } from '../borg/borg-version.js';
 import { parseBorgCommandLine } from '../borg/command-line.js';
 import { remoteShellVariable } from '../borg/location.js';
 import { createPlaceholderResolver } from '../borg/placeholders.js';
@@ -13,6 +13,7 @@ import {
   intervalIsBatchModeDefault,
   resolveSshSettings,
   setupTimeoutIsServerAlive,
+  sshDialect,
   type SshSettings,
   type SshSettingsResolver,
 } from '../ssh/ssh-settings.js';
@@ -43,7 +44,7 @@ export async function gatherPlanInput(context: PlanRequest, options: GatherOptio
   const facts: PlanFactSources = { ...PROGRAM_FACTS, ...options.facts };
   const borgPath = findBorg(context.options.borg, env, context.selfPaths);
   const version = facts.readBorgVersion(borgPath, env);
-  const major: 1 | 2 = version && version.major >= 2 ? 2 : 1;
+  const major = borgLine(version?.version);
   const commandLine = parseBorgCommandLine(context.args, env, major, {
     ...(version ? { version: version.version } : {}),
     cwd: process.cwd(),
@@ -113,6 +114,7 @@ async function intervalIsDefault(
 ): Promise<boolean> {
   if (!settings.batchMode || settings.serverAliveInterval !== DEBIAN_BATCHMODE_INTERVAL) return false;
   const askAgain = (): boolean => intervalIsBatchModeDefault(target, settings, { env }, resolve);
+  const dialect = sshDialect(target[0], { env }, resolve);
   if (findKeepaliveOptions(target).serverAliveInterval) return askAgain();
   const source = await import('../ssh/ssh-config-source.js');
   const argv = parseSshArgv(target.slice(1));
@@ -130,7 +132,7 @@ async function intervalIsDefault(
     try {
       source.walkConfig(file, alias, { user, system }, {
         onLine(line, active) {
-          if (active === false || source.canonicalKeyword(line.keyword) !== 'serveraliveinterval') return false;
+          if (active === false || source.canonicalKeyword(line.keyword, dialect) !== 'serveraliveinterval') return false;
           mentioned = true;
           return true;
         },

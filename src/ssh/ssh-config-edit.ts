@@ -1,6 +1,6 @@
 import type { AlivePair } from './alive-pair.js';
 import { UsageError } from '../core/errors.js';
-import { canonicalKeyword, parseConfigText, walkConfigLines, type Activity, type ConfigLine, type ConfigPlace } from './ssh-config-source.js';
+import { canonicalKeyword, parseConfigText, walkConfigLines, type Activity, type ConfigLine, type ConfigPlace, type KeywordDialect } from './ssh-config-source.js';
 
 // The edit behind `tborg ssh-config HOST --write`: (file text, host, I, C) -> new text, pure.
 //
@@ -45,6 +45,8 @@ export interface EditPlan {
 }
 
 export interface EditOptions {
+  // What the ssh in use makes of SetupTimeOut (ssh-settings.ts sshDialect).
+  dialect: KeywordDialect;
   file?: string;
   // For `Match user` in the file: the remote user, when known.
   user?: string | null;
@@ -70,7 +72,7 @@ interface Supplier {
 
 // The edit `tborg ssh-config HOST --write` makes: the new text with the keepalive lines where ssh
 // reads them first for HOST, and what they shadow. Pure; the checked write is ssh-config's.
-export function planSshConfigEdit(text: string, host: string, values: AlivePair, options: EditOptions = {}): EditPlan {
+export function planSshConfigEdit(text: string, host: string, values: AlivePair, options: EditOptions): EditPlan {
   checkHostAlias(host);
   for (const [name, v] of [['ServerAliveInterval', values.interval], ['ServerAliveCountMax', values.countMax]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`${name} must be a whole number >= 1, got ${v}`);
@@ -95,7 +97,7 @@ export function planSshConfigEdit(text: string, host: string, values: AlivePair,
     },
     onLine(line, active, block) {
       if (active === false) return false;
-      const keyword = canonicalKeyword(line.keyword);
+      const keyword = canonicalKeyword(line.keyword, options.dialect);
       if (keyword === 'serveraliveinterval' || keyword === 'serveralivecountmax') {
         firstSupplier ??= { line, active, block };
         firstOf[keyword] ??= { line, active, block };
@@ -106,7 +108,7 @@ export function planSshConfigEdit(text: string, host: string, values: AlivePair,
 
   const shadowed: ShadowedLine[] = Object.values(firstOf).map((s) => ({
     line: s.line.line,
-    keyword: canonicalKeyword(s.line.keyword) === 'serveraliveinterval' ? 'ServerAliveInterval' : 'ServerAliveCountMax',
+    keyword: canonicalKeyword(s.line.keyword, options.dialect) === 'serveraliveinterval' ? 'ServerAliveInterval' : 'ServerAliveCountMax',
     value: s.line.args[0] ?? '',
     certain: s.active === true,
   }));

@@ -1,5 +1,5 @@
 import { readConfigLines, type ConfigLine } from './ssh-config-tokens.js';
-import { expandInclude, MAX_INCLUDE_DEPTH, passwdHome, type SourceOptions } from './ssh-config-walk.js';
+import { expandInclude, MAX_INCLUDE_DEPTH, sshHome, type SourceOptions } from './ssh-config-walk.js';
 
 // The host names an ssh config mentions, for `tborg ssh-config` to check that an edit changes
 // nobody else's settings.
@@ -26,7 +26,7 @@ export function collectHostNames(file: string, options: SourceOptions = {}): str
       return;
     }
     if (lines === null) return;
-    const state = { home: options.home ?? passwdHome(), userConf: !options.system };
+    const state = { home: options.home ?? sshHome(), userConf: !options.system };
     for (const line of lines) {
       if (line.keyword === 'host') line.args.forEach(add);
       else if (line.keyword === 'match') {

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { parseSshArgv } from './rsh.js';
-import { canonicalKeyword, ConfigParseError } from './ssh-config-tokens.js';
-import { passwdHome, walkConfig, type ConfigPlace, type SourceOptions } from './ssh-config-walk.js';
+import { canonicalKeyword, ConfigParseError, type KeywordDialect } from './ssh-config-tokens.js';
+import { sshHome, walkConfig, type ConfigPlace, type SourceOptions } from './ssh-config-walk.js';
 
 // `ssh -G` says WHAT ssh will use; this module says WHERE it comes from (for warnings) and where a
 // new setting must go (for `tborg ssh-config --write`): which files ssh reads, the first Host block
@@ -9,7 +9,7 @@ import { passwdHome, walkConfig, type ConfigPlace, type SourceOptions } from './
 // with `ssh -G`. The files are read by ssh-config-tokens.ts and walked by ssh-config-walk.ts.
 
 // What this module's callers use of the modules it is built on, from the one place they know.
-export { canonicalKeyword, ConfigParseError, parseConfigText, parseTimeValue, type ConfigLine } from './ssh-config-tokens.js';
+export { canonicalKeyword, ConfigParseError, parseConfigText, parseTimeValue, type ConfigLine, type KeywordDialect } from './ssh-config-tokens.js';
 export { walkConfig, walkConfigLines, type Activity, type ConfigPlace } from './ssh-config-walk.js';
 export { collectHostNames } from './ssh-config-host-names.js';
 
@@ -30,7 +30,7 @@ export interface SettingSource extends ConfigPlace {
 export function userConfigFile(words: readonly string[]): string | null {
   const { configFile } = parseSshArgv(words.slice(1));
   if (configFile !== undefined) return configFile.toLowerCase() === 'none' ? null : resolve(configFile);
-  return join(passwdHome(), '.ssh', 'config');
+  return join(sshHome(), '.ssh', 'config');
 }
 
 // The system-wide file ssh reads after the user's own (only when there is no -F).
@@ -66,14 +66,14 @@ export function findSettingSource(
   configFile: string,
   alias: string,
   keyword: 'ServerAliveInterval' | 'ServerAliveCountMax',
-  options: SourceOptions = {},
+  options: SourceOptions & { dialect: KeywordDialect },
 ): SettingSource | null {
-  const wanted = canonicalKeyword(keyword.toLowerCase());
+  const wanted = keyword.toLowerCase();
   let found: SettingSource | null = null;
   try {
     walkConfig(configFile, alias, options, {
       onLine(line, active, block) {
-        if (canonicalKeyword(line.keyword) !== wanted || active === false) return false;
+        if (canonicalKeyword(line.keyword, options.dialect) !== wanted || active === false) return false;
         found = {
           file: line.file,
           line: line.line,

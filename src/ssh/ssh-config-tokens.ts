@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { TborgError } from '../core/errors.js';
-import { setupTimeoutIsServerAlive } from './ssh-settings.js';
 
 // The words of an ssh config file: its directive lines with their line numbers, keywords as ssh
 // reads them (lowercase, Debian's aliases), and time values (misc.c convtime).
@@ -33,14 +32,21 @@ export class ConfigParseError extends TborgError {
 // Debian's OpenSSH also reads ProtocolKeepAlives as ServerAliveInterval (ssh_config(5) on Debian:
 // "Debian-specific compatibility aliases"); upstream ssh refuses it, so treating it as an alias is
 // right wherever ssh accepted the file. SetupTimeOut was one too until Debian's 9.9p1, which made it
-// ConnectTimeout: the ssh on PATH is asked (setupTimeoutIsServerAlive), only when the keyword occurs.
+// ConnectTimeout: which of the two depends on the ssh in use, a fact its caller gives (KeywordDialect).
 const KEYWORD_ALIASES: Record<string, string> = {
   protocolkeepalives: 'serveraliveinterval',
 };
 
-// A lowercase keyword, with Debian's aliases resolved.
-export function canonicalKeyword(keyword: string): string {
-  if (keyword === 'setuptimeout') return setupTimeoutIsServerAlive() ? 'serveraliveinterval' : 'connecttimeout';
+// What the ssh in use makes of a keyword whose meaning depends on its build. The caller asks its ssh
+// with its own environment (ssh-settings.ts sshDialect); the question is a function so that ssh is
+// asked only when a file or an -o has the keyword at all.
+export interface KeywordDialect {
+  setupTimeoutIsInterval(): boolean;
+}
+
+// A lowercase keyword, with Debian's aliases resolved for the ssh `dialect` describes.
+export function canonicalKeyword(keyword: string, dialect: KeywordDialect): string {
+  if (keyword === 'setuptimeout') return dialect.setupTimeoutIsInterval() ? 'serveraliveinterval' : 'connecttimeout';
   return KEYWORD_ALIASES[keyword] ?? keyword;
 }
 

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { passwdHome } from '../process/passwd-home.js';
 import { ConfigParseError, readConfigLines, type ConfigLine } from './ssh-config-tokens.js';
 import { expandGlob, matchPattern, matchPatternList } from './ssh-patterns.js';
 
@@ -81,7 +82,7 @@ export function walkConfigLines(lines: readonly ConfigLine[], alias: string, opt
 function newWalkState(alias: string, options: SourceOptions, visitor: WalkVisitor): WalkState {
   return {
     alias,
-    home: options.home ?? passwdHome(),
+    home: options.home ?? sshHome(),
     userConf: !options.system,
     localUser: options.localUser ?? safeUserName(),
     hostname: undefined,
@@ -256,8 +257,8 @@ export function expandInclude(arg: string, state: Pick<WalkState, 'home' | 'user
   return expandGlob(path);
 }
 
-// The home directory ssh uses: the password database's (ssh.c pw->pw_dir; $HOME plays no part,
-// docs/facts.md).
-export function passwdHome(): string {
-  return userInfo().homedir;
+// The home directory ssh uses: the password database's (src/process/passwd-home.ts). A user without
+// an entry has no ssh at all ("No user exists for uid"); `/` keeps the walk going for the message.
+export function sshHome(): string {
+  return passwdHome() ?? '/';
 }

@@ -1,6 +1,7 @@
 import { TborgError } from '../core/errors.js';
 import { describeChildFailure, runBufferedChildSync } from '../process/buffered-child.js';
 import { parseSshArgv } from './rsh.js';
+import type { KeywordDialect } from './ssh-config-tokens.js';
 
 // What OpenSSH will apply, asked of OpenSSH itself: `ssh -G` resolves Include, Match, wildcards,
 // negation, time units, -o and -F exactly as a real connection does (docs/facts.md "ssh configuration
@@ -153,6 +154,12 @@ export function setupTimeoutIsServerAlive(program = 'ssh', options: ResolveOptio
   }
   cache.set(key, value);
   return value;
+}
+
+// The keyword dialect of `program` as the caller's environment finds it (ssh-config-tokens.ts
+// canonicalKeyword), asked lazily and once.
+export function sshDialect(program = 'ssh', options: ResolveOptions = {}, resolve: SshSettingsResolver = resolveSshSettings): KeywordDialect {
+  return { setupTimeoutIsInterval: () => setupTimeoutIsServerAlive(program, options, resolve) };
 }
 
 const defaultIntervalCache = new Map<string, number>();

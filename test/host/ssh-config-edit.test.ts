@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { planSshConfigEdit, type Placement } from '../../src/ssh/ssh-config-edit.js';
+import { sshDialect } from '../../src/ssh/ssh-settings.js';
+
+// What the installed ssh makes of SetupTimeOut, for the edits below.
+const EDIT = { dialect: sshDialect() };
 import { collectHostNames } from '../../src/ssh/ssh-config-source.js';
 
 // Every case is checked three ways: the placement (and, where written out, the exact text), that
@@ -164,11 +168,11 @@ for (const c of CASES) {
   test(`edit: ${c.name}`, () => {
     const host = c.host ?? H;
     const text = c.text.replaceAll('@DIR@', dir);
-    const plan = planSshConfigEdit(text, host, { interval: 10, countMax: 30 });
+    const plan = planSshConfigEdit(text, host, { interval: 10, countMax: 30 }, EDIT);
     assert.equal(plan.placement, c.placement);
     if (c.expected !== undefined) assert.equal(plan.text, c.expected.replaceAll('@DIR@', dir));
     // The same edit again gives the same text (the plan depends on nothing but its arguments).
-    assert.equal(planSshConfigEdit(text, host, { interval: 10, countMax: 30 }).text, plan.text);
+    assert.equal(planSshConfigEdit(text, host, { interval: 10, countMax: 30 }, EDIT).text, plan.text);
 
     // Only whole lines were added: taking them out gives back every byte of the original.
     const eol = plan.text.includes('\r\n') ? '\r\n' : '\n';
@@ -199,13 +203,13 @@ for (const c of CASES) {
 
 test('edit refuses what it cannot write as a Host pattern', () => {
   for (const bad of ['', 'a b', 'web*', '!web', 'u@web', '-oProxyCommand=x', 'a,b', 'a"b']) {
-    assert.throws(() => planSshConfigEdit('', bad, { interval: 10, countMax: 30 }), /not a plain host name/, bad);
+    assert.throws(() => planSshConfigEdit('', bad, { interval: 10, countMax: 30 }, EDIT), /not a plain host name/, bad);
   }
-  assert.throws(() => planSshConfigEdit('', 'web', { interval: 0, countMax: 30 }), /whole number >= 1/);
+  assert.throws(() => planSshConfigEdit('', 'web', { interval: 0, countMax: 30 }, EDIT), /whole number >= 1/);
 });
 
 test('edit reports the lines it shadows for the host', () => {
-  const plan = planSshConfigEdit('Host *\n  ServerAliveCountMax 5\n  ServerAliveInterval 0\n', 'backup', { interval: 10, countMax: 30 });
+  const plan = planSshConfigEdit('Host *\n  ServerAliveCountMax 5\n  ServerAliveInterval 0\n', 'backup', { interval: 10, countMax: 30 }, EDIT);
   assert.deepEqual(
     plan.shadowed.map((s) => `${s.keyword}=${s.value}@${s.line}`).sort(),
     ['ServerAliveCountMax=5@2', 'ServerAliveInterval=0@3'],

@@ -8,7 +8,7 @@ import { collectHostNames } from '../../src/ssh/ssh-config-host-names.js';
 import { findHostBlock, findSettingSource, userConfigFile } from '../../src/ssh/ssh-config-source.js';
 import { parseTimeValue } from '../../src/ssh/ssh-config-tokens.js';
 import { matchPattern, matchPatternList } from '../../src/ssh/ssh-patterns.js';
-import { resolveSshSettings } from '../../src/ssh/ssh-settings.js';
+import { resolveSshSettings, sshDialect } from '../../src/ssh/ssh-settings.js';
 import { copySshCorpus } from '../helpers/ssh-corpus.js';
 
 // Where ssh config settings come from, re-walked as ssh walks the files: Host blocks through Include,
@@ -57,9 +57,9 @@ test('relative Include lives in ~/.ssh of the given home (user files), /etc/ssh 
     writeFileSync(join(home, '.ssh', 'conf.d', 'a.conf'), 'Host rel\n  ServerAliveInterval 4\n');
     const main = join(home, 'main.conf');
     writeFileSync(main, 'Include conf.d/*.conf ~/.ssh/conf.d/b.conf\n');
-    const s = findSettingSource(main, 'rel', 'ServerAliveInterval', { home });
+    const s = findSettingSource(main, 'rel', 'ServerAliveInterval', { home, dialect: sshDialect() });
     assert.equal(s && `${basename(s.file)}:${s.line}:${s.value}`, 'a.conf:2:4');
-    assert.equal(findSettingSource(main, 'rel', 'ServerAliveInterval', { home, system: true }), null);
+    assert.equal(findSettingSource(main, 'rel', 'ServerAliveInterval', { home, system: true, dialect: sshDialect() }), null);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

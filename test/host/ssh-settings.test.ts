@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { joinRsh, readRsh, sshTarget } from '../../src/ssh/rsh.js';
 import { findSettingSource, parseTimeValue } from '../../src/ssh/ssh-config-source.js';
 import { findKeepaliveOptions } from '../../src/plan/keepalive.js';
-import { defaultServerAliveInterval, parseSshG, resolveSshSettings, setupTimeoutIsServerAlive, SshConfigError, type SshSettings } from '../../src/ssh/ssh-settings.js';
+import { defaultServerAliveInterval, parseSshG, resolveSshSettings, setupTimeoutIsServerAlive, SshConfigError, sshDialect, type SshSettings } from '../../src/ssh/ssh-settings.js';
 
 // The corpus is copied to a directory whose name has a space (so every path goes through shlex
 // quoting and Include quoting), with @DIR@ replaced by that directory. Every ssh run uses -F.
@@ -125,7 +125,7 @@ for (const row of ROWS) {
   }
   test(`${row.config} ${dest}: where the values come from`, () => {
     const f = file(row.config);
-    const opts = { user: row.user ?? null };
+    const opts = { user: row.user ?? null, dialect: sshDialect() };
     const place = (s: ReturnType<typeof findSettingSource>): string | null =>
       s === null ? null : `${basename(s.file)}:${s.line}${s.certain ? '' : '?'}`;
     const interval = findSettingSource(f, row.host, 'ServerAliveInterval', opts);
@@ -211,14 +211,14 @@ test('facts: Debian ssh: BatchMode yes makes ServerAliveInterval default to 300;
   assert.equal(defaultServerAliveInterval(true), 300);
   assert.equal(defaultServerAliveInterval(false), 0);
   assert.equal(resolveSshSettings(['ssh', '-F', f, 'alias1']).serverAliveInterval, 7);
-  assert.equal(findSettingSource(f, 'alias1', 'ServerAliveInterval')?.line, 4);
-  assert.equal(findSettingSource(f, 'batch', 'ServerAliveInterval'), null);
+  assert.equal(findSettingSource(f, 'alias1', 'ServerAliveInterval', { dialect: sshDialect() })?.line, 4);
+  assert.equal(findSettingSource(f, 'batch', 'ServerAliveInterval', { dialect: sshDialect() }), null);
 
   const alias2 = resolveSshSettings(['ssh', '-F', f, 'alias2']);
   const asInterval = alias2.serverAliveInterval === 8;
   // Exactly one of the two meanings, whichever this ssh has.
   assert.equal(asInterval, alias2.connectTimeout !== 8, `SetupTimeOut 8 gave interval ${alias2.serverAliveInterval}, ConnectTimeout ${alias2.connectTimeout}`);
   assert.equal(setupTimeoutIsServerAlive(), asInterval, 'the probe agrees with ssh reading a file');
-  assert.equal(findSettingSource(f, 'alias2', 'ServerAliveInterval')?.value, asInterval ? '8' : undefined);
+  assert.equal(findSettingSource(f, 'alias2', 'ServerAliveInterval', { dialect: sshDialect() })?.value, asInterval ? '8' : undefined);
   assert.deepEqual(findKeepaliveOptions(['ssh', '-o', 'SetupTimeOut=8'], setupTimeoutIsServerAlive()).serverAliveInterval, asInterval);
 });

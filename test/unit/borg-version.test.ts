@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBorgVersion } from '../../src/borg/borg-version.js';
+import { borgLine, parseBorgVersion } from '../../src/borg/borg-version.js';
 
 const table: Array<[string, string | undefined, number | undefined]> = [
   ['borg 1.2.4\n', '1.2.4', 1],
@@ -18,3 +18,8 @@ for (const [output, version, major] of table) {
     assert.equal(parsed?.major, major);
   });
 }
+
+test('borgLine: borg 2 and later follow line 2; borg 1 and an unknown version line 1', () => {
+  const lines = ['1.2.4', '1.4.0.dev12+g1234abc', '2.0.0b5', '2.0.0', '3.0.0', null, undefined, ''].map((v) => [v, borgLine(v)]);
+  assert.deepEqual(lines, [['1.2.4', 1], ['1.4.0.dev12+g1234abc', 1], ['2.0.0b5', 2], ['2.0.0', 2], ['3.0.0', 2], [null, 1], [undefined, 1], ['', 1]]);
+});

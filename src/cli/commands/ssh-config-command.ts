@@ -5,7 +5,7 @@ import { checkHostAlias, planSshConfigEdit } from '../../ssh/ssh-config-edit.js'
 import { describePlace, findSettingSource, parseTimeValue, SYSTEM_CONFIG_FILE, type SettingSource } from '../../ssh/ssh-config-source.js';
 import { readConfigFile, writeChecked, type ConfigFile, type WriteResult } from '../../ssh/ssh-config-write.js';
 import { joinRsh } from '../../ssh/rsh.js';
-import { defaultServerAliveInterval, intervalIsBatchModeDefault, resolveSshSettings } from '../../ssh/ssh-settings.js';
+import { defaultServerAliveInterval, intervalIsBatchModeDefault, resolveSshSettings, sshDialect } from '../../ssh/ssh-settings.js';
 import { parseAlivePair } from '../tborg-options.js';
 import { SSH_CONFIG_USAGE_LINE } from '../own-command-usage.js';
 import { describePlacement, describeSource, toNumber } from './ssh-config-report.js';
@@ -55,13 +55,14 @@ export async function runSshConfigCommand(context: CommandContext, words: SshCon
   const file = readConfigFile(args.config);
   const target = currentTarget(file, host);
   const now = resolveSshSettings(target, { env: context.env });
+  const dialect = sshDialect('ssh', { env: context.env });
 
   const sourceOf = (keyword: 'ServerAliveInterval' | 'ServerAliveCountMax'): SettingSource | null => {
     if (file.exists) {
-      const s = findSettingSource(file.realPath, host, keyword, { user: null });
+      const s = findSettingSource(file.realPath, host, keyword, { user: null, dialect });
       if (s) return s;
     }
-    if (!file.explicit) return findSettingSource(SYSTEM_CONFIG_FILE, host, keyword, { system: true, user: null });
+    if (!file.explicit) return findSettingSource(SYSTEM_CONFIG_FILE, host, keyword, { system: true, user: null, dialect });
     return null;
   };
   const intervalSource = sourceOf('ServerAliveInterval');
@@ -90,7 +91,7 @@ export async function runSshConfigCommand(context: CommandContext, words: SshCon
     return 0;
   }
 
-  const plan = planSshConfigEdit(file.text, host, keepalive, { file: file.path });
+  const plan = planSshConfigEdit(file.text, host, keepalive, { file: file.path, dialect });
   const silence = (keepalive.countMax + 1) * keepalive.interval;
   out(
     `To give ${host} a keepalive of ${keepalive.interval} s x ${keepalive.countMax} (ssh gives up after about ${silence} s of silence), ` +

@@ -2,7 +2,7 @@ import { asServerAliveOptions, type AlivePair } from '../../ssh/alive-pair.js';
 import type { Plan, PlanInput } from '../../plan/plan.js';
 import { joinRsh, parseSshArgv } from '../../ssh/rsh.js';
 import { describePlace, findSettingSource, SYSTEM_CONFIG_FILE, userConfigFile } from '../../ssh/ssh-config-source.js';
-import { canonicalKeyword } from '../../ssh/ssh-config-tokens.js';
+import { canonicalKeyword, type KeywordDialect } from '../../ssh/ssh-config-tokens.js';
 import type { Check } from './check.js';
 
 // The keepalive check: the ServerAlive* values ssh -G gave the plan, where the user wrote them
@@ -78,7 +78,14 @@ export function checkKeepalive(plan: Plan, input: PlanInput, sources: KeepaliveS
 // words (command line beats every file), the user's file (or -F file), the system file (not with
 // -F). ssh -G has already said what the values are; this only says where they are written.
 // `home` (the password database's, as ssh's) is shown as `~` in the places.
-export function findKeepaliveSources(words: readonly string[], source: string, alias: string, user: string | null, home: string | null): KeepaliveSources {
+export function findKeepaliveSources(
+  words: readonly string[],
+  source: string,
+  alias: string,
+  user: string | null,
+  home: string | null,
+  dialect: KeywordDialect,
+): KeepaliveSources {
   const parsed = parseSshArgv(words.slice(1));
   const file = userConfigFile(words);
   const explicit = parsed.configFile !== undefined;
@@ -87,14 +94,14 @@ export function findKeepaliveSources(words: readonly string[], source: string, a
     const wanted = keyword.toLowerCase();
     for (const option of parsed.options) {
       const m = /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/.exec(option);
-      if (m && canonicalKeyword(m[1]!.toLowerCase()) === wanted) return `${source} (-o ${option})`;
+      if (m && canonicalKeyword(m[1]!.toLowerCase(), dialect) === wanted) return `${source} (-o ${option})`;
     }
     const places = [
       ...(file ? [{ file, system: false }] : []),
       ...(explicit ? [] : [{ file: SYSTEM_CONFIG_FILE, system: true }]),
     ];
     for (const place of places) {
-      const found = findSettingSource(place.file, alias, keyword, { user, system: place.system });
+      const found = findSettingSource(place.file, alias, keyword, { user, system: place.system, dialect });
       if (found) {
         const where = describePlace({ ...found, file: shortPath(found.file) });
         return found.certain ? where : `${where}, if that Match applies`;

@@ -1,0 +1,12 @@
+import { userInfo } from 'node:os';
+
+// The home directory of this process's user in the password database, or null when the user has no
+// entry. ssh takes its ~ from there (ssh.c: pw->pw_dir; $HOME plays no part, docs/facts.md), and so
+// does every file tborg reads as ssh would.
+export function passwdHome(): string | null {
+  try {
+    return userInfo().homedir;
+  } catch {
+    return null;
+  }
+}
