@@ -139,7 +139,7 @@ function buildUnlocked(suite) {
     `apt-get install in ${suite}`,
   );
   run(['chroot', dir, 'apt-get', 'clean'], `apt-get clean in ${suite}`);
-  // Mount points the wrapper (test/lab/roots.ts) binds onto; /run/netns for `ip netns exec`.
+  // Mount points the wrapper (test/lab/in-root) binds onto; /run/netns for `ip netns exec`.
   for (const sub of ['proc', 'dev', 'sys', 'tmp', 'run', 'run/netns', 'run/sshd', 'host']) {
     mkdirSync(join(dir, sub), { recursive: true });
   }

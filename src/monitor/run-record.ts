@@ -7,7 +7,7 @@ import type { MonitorOptions, WarnSink } from './monitor-options.js';
 // repository's status record and the metrics file. Loaded only after borg ended, so none of this
 // costs start-up; nothing here changes the exit code (a failure is one warning line).
 
-// A finished run, as run.ts hands it over.
+// A finished run, as src/run/run-borg.ts hands it over.
 export interface RunEnd {
   exitCode: number;
   attempts: number;

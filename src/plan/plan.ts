@@ -10,7 +10,7 @@ import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js'
 import type { PlanOptions } from './plan-options.js';
 
 // Planning is pure: (borg's argv, environment, tborg's options, what ssh -G said) -> Plan. Running the
-// plan is run.ts's job. `tborg plan --json` prints exactly this object.
+// plan is src/run/run-borg.ts's job. `tborg plan --json` prints exactly this object.
 
 export interface PlanInput {
   args: readonly string[];

@@ -8,7 +8,7 @@ import type { RunResult } from '../lab/processes.js';
 import type { Location } from '../../src/borg/location.js';
 import { servesRestOverSsh } from '../../src/ssh/rest-ssh.js';
 
-// A lab for the borg2 tests (test/borg2-*-e2e.test.ts), on each borg2 line of the matrix: the
+// A lab for the borg2 tests (test/e2e/borg2-*-e2e.test.ts), on each borg2 line of the matrix: the
 // machine's (2.0.0b5 on Debian 12) and sid's 2.0.0b25 (borgstore 0.7.0, rest over ssh), each with
 // its own OpenSSH.
 //
