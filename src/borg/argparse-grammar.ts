@@ -6,7 +6,7 @@ import type { CommandSpec } from './command-spec.js';
 // argparse-replay.ts walks as borg's ArgumentParser and its subparsers would.
 
 // How many words an option takes: none (a flag), one, or one if the next word is not an option.
-type Arity = 0 | 1 | '?';
+export type Arity = 0 | 1 | '?';
 // argparse's nargs of a positional; 'PARSER' is the `<command>` of a parser with subcommands.
 type Nargs = 1 | '?' | '*' | '+' | '...' | 'PARSER';
 

@@ -7,7 +7,7 @@
 // (`::archive` at index N with the repository from BORG_REPO).
 
 import { split } from 'shlex';
-import { type CommandLineOptions, type RepositoryArgument } from '../../src/borg/command-line.js';
+import type { CommandLineOptions, RepositoryArgument } from '../../src/borg/command-line.js';
 
 const E = { BORG_REPO: 'ssh://u@envhost:2222/srv/r' };
 

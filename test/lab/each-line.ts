@@ -18,6 +18,15 @@ export function describeEachLine(
   });
 }
 
+// Known failures of tborg on borg2 2.0.0b22 and later (its rest-over-ssh and store locks), which the
+// borg 2 support fixes: the test still runs and its result is shown, as a TODO that does not fail
+// the run. Returns the todo text for `line`, or false where the test must pass. Only what is listed
+// here, by test, may fail; every other test fails the run on every line.
+export function knownBorg2Gap(line: BorgLine, what: string): string | false {
+  if (line.major !== 2 || line.repoPrefix !== 'repo-') return false;
+  return `known borg2 issue (borg2 ${line.version}): ${what}`;
+}
+
 // borg2 with store locks but without the rest client (2.0.0b12 to b21; Debian 13's b19): a create
 // cut mid-upload lands through tborg's retry (its shared lock does not block the next create), but
 // the dead session's lock object stays behind until its 30-minute expiry, so an exclusive command

@@ -26,7 +26,7 @@ function files(dir: string): string[] {
 
 // The comment text of a source file: `//` to the end of the line, block comments, and `#` lines of
 // shell scripts. Strings are not comments, but a `//` inside one is rare enough to read as one.
-export function commentText(source: string, shell: boolean): string[] {
+function commentText(source: string, shell: boolean): string[] {
   const found: string[] = [];
   if (shell) return source.split('\n').filter((l) => l.trimStart().startsWith('#'));
   for (const m of source.matchAll(/\/\*[\s\S]*?\*\/|(?<![:'"`\\])\/\/.*$/gm)) found.push(m[0]);
@@ -34,7 +34,7 @@ export function commentText(source: string, shell: boolean): string[] {
 }
 
 // The repository paths and bare file names one text names.
-export function namedPaths(text: string): { paths: string[]; bare: string[] } {
+function namedPaths(text: string): { paths: string[]; bare: string[] } {
   const paths = [...text.matchAll(PATH)].map((m) => m[1]!.replace(/\.$/, '')).filter((p) => OUR_EXTENSIONS.test(p));
   const bare = [...text.matchAll(BARE)].map((m) => m[1]!);
   return { paths, bare };
