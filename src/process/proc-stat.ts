@@ -13,6 +13,9 @@ export interface ProcStat {
   ttyNr: number;
   // The terminal's foreground process group; -1 without a terminal.
   tpgid: number;
+  // CPU time used in user and kernel mode, in clock ticks.
+  utime: number;
+  stime: number;
 }
 
 // Pure: the fields of one /proc/PID/stat text.
@@ -25,6 +28,8 @@ export function parseProcStat(text: string): ProcStat {
     session: Number(fields[3]),
     ttyNr: Number(fields[4]),
     tpgid: Number(fields[5]),
+    utime: Number(fields[11]),
+    stime: Number(fields[12]),
   };
 }
 
