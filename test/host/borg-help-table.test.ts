@@ -3,19 +3,18 @@
 // --help lists must be in the table with the same arity (flag, one value, optional value). A
 // missing value-taking option would make tborg take that option's value for the repository.
 //
-// `borg CMD --help` prints the same text as `borg help CMD` at half the cost (no second parser
-// build), so it is used for every command; all calls run concurrently.
+// The help pages come from borg's own parser in one Python process (readHelpPages).
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { BORG1_COMMANDS, BORG1_COMMON_OPTIONS, BORG1_TOP_ONLY_OPTIONS } from '../../src/borg/borg1-commands.js';
 import { BORG2_COMMANDS, BORG2_COMMON_OPTIONS, BORG2_TOP_ONLY_OPTIONS } from '../../src/borg/borg2-commands.js';
 import type { CommandSpec } from '../../src/borg/command-spec.js';
 import { parseBorgVersion } from '../../src/borg/borg-version.js';
 import { borg2Generation } from '../../src/borg/location.js';
+import { BORG_LAUNCHER_PREAMBLE } from '../helpers/borg-launcher.js';
 
 type Arity = 0 | 1 | '?';
 
@@ -27,37 +26,56 @@ interface HelpPage {
   hasPositionals: boolean;
 }
 
-function run(bin: string, args: readonly string[]): Promise<string> {
+// Every help page of the installed borg in one Python process: the launcher's preamble, then borg's
+// own parser (Archiver.build_parser) and each subparser's format_help(), which is what `borg CMD
+// --help` prints (argparse's help action calls print_help). One Python start instead of one per
+// command (~0.3 s each, over 100 commands per borg). A wide COLUMNS keeps argparse from wrapping the
+// usage line; BORG_FUSE_IMPL=none skips importing pyfuse3/trio (fuse_impl.py), the parser (mount
+// included) is the same. Keys: '' for the top level, 'create', 'key export', ...
+const HELP_PAGES = String.raw`
+import sys, json
+${BORG_LAUNCHER_PREAMBLE}
+from borg.archiver import Archiver
+
+def subparsers(parser):
+    for action in parser._actions:
+        if hasattr(action, '_name_parser_map'):
+            return action._name_parser_map
+    return {}
+
+top = Archiver().build_parser()
+pages = {'': top.format_help()}
+for name, parser in subparsers(top).items():
+    pages[name] = parser.format_help()
+    for sub, subparser in subparsers(parser).items():
+        pages[name + ' ' + sub] = subparser.format_help()
+print(json.dumps({'version': borg.__version__, 'pages': pages}))
+`;
+
+interface HelpPages {
+  version: string;
+  page(path: readonly string[]): string;
+}
+
+function readHelpPages(bin: string): Promise<HelpPages> {
+  const launcher = findOnPath(bin)!;
+  const python = /^#!\s*(\S+)/.exec(readFileSync(launcher, 'utf8').split('\n', 1)[0] ?? '')?.[1];
+  assert.ok(python && /python/.test(python), `${launcher} is not a Python launcher`);
+  const env = { ...process.env, COLUMNS: '2000', LC_ALL: 'C.UTF-8', BORG_FUSE_IMPL: 'none' };
   return new Promise((resolve, reject) => {
-    // A wide terminal keeps argparse from wrapping the usage line. BORG_FUSE_IMPL=none skips
-    // importing pyfuse3/trio (fuse_impl.py), which halves borg 1.2's start; the parser (mount
-    // included) is the same.
-    const env = { ...process.env, COLUMNS: '2000', LC_ALL: 'C.UTF-8', BORG_FUSE_IMPL: 'none' };
-    execFile(bin, [...args, '--help'], { env, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${bin} ${args.join(' ')} --help: ${error.message}\n${stderr}`));
-      else resolve(stdout);
+    execFile(python, ['-c', HELP_PAGES, launcher], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`${bin}'s help pages: ${error.message}\n${stderr}`));
+      const answer = JSON.parse(stdout) as { version: string; pages: Record<string, string> };
+      resolve({
+        version: answer.version,
+        page(path) {
+          const text = answer.pages[path.join(' ')];
+          assert.ok(text !== undefined, `${bin} ${path.join(' ')}: no such parser`);
+          return text;
+        },
+      });
     });
   });
-}
-
-function runVersion(bin: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(bin, ['--version'], (error, stdout) => (error ? reject(error) : resolve(stdout)));
-  });
-}
-
-// Runs the jobs with at most `limit` borg processes at a time.
-async function pool<T, R>(items: readonly T[], limit: number, job: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await job(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 // argparse prints each option as "  -e PATTERN, --exclude PATTERN   help..." (the invocation ends at
@@ -122,15 +140,16 @@ function usagePositionals(positionals: readonly string[]): string {
     .join(' ');
 }
 
-function installed(bin: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => {
+function findOnPath(bin: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
     try {
       accessSync(`${dir || '.'}/${bin}`, constants.X_OK);
-      return true;
+      return `${dir || '.'}/${bin}`;
     } catch {
-      return false;
+      // next
     }
-  });
+  }
+  return undefined;
 }
 
 interface Flavour {
@@ -162,14 +181,14 @@ const FLAVOURS: Flavour[] = [
   },
 ];
 
-// borg and borg2 are checked at the same time, each with its own pool of processes.
+// borg and borg2 are checked at the same time, each in its own Python process.
 describe('installed borg --help against src/borg/borg1-commands.ts and borg2-commands.ts', { concurrency: true }, () => {
 for (const flavour of FLAVOURS) {
-  test(`${flavour.bin} --help of every command matches the table`, { skip: !installed(flavour.bin) && `${flavour.bin} not installed` }, async () => {
-    const limit = Math.max(2, availableParallelism());
-    const top = parseHelp(await run(flavour.bin, []));
-    const version = parseBorgVersion(await runVersion(flavour.bin));
-    assert.ok(version, `${flavour.bin} --version`);
+  test(`${flavour.bin} --help of every command matches the table`, { skip: !findOnPath(flavour.bin) && `${flavour.bin} not installed` }, async () => {
+    const help = await readHelpPages(flavour.bin);
+    const top = parseHelp(help.page([]));
+    const version = parseBorgVersion(`borg ${help.version}`);
+    assert.ok(version, `${flavour.bin}'s version ${help.version}`);
     const positionalDifferences = flavour.knownPositionalDifferences(version.version);
     const common = tableOptions(flavour.common);
     const topOptions = tableOptions([...flavour.topOnly, ...flavour.common]);
@@ -185,7 +204,7 @@ for (const flavour of FLAVOURS) {
 
     // Mid commands (key, debug, benchmark) list their own subcommands.
     const mids = top.commands.filter((c) => flavour.commands[c]?.subcommands);
-    const midPages = await pool(mids, limit, (m) => run(flavour.bin, [m]).then(parseHelp));
+    const midPages = mids.map((m) => parseHelp(help.page([m])));
     const leaves: string[][] = [];
     for (const c of top.commands) if (!flavour.commands[c]?.subcommands) leaves.push([c]);
     mids.forEach((m, i) => {
@@ -198,7 +217,7 @@ for (const flavour of FLAVOURS) {
     const known = leaves.filter((p) => flavour.commands[p.join(' ')]);
     assert.ok(known.length > 20, `only ${known.length} commands found in ${flavour.bin}'s help`);
 
-    const pages = await pool(known, limit, (path) => run(flavour.bin, path).then(parseHelp));
+    const pages = known.map((path) => parseHelp(help.page(path)));
     known.forEach((path, i) => {
       const key = path.join(' ');
       const spec = flavour.commands[key]!;
