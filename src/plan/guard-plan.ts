@@ -2,7 +2,7 @@ import { borg2Generation } from '../borg/location.js';
 import type { AlivePair } from '../ssh/alive-pair.js';
 import { computeGuardedLockWait, GUARD_ALIVE_PAIR } from './guard-lock-wait.js';
 import type { LockWaitModel } from './lock-wait.js';
-import type { PlanInput } from './plan.js';
+import type { BorgCommandLine } from '../borg/command-line.js';
 import { guardNotApplicable, injectRunToken } from './run-token.js';
 
 // What --tborg-server-guard changes in a run's plan (README "The server half"). Pure. Off: nothing
@@ -26,7 +26,17 @@ export interface ServerGuardDecision {
   inject(argv: readonly string[], env: Record<string, string>): { argv: string[]; env: Record<string, string> };
 }
 
-export function decideServerGuard(input: PlanInput): ServerGuardDecision {
+// What of plan.ts's PlanInput the decision reads (named here: plan.ts imports this module).
+export interface ServerGuardInput {
+  env: NodeJS.ProcessEnv;
+  options: { serverGuard: boolean };
+  borg: { version: string | null; major: 1 | 2 };
+  commandLine: BorgCommandLine;
+  ssh: null | { rest?: unknown };
+  runToken?: string;
+}
+
+export function decideServerGuard(input: ServerGuardInput): ServerGuardDecision {
   const { commandLine, options } = input;
   const notApplicable = options.serverGuard
     ? guardNotApplicable({
