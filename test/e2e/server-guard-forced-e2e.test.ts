@@ -67,7 +67,8 @@ describeEachLine('the server guard leaves everything else as it was', { skip: av
     const withGuard = await results();
     assert.deepEqual(withGuard, before);
     // And the guard ran for them: sshd started it as the forced command.
-    assert.ok(readFileSync(lab.sshdLog, 'utf8').includes(`forced-command (key-option) '${guardPath} `), 'sshd ran the guard');
+    const forced = readFileSync(lab.sshdLog, 'utf8').split('\n').filter((l) => l.includes('forced-command (key-option)'));
+    assert.ok(forced.some((l) => l.includes(`${guardPath} ${line.remotePath} serve`)), `sshd ran the guard:\n${forced.slice(-2).join('\n')}`);
   });
 
   test('a malformed token is no token: two connections with the same one leave each other alone', async () => {
