@@ -18,8 +18,6 @@ import { round } from './stats.js';
 //   guide     the guide's server (ClientAlive 10 x 30), no guard: the stale serve goes after ~620 s.
 // The client's keepalive is 1 x 3 in all three (it gives up after ~4 s), so the figures show the
 // server's part. The three run side by side, each in a lab of its own.
-// Plus the measurement behind the keepalive tborg injects with the guard on (10 x 6): a live create
-// uploading at 1 Mbit/s (the loopback limited with tc) under a 1 x 3 keepalive, 17 times shorter.
 
 const BLOB_MIB = 3;
 const RATE_KIB = 600;
@@ -67,22 +65,6 @@ async function cutOnce(server: Server, lab: Lab, big: string): Promise<CutResult
   return { server, landed, exitCode: r.code, ended: (spawnedAt + r.ms - cut) / 1000, stderrTail: r.stderr.trim().split('\n').slice(-2).join(' | ') };
 }
 
-// A live create at 1 Mbit/s under a 1 x 3 keepalive: does ssh give up on it?
-async function liveSlowUpload(lab: Lab, ctx: BenchContext, big: string): Promise<{ landed: boolean; seconds: number; lost: boolean }> {
-  const url = await initRepo(lab, 'slow');
-  await lab.limitRate(125);
-  try {
-    const started = Date.now();
-    const r = await timeChild(lab.spawn(tborgArgv('create', `${url}::slow`, big), { env: lab.env({ TBORG_KEEPALIVE: '1x3' }), stdio: ['ignore', 'pipe', 'pipe'] }), 600_000);
-    const seconds = (Date.now() - started) / 1000;
-    const lost = /connection to lab was lost/.test(r.stderr);
-    ctx.log(`guard: live upload at 1 Mbit/s under keepalive 1 x 3: exit ${r.code} after ${formatSeconds(seconds)}${lost ? ', ssh gave up on it' : ''}`);
-    return { landed: r.code === 0, seconds, lost };
-  } finally {
-    await lab.limitRate(null);
-  }
-}
-
 export async function benchGuard(ctx: BenchContext): Promise<BenchOutcome> {
   const labs = new Map<Server, Lab>();
   try {
@@ -96,8 +78,7 @@ export async function benchGuard(ctx: BenchContext): Promise<BenchOutcome> {
       ctx.log(`guard: ${server}: ${result.landed ? 'landed' : `did not land (exit ${result.exitCode}: ${result.stderrTail})`} ${formatSeconds(result.ended)} after the cut`);
       return result;
     }));
-    const slow = await liveSlowUpload(labs.get('guard')!, ctx, big);
-    return summarize(results, slow);
+    return summarize(results);
   } catch (error) {
     throw new Error(describeError(error));
   } finally {
@@ -110,7 +91,7 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function summarize(results: CutResult[], slow: { landed: boolean; seconds: number; lost: boolean }): BenchOutcome {
+function summarize(results: CutResult[]): BenchOutcome {
   const by = (s: Server): CutResult => results.find((r) => r.server === s)!;
   const guard = by('guard');
   const plain = by('default');
@@ -133,14 +114,6 @@ function summarize(results: CutResult[], slow: { landed: boolean; seconds: numbe
       goal: '—',
       met: '—',
     },
-    {
-      figure: 'Keepalive 1 x 3 on a live upload at 1 Mbit/s (the guard\'s 10 x 6 is 17 x longer)',
-      tborg: slow.landed && !slow.lost ? `landed in ${formatSeconds(slow.seconds)}, no give-up` : `ssh gave up on a live connection`,
-      baseline: '—',
-      result: slow.lost ? 'a live connection was taken for dead' : 'a live slow upload keeps its connection',
-      goal: 'no give-up',
-      met: judgeTrue(slow.landed && !slow.lost),
-    },
   ];
   const pick = (r: CutResult): Record<string, unknown> => ({ landed: r.landed, exitCode: r.exitCode, ended: round(r.ended, 2) });
   return {
@@ -155,7 +128,6 @@ function summarize(results: CutResult[], slow: { landed: boolean; seconds: numbe
       guard: pick(guard),
       default: pick(plain),
       guide: pick(guide),
-      liveUpload: { rateKiB: 125, keepalive: '1x3', landed: slow.landed, lost: slow.lost, seconds: round(slow.seconds, 1) },
     },
   };
 }
