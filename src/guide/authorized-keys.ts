@@ -203,7 +203,7 @@ export function buildServeCommand(options: AuthorizedKeysOptions): string {
 // `borg serve --rest` holds no lock: the client writes its own store lock (docs/facts.md "borg 2").
 function validateGuardPath(path: string, borg2: boolean): string {
   if (borg2) {
-    throw new UsageError(`the guard is for borg serve of borg 1.x (and borg2 before 2.0.0b22); borg2 2.0.0b22+ clients hold their own lock, no serve to end`);
+    throw new UsageError(`the guard is for borg serve of borg 1.x (and borg2 before 2.0.0b22); borg2 2.0.0b22+ clients hold their own lock, no serve to end (a server with an older borg2: give --no-borg2)`);
   }
   return validateServerPath(path, '--guard-path');
 }
