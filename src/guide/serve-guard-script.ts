@@ -34,7 +34,7 @@ export const GUARD_TERM_GRACE_SECONDS = 10;
 
 // The script. No `${` and no backquote inside (a template literal); String.raw keeps Python's
 // backslashes as written.
-export function serveGuardScript(): string {
+export function buildServeGuardScript(): string {
   return SCRIPT.replaceAll('@VERSION@', String(SERVE_GUARD_VERSION))
     .replaceAll('@TERM_GRACE@', String(GUARD_TERM_GRACE_SECONDS))
     .replaceAll('@PROBE@', GUARD_PROBE_OPTION)

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
-import { serveGuardScript } from './serve-guard-script.js';
+import { buildServeGuardScript } from './serve-guard-script.js';
 
 // Installing the server half's guard (README "The server half") on the machine tborg runs on: the
 // account that will own the key's forced command. Writing is atomic (a temporary file in the same
@@ -20,7 +20,7 @@ export type GuardInstall = 'written' | 'unchanged';
 // exact text and is executable.
 export function installServeGuard(path: string): GuardInstall {
   if (!path.startsWith('/')) throw new UsageError(`--guard-path ${JSON.stringify(path)} is not an absolute path (it must start with /)`);
-  const text = serveGuardScript();
+  const text = buildServeGuardScript();
   let current: string | null = null;
   try {
     current = readFileSync(path, 'utf8');

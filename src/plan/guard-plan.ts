@@ -3,7 +3,7 @@ import type { AlivePair } from '../ssh/alive-pair.js';
 import { computeGuardedLockWait, GUARD_ALIVE_PAIR } from './guard-lock-wait.js';
 import type { LockWaitModel } from './lock-wait.js';
 import type { BorgCommandLine } from '../borg/command-line.js';
-import { guardNotApplicable, injectRunToken } from './run-token.js';
+import { findGuardObstacle, injectRunToken } from './run-token.js';
 
 // What --tborg-server-guard changes in a run's plan (README "The server half"). Pure. Off: nothing
 // (no token, the usual keepalive and lock wait). On, for a borg whose lock belongs to the server's
@@ -39,7 +39,7 @@ export interface ServerGuardInput {
 export function decideServerGuard(input: ServerGuardInput): ServerGuardDecision {
   const { commandLine, options } = input;
   const notApplicable = options.serverGuard
-    ? guardNotApplicable({
+    ? findGuardObstacle({
         opensRepository: commandLine.opensRepository && commandLine.repository !== null && commandLine.invalid === null,
         ssh: input.ssh !== null,
         rest: Boolean(input.ssh?.rest),

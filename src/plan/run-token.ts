@@ -19,7 +19,7 @@ export function composeRemotePath(token: string, remotePath: string): string {
 }
 
 // Why a run with --tborg-server-guard on sends no token, or null when it sends one.
-export function guardNotApplicable(facts: {
+export function findGuardObstacle(facts: {
   opensRepository: boolean;
   ssh: boolean;
   rest: boolean;

@@ -3,11 +3,11 @@ import { describe, test } from 'node:test';
 import { parseBorgCommandLine } from '../../src/borg/command-line.js';
 import { splitArguments } from '../../src/cli/tborg-options.js';
 import { buildServeCommand, defaultAuthorizedKeysOptions } from '../../src/guide/authorized-keys.js';
-import { withGuardFinding } from '../../src/guide/doctor/guard-probe.js';
-import { serveGuardScript } from '../../src/guide/serve-guard-script.js';
+import { addGuardFinding } from '../../src/guide/doctor/guard-probe.js';
+import { buildServeGuardScript } from '../../src/guide/serve-guard-script.js';
 import { computeGuardedLockWait } from '../../src/plan/guard-lock-wait.js';
 import { buildPlan, type PlanInput } from '../../src/plan/plan.js';
-import { composeRemotePath, guardNotApplicable, injectRunToken } from '../../src/plan/run-token.js';
+import { composeRemotePath, findGuardObstacle, injectRunToken } from '../../src/plan/run-token.js';
 import { readRsh, sshTarget } from '../../src/ssh/rsh.js';
 
 // README "The server half", the pure parts: the key line with the guard, the token in the remote
@@ -45,7 +45,7 @@ describe('the guard in the authorized_keys line', () => {
     assert.throws(() => buildServeCommand({ ...defaultAuthorizedKeysOptions(), borg2: true, guardPath: '/g' }), /hold their own lock/);
   });
   test('the script has every placeholder filled and starts with its interpreter', () => {
-    const script = serveGuardScript();
+    const script = buildServeGuardScript();
     assert.match(script, /^#!\/usr\/bin\/env python3\n/);
     assert.doesNotMatch(script, /@[A-Z_]+@/);
     assert.match(script, /^VERSION = 1$/m);
@@ -71,12 +71,12 @@ describe('the run token in the remote path', () => {
   });
   test('not applicable: no repository, no ssh, store locks, two repositories', () => {
     const facts = { opensRepository: true, ssh: true, rest: false, storeLock: false, otherRepository: false };
-    assert.equal(guardNotApplicable(facts), null);
-    assert.match(guardNotApplicable({ ...facts, opensRepository: false })!, /opens no repository/);
-    assert.match(guardNotApplicable({ ...facts, ssh: false })!, /not reached through ssh/);
-    assert.match(guardNotApplicable({ ...facts, rest: true })!, /store lock/);
-    assert.match(guardNotApplicable({ ...facts, storeLock: true })!, /store lock/);
-    assert.match(guardNotApplicable({ ...facts, otherRepository: true })!, /two repositories/);
+    assert.equal(findGuardObstacle(facts), null);
+    assert.match(findGuardObstacle({ ...facts, opensRepository: false })!, /opens no repository/);
+    assert.match(findGuardObstacle({ ...facts, ssh: false })!, /not reached through ssh/);
+    assert.match(findGuardObstacle({ ...facts, rest: true })!, /store lock/);
+    assert.match(findGuardObstacle({ ...facts, storeLock: true })!, /store lock/);
+    assert.match(findGuardObstacle({ ...facts, otherRepository: true })!, /two repositories/);
   });
 });
 
@@ -117,12 +117,12 @@ describe('the plan with --tborg-server-guard', () => {
 describe('doctor\'s words about the guard', () => {
   const server = { name: 'server' as const, status: 'ok' as const, detail: 'reachable in 0.3 s' };
   test('found and used, found and unused, missing and wanted, missing', () => {
-    assert.match(withGuardFinding(server, 1, true, 'nas').detail, /runs tborg's guard 1: a lost connection's stale borg serve is ended/);
-    assert.match(withGuardFinding(server, 1, false, 'nas').detail, /unused: add --tborg-server-guard on/);
-    const wanted = withGuardFinding(server, null, true, 'nas');
+    assert.match(addGuardFinding(server, 1, true, 'nas').detail, /runs tborg's guard 1: a lost connection's stale borg serve is ended/);
+    assert.match(addGuardFinding(server, 1, false, 'nas').detail, /unused: add --tborg-server-guard on/);
+    const wanted = addGuardFinding(server, null, true, 'nas');
     assert.equal(wanted.status, 'warn');
     assert.match(wanted.detail, /--tborg-server-guard is on, but nas runs no guard/);
-    const missing = withGuardFinding(server, null, false, 'nas');
+    const missing = addGuardFinding(server, null, false, 'nas');
     assert.equal(missing.status, 'ok');
     assert.match(missing.detail, /no tborg guard on nas .*tborg authorized-keys --guard/);
   });

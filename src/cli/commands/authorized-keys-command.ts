@@ -8,7 +8,7 @@ import {
   type AuthorizedKeysOptions,
 } from '../../guide/authorized-keys.js';
 import { defaultGuardPath, installServeGuard } from '../../guide/serve-guard.js';
-import { serveGuardScript } from '../../guide/serve-guard-script.js';
+import { buildServeGuardScript } from '../../guide/serve-guard-script.js';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from '../command-context.js';
 
@@ -37,7 +37,7 @@ export interface AuthorizedKeysArgs {
 export async function runAuthorizedKeysCommand(context: CommandContext, args: AuthorizedKeysArgs): Promise<number> {
   if (args.printGuard) {
     if (args.keyFiles.length > 0 || args.guard) throw new UsageError(`--print-guard prints the guard only; give no key file and no --guard`);
-    context.terminal.out(serveGuardScript());
+    context.terminal.out(buildServeGuardScript());
     return 0;
   }
   const positional = args.keyFiles;

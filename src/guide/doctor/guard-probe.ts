@@ -9,7 +9,7 @@ import type { Check } from './check.js';
 // "tborg-serve-guard N" and exits 0 (serve-guard-script.ts); without it, borg serve (forced or not)
 // refuses the unknown option (argparse: exit 2), and nothing of the probe reaches a repository.
 
-export function guardProbeArgv(
+export function buildGuardProbeArgv(
   rshWords: readonly string[],
   sshOptions: readonly string[],
   loc: { user: string | null; host: string; port: number | null },
@@ -29,7 +29,7 @@ export function readGuardVersion(result: BufferedChildResult): number | null {
 }
 
 // The server check with what the probe found. Pure.
-export function withGuardFinding(server: Check, version: number | null, guardOn: boolean, host: string): Check {
+export function addGuardFinding(server: Check, version: number | null, guardOn: boolean, host: string): Check {
   const data = { ...server.data, guard: version, serverGuard: guardOn };
   if (version !== null && guardOn) {
     return { ...server, detail: `${server.detail}; runs tborg's guard ${version}: a lost connection's stale borg serve is ended by the next attempt`, data };
