@@ -13,6 +13,8 @@ export interface PlanOptions {
   connectionRetries: number;
   // Seconds; undefined = 15 min, or 0 with a terminal on stdin.
   connectWait: number | undefined;
+  // README "The server half": send a run token the server's guard acts on (default off).
+  serverGuard: boolean;
 }
 
 // What a plan starts from: borg's arguments, the options, the caller's environment, and the paths this
