@@ -8,7 +8,7 @@
 // `unit` (scripts/run-tests.mjs, when only test/unit runs) is npm dependencies and the build only:
 // the fast loop needs no system package and no lab root.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,7 +81,8 @@ if (purpose === 'test' && process.getuid?.() === 0) {
 // time changes when a file in it is added, renamed or removed) and not tsconfig.json or
 // package-lock.json. That check costs a few milliseconds; tsc finding nothing to do costs about 3 s
 // of CPU, most of the fast loop's set-up.
-const buildStamp = join(root, 'dist', '.tsbuildinfo');
+// The stamp is setup's own: tsc's .tsbuildinfo is also written by `tsc --noEmit`, which emits nothing.
+const buildStamp = join(root, 'dist', '.setup-build');
 function newestInput() {
   let newest = 0;
   const visit = (path) => {
@@ -94,7 +95,5 @@ function newestInput() {
 }
 if (!existsSync(buildStamp) || statSync(buildStamp).mtimeMs < newestInput()) {
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
-  // tsc rewrites its build info only when it emits: mark this build as the newest anyway.
-  const now = new Date();
-  utimesSync(buildStamp, now, now);
+  writeFileSync(buildStamp, `${new Date().toISOString()}\n`);
 }

@@ -1,3 +1,5 @@
+import { GUARD_BANNER, GUARD_PROBE_OPTION, GUARD_TERM_GRACE_SECONDS, RUN_TOKEN_VARIABLE, SERVE_GUARD_VERSION } from '../plan/serve-guard-protocol.js';
+
 // The server half's guard (README "The server half"): the text of the Python 3 program that a key's
 // forced command runs in front of `borg serve`. Python 3, because it is on every server that runs a
 // packaged borg (borg is a Python program) and it has flock, exec and /proc without any tool more;
@@ -8,29 +10,7 @@
 // A login shell takes the word as an assignment; `borg serve` under a forced command drops leading
 // words that contain `=` before parsing SSH_ORIGINAL_COMMAND (archiver.py get_args in borg 1.2.4 and
 // 1.4.5, archiver/__init__.py in 2.0.0b5: "Drop environment variables (do *not* interpret them)").
-
-// Bumped whenever the script's behaviour changes; `tborg doctor` reports it.
-export const SERVE_GUARD_VERSION = 1;
-
-// The remote command's assignment word that carries the run token.
-export const RUN_TOKEN_VARIABLE = 'TBORG_RUN';
-
-// A run token: 128 random bits as lowercase hex.
-export const RUN_TOKEN_PATTERN = /^[0-9a-f]{32}$/;
-
-// The one request the guard answers itself (`TBORG_RUN=<token> borg serve --tborg-guard-probe`):
-// doctor's question "is there a guard?". Without a guard, borg serve refuses the unknown option.
-export const GUARD_PROBE_OPTION = '--tborg-guard-probe';
-
-// What the guard prints for the probe, and for `tborg-serve-guard --version`.
-export const GUARD_BANNER = 'tborg-serve-guard';
-
-// How long the guard gives an earlier serve after SIGTERM before SIGKILL. borg handles SIGTERM by
-// raising SigTerm in its main thread (archiver.py main: signal_handler("SIGTERM",
-// raising_signal_handler(SigTerm))): the repository rolls back and the lock goes within a second
-// or two. After a SIGKILL the lock stays, but the serve about to start on the same host removes a
-// dead pid's lock itself (locking.py kill_stale_lock, the host id is the same).
-export const GUARD_TERM_GRACE_SECONDS = 10;
+// The constants of that protocol: src/plan/serve-guard-protocol.ts.
 
 // The script. No `${` and no backquote inside (a template literal); String.raw keeps Python's
 // backslashes as written.

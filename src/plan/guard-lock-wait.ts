@@ -1,5 +1,5 @@
 import type { AlivePair } from '../ssh/alive-pair.js';
-import { GUARD_TERM_GRACE_SECONDS } from '../guide/serve-guard-script.js';
+import { GUARD_TERM_GRACE_SECONDS } from './serve-guard-protocol.js';
 import { computeClientBound, LOCK_WAIT_MARGIN_SECONDS, type LockWaitModel } from './lock-wait.js';
 
 // The lock wait when the server runs the guard (README "The server half"). A stale `borg serve` of

@@ -1,4 +1,4 @@
-import { RUN_TOKEN_PATTERN, RUN_TOKEN_VARIABLE } from '../guide/serve-guard-script.js';
+import { RUN_TOKEN_PATTERN, RUN_TOKEN_VARIABLE } from './serve-guard-protocol.js';
 
 // The client half of README "The server half": one run token per tborg run, carried to the server's
 // guard in borg's remote path. Pure: the token comes in (plan-facts.ts draws it).

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BufferedChildResult } from '../../process/buffered-child.js';
 import { sshTarget } from '../../ssh/rsh.js';
-import { GUARD_BANNER, GUARD_PROBE_OPTION, RUN_TOKEN_VARIABLE } from '../serve-guard-script.js';
+import { GUARD_BANNER, GUARD_PROBE_OPTION, RUN_TOKEN_VARIABLE } from '../../plan/serve-guard-protocol.js';
 import type { Check } from './check.js';
 
 // Whether the server runs tborg's guard (README "The server half"), asked the one way that has an
