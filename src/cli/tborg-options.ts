@@ -69,7 +69,7 @@ function parseBoolean(value: string, where: string): boolean {
   throw new UsageError(`${where}: expected yes or no, got '${value}'`);
 }
 
-export const OPTION_SPECS: readonly OptionSpec[] = [
+const OPTION_SPECS: readonly OptionSpec[] = [
   {
     name: 'help',
     flag: true,

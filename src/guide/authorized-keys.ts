@@ -38,7 +38,7 @@ export interface AuthorizedKeysOptions {
 
 // borg2 b25 archiver/serve_cmd.py: --permissions choices.
 export const BORG2_PERMISSIONS = ['all', 'no-delete', 'write-only', 'read-only'] as const;
-export type Borg2Permissions = (typeof BORG2_PERMISSIONS)[number];
+type Borg2Permissions = (typeof BORG2_PERMISSIONS)[number];
 
 export function defaultAuthorizedKeysOptions(): AuthorizedKeysOptions {
   return {
@@ -69,8 +69,8 @@ export interface PublicKey {
 // `restrict` (OpenSSH >= 7.2, sshd(8) AUTHORIZED_KEYS FILE FORMAT) turns off port, agent and X11
 // forwarding, the pty and ~/.ssh/rc, and anything a later OpenSSH adds. The guide's list for older
 // servers spells out the same five.
-export const RESTRICT_OPTION = 'restrict';
-export const LEGACY_RESTRICT_OPTIONS = 'no-port-forwarding,no-X11-forwarding,no-pty,no-agent-forwarding,no-user-rc';
+const RESTRICT_OPTION = 'restrict';
+const LEGACY_RESTRICT_OPTIONS = 'no-port-forwarding,no-X11-forwarding,no-pty,no-agent-forwarding,no-user-rc';
 
 // Key types OpenSSH 9.2 reads in authorized_keys (sshkey.c keytypes), without the certificate ones.
 const KEY_TYPES = new Set([
@@ -103,7 +103,7 @@ function refuseControl(value: string, what: string): void {
 // borg serve compares os.path.realpath(PATH) with the repository's real path (remote.py
 // RepositoryServer.open); a relative PATH would be taken from the account's home directory at login,
 // and `~` is not expanded in a quoted word, so only absolute paths are accepted.
-export function validateServerPath(path: string, option: string): string {
+function validateServerPath(path: string, option: string): string {
   refuseControl(path, option);
   if (!path.startsWith('/')) {
     throw new UsageError(`${option} ${describe(path)} is not an absolute path (it must start with /)`);
@@ -113,7 +113,7 @@ export function validateServerPath(path: string, option: string): string {
 
 // borg's parse_storage_quota: parse_file_size (a number, optionally with one of K M G T P, powers of
 // 1000), at least 10M (helpers/parseformat.py, archiver.py in borg 1.2.4).
-export function validateStorageQuota(quota: string): string {
+function validateStorageQuota(quota: string): string {
   const match = /^(\d+(?:\.\d*)?|\.\d+)([KMGTP]?)$/.exec(quota);
   if (!match) {
     throw new UsageError(
@@ -127,7 +127,7 @@ export function validateStorageQuota(quota: string): string {
   return quota;
 }
 
-export function validateRemotePath(remotePath: string): string {
+function validateRemotePath(remotePath: string): string {
   refuseControl(remotePath, '--remote-path');
   if (remotePath === '') throw new UsageError(`--remote-path needs the server's borg (e.g. borg or /usr/local/bin/borg)`);
   if (remotePath.startsWith('~')) {
@@ -138,7 +138,7 @@ export function validateRemotePath(remotePath: string): string {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function parseSetEnv(assignment: string): { name: string; value: string } {
+function parseSetEnv(assignment: string): { name: string; value: string } {
   const eq = assignment.indexOf('=');
   const name = eq === -1 ? assignment : assignment.slice(0, eq);
   if (eq === -1 || !ENV_NAME.test(name)) {
@@ -158,7 +158,7 @@ const BARE_WORD = /^[A-Za-z0-9_@%+:,./-]+$/;
 // POSIX shell quoting: bare when safe, else single quotes, a single quote written as '\''.
 // Single quotes keep `$`, backquotes, backslashes and double quotes literal (POSIX 2.2.2), and the
 // result never ends in a backslash, which opt_dequote would read as an escaped closing quote.
-export function quoteShellWord(word: string): string {
+function quoteShellWord(word: string): string {
   if (BARE_WORD.test(word)) return word;
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
@@ -209,7 +209,7 @@ function validateGuardPath(path: string, borg2: boolean): string {
 }
 
 // authorized_keys' own quoting for command="...": only `"` needs (and has) an escape (opt_dequote).
-export function quoteAuthorizedKeysOption(value: string): string {
+function quoteAuthorizedKeysOption(value: string): string {
   if (CONTROL.test(value)) throw new Error('internal: control character in an authorized_keys option');
   return `"${value.replaceAll('"', '\\"')}"`;
 }

@@ -8,7 +8,7 @@ import { computeClientBound, LOCK_WAIT_MARGIN_SECONDS, type LockWaitModel } from
 // ServerAlive*, clientloop.c). The guard gives it GUARD_TERM_GRACE_SECONDS after SIGTERM, then
 // SIGKILL (whose lock the new serve removes itself, locking.py kill_stale_lock) and up to 5 s more
 // for it to go. The margin is the serve model's (start-up of both ends, borg's lock polling).
-export const GUARD_END_SECONDS = GUARD_TERM_GRACE_SECONDS + 5;
+const GUARD_END_SECONDS = GUARD_TERM_GRACE_SECONDS + 5;
 
 // The keepalive tborg injects with the guard on, unless the user gave --tborg-keepalive: 10 x 6, the
 // client gives up after (6+1) x 10 = 70 s of silence instead of the guide's 310 s. With the guard that

@@ -158,8 +158,8 @@ describeEachLine('tborg doctor over the lab sshd', { skip: available.ok ? false 
         ? await doctor(lab, [lab.repoUrl('doctor')], { BORG_RSH: `${lab.rsh} -o ServerAliveInterval=10 -p 1` })
         : await doctor(lab, [sshUrl(borgLine, 'lab:1', lab.repoPath('doctor'))], keepaliveEnv);
       assert.equal(d.code, 2, d.stdout + d.stderr);
-      assert.match(line(d.stdout, 'server'), /^fail  server {5}cannot reach lab: ssh: connect to host 127\.0\.0\.1 port 1: Connection refused$/);
-      assert.match(line(d.stdout, 'repository'), /^skip  repository not tried/);
+      assert.match(line(d.stdout, 'server'), /^fail {2}server {5}cannot reach lab: ssh: connect to host 127\.0\.0\.1 port 1: Connection refused$/);
+      assert.match(line(d.stdout, 'repository'), /^skip {2}repository not tried/);
       assert.ok(d.ms < 10_000, `took ${d.ms} ms`);
     });
 
@@ -177,9 +177,9 @@ describeEachLine('tborg doctor over the lab sshd', { skip: available.ok ? false 
         const beforeHeld = listing(lab.repoPath('held'));
         const [d, dj] = await Promise.all([doctor(lab, [heldRepo], keepaliveEnv), doctor(lab, ['--json', heldRepo], keepaliveEnv)]);
         assert.equal(d.code, 1, d.stdout + d.stderr);
-        if (storeLocks) assert.match(line(d.stdout, 'lock'), /^warn  lock {7}locked now \(repository lock /);
+        if (storeLocks) assert.match(line(d.stdout, 'lock'), /^warn {2}lock {7}locked now \(repository lock /);
         else assert.equal(line(d.stdout, 'lock'), `warn  lock       locked now (repository lock ${lab.repoPath('held')}/lock.exclusive): another borg is using it, or a stale borg serve is left from a dropped connection (tborg waits for it, see lock-wait)`);
-        assert.match(line(d.stdout, 'repository'), /^skip  repository not opened: it is locked/);
+        assert.match(line(d.stdout, 'repository'), /^skip {2}repository not opened: it is locked/);
         const j = parseJson(dj);
         assert.equal(j.verdict, 'warnings', JSON.stringify(j.checks.filter((c) => c.status !== 'ok')));
         const lock = j.checks.find((c) => c.name === 'lock')!;

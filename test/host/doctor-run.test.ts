@@ -30,7 +30,12 @@ describe('runDoctor with a fake process runner', { skip: sshAvailable ? false : 
 
   function context(env: NodeJS.ProcessEnv): { context: CommandContext; out: () => string } {
     let text = '';
-    const sink = new Writable({ write: (chunk, _enc, done) => ((text += String(chunk)), done()) });
+    const sink = new Writable({
+      write: (chunk, _enc, done) => {
+        text += String(chunk);
+        done();
+      },
+    });
     const fullEnv = { PATH: process.env.PATH, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), TBORG_BORG: fakeBorg, ...env };
     return {
       context: { args: [], options: splitArguments([], fullEnv).options, env: fullEnv, terminal: new Terminal({ stdout: sink, stderr: sink }), selfPaths: [] },

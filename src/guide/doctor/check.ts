@@ -18,7 +18,7 @@ export interface Check {
 }
 
 // The verdict's word in --json.
-export type VerdictWord = 'healthy' | 'warnings' | 'unusable';
+type VerdictWord = 'healthy' | 'warnings' | 'unusable';
 
 // The verdict over all checks: the exit code and the lines people see.
 export interface Verdict {

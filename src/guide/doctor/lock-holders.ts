@@ -9,7 +9,7 @@ import type { Check } from './check.js';
 // How long a lock holder seen in the lock files must stay to count as holding the lock: a reader's
 // moment on the cache lock (see PROBE_LOCK_WAIT_SECONDS in probe-argv.ts) is over long before; a
 // backup holds it for its whole run.
-export const LASTING_HOLDER_MS = 1500;
+const LASTING_HOLDER_MS = 1500;
 
 // A lock directory of borg (locking.py): `lock.exclusive/` holds one file named
 // "<host id>.<pid>-<thread id hex>" (ExclusiveLock.unique_name) while someone holds it; `lock.roster`
@@ -49,7 +49,7 @@ export function parseRoster(text: string): LockHolder[] {
 }
 
 // `exclusive lock of pid 42 on box, running`: a holder in a lock check's detail.
-export function describeHolder(h: LockHolder, alive: boolean | null): string {
+function describeHolder(h: LockHolder, alive: boolean | null): string {
   const state = alive === null ? '' : alive ? ', running' : ', gone: stale, borg removes it itself';
   return `${h.kind} lock of pid ${h.pid} on ${h.host.split('@')[0]}${state}`;
 }

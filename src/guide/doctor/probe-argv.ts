@@ -38,7 +38,7 @@ export function probeSshOptions(connectTimeoutSeconds: number): string[] {
 // `with cache_config:` -> CacheConfig.open -> Lock(..., exclusive=True)), and a shared repository lock
 // takes lock.exclusive as the mutex of lock.roster (locking.py Lock.acquire/release). On a busy
 // machine such a moment can pass 1 s. A held lock is still reported within these seconds.
-export const PROBE_LOCK_WAIT_SECONDS = 5;
+const PROBE_LOCK_WAIT_SECONDS = 5;
 
 // The borg argv and environment of the repository probe: the plan's argv with doctor's ssh
 // options in the rsh and, last (so they win over the user's at the same level: argparse keeps the
