@@ -46,6 +46,8 @@ export interface BorgCommandLine {
   // (`borg --lock-wait 5 create --lock-wait 9` -> 9), and within one level the last one.
   lockWait: number | null;
   logJson: boolean;
+  // -n/--dry-run given (create, prune, delete, recreate, ...): borg changes nothing.
+  dryRun: boolean;
   remotePath: string | null;
   // Why an attempt may consume input that cannot be replayed (borg reads stdin), else null.
   consumesStdin: string | null;
@@ -81,6 +83,7 @@ export function parseBorgCommandLine(
     rsh: null,
     lockWait: null,
     logJson: false,
+    dryRun: false,
     remotePath: null,
     consumesStdin: null,
     noConnectionRetry: null,
@@ -130,6 +133,7 @@ export function parseBorgCommandLine(
   const lockWait = effective(occurrences, '--lock-wait');
   if (lockWait && lockWait.value !== null) result.lockWait = parseInt10(lockWait.value);
   result.logJson = occurrences.some((o) => o.action.id === '--log-json');
+  result.dryRun = occurrences.some((o) => o.action.strings.includes('--dry-run'));
   result.remotePath = effective(occurrences, '--remote-path')?.value ?? null;
 
   // No command, or only `key`/`debug`/`benchmark`: borg prints help (do_maincommand_help,
