@@ -147,7 +147,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     name: 'ping',
     flag: false,
     metavar: 'URL',
-    description: 'ping a Healthchecks-style monitor at the start and end of commands that write',
+    description: 'ping a Healthchecks-style monitor for backups (start, result) and maintenance (failure, log)',
     apply: (o, v, w) => void (o.pingUrl = parsePingUrl(v, w)),
   },
   {
@@ -163,7 +163,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   {
     name: 'ping-all',
     flag: true,
-    description: 'ping for every command, not only those that write',
+    description: 'ping for reads, dry runs and administration too, each as a job of its own',
     apply: (o, v, w) => void (o.pingAll = parseBoolean(v, w)),
   },
   {
