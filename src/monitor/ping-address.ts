@@ -9,23 +9,30 @@ import { isIP } from 'node:net';
 // getaddrinfo (so /etc/hosts, nsswitch and resolv.conf count exactly as for any program) in a process
 // of its own, which is killed at the deadline.
 
-export type Resolved = { address: string; family: 4 | 6 } | { problem: string };
+export interface Address {
+  address: string;
+  family: 4 | 6;
+}
 
-// getent's "ahosts" lines: "ADDRESS  STREAM|DGRAM|RAW  [NAME]"; the first is getaddrinfo's choice.
-export function parseGetentHosts(output: string): { address: string; family: 4 | 6 } | undefined {
+// Every address, in getaddrinfo's order (node tries them in turn: net.connect autoSelectFamily).
+export type Resolved = { addresses: Address[] } | { problem: string };
+
+// getent's "ahosts" lines: "ADDRESS  STREAM|DGRAM|RAW  [NAME]", each address once per socket type.
+export function parseGetentHosts(output: string): Address[] {
+  const addresses: Address[] = [];
   for (const line of output.split('\n')) {
     const address = line.trim().split(/\s+/)[0] ?? '';
     const family = isIP(address);
-    if (family === 4 || family === 6) return { address, family };
+    if ((family === 4 || family === 6) && !addresses.some((a) => a.address === address)) addresses.push({ address, family });
   }
-  return undefined;
+  return addresses;
 }
 
 // The host's first address, within `timeoutMs`; an IP literal as it is. Never rejects.
 export function resolveHost(host: string, timeoutMs: number, abort?: AbortSignal): Promise<Resolved> {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   const literal = isIP(bare);
-  if (literal === 4 || literal === 6) return Promise.resolve({ address: bare, family: literal });
+  if (literal === 4 || literal === 6) return Promise.resolve({ addresses: [{ address: bare, family: literal }] });
   if (timeoutMs <= 0) return Promise.resolve({ problem: `could not resolve ${host}: no time left` });
   return new Promise((resolve) => {
     const child = execFile(
@@ -36,11 +43,13 @@ export function resolveHost(host: string, timeoutMs: number, abort?: AbortSignal
         const code = (error as NodeJS.ErrnoException | null)?.code;
         if (code === 'ENOENT') {
           // No getent (not glibc or musl-utils): node's own lookup, which cannot be bounded.
-          lookup(bare, (e, address, family) => resolve(e ? { problem: `could not resolve ${host} (${e.code ?? e.message})` } : { address, family: family === 6 ? 6 : 4 }));
+          lookup(bare, { all: true }, (e, found) =>
+            resolve(e ? { problem: `could not resolve ${host} (${e.code ?? e.message})` } : { addresses: found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 })) }),
+          );
           return;
         }
         const found = parseGetentHosts(stdout);
-        if (found) return resolve(found);
+        if (found.length > 0) return resolve({ addresses: found });
         if (abort?.aborted) return resolve({ problem: 'cut short' });
         if (child.killed || (error as { killed?: boolean } | null)?.killed) {
           return resolve({ problem: `could not resolve ${host} within ${Math.round(timeoutMs / 100) / 10}s` });

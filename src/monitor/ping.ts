@@ -138,7 +138,7 @@ export async function sendPing(request: PingRequest, budgetMs: number, abort?: A
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
     const remaining = deadline - Date.now();
     if (remaining <= 0 || abort?.aborted) break;
-    const result = await sendOnce(request, resolved, Math.min(TRY_TIMEOUT_MS, remaining), abort, onSent);
+    const result = await sendOnce(request, resolved.addresses, Math.min(TRY_TIMEOUT_MS, remaining), abort, onSent);
     if (result.ok) return undefined;
     problem = result.problem;
     if (!result.retry) return problem;
@@ -156,7 +156,7 @@ interface TryResult {
 
 async function sendOnce(
   request: PingRequest,
-  address: { address: string; family: 4 | 6 },
+  addresses: ReadonlyArray<{ address: string; family: 4 | 6 }>,
   timeoutMs: number,
   abort?: AbortSignal,
   onSent?: () => void,
@@ -179,8 +179,8 @@ async function sendOnce(
       method: request.method,
       agent: false,
       lookup: (_host, options, callback) => {
-        if ((options as { all?: boolean }).all) (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [address]);
-        else callback(null, address.address, address.family);
+        if ((options as { all?: boolean }).all) (callback as (e: null, a: ReadonlyArray<{ address: string; family: number }>) => void)(null, addresses);
+        else callback(null, addresses[0]!.address, addresses[0]!.family);
       },
       headers: {
         'user-agent': 'tborg',

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
+import { TborgError } from '../cli/errors.js';
 
 // Where tborg keeps the files it writes for itself (status records, the metrics file's lock, the
 // borg version cache) and how their directories are made. Every one of these files is optional:
@@ -28,7 +29,7 @@ function readPasswdHome(): string {
 }
 
 // The error for "no absolute home": said once, in the warning of whoever needed the directory.
-export class NoStateDirectoryError extends Error {
+export class NoStateDirectoryError extends TborgError {
   constructor() {
     super('no state directory: neither XDG_STATE_HOME nor HOME is an absolute path (set one, or --tborg-status-file)');
     this.name = 'NoStateDirectoryError';

@@ -43,7 +43,8 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
     const env = {
       XDG_STATE_HOME: join(lab.dir, `state-${name}`),
       TBORG_METRICS_FILE: join(lab.dir, `metrics-${name}`, 'tborg.prom'),
-      TBORG_PING_URL: `http://127.0.0.1:${monitor.port}/ping/${name}`,
+      // By name: the address is looked up as for any monitor (ping-address.ts).
+      TBORG_PING_URL: `http://localhost:${monitor.port}/ping/${name}`,
     };
     const tborg = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
       lab.run([process.execPath, TBORG, ...args], { env: lab.env({ ...env, ...extra }), timeoutMs: 180_000 });

@@ -184,10 +184,10 @@ test('recorded kind: backups and maintenance; never reads, dry runs or a refused
   assert.ok(!refusedPrompt(ended(0, `${yes}Aborting.`)));
 });
 
-test('getent ahosts: the first address is getaddrinfo\'s choice', () => {
-  assert.deepEqual(parseGetentHosts('::1             STREAM localhost\n::1             DGRAM\n127.0.0.1       STREAM \n'), { address: '::1', family: 6 });
-  assert.deepEqual(parseGetentHosts('192.0.2.7       STREAM hc.example\n'), { address: '192.0.2.7', family: 4 });
-  assert.equal(parseGetentHosts(''), undefined);
+test('getent ahosts: every address once, in getaddrinfo\'s order', () => {
+  assert.deepEqual(parseGetentHosts('::1             STREAM localhost\n::1             DGRAM\n127.0.0.1       STREAM \n'), [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }]);
+  assert.deepEqual(parseGetentHosts('192.0.2.7       STREAM hc.example\n'), [{ address: '192.0.2.7', family: 4 }]);
+  assert.deepEqual(parseGetentHosts(''), []);
 });
 
 test('state directory: XDG_STATE_HOME, else an absolute HOME, else the password database\'s; never relative', () => {
