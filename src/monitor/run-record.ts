@@ -96,7 +96,7 @@ function describe(error: unknown): string {
 
 // The status record, then the metrics file: a failure of either is said as its own.
 async function writeFiles(context: RecordContext, repository: NonNullable<Plan['repository']>, kind: 'backup' | 'maintenance', run: RunEnd): Promise<void> {
-  const { recordPath, writeRecord, readAllRecords, withLockFile } = await import('./status-record.js');
+  const { recordPath, writeRecord, readAllRecords, withLockFile, removeOldRecord } = await import('./status-record.js');
   const { options, env, plan, terminal } = context;
   const key = repositoryKey(repository, plan.ssh?.destination);
   try {
@@ -115,6 +115,9 @@ async function writeFiles(context: RecordContext, repository: NonNullable<Plan['
       unreachableRetries: run.unreachableRetries,
       borgVersion: plan.borg.version,
     });
+    // An older tborg named the record by the location as written, without ssh -G's facts.
+    const oldPath = await recordPath(options.statusFile ?? undefined, env, repositoryKey(repository));
+    if (oldPath !== path) await removeOldRecord(oldPath);
   } catch (error) {
     terminal.warn(`could not write the status record: ${describe(error)}`);
     return;

@@ -142,27 +142,27 @@ async function takeLock(lock: string): Promise<boolean> {
   }
 }
 
-// A record, or undefined when the file is missing or not one of ours. A version 1 record (one run
-// of any command that writes) reads as that run being the last backup.
+// A record, or undefined when the file is missing or not one of ours. A version 1 record is not
+// read: its last success could be a prune's (it counted every command that writes).
 export async function readRecord(path: string): Promise<StatusRecord | undefined> {
-  let text: string;
+  const value = await readJson(path);
+  if (typeof value?.repository !== 'string' || typeof value.version !== 'number' || value.version < RECORD_VERSION) return undefined;
+  if (typeof value.maintenance !== 'object' || value.maintenance === null) return undefined;
+  return { version: value.version, repository: value.repository, backup: value.backup ?? null, maintenance: value.maintenance };
+}
+
+async function readJson(path: string): Promise<Partial<StatusRecord> | undefined> {
   try {
-    text = await readFile(path, 'utf8');
+    return JSON.parse(await readFile(path, 'utf8')) as Partial<StatusRecord>;
   } catch {
     return undefined;
   }
-  try {
-    const value = JSON.parse(text) as Partial<StatusRecord> & Partial<RunSummary>;
-    if (typeof value.repository !== 'string') return undefined;
-    if (value.version === 1 && typeof value.exitCode === 'number' && typeof value.end === 'string') {
-      const { version: _, repository, ...run } = value as RunSummary & { version: number; repository: string };
-      return { version: RECORD_VERSION, repository, backup: run, maintenance: {} };
-    }
-    if (typeof value.version !== 'number' || value.version < 2 || typeof value.maintenance !== 'object' || value.maintenance === null) return undefined;
-    return { version: value.version, repository: value.repository, backup: value.backup ?? null, maintenance: value.maintenance };
-  } catch {
-    return undefined;
-  }
+}
+
+// Deletes the version 1 record at `path` (an older tborg's, named by the location as written),
+// once the repository has a record of the current version. Anything else there stays.
+export async function removeOldRecord(path: string): Promise<void> {
+  if ((await readJson(path))?.version === 1) await unlink(path).catch(() => undefined);
 }
 
 // The record files: the state directory's, or --tborg-status-file's (a directory's, or one file).

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import { requestLines, startMonitor, type HttpMonitor } from '../helpers/http-monitor.js';
+import { recordFileName } from '../../src/monitor/status-record.js';
 
 // README "Monitoring": a backup is the unit. Over the lab's real sshd and the machine's borg, with a
 // real HTTP monitor on loopback: a failed backup stays failed whatever follows it (maintenance, a
@@ -151,6 +152,12 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
     const user = userInfo().username;
     assert.equal((await lab.run(['borg', 'init', '-e', 'none', `ssh://lab${path}`])).code, 0);
     const j = job('spelled');
+    // An older tborg's record of the same repository, named by the location as written and with
+    // prune's success as its last success: not counted, and gone once the new record is written.
+    const old = join(j.env.XDG_STATE_HOME, 'tborg', recordFileName(`ssh://lab${path}`));
+    mkdirSync(join(j.env.XDG_STATE_HOME, 'tborg'), { recursive: true });
+    writeFileSync(old, JSON.stringify({ version: 1, repository: `ssh://lab${path}`, command: 'prune', exitCode: 0, end: new Date().toISOString(), lastSuccess: new Date().toISOString() }));
+    assert.equal((await j.status()).code, 2, 'no records of the current version');
     const spellings = [`ssh://lab${path}`, `ssh://lab:${lab.port}${path}`, `ssh://${user}@lab${path}`, `lab:${path}`];
     for (const [i, spelled] of spellings.entries()) {
       const r = await j.tborg(['create', `${spelled}::a${i}`, data]);
@@ -158,6 +165,7 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
     }
     const { json } = await j.status();
     assert.deepEqual(json.repositories.map((x) => x.repository), [`ssh://${user}@127.0.0.1:${lab.port}${path}`]);
+    assert.ok(!existsSync(old), 'the older record is removed');
   });
 
   test('a malformed TBORG_PING_URL is one warning, and the backup runs', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -29,7 +29,7 @@ import { buildPingRequest, checkPingUrl, endBody, isSuccess, MAX_BODY_BYTES, pin
 import { parseGetentHosts } from '../../src/monitor/ping-address.js';
 import { recordedKind, refusedPrompt, repositoryKey } from '../../src/monitor/run-record.js';
 import { baseDirectory } from '../../src/monitor/state-files.js';
-import { nextRecord, NEVER_SUCCEEDED_KEPT_MS, recordFileName, writeRecord, readRecord, type RunRecord, type StatusRecord } from '../../src/monitor/status-record.js';
+import { nextRecord, NEVER_SUCCEEDED_KEPT_MS, recordFileName, removeOldRecord, writeRecord, readRecord, type RunRecord, type StatusRecord } from '../../src/monitor/status-record.js';
 import { splitArguments } from '../../src/cli/tborg-options.js';
 
 // The monitoring pure parts (README "Monitoring"), as tables: which failures to reach the server are waited out, durations,
@@ -285,6 +285,19 @@ test('status record: concurrent writers of one repository keep the last success'
   await Promise.all(runs.map((r) => writeRecord(path, r)));
   const record = await readRecord(path);
   assert.equal(record?.backup?.lastSuccess, runs[7]!.end);
+});
+
+test('status record: an older tborg\'s version 1 record is not read (its last success may be a prune\'s), and is removed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tborg-status-'));
+  const old = join(dir, 'old.json');
+  writeFileSync(old, JSON.stringify({ version: 1, ...run({ command: 'prune' }), lastSuccess: '2026-01-01T00:01:00.000Z' }));
+  assert.equal(await readRecord(old), undefined);
+  const current = join(dir, 'current.json');
+  await writeRecord(current, run());
+  await removeOldRecord(current);
+  assert.notEqual(await readRecord(current), undefined, 'a current record stays');
+  await removeOldRecord(old);
+  assert.ok(!existsSync(old));
 });
 
 test('metrics: one series per repository and kind; label values escaped; parses with a Prometheus text-format parser', () => {
