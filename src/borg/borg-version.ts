@@ -2,7 +2,7 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runBufferedChildSync } from '../process/buffered-child.js';
 import { markChildEnv } from '../run/recursion-guard.js';
-import { baseDirectory, makeDirectorySync } from '../monitor/state-files.js';
+import { findBaseDirectory, makeDirectorySync } from '../monitor/state-files.js';
 
 export interface BorgVersion {
   // As printed, e.g. "1.2.4" or "2.0.0b5".
@@ -12,10 +12,10 @@ export interface BorgVersion {
 
 // `borg --version` costs ~0.2-0.3 s of Python start-up. The answer is cached per binary, keyed by
 // its identity (path, device, inode, size, mtime): a package upgrade rewrites the file and so
-// invalidates the entry. No cache without an absolute home (state-files.ts baseDirectory): never
+// invalidates the entry. No cache without an absolute home (state-files.ts findBaseDirectory): never
 // a file relative to the working directory.
 function cacheFile(env: NodeJS.ProcessEnv): string | null {
-  const base = baseDirectory(env, 'cache');
+  const base = findBaseDirectory(env, 'cache');
   return base === null ? null : join(base, 'tborg', 'borg-versions.json');
 }
 

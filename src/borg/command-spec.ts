@@ -58,7 +58,7 @@ const BACKUP_COMMANDS: ReadonlySet<string> = new Set(['create', 'import-tar']);
 const MAINTENANCE_COMMANDS: ReadonlySet<string> = new Set(['prune', 'compact', 'check', 'delete', 'recreate']);
 
 // The kind of `command` (borg's command words, e.g. ['create'], ['key', 'export']).
-export function monitorKind(command: readonly string[]): MonitorKind {
+export function classifyForMonitors(command: readonly string[]): MonitorKind {
   const word = command.length === 1 ? command[0]! : '';
   if (BACKUP_COMMANDS.has(word)) return 'backup';
   if (MAINTENANCE_COMMANDS.has(word)) return 'maintenance';

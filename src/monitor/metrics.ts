@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirectory } from './state-files.js';
-import { countedRuns, type CountedRun, type RunSummary, type StatusRecord } from './status-record.js';
+import { listCountedRuns, type CountedRun, type RunSummary, type StatusRecord } from './status-record.js';
 
 // node_exporter's textfile collector format (the Prometheus text exposition format 0.0.4), one
 // series per repository and kind (`backup`, or a maintenance command's name: node_exporter's own
@@ -36,9 +36,9 @@ export function escapeLabelValue(value: string): string {
 }
 
 // The whole file: HELP and TYPE once per metric, then one sample per repository and kind (the
-// runs `tborg status` counts at `now`: status-record.ts countedRuns).
+// runs `tborg status` counts at `now`: status-record.ts listCountedRuns).
 export function formatMetrics(records: readonly StatusRecord[], now: number): string {
-  const runs: CountedRun[] = countedRuns(records, now);
+  const runs: CountedRun[] = listCountedRuns(records, now);
   const lines: string[] = [];
   for (const gauge of GAUGES) {
     lines.push(`# HELP ${gauge.name} ${gauge.help}`, `# TYPE ${gauge.name} gauge`);

@@ -1,8 +1,8 @@
 import { dirname, resolve } from 'node:path';
-import { monitorKind } from '../borg/command-spec.js';
+import { classifyForMonitors } from '../borg/command-spec.js';
 import type { Plan, SshDestination } from '../plan/plan.js';
 import { isSuccess, type PingRole } from './ping.js';
-import { makeDirectory, RECORD_BUDGET_MS, withinBudget } from './state-files.js';
+import { makeDirectory, RECORD_BUDGET_MS, limitDuration } from './state-files.js';
 import type { Terminal } from '../cli/terminal.js';
 import type { TborgOptions } from '../cli/tborg-options.js';
 
@@ -53,25 +53,25 @@ export function repositoryKey(repository: NonNullable<Plan['repository']>, desti
 // borg's answer to a refused yes/no prompt (helpers/yes_no.py yes(): false_msg "Aborting." or
 // invalid_msg "Invalid answer, aborting.", printed after the question; borg 2 then raises
 // CancelledByUser: "Cancelled by user."). Someone said no: nothing about the repository.
-export function refusedPrompt(run: Pick<RunEnd, 'exitCode' | 'lastLines'>): boolean {
+export function isRefusedPrompt(run: Pick<RunEnd, 'exitCode' | 'lastLines'>): boolean {
   if (isSuccess(run.exitCode)) return false;
   const last = run.lastLines.filter((l) => l.trim() !== '').slice(-2);
   return last.some((l) => /(?:^|: )(?:Aborting\.|Invalid answer, aborting\.)$/.test(l.trim())) || last.at(-1)?.trim() === 'Cancelled by user.';
 }
 
-// What this run is to the status record (command-spec.ts monitorKind), or null when it is recorded
+// What this run is to the status record (command-spec.ts classifyForMonitors), or null when it is recorded
 // nowhere: reads, administration, dry runs, and maintenance refused at borg's prompt.
-export function recordedKind(plan: Pick<Plan, 'command' | 'dryRun'>, run: Pick<RunEnd, 'exitCode' | 'lastLines'>): 'backup' | 'maintenance' | null {
-  const kind = monitorKind(plan.command);
+export function classifyRun(plan: Pick<Plan, 'command' | 'dryRun'>, run: Pick<RunEnd, 'exitCode' | 'lastLines'>): 'backup' | 'maintenance' | null {
+  const kind = classifyForMonitors(plan.command);
   if (kind === 'none' || plan.dryRun) return null;
-  if (kind === 'maintenance' && refusedPrompt(run)) return null;
+  if (kind === 'maintenance' && isRefusedPrompt(run)) return null;
   return kind;
 }
 
 // The end ping, the status record and the metrics file; each failure is its own warning.
 export async function recordRun(context: RecordContext, run: RunEnd): Promise<void> {
   const { terminal, plan, options } = context;
-  const kind = recordedKind(plan, run);
+  const kind = classifyRun(plan, run);
   const work: Array<Promise<void>> = [];
   // A refused prompt of maintenance reports nothing (a backup's start was sent: its result goes too).
   if (context.pinger && (kind !== null || context.pinger.role === 'job')) {
@@ -85,7 +85,7 @@ export async function recordRun(context: RecordContext, run: RunEnd): Promise<vo
   }
   if (kind !== null && context.opensRepository && plan.repository && options.statusFile !== null) {
     const files = writeFiles(context, plan.repository, kind, run);
-    work.push(withinBudget(files, RECORD_BUDGET_MS, 'writing the status record').catch((error: unknown) => terminal.warn(describe(error))));
+    work.push(limitDuration(files, RECORD_BUDGET_MS, 'writing the status record').catch((error: unknown) => terminal.warn(describe(error))));
   }
   await Promise.all(work);
 }

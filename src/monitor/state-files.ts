@@ -12,7 +12,7 @@ import { TborgError } from '../cli/errors.js';
 // home directory. The home directory is $HOME when absolute, else the password database's (what
 // borg does for an unset HOME: helpers/fs.py get_base_dir, os.path.expanduser('~user')). null when
 // neither is absolute: a relative HOME (or HOME='') would put state under the working directory.
-export function baseDirectory(env: NodeJS.ProcessEnv, kind: 'state' | 'cache', passwdHome: () => string = readPasswdHome): string | null {
+export function findBaseDirectory(env: NodeJS.ProcessEnv, kind: 'state' | 'cache', passwdHome: () => string = readPasswdHome): string | null {
   const xdg = env[kind === 'state' ? 'XDG_STATE_HOME' : 'XDG_CACHE_HOME'];
   if (xdg && isAbsolute(xdg)) return xdg;
   const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : passwdHome();
@@ -90,7 +90,7 @@ export function makeDirectorySync(path: string, mode = 0o700): void {
 export const RECORD_BUDGET_MS = 5_000;
 
 // `work`, or a rejection after `ms` (the work itself may go on; nothing waits for it).
-export function withinBudget<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+export function limitDuration<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000}s; given up`)), ms);

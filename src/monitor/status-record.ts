@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isSuccess } from './ping.js';
-import { baseDirectory, makeDirectory, NoStateDirectoryError } from './state-files.js';
+import { findBaseDirectory, makeDirectory, NoStateDirectoryError } from './state-files.js';
 
 // One small JSON file per repository: its last backup, and the last run of each maintenance
 // command, each with when it last succeeded (README "Monitoring"). `tborg status` and the metrics
@@ -34,7 +34,7 @@ export interface RunSummary {
 export interface StatusRecord {
   version: number;
   repository: string;
-  // The last backup (create, import-tar: command-spec.ts monitorKind); null before the first.
+  // The last backup (create, import-tar: command-spec.ts classifyForMonitors); null before the first.
   backup: RunSummary | null;
   // The last run of each maintenance command (prune, compact, check, ...), by its name.
   maintenance: Record<string, RunSummary>;
@@ -47,9 +47,9 @@ export interface RunRecord extends Omit<RunSummary, 'lastSuccess'> {
 }
 
 // $XDG_STATE_HOME/tborg, else ~/.local/state/tborg (the XDG base directory spec's default);
-// NoStateDirectoryError without an absolute home (state-files.ts baseDirectory).
+// NoStateDirectoryError without an absolute home (state-files.ts findBaseDirectory).
 export function defaultStateDir(env: NodeJS.ProcessEnv): string {
-  const base = baseDirectory(env, 'state');
+  const base = findBaseDirectory(env, 'state');
   if (base === null) throw new NoStateDirectoryError();
   return join(base, 'tborg');
 }
@@ -202,7 +202,7 @@ export interface CountedRun {
   run: RunSummary;
 }
 
-export function countedRuns(records: readonly StatusRecord[], now: number): CountedRun[] {
+export function listCountedRuns(records: readonly StatusRecord[], now: number): CountedRun[] {
   const counted: CountedRun[] = [];
   const counts = (run: RunSummary): boolean => run.lastSuccess !== null || now - Date.parse(run.end) <= NEVER_SUCCEEDED_KEPT_MS;
   for (const record of records) {

@@ -100,8 +100,8 @@ export function onlyPrintsOrServes(args: readonly string[]): boolean {
 }
 
 async function startPing(context: CommandContext, plan: Plan): Promise<Pinger | undefined> {
-  const { Pinger, pingRoleFor, checkPingUrl } = await import('../monitor/ping.js');
-  const role = pingRoleFor(plan.command, plan.dryRun === true, context.options.pingAll);
+  const { Pinger, choosePingRole, checkPingUrl } = await import('../monitor/ping.js');
+  const role = choosePingRole(plan.command, plan.dryRun === true, context.options.pingAll);
   if (role === null) return undefined;
   // A mistyped URL costs its pings, never the backup (README "Monitoring").
   const problem = checkPingUrl(context.options.pingUrl!);

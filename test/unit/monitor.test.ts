@@ -25,10 +25,10 @@ function connectWait(waitSeconds: number, start: number, host: string) {
 }
 import { parseDuration } from '../../src/cli/duration.js';
 import { escapeLabelValue, formatMetrics } from '../../src/monitor/metrics.js';
-import { buildPingRequest, checkPingUrl, endBody, isSuccess, MAX_BODY_BYTES, pingRoleFor, resolvePingStyle } from '../../src/monitor/ping.js';
+import { buildPingRequest, checkPingUrl, endBody, isSuccess, MAX_BODY_BYTES, choosePingRole, resolvePingStyle } from '../../src/monitor/ping.js';
 import { parseGetentHosts } from '../../src/monitor/ping-address.js';
-import { recordedKind, refusedPrompt, repositoryKey } from '../../src/monitor/run-record.js';
-import { baseDirectory } from '../../src/monitor/state-files.js';
+import { classifyRun, isRefusedPrompt, repositoryKey } from '../../src/monitor/run-record.js';
+import { findBaseDirectory } from '../../src/monitor/state-files.js';
 import { nextRecord, NEVER_SUCCEEDED_KEPT_MS, recordFileName, removeOldRecord, writeRecord, readRecord, type RunRecord, type StatusRecord } from '../../src/monitor/status-record.js';
 import { splitArguments } from '../../src/cli/tborg-options.js';
 
@@ -154,15 +154,15 @@ test('options: monitoring twins and bad values are one line and exit 2', () => {
 });
 
 test('ping: a backup is a job, maintenance fails loudly but never reports fine, the rest only with --tborg-ping-all', () => {
-  for (const c of ['create', 'import-tar']) assert.equal(pingRoleFor([c], false, false), 'job', c);
-  for (const c of ['prune', 'compact', 'check', 'delete', 'recreate']) assert.equal(pingRoleFor([c], false, false), 'maintenance', c);
-  for (const c of ['list', 'info', 'extract', 'mount', 'rlist', 'repo-list', 'diff', 'init', 'repo-create', 'rename', 'key']) assert.equal(pingRoleFor([c], false, false), null, c);
-  assert.equal(pingRoleFor(['key', 'export'], false, false), null);
-  assert.equal(pingRoleFor(['create'], true, false), null, 'a dry run changes nothing');
-  assert.equal(pingRoleFor(['prune'], true, false), null);
-  assert.equal(pingRoleFor(['list'], false, true), 'job');
-  assert.equal(pingRoleFor(['create'], true, true), 'job');
-  assert.equal(pingRoleFor(['prune'], false, true), 'maintenance', '--tborg-ping-all never lets maintenance report the check fine');
+  for (const c of ['create', 'import-tar']) assert.equal(choosePingRole([c], false, false), 'job', c);
+  for (const c of ['prune', 'compact', 'check', 'delete', 'recreate']) assert.equal(choosePingRole([c], false, false), 'maintenance', c);
+  for (const c of ['list', 'info', 'extract', 'mount', 'rlist', 'repo-list', 'diff', 'init', 'repo-create', 'rename', 'key']) assert.equal(choosePingRole([c], false, false), null, c);
+  assert.equal(choosePingRole(['key', 'export'], false, false), null);
+  assert.equal(choosePingRole(['create'], true, false), null, 'a dry run changes nothing');
+  assert.equal(choosePingRole(['prune'], true, false), null);
+  assert.equal(choosePingRole(['list'], false, true), 'job');
+  assert.equal(choosePingRole(['create'], true, true), 'job');
+  assert.equal(choosePingRole(['prune'], false, true), 'maintenance', '--tborg-ping-all never lets maintenance report the check fine');
 });
 
 test('success: 0, 1 and borg\'s modern warning codes; errors and signals are not', () => {
@@ -173,15 +173,15 @@ test('success: 0, 1 and borg\'s modern warning codes; errors and signals are not
 test('recorded kind: backups and maintenance; never reads, dry runs or a refused prompt', () => {
   const ended = (exitCode: number, ...lastLines: string[]) => ({ exitCode, lastLines });
   const yes = "Type 'YES' if you understand this and want to continue: ";
-  assert.equal(recordedKind({ command: ['create'] }, ended(2, 'Archive a already exists')), 'backup');
-  assert.equal(recordedKind({ command: ['create'], dryRun: true }, ended(0)), null);
-  assert.equal(recordedKind({ command: ['list'] }, ended(2, 'Archive typo does not exist.')), null);
-  assert.equal(recordedKind({ command: ['prune'] }, ended(0)), 'maintenance');
-  assert.equal(recordedKind({ command: ['delete'] }, ended(2, `${yes}Aborting.`)), null, 'borg 1.x: NO');
-  assert.equal(recordedKind({ command: ['check'] }, ended(3, `${yes}Aborting.`, 'Cancelled by user.')), null, 'borg 2.0.0b25: NO');
-  assert.equal(recordedKind({ command: ['delete'] }, ended(2, `${yes}Invalid answer, aborting.`)), null);
-  assert.equal(recordedKind({ command: ['delete'] }, ended(2, 'Repository /x does not exist.')), 'maintenance');
-  assert.ok(!refusedPrompt(ended(0, `${yes}Aborting.`)));
+  assert.equal(classifyRun({ command: ['create'] }, ended(2, 'Archive a already exists')), 'backup');
+  assert.equal(classifyRun({ command: ['create'], dryRun: true }, ended(0)), null);
+  assert.equal(classifyRun({ command: ['list'] }, ended(2, 'Archive typo does not exist.')), null);
+  assert.equal(classifyRun({ command: ['prune'] }, ended(0)), 'maintenance');
+  assert.equal(classifyRun({ command: ['delete'] }, ended(2, `${yes}Aborting.`)), null, 'borg 1.x: NO');
+  assert.equal(classifyRun({ command: ['check'] }, ended(3, `${yes}Aborting.`, 'Cancelled by user.')), null, 'borg 2.0.0b25: NO');
+  assert.equal(classifyRun({ command: ['delete'] }, ended(2, `${yes}Invalid answer, aborting.`)), null);
+  assert.equal(classifyRun({ command: ['delete'] }, ended(2, 'Repository /x does not exist.')), 'maintenance');
+  assert.ok(!isRefusedPrompt(ended(0, `${yes}Aborting.`)));
 });
 
 test('getent ahosts: every address once, in getaddrinfo\'s order', () => {
@@ -191,12 +191,12 @@ test('getent ahosts: every address once, in getaddrinfo\'s order', () => {
 });
 
 test('state directory: XDG_STATE_HOME, else an absolute HOME, else the password database\'s; never relative', () => {
-  assert.equal(baseDirectory({ XDG_STATE_HOME: '/s', HOME: '/h' }, 'state'), '/s');
-  assert.equal(baseDirectory({ XDG_STATE_HOME: 'rel', HOME: '/h' }, 'state'), '/h/.local/state');
-  assert.equal(baseDirectory({ HOME: '/h' }, 'cache'), '/h/.cache');
-  assert.equal(baseDirectory({ HOME: '' }, 'state', () => '/root'), '/root/.local/state');
-  assert.equal(baseDirectory({ HOME: 'rel' }, 'state', () => '/root'), '/root/.local/state');
-  assert.equal(baseDirectory({ HOME: '' }, 'state', () => ''), null);
+  assert.equal(findBaseDirectory({ XDG_STATE_HOME: '/s', HOME: '/h' }, 'state'), '/s');
+  assert.equal(findBaseDirectory({ XDG_STATE_HOME: 'rel', HOME: '/h' }, 'state'), '/h/.local/state');
+  assert.equal(findBaseDirectory({ HOME: '/h' }, 'cache'), '/h/.cache');
+  assert.equal(findBaseDirectory({ HOME: '' }, 'state', () => '/root'), '/root/.local/state');
+  assert.equal(findBaseDirectory({ HOME: 'rel' }, 'state', () => '/root'), '/root/.local/state');
+  assert.equal(findBaseDirectory({ HOME: '' }, 'state', () => ''), null);
 });
 
 test('ping: requests per style', () => {

@@ -1,7 +1,7 @@
 import { parseDuration } from '../duration.js';
 import { formatDuration } from '../../plan/lock-wait.js';
 import type { CommandContext } from '../command-context.js';
-import { countedRuns, forgetRecords, readAllRecords, type RunSummary, type StatusRecord } from '../../monitor/status-record.js';
+import { listCountedRuns, forgetRecords, readAllRecords, type RunSummary, type StatusRecord } from '../../monitor/status-record.js';
 import { isSuccess } from '../../monitor/ping.js';
 
 // status's words, as the one parser (own-commands.ts) reads them.
@@ -23,11 +23,11 @@ export interface StatusLine {
   run: RunSummary;
 }
 
-// Judges each counted run (status-record.ts countedRuns: never-succeeded runs are forgotten after a
+// Judges each counted run (status-record.ts listCountedRuns: never-succeeded runs are forgotten after a
 // week): failed (the last run did not succeed), stale (a backup with no success within maxAge:
 // maintenance has its own rhythm, weekly checks included), ok.
 export function judgeRecords(records: readonly StatusRecord[], now: number, maxAgeSeconds: number | undefined): StatusLine[] {
-  return countedRuns(records, now).map(({ repository, kind, run }) => {
+  return listCountedRuns(records, now).map(({ repository, kind, run }) => {
     const age = run.lastSuccess === null ? null : Math.max(0, Math.round((now - Date.parse(run.lastSuccess)) / 1000));
     const failed = !isSuccess(run.exitCode);
     const stale = kind === 'backup' && maxAgeSeconds !== undefined && (age === null || age > maxAgeSeconds);
