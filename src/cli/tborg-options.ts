@@ -148,7 +148,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: false,
     metavar: 'URL',
     description: 'ping a Healthchecks-style monitor for backups (start, result) and maintenance (failure, log)',
-    apply: (o, v, w) => void (o.pingUrl = parsePingUrl(v, w)),
+    apply: (o, v) => void (o.pingUrl = parsePingUrl(v)),
   },
   {
     name: 'ping-style',
@@ -191,8 +191,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
 // Only http(s) URLs: anything else would fail at the end of the backup, when nobody reads the error.
 // Taken as given: a URL that cannot be pinged is one warning when a ping is due (ping.ts
 // checkPingUrl), never a reason not to run the backup.
-function parsePingUrl(value: string, where: string): string {
-  if (value.trim() === '') throw new UsageError(`${where}: expected an http:// or https:// URL`);
+function parsePingUrl(value: string): string {
   return value;
 }
 
