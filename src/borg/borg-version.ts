@@ -2,7 +2,7 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runBufferedChildSync } from '../process/buffered-child.js';
 import { markChildEnv } from '../run/recursion-guard.js';
-import { findBaseDirectory, makeDirectorySync } from '../monitor/state-files.js';
+import { findBaseDirectory, makeDirectorySync } from '../process/state-files.js';
 
 export interface BorgVersion {
   // As printed, e.g. "1.2.4" or "2.0.0b5".

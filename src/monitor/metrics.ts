@@ -1,6 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { makeDirectory } from './state-files.js';
+import { makeDirectory } from '../process/state-files.js';
 import { listCountedRuns, type CountedRun, type RunSummary, type StatusRecord } from './status-record.js';
 
 // node_exporter's textfile collector format (the Prometheus text exposition format 0.0.4), one

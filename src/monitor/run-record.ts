@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { classifyForMonitors } from '../borg/command-spec.js';
 import type { Plan, SshDestination } from '../plan/plan.js';
 import { isSuccess, type PingRole } from './ping.js';
-import { makeDirectory, RECORD_BUDGET_MS, limitDuration } from './state-files.js';
+import { makeDirectory, RECORD_BUDGET_MS, limitDuration } from '../process/state-files.js';
 import type { Terminal } from '../cli/terminal.js';
 import type { TborgOptions } from '../cli/tborg-options.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isSuccess } from './ping.js';
-import { findBaseDirectory, makeDirectory, NoStateDirectoryError } from './state-files.js';
+import { findBaseDirectory, makeDirectory, NoStateDirectoryError } from '../process/state-files.js';
 
 // One small JSON file per repository: its last backup, and the last run of each maintenance
 // command, each with when it last succeeded (README "Monitoring"). `tborg status` and the metrics

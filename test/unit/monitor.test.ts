@@ -28,7 +28,7 @@ import { escapeLabelValue, formatMetrics } from '../../src/monitor/metrics.js';
 import { buildPingRequest, checkPingUrl, endBody, isSuccess, MAX_BODY_BYTES, choosePingRole, resolvePingStyle } from '../../src/monitor/ping.js';
 import { parseGetentHosts } from '../../src/monitor/ping-address.js';
 import { classifyRun, isRefusedPrompt, repositoryKey } from '../../src/monitor/run-record.js';
-import { findBaseDirectory } from '../../src/monitor/state-files.js';
+import { findBaseDirectory } from '../../src/process/state-files.js';
 import { nextRecord, NEVER_SUCCEEDED_KEPT_MS, recordFileName, removeOldRecord, writeRecord, readRecord, type RunRecord, type StatusRecord } from '../../src/monitor/status-record.js';
 import { splitArguments } from '../../src/cli/tborg-options.js';
 
