@@ -5,9 +5,9 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { quote } from 'shlex';
+import { startMonitor } from '../helpers/http-monitor.js';
 import { borgLines, createArgs, initArgs, listArchivesArgs } from '../lab/borgs.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
-import { startMonitor } from '../helpers/http-monitor.js';
 
 // README "Monitoring" over the lab's real sshd and real borg 1.2, with a real HTTP server on loopback as the
 // monitor: a server unreachable at start is waited out under cron (not on a terminal, never for a
