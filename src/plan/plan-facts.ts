@@ -85,6 +85,7 @@ export async function gatherPlanInput(context: PlanRequest, options: GatherOptio
     rsh,
     target,
     configured: { interval: settings.serverAliveInterval, countMax: settings.serverAliveCountMax },
+    destination: { hostname: settings.hostname, port: settings.port, user: settings.user },
     intervalIsDefault: await intervalIsDefault(target, settings, env, facts.resolveSshSettings),
     // One more ssh -G, only for words that use the old keyword.
     ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }, facts.resolveSshSettings) } : {}),
