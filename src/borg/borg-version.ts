@@ -44,7 +44,7 @@ export function borgLine(version: string | null | undefined): 1 | 2 {
 }
 
 // How long `borg --version` may take: Python's start-up is ~0.3 s, far more on a cold, loaded machine.
-export const BORG_VERSION_TIMEOUT_MS = 30_000;
+const BORG_VERSION_TIMEOUT_MS = 30_000;
 
 // Reads borg's version (cached, see above); undefined when borg does not say one (the plan then
 // assumes borg 1.x and says "version unknown").

@@ -130,7 +130,7 @@ export function endBody(end: PingEnd, summary: string): string {
 // again after a network error, a 5xx or a 429. `onSent` is told once a request has left (the
 // monitor may then have seen it). Resolves to an error text, or undefined when the monitor took it.
 // Never rejects.
-export async function sendPing(request: PingRequest, budgetMs: number, abort?: AbortSignal, onSent?: () => void): Promise<string | undefined> {
+async function sendPing(request: PingRequest, budgetMs: number, abort?: AbortSignal, onSent?: () => void): Promise<string | undefined> {
   const deadline = Date.now() + budgetMs;
   const url = new URL(request.url);
   const { resolveHost } = await import('./ping-address.js');

@@ -11,7 +11,7 @@ import { findBaseDirectory, makeDirectory, NoStateDirectoryError } from '../proc
 
 // Bumped when a field changes meaning, so readers (tborg status, scripts) can tell. 2: the last
 // backup and each maintenance command apart (1 had one run of any command that writes).
-export const RECORD_VERSION = 2;
+const RECORD_VERSION = 2;
 
 // One command's last run and its last success.
 export interface RunSummary {
@@ -48,7 +48,7 @@ export interface RunRecord extends Omit<RunSummary, 'lastSuccess'> {
 
 // $XDG_STATE_HOME/tborg, else ~/.local/state/tborg (the XDG base directory spec's default);
 // NoStateDirectoryError without an absolute home (state-files.ts findBaseDirectory).
-export function defaultStateDir(env: NodeJS.ProcessEnv): string {
+function defaultStateDir(env: NodeJS.ProcessEnv): string {
   const base = findBaseDirectory(env, 'state');
   if (base === null) throw new NoStateDirectoryError();
   return join(base, 'tborg');

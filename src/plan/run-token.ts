@@ -10,8 +10,6 @@ import { RUN_TOKEN_PATTERN, RUN_TOKEN_VARIABLE } from './serve-guard-protocol.js
 // variable, and which `borg serve` under a forced command reads without the assignment (archiver.py
 // get_args drops leading words containing `=`). The user's remote path is kept as the rest.
 
-export { RUN_TOKEN_VARIABLE };
-
 // `TBORG_RUN=<token> <remote path>`.
 export function composeRemotePath(token: string, remotePath: string): string {
   if (!RUN_TOKEN_PATTERN.test(token)) throw new Error(`internal: bad run token ${JSON.stringify(token)}`);

@@ -202,7 +202,7 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     const bad = await tborg(lab, ['--tborg-ping', url, 'create', `${lab.repoUrl('missing')}::a1`, data]);
     assert.equal(bad.code, 2);
     assert.deepEqual(monitor.seen.map((s) => s.url.replace(/\?rid=.*$/, '')), ['/ping/check-1/start', '/ping/check-1/2']);
-    assert.match(monitor.seen[1]!.body, /exit code 2\n[^]*Repository ssh:\/\/lab\S*missing does not exist\.\n$/);
+    assert.match(monitor.seen[1]!.body, /exit code 2\n[\s\S]*Repository ssh:\/\/lab\S*missing does not exist\.\n$/);
 
     monitor.seen.length = 0;
     assert.equal((await tborg(lab, ['list', repo], { TBORG_PING_URL: url })).code, 0);
