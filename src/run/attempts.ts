@@ -15,7 +15,8 @@ import { describeWait } from './wait-status.js';
 
 export interface AttemptDeps {
   // holdLockMessage: hold back borg's lock-timeout message (AttemptResult.held) for tborg to decide.
-  attempt(argv: string[], env: NodeJS.ProcessEnv, options: { holdLockMessage: boolean }): Promise<AttemptResult>;
+  // lockWaitMs: the attempt's own lock wait (borg-process.ts AttemptOptions).
+  attempt(argv: string[], env: NodeJS.ProcessEnv, options: { holdLockMessage: boolean; lockWaitMs: number }): Promise<AttemptResult>;
   now(): number;
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   random(): number;
@@ -65,6 +66,8 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
   let last: { ended: EndedAttempt; held: Uint8Array } | undefined;
   let decided: Step | undefined;
 
+  // The --lock-wait borg applies to the running attempt (tborg's, the user's, or borg's default 1).
+  const attemptWaitMs = (): number => (state.attemptLockWait ?? (plan.lockWait.userGiven ? plan.lockWait.seconds : 1)) * 1000;
   const status = (): string | null =>
     describeWait(
       {
@@ -74,17 +77,17 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
         attempts: state.attempts,
         running,
         attemptStart,
-        // The --lock-wait borg applies to the running attempt (tborg's, the user's, or borg's default 1).
-        attemptWaitMs: (state.attemptLockWait ?? (plan.lockWait.userGiven ? plan.lockWait.seconds : 1)) * 1000,
+        attemptWaitMs: attemptWaitMs(),
         overheadMs: state.overheadMs,
       },
       deps.now(),
     );
 
   const show = (step: Step, held: Uint8Array): void => {
-    for (const line of step.before) say(terminal, line);
-    // borg's held-back stderr is borg's answer after all: passed on, late but unchanged.
+    // borg's held-back stderr is borg's answer after all: passed on, late but unchanged, and before
+    // tborg's own lines, which come later (with --log-json their times must not run backwards).
     if (step.showHeld && held.length > 0) terminal.passthrough(held);
+    for (const line of step.before) say(terminal, line);
     if (step.next !== 'retry') terminal.stopSpinner();
     for (const line of step.after) say(terminal, line);
   };
@@ -103,12 +106,14 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     attemptStart = deps.now();
     let result: AttemptResult;
     try {
-      result = await deps.attempt(attemptArgv(plan, state.attemptLockWait), env, { holdLockMessage: plan.retry.lockTimeouts });
+      result = await deps.attempt(attemptArgv(plan, state.attemptLockWait), env, { holdLockMessage: plan.retry.lockTimeouts, lockWaitMs: attemptWaitMs() });
     } finally {
       running = false;
     }
     const { exitCode, findings, durationMs, held } = result;
-    last = { ended: { exitCode, findings, durationMs, stopped: deps.stoppedBy() !== undefined, random: deps.random() }, held };
+    // A broken output pipe stops the run as SIGPIPE would: borg's answer to it stands, unretried.
+    const stopped = deps.stoppedBy() !== undefined || result.outputClosed === true;
+    last = { ended: { exitCode, findings, durationMs, stopped, random: deps.random() }, held };
     if (classifyAttempt(exitCode, findings) === 'ok') return last;
     throw new BorgAttemptError(last.ended, held);
   };
