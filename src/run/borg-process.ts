@@ -100,7 +100,7 @@ export class BorgRunner {
   received: ForwardedSignal | undefined;
 
   // Called when a stopping signal arrives while borg runs (the running attempt's watch).
-  private onStop: (() => void) | undefined;
+  private onStop: ((signal: ForwardedSignal) => void) | undefined;
 
   constructor(borgPath: string, terminal: Terminal) {
     this.borgPath = borgPath;
@@ -124,7 +124,7 @@ export class BorgRunner {
     this.abort.abort();
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-    this.onStop?.();
+    this.onStop?.(signal);
     // borg got it from the terminal itself
     if (signal === 'SIGINT' && this.shareGroup && readTerminalState().foreground) return;
     // borg got it already (its handler ignores a second one), or ignores it anyway.
@@ -206,8 +206,9 @@ export class BorgRunner {
       const stops = this.watchStops(child);
       let stopWatch: NodeJS.Timeout | undefined;
       const { lockWaitMs } = options;
-      this.onStop = lockWaitMs === undefined || child.pid === undefined ? undefined : () => {
-        stopWatch ??= watchStoppedBorg(child.pid!, started + lockWaitMs);
+      let printed = false;
+      this.onStop = lockWaitMs === undefined || child.pid === undefined ? undefined : (signal) => {
+        stopWatch ??= watchStoppedBorg({ pid: child.pid!, signal, lockWaitEnd: started + lockWaitMs, printed: () => printed });
       };
       const output = merged ? child.stdout! : child.stderr!;
       // Our stderr's reader went away (`2>&1 | head -c 10`): borg's pipe is closed too, so borg meets
@@ -220,6 +221,7 @@ export class BorgRunner {
       };
       const unwatchBroken = this.terminal.onBroken(closeOutput);
       output.on('data', (chunk: Buffer) => {
+        printed = true;
         scanner.feed(chunk);
         const now = hold ? hold.filter(chunk) : chunk;
         if (now.length > 0 && !this.terminal.passthrough(now)) {

@@ -68,6 +68,27 @@ export function waitsForChild(pid: number): boolean {
   }
 }
 
+// CPU time the process has used (utime + stime in clock ticks, /proc/PID/stat), or null.
+export function cpuTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+// Bytes the process has read and written through any descriptor (rchar + wchar, /proc/PID/io), or null.
+export function ioBytes(pid: number): number | null {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'latin1');
+    return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? NaN) + Number(/^wchar: (\d+)$/m.exec(io)?.[1] ?? NaN);
+  } catch {
+    return null;
+  }
+}
+
 // The direct children of `pid` with their argv (/proc/PID/task/PID/children, else a scan of /proc).
 export function childrenOf(pid: number): Array<{ pid: number; argv: string[] }> {
   let pids: number[];
