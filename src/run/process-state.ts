@@ -89,6 +89,19 @@ export function ioBytes(pid: number): number | null {
   }
 }
 
+// What changes while the process works: its CPU time, and the bytes it and its `borg serve` ssh
+// (the child whose argv has the word "serve": remote.py borg_cmd) read and write. The same string
+// twice, some time apart: borg sat still, waiting (for the server's answer, a lock, a prompt's reader).
+export function readActivity(pid: number): string {
+  return [cpuTicks(pid), ioBytes(pid), ...serveChildren(pid).map(ioBytes)].join(' ');
+}
+
+export function serveChildren(pid: number): number[] {
+  return childrenOf(pid)
+    .filter((child) => child.argv.includes('serve'))
+    .map((child) => child.pid);
+}
+
 // The direct children of `pid` with their argv (/proc/PID/task/PID/children, else a scan of /proc).
 export function childrenOf(pid: number): Array<{ pid: number; argv: string[] }> {
   let pids: number[];

@@ -1,5 +1,5 @@
 import { HOLDS_LOCK_MARGIN_MS } from './wait-status.js';
-import { childrenOf, cpuTicks, ioBytes, waitsForChild } from './process-state.js';
+import { readActivity, serveChildren, waitsForChild } from './process-state.js';
 
 // A stop (SIGTERM, Ctrl-C) while borg waits for a lock that another client holds on the server.
 // borg 1.x handles SIGTERM at once, but then waits for its ssh to exit (remote.py
@@ -27,18 +27,6 @@ export const STOP_RELEASE_MS = 250;
 export const SIGINT_IDLE_MS = 400;
 const POLL_MS = 50;
 
-// The argv borg gives its ssh ends with `borg serve` and the serve's options (remote.py borg_cmd:
-// remote_path, 'serve'); a `--content-from-command` or other child of borg's has no such word.
-function serveChildren(pid: number): number[] {
-  return childrenOf(pid)
-    .filter((child) => child.argv.includes('serve'))
-    .map((child) => child.pid);
-}
-
-function activity(pid: number): string {
-  return [cpuTicks(pid), ...serveChildren(pid).map(ioBytes)].join(' ');
-}
-
 export interface StoppedBorg {
   pid: number;
   signal: NodeJS.Signals;
@@ -51,7 +39,7 @@ export interface StoppedBorg {
 // Watches the stopped borg until it is gone or the attempt's lock wait is over.
 export function watchStoppedBorg(borg: StoppedBorg, now: () => number = Date.now): NodeJS.Timeout {
   let waitingSince: number | undefined;
-  let idle = { since: now(), activity: activity(borg.pid) };
+  let idle = { since: now(), activity: readActivity(borg.pid) };
   let interrupted = borg.signal !== 'SIGINT';
   const timer = setInterval(() => {
     if (now() > borg.lockWaitEnd + HOLDS_LOCK_MARGIN_MS) {
@@ -59,7 +47,7 @@ export function watchStoppedBorg(borg: StoppedBorg, now: () => number = Date.now
       return;
     }
     if (!interrupted) {
-      const current = activity(borg.pid);
+      const current = readActivity(borg.pid);
       if (current !== idle.activity || borg.printed()) idle = { since: now(), activity: current };
       else if (now() - idle.since >= SIGINT_IDLE_MS && serveChildren(borg.pid).length > 0) {
         interrupted = true;

@@ -102,7 +102,8 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
       assert.equal(r.code, 0, r.stderr.toString());
       const argv = who === 'borg' ? borgArgv(createArgs(line, repo, 'a', '-')) : tborgArgv(createArgs(line, repo, 'a', '-'));
       const running = runUntilExit(lab, ['setsid', '-w', 'sh', '-c', 'while :; do echo x; sleep 0.1; done | "$@"', 'sh', ...argv], lab.env(), 120_000);
-      const ours = async (): Promise<number[]> => (await lab.clientPids()).filter((p) => /tborg\.js|borg2? .*create/.test(cmdline(p)));
+      // tborg, borg and ssh: not the shell pipeline around them (its sh has them in its argv too).
+      const ours = async (): Promise<number[]> => (await lab.clientPids()).filter((p) => /tborg\.js|borg2? .*create|^ssh /.test(cmdline(p)) && !/^(\S*\/)?(sh|setsid) /.test(cmdline(p)));
       await waitFor('borg to run', async () => (await ours()).some((p) => / create /.test(cmdline(p)) && !/tborg\.js/.test(cmdline(p))), 30_000);
       await sleep(2000); // borg's signal handlers are installed
       for (const pid of await ours()) process.kill(pid, 'SIGTERM');
@@ -125,13 +126,17 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
         await waitFor('the holder\'s command', async () => (await lab.clientPids()).some((p) => /^sleep 120/.test(cmdline(p))), 30_000);
         for (const pid of await lab.clientPids()) holderPids.add(pid);
         const stop = async (argv: string[]): Promise<{ ended: Ended; lockWaitS: number; run: number[] }> => {
+          const servesBefore = (await lab.serverPids(/serve/)).length;
           const running = runUntilExit(lab, argv, lab.env(), 200_000);
           const attempt = async (): Promise<number | undefined> =>
             (await lab.clientPids()).find((p) => !holderPids.has(p) && / create /.test(cmdline(p)) && !/tborg\.js/.test(cmdline(p)));
           await waitFor('borg to start', async () => (await attempt()) !== undefined, 30_000);
           const borgPid = (await attempt())!;
           const lockWaitS = Number(/--lock-wait (\d+)/.exec(cmdline(borgPid))?.[1] ?? 1);
-          await sleep(2000); // connected, asked for the lock, waiting
+          // Connected and asking for the lock: its `borg serve` runs on the server (borg's self test
+          // and start-up, slow on a loaded machine, are over), and a second later it still waits.
+          await waitFor('its borg serve', async () => (await lab.serverPids(/serve/)).length > servesBefore, 30_000);
+          await sleep(1000);
           const run = (await lab.clientPids()).filter((p) => !holderPids.has(p));
           const top = run.find((p) => /tborg\.js/.test(cmdline(p))) ?? borgPid;
           const sent = Date.now();
