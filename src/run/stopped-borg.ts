@@ -40,22 +40,22 @@ export interface StoppedBorg {
 export function watchStoppedBorg(borg: StoppedBorg, now: () => number = Date.now): NodeJS.Timeout {
   let waitingSince: number | undefined;
   let idle = { since: now(), activity: readActivity(borg.pid) };
-  let interrupted = borg.signal !== 'SIGINT';
   const timer = setInterval(() => {
     if (now() > borg.lockWaitEnd + HOLDS_LOCK_MARGIN_MS) {
       clearInterval(timer);
       return;
     }
-    if (!interrupted) {
+    if (!waitsForChild(borg.pid)) {
+      waitingSince = undefined;
+      if (borg.signal !== 'SIGINT') return;
       const current = readActivity(borg.pid);
       if (current !== idle.activity || borg.printed()) idle = { since: now(), activity: current };
       else if (now() - idle.since >= SIGINT_IDLE_MS && serveChildren(borg.pid).length > 0) {
-        interrupted = true;
+        // Again after each idle spell: two SIGINTs that reach a borg the scheduler has not run yet
+        // are one for its handler (Python runs it once for both), and borg just notes it again.
+        idle = { since: now(), activity: current };
         signal(borg.pid, 'SIGINT');
       }
-    }
-    if (!waitsForChild(borg.pid)) {
-      waitingSince = undefined;
       return;
     }
     waitingSince ??= now();
