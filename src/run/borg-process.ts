@@ -6,8 +6,9 @@ import { encodeShimSpec, findShimPython, planStdio, SHIM_CODE } from './exec-shi
 import { recordBorgEnd } from './exit-signal.js';
 import { LockLineHold } from './lock-line-hold.js';
 import { closedStartStdio, inheritedFds, knownStartSignals } from './process-start.js';
-import { ignoresSignal, readActivity, readerGone, readTerminalState, stdoutIsStderr } from './process-state.js';
+import { ignoresSignal, readerGone, readTerminalState, stdoutIsStderr } from './process-state.js';
 import { watchStoppedBorg } from './stopped-borg.js';
+import { watchIdle } from './idle-watch.js';
 import { encodeArgv, encodeEnv, readRawArgs, readRawEnviron, type RawArgs } from './raw-bytes.js';
 import { markChildEnv } from './recursion-guard.js';
 import type { Terminal } from '../cli/terminal.js';
@@ -62,14 +63,9 @@ export interface AttemptOptions {
   // The attempt's own lock wait (its --lock-wait): until it is over (and a margin), a stopped borg
   // may be waiting for a lock held elsewhere (stopped-borg.ts). Undefined: not a retried run.
   lockWaitMs?: number;
-  // Called with true once borg has printed nothing and, with its ssh, sat still for IDLE_MS (it
-  // waits for the server's answer: a lock held elsewhere, most often), with false when it moves
-  // again. For the spinner (attempts.ts); undefined: not watched.
+  // For the spinner (attempts.ts): idle-watch.ts. Undefined: not watched.
   onIdle?: (idle: boolean) => void;
 }
-
-export const IDLE_MS = 1000;
-const IDLE_POLL_MS = 250;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -217,7 +213,7 @@ export class BorgRunner {
       this.onStop = lockWaitMs === undefined || child.pid === undefined ? undefined : (signal) => {
         stopWatch ??= watchStoppedBorg({ pid: child.pid!, signal, lockWaitEnd: started + lockWaitMs, printed: () => printed });
       };
-      const idleWatch = options.onIdle && child.pid !== undefined ? this.watchIdle(child.pid, options.onIdle, () => printed) : undefined;
+      const idleWatch = options.onIdle && child.pid !== undefined ? watchIdle(child.pid, options.onIdle, () => printed) : undefined;
       const output = merged ? child.stdout! : child.stderr!;
       // Our stderr's reader went away (`2>&1 | head -c 10`): borg's pipe is closed too, so borg meets
       // the broken pipe at its next write, as it would without tborg, instead of writing on into a
@@ -270,22 +266,6 @@ export class BorgRunner {
         });
       });
     });
-  }
-
-  private watchIdle(pid: number, onIdle: (idle: boolean) => void, printed: () => boolean): NodeJS.Timeout {
-    let last = { activity: readActivity(pid), printed: printed(), since: Date.now() };
-    let idle = false;
-    const timer = setInterval(() => {
-      const now = { activity: readActivity(pid), printed: printed(), since: Date.now() };
-      if (now.activity !== last.activity || now.printed !== last.printed) {
-        last = now;
-        if (idle) onIdle((idle = false));
-      } else if (!idle && !now.printed && now.since - last.since >= IDLE_MS) {
-        onIdle((idle = true));
-      }
-    }, IDLE_POLL_MS);
-    timer.unref();
-    return timer;
   }
 
   // borg writes its stdout straight into ours (`tborg extract --stdout ... | head`): when that pipe's
