@@ -207,7 +207,7 @@ export class BorgRunner {
       merged = merged && child.stdout !== null;
       this.child = child;
       const stops = this.watchStops(child);
-      let stopWatch: NodeJS.Timeout | undefined;
+      let stopWatch: { end(): void } | undefined;
       const { lockWaitMs } = options;
       let printed = false;
       this.onStop = lockWaitMs === undefined || child.pid === undefined ? undefined : (signal) => {
@@ -239,7 +239,7 @@ export class BorgRunner {
       });
       const finish = (): void => {
         clearInterval(stops);
-        clearInterval(stopWatch);
+        stopWatch?.end();
         clearInterval(idleWatch);
         unwatchBroken();
         this.onStop = undefined;

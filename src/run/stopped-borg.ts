@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { HOLDS_LOCK_MARGIN_MS } from './wait-status.js';
 import { readActivity, serveChildren, waitsForChild } from './process-state.js';
 
@@ -36,11 +37,19 @@ export interface StoppedBorg {
   printed: () => boolean;
 }
 
-// Watches the stopped borg until it is gone or the attempt's lock wait is over.
-export function watchStoppedBorg(borg: StoppedBorg, now: () => number = Date.now): NodeJS.Timeout {
+// Watches the stopped borg until it is gone or the attempt's lock wait is over. end(): borg has
+// exited; a serve ssh of its that outlived it (borg2 2.0.0b25's rest client leaves it running when
+// borg ends on a signal) has nobody left to end it, and gets SIGTERM.
+export function watchStoppedBorg(borg: StoppedBorg, now: () => number = Date.now): { end(): void } {
   let waitingSince: number | undefined;
   let idle = { since: now(), activity: readActivity(borg.pid) };
+  const serves = new Map<number, string>();
+  const remember = (): void => {
+    for (const pid of serveChildren(borg.pid)) if (!serves.has(pid)) serves.set(pid, readCmdline(pid));
+  };
+  remember();
   const timer = setInterval(() => {
+    remember();
     if (now() > borg.lockWaitEnd + HOLDS_LOCK_MARGIN_MS) {
       clearInterval(timer);
       return;
@@ -64,7 +73,20 @@ export function watchStoppedBorg(borg: StoppedBorg, now: () => number = Date.now
     clearInterval(timer);
   }, POLL_MS);
   timer.unref();
-  return timer;
+  return {
+    end(): void {
+      clearInterval(timer);
+      for (const [pid, argv] of serves) if (argv !== '' && readCmdline(pid) === argv) signal(pid, 'SIGTERM');
+    },
+  };
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return '';
+  }
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

@@ -126,7 +126,7 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
         await waitFor('the holder\'s command', async () => (await lab.clientPids()).some((p) => /^sleep 120/.test(cmdline(p))), 30_000);
         for (const pid of await lab.clientPids()) holderPids.add(pid);
         const stop = async (argv: string[]): Promise<{ ended: Ended; lockWaitS: number; run: number[] }> => {
-          const servesBefore = (await lab.serverPids(/serve/)).length;
+          const servesBefore = new Set(await lab.serverPids(/serve/));
           const running = runUntilExit(lab, argv, lab.env(), 200_000);
           const attempt = async (): Promise<number | undefined> =>
             (await lab.clientPids()).find((p) => !holderPids.has(p) && / create /.test(cmdline(p)) && !/tborg\.js/.test(cmdline(p)));
@@ -135,7 +135,7 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
           const lockWaitS = Number(/--lock-wait (\d+)/.exec(cmdline(borgPid))?.[1] ?? 1);
           // Connected and asking for the lock: its `borg serve` runs on the server (borg's self test
           // and start-up, slow on a loaded machine, are over), and a second later it still waits.
-          await waitFor('its borg serve', async () => (await lab.serverPids(/serve/)).length > servesBefore, 30_000);
+          await waitFor('its borg serve', async () => (await lab.serverPids(/serve/)).some((p) => !servesBefore.has(p)), 90_000);
           await sleep(1000);
           const run = (await lab.clientPids()).filter((p) => !holderPids.has(p));
           const top = run.find((p) => /tborg\.js/.test(cmdline(p))) ?? borgPid;
