@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createArgs, initArgs, listArchivesArgs, withLockArgs } from '../lab/borgs.js';
+import { createArgs, initArgs, listArchivesArgs, lockHeld as borgsLockHeld, withLockArgs } from '../lab/borgs.js';
 import { describeEachLine } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import { sleep, waitFor } from '../lab/processes.js';
@@ -103,11 +103,14 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
       const argv = who === 'borg' ? borgArgv(createArgs(line, repo, 'a', '-')) : tborgArgv(createArgs(line, repo, 'a', '-'));
       const running = runUntilExit(lab, ['setsid', '-w', 'sh', '-c', 'while :; do echo x; sleep 0.1; done | "$@"', 'sh', ...argv], lab.env(), 120_000);
       // tborg, borg and ssh: not the shell pipeline around them (its sh has them in its argv too).
+      const lockHeld = (): boolean => borgsLockHeld(line, repo);
       const ours = async (): Promise<number[]> => (await lab.clientPids()).filter((p) => /tborg\.js|borg2? .*create|^ssh /.test(cmdline(p)) && !/^(\S*\/)?(sh|setsid) /.test(cmdline(p)));
-      await waitFor('borg to run', async () => (await ours()).some((p) => / create /.test(cmdline(p)) && !/tborg\.js/.test(cmdline(p))), 30_000);
-      await sleep(2000); // borg's signal handlers are installed
+      // Inside the create (its lock taken: borg's signal handlers are installed long before).
+      await waitFor('borg to take the lock', lockHeld, 90_000);
+      await sleep(1000);
       for (const pid of await ours()) process.kill(pid, 'SIGTERM');
       results[who] = await running;
+      await waitFor('the lock to be released', () => !lockHeld(), 30_000);
       assert.deepEqual(await archives(repo), [], `${who}: no archive`);
     }
     context.diagnostic(`plain borg ${results.borg.code} in ${results.borg.ms} ms, tborg ${results.tborg.code} in ${results.tborg.ms} ms`);
@@ -166,7 +169,10 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
       assert.equal(next.code, 0, next.stderr.toString());
       assert.deepEqual(await archives(repo), []);
       // A serve that waited for the lock ends with its own lock wait, at the latest.
-      await waitFor('no serve left', async () => (await lab.serverPids(/serve/)).length === 0 && (await lab.clientPids()).length === 0, 30_000);
+      await waitFor('no serve left', async () => (await lab.serverPids(/serve/)).length === 0 && (await lab.clientPids()).length === 0, 60_000).catch(async (error: unknown) => {
+        const left = [...(await lab.serverPids()), ...(await lab.clientPids())].map(cmdline);
+        assert.fail(`${String(error)}: ${JSON.stringify(left)}`);
+      });
     });
   }
 });
