@@ -37,7 +37,10 @@ import type { Terminal } from '../cli/terminal.js';
 //     before it raises (helpers/process.py raising_signal_handler), so tborg does not forward a signal
 //     borg ignores at that moment (/proc/PID/status SigIgn), and one that crosses borg's handler is
 //     ignored by borg. Whether tborg runs under systemd (INVOCATION_ID) decides nothing: a service's
-//     `timeout 6h tborg ...` or `kill <tborg pid>` signals tborg alone.
+//     `timeout 6h tborg ...` or `kill <tborg pid>` signals tborg alone. Left open: a tborg so starved
+//     of CPU that its handler runs only after borg's clean-up restored SIGTERM's default finds borg
+//     not ignoring it, and its copy ends borg by the signal (status 143 still, but WIFSIGNALED; seen
+//     once in the lab at load 25 on 2 cores).
 //   - a stop while borg waits for a lock held elsewhere: see stopped-borg.ts.
 //   - when borg dies of a signal, tborg records it (exit-signal.ts) and bin/tborg.js dies of it too.
 
