@@ -1,6 +1,6 @@
 import { BORG1_COMMANDS, BORG1_COMMON_OPTIONS, BORG1_TOP_ONLY_OPTIONS } from './borg1-commands.js';
-import { BORG2_COMMANDS, BORG2_COMMON_OPTIONS, BORG2_TOP_ONLY_OPTIONS } from './borg2-commands.js';
-import type { CommandSpec } from './command-spec.js';
+import { BORG2_COMMANDS, BORG2_COMMON_OPTIONS, BORG2_OPTION_BETAS, BORG2_TOP_ONLY_OPTIONS } from './borg2-commands.js';
+import { isInBetas, type CommandSpec } from './command-spec.js';
 
 // borg's argparse parsers, compiled from the grammar tables once per borg major version: what
 // argparse-replay.ts walks as borg's ArgumentParser and its subparsers would.
@@ -106,16 +106,23 @@ function compileGrammar(
   return build([], undefined);
 }
 
-const grammars = new Map<1 | 2, Parser>();
-// The top-level parser of a borg major version, compiled on first use.
-export function grammar(major: 1 | 2): Parser {
-  let g = grammars.get(major);
+// The option texts a borg 2 beta has (BORG2_OPTION_BETAS); all of them when the beta is unknown.
+function borg2Options(texts: readonly string[], beta: number | null): string[] {
+  return texts.filter((text) => isInBetas(BORG2_OPTION_BETAS[text.split(' ')[0]!], beta));
+}
+
+const grammars = new Map<string, Parser>();
+// The top-level parser of a borg major version, compiled on first use. For borg 2 the beta
+// (borg2Generation) picks the options that beta has; null: the union of every beta's.
+export function grammar(major: 1 | 2, beta: number | null = null): Parser {
+  const key = major === 1 ? '1' : `2:${beta ?? 'any'}`;
+  let g = grammars.get(key);
   if (!g) {
     g =
       major === 1
         ? compileGrammar(BORG1_COMMANDS, BORG1_COMMON_OPTIONS, BORG1_TOP_ONLY_OPTIONS)
-        : compileGrammar(BORG2_COMMANDS, BORG2_COMMON_OPTIONS, BORG2_TOP_ONLY_OPTIONS);
-    grammars.set(major, g);
+        : compileGrammar(BORG2_COMMANDS, borg2Options(BORG2_COMMON_OPTIONS, beta), borg2Options(BORG2_TOP_ONLY_OPTIONS, beta));
+    grammars.set(key, g);
   }
   return g;
 }

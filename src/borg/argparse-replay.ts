@@ -1,7 +1,7 @@
 import {
   ArgumentError, actionName, matchOptionArgument, matchPartial, parseOptional, type Action, type OptionTuple, type Parser, type Positional,
 } from './argparse-grammar.js';
-import type { CommandSpec } from './command-spec.js';
+import { isInBetas, type CommandSpec } from './command-spec.js';
 
 // The argparse replay: a borg argv parsed the way borg's own ArgumentParser and its subparsers parse
 // it (archiver.py build_parser), so tborg knows which word is an option, which is an option's value
@@ -39,9 +39,7 @@ export interface ParseState {
 
 // Whether the borg 2 beta has the command (CommandSpec.betas); any command when the beta is unknown.
 function inBetas(spec: CommandSpec | undefined, beta: number | null): boolean {
-  if (beta === null || !spec?.betas) return true;
-  const { since, until } = spec.betas;
-  return (since === undefined || beta >= since) && (until === undefined || beta <= until);
+  return isInBetas(spec?.betas, beta);
 }
 
 // argparse exits for --help and --version before looking at the rest of the line.

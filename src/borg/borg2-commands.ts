@@ -1,8 +1,9 @@
-import type { CommandSpec } from './command-spec.js';
+import type { BetaRange, CommandSpec } from './command-spec.js';
 
 // borg 2's command-line grammar (notation in command-spec.ts): the union over borg 2.0.0b5, b10,
-// b14, b18 and b20 of what argparse introspection of the archiver's parsers yields. Commands that
-// only some betas have say so (CommandSpec.betas).
+// b14, b18 and b20 of what argparse introspection of the archiver's parsers yields, plus b25's top
+// level. Commands that only some betas have say so (CommandSpec.betas); so do the options of every
+// level and of the top level (BORG2_OPTION_BETAS).
 
 // Options of every parser level, before and after the command (CommonOptions).
 export const BORG2_COMMON_OPTIONS: readonly string[] = [
@@ -30,7 +31,27 @@ export const BORG2_COMMON_OPTIONS: readonly string[] = [
   '--warning',
 ];
 // Options of the top-level parser only (before the command).
-export const BORG2_TOP_ONLY_OPTIONS: readonly string[] = ['--cockpit', '-V --version'];
+export const BORG2_TOP_ONLY_OPTIONS: readonly string[] = ['--cockpit', '--config CONFIG', '--print_config [FLAGS]', '-V --version'];
+// The betas that have a common or top-level option, by its first option string; the others are in
+// every beta. A borg2 rejects an option it lacks ("unrecognized arguments"), so its grammar must
+// lack it too: `borg2 --rsh X repo-list` is no command of 2.0.0b25. Read from each tag's
+// archiver/_common.py define_common_options and archiver/__init__.py build_parser (b1..b22), and
+// b23's changelog ("remove some global options": --remote-path, --rsh, --iec, --debug-profile,
+// --upload-ratelimit, --upload-buffer), checked against b25's own usage.
+export const BORG2_OPTION_BETAS: Readonly<Record<string, BetaRange>> = {
+  '--bypass-lock': { until: 9 },
+  '--socket': { since: 6, until: 21 },
+  '--iec': { until: 22 },
+  '--remote-path': { until: 22 },
+  '--rsh': { until: 22 },
+  '--debug-profile': { until: 22 },
+  '--upload-ratelimit': { until: 22 },
+  '--upload-buffer': { until: 22 },
+  '--cockpit': { since: 20 },
+  // jsonargparse (2.0.0b21+): a YAML config file, and the config printed instead of running.
+  '--config': { since: 21 },
+  '--print_config': { since: 21 },
+};
 // Every command and subcommand, by its words ("key export").
 export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   'analyze': {

@@ -115,7 +115,7 @@ export function parseBorgCommandLine(
   // Archiver.parse_args: `borg` alone is `borg -h`.
   const words: Word[] = argv.length === 0 ? [{ text: '-h', index: -1 }] : argv.map((text, index) => ({ text, index }));
   try {
-    const extras = parseKnownArgs(grammar(major), words, state);
+    const extras = parseKnownArgs(grammar(major, beta), words, state);
     if (extras.length > 0) result.invalid = `unrecognized arguments: ${extras.map((w) => w.text).join(' ')}`;
   } catch (error) {
     if (error instanceof ExitRequest) {

@@ -43,7 +43,19 @@ export interface CommandSpec {
   // borg 2 only: the betas that have this command (2.0.0bN, inclusive; open when left out). borg2
   // renamed and dropped commands between betas, and a name another beta does not know is argparse's
   // "invalid choice" there (archiver/*_cmd.py add_parser, read for every beta b5..b20).
-  readonly betas?: { readonly since?: number; readonly until?: number };
+  readonly betas?: BetaRange;
+}
+
+// borg 2 betas, inclusive (2.0.0bN); an open end when left out.
+export interface BetaRange {
+  readonly since?: number;
+  readonly until?: number;
+}
+
+// Whether beta N lies in the range; any beta when the range or the beta is unknown.
+export function isInBetas(range: BetaRange | undefined, beta: number | null): boolean {
+  if (beta === null || !range) return true;
+  return (range.since === undefined || beta >= range.since) && (range.until === undefined || beta <= range.until);
 }
 
 // What a run of a command is to whoever watches the backups (README "Monitoring"): a backup

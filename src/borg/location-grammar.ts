@@ -127,8 +127,17 @@ const BORGSTORE_SCHEMES: ReadonlySet<string> = new Set(['sftp', 'http', 'https',
 const B2_LOCAL_B13 = /^(?!\/\/|(?:ssh|socket|sftp|file):\/\/|rclone:)(?<path>.+)/;
 const B2_LOCAL_B20 = /^(?!\/\/|(?:ssh|socket|sftp|file):\/\/|(?:rclone|s3|b2):)(?<path>.+)/;
 const B2_LOCAL_B22 = /^(?!\/\/|(?:ssh|file):\/\/|(?:sftp|http|https|s3|b2|rclone):)(?<path>.+)/;
-// Unreleased master (after 2.0.0b22) no longer excludes "//" here but rejects it below (UNC paths).
-const B2_LOCAL_NEXT = /^(?!(?:ssh|file):\/\/|(?:sftp|http|https|s3|b2|rclone):)(?<path>.+)/;
+// 2.0.0b23 no longer excludes "//" here but rejects it below (UNC paths).
+const B2_LOCAL_B23 = /^(?!(?:ssh|file):\/\/|(?:sftp|http|https|s3|b2|rclone):)(?<path>.+)/;
+// 2.0.0b24 (#10215, "don't mistake a malformed URL for a local path"): a local path must not start
+// with any scheme borg knows followed by ":" (local_path_re: BORG_SCHEMES + BORGSTORE_SCHEMES), so
+// `ssh:foo` or `ssh://host/` is refused instead of being the directory ./ssh:foo. b24's own source
+// was not read: its changelog names the change, b25's parseformat.py has it; whether b24 counted
+// rest among its schemes is assumed (it still parsed rest://).
+const B2_LOCAL_B24 = /^(?!(?:rest|ssh|file|sftp|http|https|s3|b2|rclone):)(?<path>.+)/;
+// 2.0.0b25 (#9765, "use ssh:// URLs (not rest://)"): rest:// is gone, so `rest://h/r` is a local path
+// again (BORG_SCHEMES = ("ssh", "file")).
+const B2_LOCAL_B25 = /^(?!(?:ssh|file|sftp|http|https|s3|b2|rclone):)(?<path>.+)/;
 
 interface Rule {
   re: RegExp;
@@ -144,7 +153,9 @@ interface Rule {
 //   2.0.0b20      + s3:, b2:
 //   2.0.0b21      + http://, https://
 //   2.0.0b22      rest://; sftp/http/s3/b2/rclone handed to borgstore; socket:// gone
-//   after b22     (unreleased master) "//" local paths rejected as UNC
+//   2.0.0b23      "//" local paths rejected as UNC
+//   2.0.0b24      a known scheme and ":" is never a local path (ssh:foo refused)
+//   2.0.0b25      rest:// gone (ssh:// is REST over ssh); a release is taken to read as b25 does
 const B2_RULES: ReadonlyArray<readonly [number, readonly Rule[]]> = [
   [1, [{ re: B2_SSH_ABS, path: 'special' }, { re: B2_FILE_SERVER, path: 'special' }, { re: B2_LOCAL_B1, path: 'special' }]],
   [6, [{ re: B2_SSH_ABS, path: 'special' }, { re: B2_FILE_SERVER, path: 'special' }, { re: B2_SOCKET_ABS, path: 'special' }, { re: B2_LOCAL_B6, path: 'special' }]],
@@ -174,9 +185,20 @@ const B2_RULES: ReadonlyArray<readonly [number, readonly Rule[]]> = [
   ]],
   [23, [
     { re: B2_SSH_SEP, path: 'normpath' }, { re: B2_REST, path: 'normpath' }, { re: B2_FILE_ABS, path: 'normpath' },
-    { re: B2_SCHEME, path: 'raw' }, { re: B2_LOCAL_NEXT, path: 'abspath' },
+    { re: B2_SCHEME, path: 'raw' }, { re: B2_LOCAL_B23, path: 'abspath' },
+  ]],
+  [24, [
+    { re: B2_SSH_SEP, path: 'normpath' }, { re: B2_REST, path: 'normpath' }, { re: B2_FILE_ABS, path: 'normpath' },
+    { re: B2_SCHEME, path: 'raw' }, { re: B2_LOCAL_B24, path: 'abspath' },
+  ]],
+  // b25 parseformat.py Location._parse: ssh_re, file_re, scheme_re (BORGSTORE_SCHEMES), local_re.
+  [25, [
+    { re: B2_SSH_SEP, path: 'normpath' }, { re: B2_FILE_ABS, path: 'normpath' }, { re: B2_SCHEME, path: 'raw' },
+    { re: B2_LOCAL_B25, path: 'abspath' },
   ]],
 ];
+// The newest grammar tborg knows: what a borg 2 release, or a beta after it, is read with.
+export const NEWEST_BORG2_GENERATION = 25;
 
 function rulesFor(generation: number): readonly Rule[] {
   let rules = B2_RULES[0]![1];
@@ -206,7 +228,7 @@ export function parseBorg2(text: string, generation: number, cwd: string | undef
       path: shapePath(path, rule.path, cwd),
       archive: null,
     };
-    // After 2.0.0b22 (master): a local "//server/share" is refused as a UNC path.
+    // 2.0.0b23+ (Location.parse, #10164): a local "//server/share" is refused as a UNC path.
     if (generation >= 23 && parsed.proto === 'file' && parsed.path.startsWith('//')) return undefined;
     return parsed;
   }

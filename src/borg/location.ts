@@ -1,4 +1,4 @@
-import { B1_ENV, parseBorg1, parseBorg2, type ParsedLocation } from './location-grammar.js';
+import { B1_ENV, NEWEST_BORG2_GENERATION, parseBorg1, parseBorg2, type ParsedLocation } from './location-grammar.js';
 import { expandPlaceholders, NO_PLACEHOLDER, type PlaceholderResolver } from './placeholder-expansion.js';
 
 // Which repository a location string names, exactly as borg parses it. Every rule follows borg's
@@ -32,10 +32,10 @@ export interface LocationOptions {
 export function borg2Generation(version: string | undefined): number {
   if (version === undefined) return 5;
   const m = /^2\.0\.0(?:(a|b|rc)(\d+))?/.exec(version.trim());
-  if (!m) return /^2\./.test(version.trim()) ? 23 : 5;
+  if (!m) return /^2\./.test(version.trim()) ? NEWEST_BORG2_GENERATION : 5;
   if (m[1] === 'a') return 1;
   if (m[1] === 'b') return Math.max(1, Number(m[2]));
-  return 23;
+  return NEWEST_BORG2_GENERATION;
 }
 
 function build(location: string, parsed: ParsedLocation, options: LocationOptions): Location | undefined {

@@ -27,6 +27,7 @@ export class Terminal {
 
   // Set when our stderr fails (EPIPE: the reader went away). borg must still be able to finish.
   private stderrBroken = false;
+  private readonly brokenListeners = new Set<() => void>();
 
   private readonly env: NodeJS.ProcessEnv;
   private readonly clock: () => number;
@@ -36,9 +37,7 @@ export class Terminal {
   constructor(streams: TerminalStreams, options: { quiet?: boolean; now?: () => Date; env?: NodeJS.ProcessEnv } = {}) {
     this.streams = streams;
     this.env = options.env ?? process.env;
-    streams.stderr.on('error', () => {
-      this.stderrBroken = true;
-    });
+    streams.stderr.on('error', () => this.markBroken());
     this.quiet = options.quiet ?? false;
     this.now = options.now ?? (() => new Date());
     this.clock = () => this.now().getTime();
@@ -110,6 +109,23 @@ export class Terminal {
     return `{"type": "log_message", "time": ${time}, "message": ${pythonJsonString(message)}, "levelname": "${level}", "name": "tborg"}\n`;
   }
 
+  private markBroken(): void {
+    if (this.stderrBroken) return;
+    this.stderrBroken = true;
+    for (const listener of this.brokenListeners) listener();
+  }
+
+  // Calls `listener` once our stderr's reader is gone (at once when it is already), until the
+  // returned function is called: borg-process.ts then closes borg's pipe too.
+  onBroken(listener: () => void): () => void {
+    if (this.stderrBroken) {
+      listener();
+      return () => undefined;
+    }
+    this.brokenListeners.add(listener);
+    return () => this.brokenListeners.delete(listener);
+  }
+
   // borg's stderr, byte for byte. Returns false when the chunk had to be queued (our stderr is a
   // socket or a slow pipe whose reader lags): the caller then stops reading borg's stderr until
   // whenDrained() fires, so a slow reader slows borg down instead of filling tborg's memory.
@@ -119,7 +135,7 @@ export class Terminal {
     try {
       return this.streams.stderr.write(chunk);
     } catch {
-      this.stderrBroken = true;
+      this.markBroken();
       return true;
     }
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirectory } from '../process/state-files.js';
@@ -52,7 +53,7 @@ export function formatMetrics(records: readonly StatusRecord[], now: number): st
 // Atomic (temp file + rename in the same directory): node_exporter never reads half a file.
 export async function writeMetricsFile(path: string, records: readonly StatusRecord[], now = Date.now()): Promise<void> {
   await makeDirectory(dirname(path), 0o755);
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   await writeFile(temp, formatMetrics(records, now), { mode: 0o644 });
   await rename(temp, path);
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isSuccess } from './ping.js';
@@ -107,7 +107,9 @@ export async function writeRecord(path: string, run: RunRecord): Promise<StatusR
   await makeDirectory(dirname(path));
   return withLockFile(`${path}.lock`, async () => {
     const record = nextRecord(await readRecord(path), run);
-    const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+    // Unique per write, not per process: writers in one process (or past the lock's wait) must
+    // never share a temporary file, or one's rename finds it gone.
+    const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
     await rename(temp, path);
     return record;

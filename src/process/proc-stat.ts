@@ -3,7 +3,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 // Linux's view of one process, from /proc/PID/stat (proc(5)): "pid (comm) state ppid pgrp session
 // tty_nr tpgid ...". comm may hold spaces and parentheses, so the fields are read after the last ')'.
 // The one reader of that file: the recursion guard asks for a parent, the run for its terminal state,
-// the lab for the processes a test left behind.
+// borg's CPU time and children (src/run/process-state.ts), the lab for the processes a test left behind.
 export interface ProcStat {
   state: string;
   ppid: number;

@@ -6,7 +6,7 @@ import type { AttemptResult, ForwardedSignal } from './borg-process.js';
 import { signalExitCode } from './borg-process.js';
 import { nextStep, startAttempt, startRun, type EndedAttempt, type Line, type RunState, type Step } from './next-step.js';
 import type { RunOutput } from './run-request.js';
-import { describeWait } from './wait-status.js';
+import { describeSilentWait, describeWait, type WaitView } from './wait-status.js';
 
 // Runs borg attempts with p-retry as the loop: each attempt that does not succeed is a failure
 // (BorgAttemptError), nextStep (next-step.ts) decides what follows it, and p-retry retries, stops, or
@@ -15,7 +15,8 @@ import { describeWait } from './wait-status.js';
 
 export interface AttemptDeps {
   // holdLockMessage: hold back borg's lock-timeout message (AttemptResult.held) for tborg to decide.
-  attempt(argv: string[], env: NodeJS.ProcessEnv, options: { holdLockMessage: boolean }): Promise<AttemptResult>;
+  // lockWaitMs and onIdle: borg-process.ts AttemptOptions.
+  attempt(argv: string[], env: NodeJS.ProcessEnv, options: { holdLockMessage: boolean; lockWaitMs: number; onIdle?: (idle: boolean) => void }): Promise<AttemptResult>;
   now(): number;
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   random(): number;
@@ -65,26 +66,33 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
   let last: { ended: EndedAttempt; held: Uint8Array } | undefined;
   let decided: Step | undefined;
 
-  const status = (): string | null =>
-    describeWait(
-      {
-        target: plan.repository ? plan.repository.location : 'the repository',
-        start: state.start,
-        deadline: state.deadline,
-        attempts: state.attempts,
-        running,
-        attemptStart,
-        // The --lock-wait borg applies to the running attempt (tborg's, the user's, or borg's default 1).
-        attemptWaitMs: (state.attemptLockWait ?? (plan.lockWait.userGiven ? plan.lockWait.seconds : 1)) * 1000,
-        overheadMs: state.overheadMs,
-      },
-      deps.now(),
-    );
+  // The --lock-wait borg applies to the running attempt (tborg's, the user's, or borg's default 1).
+  const attemptWaitMs = (): number => (state.attemptLockWait ?? (plan.lockWait.userGiven ? plan.lockWait.seconds : 1)) * 1000;
+  const view = (): WaitView => ({
+    target: plan.repository ? plan.repository.location : 'the repository',
+    start: state.start,
+    deadline: state.deadline,
+    attempts: state.attempts,
+    running,
+    attemptStart,
+    attemptWaitMs: attemptWaitMs(),
+    overheadMs: state.overheadMs,
+  });
+  const status = (): string | null => describeWait(view(), deps.now());
+  // An attempt whose wait is not known yet (the first, or one after a lost connection) that sits
+  // still gets the spinner at once, not only after it timed out (borg-process.ts onIdle): while
+  // borg moves again or prints, none. Only where a spinner may run during an attempt at all.
+  const silentStatus = (): string | null => describeSilentWait(view(), deps.now());
+  const onIdle = (idle: boolean): void => {
+    if (idle) void terminal.waiting(silentStatus);
+    else terminal.stopSpinner();
+  };
 
   const show = (step: Step, held: Uint8Array): void => {
-    for (const line of step.before) say(terminal, line);
-    // borg's held-back stderr is borg's answer after all: passed on, late but unchanged.
+    // borg's held-back stderr is borg's answer after all: passed on, late but unchanged, and before
+    // tborg's own lines, which come later (with --log-json their times must not run backwards).
     if (step.showHeld && held.length > 0) terminal.passthrough(held);
+    for (const line of step.before) say(terminal, line);
     if (step.next !== 'retry') terminal.stopSpinner();
     for (const line of step.after) say(terminal, line);
   };
@@ -97,18 +105,26 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
 
   const attempt = async (): Promise<{ ended: EndedAttempt; held: Uint8Array }> => {
     state = startAttempt(state, deps.now());
+    const previous = decided;
     decided = undefined;
     if (state.attempts > 1 && !deps.spinDuringAttempts) terminal.stopSpinner();
     running = true;
     attemptStart = deps.now();
     let result: AttemptResult;
     try {
-      result = await deps.attempt(attemptArgv(plan, state.attemptLockWait), env, { holdLockMessage: plan.retry.lockTimeouts });
+      const watchIdle = deps.spinDuringAttempts && terminal.interactive && !(previous?.next === 'retry' && previous.wait === 'lock');
+      result = await deps.attempt(attemptArgv(plan, state.attemptLockWait), env, {
+        holdLockMessage: plan.retry.lockTimeouts,
+        lockWaitMs: attemptWaitMs(),
+        ...(watchIdle ? { onIdle } : {}),
+      });
     } finally {
       running = false;
     }
     const { exitCode, findings, durationMs, held } = result;
-    last = { ended: { exitCode, findings, durationMs, stopped: deps.stoppedBy() !== undefined, random: deps.random() }, held };
+    // A broken output pipe stops the run as SIGPIPE would: borg's answer to it stands, unretried.
+    const stopped = deps.stoppedBy() !== undefined || result.outputClosed === true;
+    last = { ended: { exitCode, findings, durationMs, stopped, random: deps.random() }, held };
     if (classifyAttempt(exitCode, findings) === 'ok') return last;
     throw new BorgAttemptError(last.ended, held);
   };

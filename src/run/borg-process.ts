@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fstatSync, readFileSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { isatty } from 'node:tty';
 import { StderrScanner, type StderrFindings } from '../borg/borg-errors.js';
 import { encodeShimSpec, findShimPython, planStdio, SHIM_CODE } from './exec-shim.js';
 import { recordBorgEnd } from './exit-signal.js';
 import { LockLineHold } from './lock-line-hold.js';
-import { inheritedFds, knownStartSignals } from './process-start.js';
+import { closedStartStdio, inheritedFds, knownStartSignals } from './process-start.js';
+import { ignoresSignal, readerGone, readTerminalState, stdoutIsStderr } from './process-state.js';
+import { watchStoppedBorg } from './stopped-borg.js';
+import { watchIdle } from './idle-watch.js';
 import { encodeArgv, encodeEnv, readRawArgs, readRawEnviron, type RawArgs } from './raw-bytes.js';
 import { markChildEnv } from '../process/child-marker.js';
 import type { RunOutput } from './run-request.js';
@@ -27,11 +29,19 @@ import type { RunOutput } from './run-request.js';
 //     when they came to the whole group, borg gets a second one, which borg 1.x ignores (its
 //     raising_signal_handler sets SIG_IGN first, helpers/process.py). SIGINT is forwarded only while
 //     tborg is not the terminal's foreground group (then it came from `kill`, not the keyboard).
-//   - no controlling terminal (cron, a service, `setsid`): borg gets a process group of its own (not a
-//     session: setpgid in the shim), so a signal sent to tborg's group reaches borg exactly once,
-//     through tborg.
-//   - under systemd (INVOCATION_ID set, no terminal) the default KillMode=control-group already sends
-//     SIGTERM to every process of the unit, borg included: tborg does not send it a second one.
+//   - no controlling terminal (cron, a service, `setsid`, `timeout`): borg gets a process group of its
+//     own (not a session: setpgid in the shim), so a signal sent to tborg or to tborg's group reaches
+//     borg only through tborg, which forwards every one of them.
+//   - a signal that also reached borg directly (systemd's KillMode=control-group signals every process
+//     of the unit; a kill of the whole job in a terminal): borg's SIGTERM/SIGHUP handler sets SIG_IGN
+//     before it raises (helpers/process.py raising_signal_handler), so tborg does not forward a signal
+//     borg ignores at that moment (/proc/PID/status SigIgn), and one that crosses borg's handler is
+//     ignored by borg. Whether tborg runs under systemd (INVOCATION_ID) decides nothing: a service's
+//     `timeout 6h tborg ...` or `kill <tborg pid>` signals tborg alone. Left open: a tborg so starved
+//     of CPU that its handler runs only after borg's clean-up restored SIGTERM's default finds borg
+//     not ignoring it, and its copy ends borg by the signal (status 143 still, but WIFSIGNALED; seen
+//     once in the lab at load 25 on 2 cores).
+//   - a stop while borg waits for a lock held elsewhere: see stopped-borg.ts.
 //   - when borg dies of a signal, tborg records it (exit-signal.ts) and bin/tborg.js dies of it too.
 
 export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -45,47 +55,26 @@ export interface AttemptResult {
   // borg's stderr from its lock-timeout message on, held back (lock-line-hold.ts); empty otherwise.
   // The caller passes it on (borg's error stands) or drops it (tborg retries and says so itself).
   held: Buffer;
+  // The reader of borg's output went away (`| head`): borg met a broken pipe as it would without
+  // tborg. Like SIGPIPE for another program, that stops the run: borg's answer stands.
+  outputClosed?: boolean;
+}
+
+export interface AttemptOptions {
+  // Hold back borg's lock-timeout message (AttemptResult.held) for tborg to decide.
+  holdLockMessage?: boolean;
+  // The attempt's own lock wait (its --lock-wait): until it is over (and a margin), a stopped borg
+  // may be waiting for a lock held elsewhere (stopped-borg.ts). Undefined: not a retried run.
+  lockWaitMs?: number;
+  // For the spinner (attempts.ts): idle-watch.ts. Undefined: not watched.
+  onIdle?: (idle: boolean) => void;
 }
 
 const EMPTY = Buffer.alloc(0);
 
-interface TerminalState {
-  // A controlling terminal at all (tty_nr != 0).
-  hasTerminal: boolean;
-  // This process's group is the terminal's foreground group (pgrp == tpgid).
-  foreground: boolean;
-}
-
-function readTerminalState(pid: number | 'self' = 'self'): TerminalState & { state: string } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After "(comm) ": state ppid pgrp session tty_nr tpgid
-    const pgrp = Number(fields[2]);
-    const ttyNr = Number(fields[4]);
-    const tpgid = Number(fields[5]);
-    return { state: fields[0] ?? '?', hasTerminal: ttyNr !== 0, foreground: ttyNr !== 0 && tpgid > 0 && pgrp === tpgid };
-  } catch {
-    return { state: '?', hasTerminal: false, foreground: false };
-  }
-}
-
 // pgrp == tpgid in /proc/self/stat: we are the terminal's foreground process group.
 export function isForegroundProcessGroup(): boolean {
   return readTerminalState().foreground;
-}
-
-// stdout and stderr are one file, pipe or socket (`> log 2>&1`, `2>&1 | grep`): borg then gets one pipe
-// for both, so their order survives. Not for a terminal (borg writes to it directly) or /dev/null.
-export function stdoutIsStderr(): boolean {
-  try {
-    if (isatty(1)) return false;
-    const out = fstatSync(1);
-    const err = fstatSync(2);
-    return out.dev === err.dev && out.ino === err.ino && (out.isFile() || out.isFIFO() || out.isSocket());
-  } catch {
-    return false;
-  }
 }
 
 // TBORG_EXEC_SHIM=off: spawn borg directly (no python3 shim); for measuring the shim's cost and for
@@ -109,7 +98,6 @@ export class BorgRunner {
   private readonly terminal: RunOutput;
   // borg stays in tborg's process group (tborg has a controlling terminal); see the header comment.
   private readonly shareGroup: boolean;
-  private readonly underSystemd: boolean;
   private readonly merge: boolean;
   private child: ChildProcess | undefined;
   private readonly abort = new AbortController();
@@ -117,11 +105,13 @@ export class BorgRunner {
   // The first signal that asked tborg to stop; no new attempt starts after it.
   received: ForwardedSignal | undefined;
 
-  constructor(borgPath: string, terminal: RunOutput, env: NodeJS.ProcessEnv = process.env) {
+  // Called when a stopping signal arrives while borg runs (the running attempt's watch).
+  private onStop: ((signal: ForwardedSignal) => void) | undefined;
+
+  constructor(borgPath: string, terminal: RunOutput) {
     this.borgPath = borgPath;
     this.terminal = terminal;
     this.shareGroup = readTerminalState().hasTerminal;
-    this.underSystemd = Boolean(env.INVOCATION_ID) && !this.shareGroup;
     this.merge = stdoutIsStderr();
     for (const signal of FORWARDED_SIGNALS) {
       const handler = (): void => this.onSignal(signal);
@@ -140,9 +130,11 @@ export class BorgRunner {
     this.abort.abort();
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    this.onStop?.(signal);
     // borg got it from the terminal itself
     if (signal === 'SIGINT' && this.shareGroup && readTerminalState().foreground) return;
-    if (this.underSystemd && signal === 'SIGTERM') return; // systemd sent it to borg too
+    // borg got it already (its handler ignores a second one), or ignores it anyway.
+    if (ignoresSignal(child.pid, signal)) return;
     try {
       // borg alone, not its process group: borg shuts its ssh down itself after its clean-up (it
       // starts ssh with SIGINT ignored for that reason, remote.py). A SIGTERM to the group killed
@@ -173,6 +165,7 @@ export class BorgRunner {
       newProcessGroup: !this.shareGroup,
       mergeStderrIntoStdout: merge,
       startSignals: knownStartSignals(),
+      closedStdio: closedStartStdio(),
     });
     // The shim's own environment is empty: borg's comes from the spec.
     const child = spawn(python, ['-I', '-S', '-c', SHIM_CODE, String(specFd)], { env: {}, stdio });
@@ -201,7 +194,7 @@ export class BorgRunner {
   // Runs borg once. stdin and stdout are inherited (borg's own, byte for byte, never copied); stderr
   // is piped through the terminal module and scanned on the way, in bounded memory. When stdout and
   // stderr are one file (2>&1), borg writes both into that one pipe and tborg passes it on.
-  attempt(argv: readonly string[], env: NodeJS.ProcessEnv, options: { holdLockMessage?: boolean } = {}): Promise<AttemptResult> {
+  attempt(argv: readonly string[], env: NodeJS.ProcessEnv, options: AttemptOptions = {}): Promise<AttemptResult> {
     const started = Date.now();
     const scanner = new StderrScanner();
     const hold = options.holdLockMessage ? new LockLineHold() : undefined;
@@ -217,8 +210,25 @@ export class BorgRunner {
       merged = merged && child.stdout !== null;
       this.child = child;
       const stops = this.watchStops(child);
+      let stopWatch: { end(): void } | undefined;
+      const { lockWaitMs } = options;
+      let printed = false;
+      this.onStop = lockWaitMs === undefined || child.pid === undefined ? undefined : (signal) => {
+        stopWatch ??= watchStoppedBorg({ pid: child.pid!, signal, lockWaitEnd: started + lockWaitMs, printed: () => printed });
+      };
+      const idleWatch = options.onIdle && child.pid !== undefined ? watchIdle(child.pid, options.onIdle, () => printed) : undefined;
       const output = merged ? child.stdout! : child.stderr!;
+      // Our stderr's reader went away (`2>&1 | head -c 10`): borg's pipe is closed too, so borg meets
+      // the broken pipe at its next write, as it would without tborg, instead of writing on into a
+      // tborg that throws it away (a remote `extract --stdout` would download the whole archive).
+      let outputClosed = false;
+      const closeOutput = (): void => {
+        outputClosed = true;
+        output.destroy();
+      };
+      const unwatchBroken = this.terminal.onBroken(closeOutput);
       output.on('data', (chunk: Buffer) => {
+        printed = true;
         scanner.feed(chunk);
         const now = hold ? hold.filter(chunk) : chunk;
         if (now.length > 0 && !this.terminal.passthrough(now)) {
@@ -227,27 +237,52 @@ export class BorgRunner {
           this.terminal.whenDrained(() => output.resume());
         }
       });
-      child.once('error', (error) => {
+      output.on('error', () => {
+        // Only after closeOutput: borg's end of it is borg's.
+      });
+      const finish = (): void => {
         clearInterval(stops);
+        stopWatch?.end();
+        clearInterval(idleWatch);
+        unwatchBroken();
+        this.onStop = undefined;
         this.child = undefined;
+      };
+      child.once('error', (error) => {
+        finish();
         reject(error);
       });
       // 'close' (not 'exit'): every byte of stderr has been passed on by then.
       child.once('close', (code, signal) => {
-        clearInterval(stops);
-        this.child = undefined;
+        finish();
         recordBorgEnd(code === null ? signal : null);
         const { held, unheld } = hold ? hold.end() : { held: EMPTY, unheld: EMPTY };
         // An open last line that only might have begun the lock message is borg's output after all.
         if (unheld.length > 0) this.terminal.passthrough(unheld);
+        const exitCode = code ?? (signal ? signalExitCode(signal) : 2);
         resolve({
-          exitCode: code ?? (signal ? signalExitCode(signal) : 2),
+          exitCode,
           findings: scanner.end(),
           durationMs: Date.now() - started,
           held,
+          outputClosed: outputClosed || (exitCode > 1 && !merged && this.stdoutReaderGone(env)),
         });
       });
     });
+  }
+
+  // borg writes its stdout straight into ours (`tborg extract --stdout ... | head`): when that pipe's
+  // reader is gone, borg's failure was its broken pipe (borg 1.2: a BrokenPipeError traceback), not
+  // a lost connection, and nothing would read a second attempt's output either.
+  private stdoutReaderGone(env: NodeJS.ProcessEnv): boolean {
+    try {
+      const out = fstatSync(1);
+      if (!out.isFIFO() && !out.isSocket()) return false;
+    } catch {
+      return false;
+    }
+    const python = shimWanted(env) ? findShimPython(this.borgPath, env) : null;
+    return readerGone(python, [1])?.includes(1) ?? false;
   }
 
   dispose(): void {

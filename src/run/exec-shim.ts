@@ -21,7 +21,8 @@ import type { InheritedFd, StartSignals } from './process-start.js';
 // Without python3 tborg spawns borg directly: then all of the above but the descriptors is lost.
 
 // argv[1]: the spec's descriptor. The spec: one ASCII line
-//   "DEATHSIG PPID NEWGROUP MERGE SIGIGN SIGBLK ARGC ENVC"
+//   "DEATHSIG PPID NEWGROUP MERGE SIGIGN SIGBLK CLOSED ARGC ENVC"
+// (CLOSED: the descriptors of 0, 1 and 2 tborg was started without, as digits, or "-")
 // then PATH, ARGC words and ENVC NAME=VALUE entries, each ended by a NUL byte.
 // PR_SET_PDEATHSIG is 1 (linux/prctl.h). After it, getppid() tells whether tborg died before the
 // prctl took effect (then nothing would ever signal borg): the shim stops there.
@@ -37,7 +38,7 @@ def run():
         parts.append(chunk)
     os.close(fd)
     head, _, body = b''.join(parts).partition(b'\\n')
-    deathsig, ppid, group, merge, ign, blk, argc, envc = head.split()
+    deathsig, ppid, group, merge, ign, blk, closed, argc, envc = head.split()
     deathsig, argc, envc, ign, blk = int(deathsig), int(argc), int(envc), int(ign, 16), int(blk, 16)
     items = body.split(b'\\0')
     path, argv, envs = items[0], items[1:1 + argc], items[1 + argc:1 + argc + envc]
@@ -58,6 +59,8 @@ def run():
     signal.pthread_sigmask(signal.SIG_SETMASK, [n for n in range(1, signal.NSIG) if blk >> (n - 1) & 1])
     if merge == b'1':
         os.dup2(1, 2)
+    for n in closed.strip(b'-'):
+        os.close(n - 48)
     env = {}
     for entry in envs:
         name, _, value = entry.partition(b'=')
@@ -81,6 +84,8 @@ export interface ShimSpec {
   newProcessGroup: boolean;
   mergeStderrIntoStdout: boolean;
   startSignals: StartSignals | undefined;
+  // Of 0, 1 and 2, those tborg was started without (node opened /dev/null there): closed again for borg.
+  closedStdio?: readonly number[];
 }
 
 // Pure: the bytes the shim reads.
@@ -94,6 +99,7 @@ export function encodeShimSpec(spec: ShimSpec): Buffer {
       spec.mergeStderrIntoStdout ? 1 : 0,
       hex(spec.startSignals?.ignored),
       hex(spec.startSignals?.blocked),
+      spec.closedStdio && spec.closedStdio.length > 0 ? spec.closedStdio.join('') : '-',
       spec.argv.length,
       spec.env.length,
     ].join(' ') + '\n';

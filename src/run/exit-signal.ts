@@ -6,7 +6,7 @@ import { constants as osConstants } from 'node:os';
 
 let lastBorgSignal: NodeJS.Signals | null = null;
 
-// run-borg.ts records how each borg attempt ended: the signal it died of, or null.
+// borg-process.ts records how each borg attempt ended: the signal it died of, or null.
 export function recordBorgEnd(signal: NodeJS.Signals | null): void {
   lastBorgSignal = signal;
 }

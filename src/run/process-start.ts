@@ -85,11 +85,13 @@ export function inheritedFds(): InheritedFd[] {
 }
 
 // 2. The signal dispositions and mask tborg was started with (`nohup` ignores SIGHUP, a shell's `&`
-// ignores SIGINT and SIGQUIT). Node's start-up resets every disposition to the default (and ignores
-// SIGPIPE and SIGXFSZ) before any JavaScript runs, so /proc/self/status shows node's, not the caller's:
-// bin/tborg.js starts as a two-line sh script that reads SigIgn and SigBlk from its own status and
-// passes them in START_SIGNALS_VARIABLE, then execs node. Run as `node bin/tborg.js` they are unknown,
-// and borg gets default dispositions, as libuv's spawn gives them.
+// ignores SIGINT and SIGQUIT), and which of stdin, stdout and stderr were closed (`>&-`, `<&-`).
+// Node's start-up resets every disposition to the default (and ignores SIGPIPE and SIGXFSZ) and opens
+// /dev/null on each closed one of descriptors 0 to 2 (node.cc PlatformInit) before any JavaScript
+// runs, so /proc/self shows node's state, not the caller's: bin/tborg.js starts as a two-line sh script
+// that reads SigIgn and SigBlk from its own status and tests /proc/$$/fd/0 to 2, passes them in
+// START_SIGNALS_VARIABLE, then execs node. Run as `node bin/tborg.js` they are unknown, and borg gets
+// default dispositions, as libuv's spawn gives them, and node's /dev/null.
 export const START_SIGNALS_VARIABLE = 'TBORG_START_SIGNALS';
 
 // What the sh line read, as numbers.
@@ -100,18 +102,28 @@ export interface StartSignals {
 }
 
 let startSignals: StartSignals | undefined;
+let closedStdio: number[] = [];
 
-// Pure: "SigIgn SigBlk" in hex, as bin/tborg.js writes them.
+// Pure: "SigIgn SigBlk" in hex, as bin/tborg.js writes them (the closed descriptors may follow).
 export function parseStartSignals(value: string | undefined): StartSignals | undefined {
-  const match = /^([0-9a-f]{1,16}) ([0-9a-f]{1,16})$/i.exec(value ?? '');
+  const match = /^([0-9a-f]{1,16}) ([0-9a-f]{1,16})(?: [012]*)?$/i.exec(value ?? '');
   if (!match) return undefined;
   return { ignored: BigInt(`0x${match[1]}`), blocked: BigInt(`0x${match[2]}`) };
+}
+
+// Pure: which of 0, 1 and 2 were closed, from the third word the sh line writes ("", "1", "012").
+// Nothing when the word is missing or odd: then they are unknown, and stay as node opened them.
+export function parseClosedStdio(value: string | undefined): number[] {
+  const match = /^[0-9a-f]{1,16} [0-9a-f]{1,16} ([012]{0,3})$/i.exec(value ?? '');
+  if (!match) return [];
+  return [0, 1, 2].filter((fd) => match[1]!.includes(String(fd)));
 }
 
 // Takes the variable out of `env` (and so out of borg's environment) and remembers its value.
 export function rememberStartSignals(env: NodeJS.ProcessEnv): StartSignals | undefined {
   if (START_SIGNALS_VARIABLE in env) {
     startSignals ??= parseStartSignals(env[START_SIGNALS_VARIABLE]);
+    closedStdio = parseClosedStdio(env[START_SIGNALS_VARIABLE]);
     delete env[START_SIGNALS_VARIABLE];
   }
   return startSignals;
@@ -120,4 +132,10 @@ export function rememberStartSignals(env: NodeJS.ProcessEnv): StartSignals | und
 // For the exec shim, which restores them in borg (undefined: unknown, borg gets the defaults).
 export function knownStartSignals(): StartSignals | undefined {
   return startSignals;
+}
+
+// For the exec shim, which closes them again in borg: plain borg started with stdout closed fails
+// (its sys.stdout is None; borg 1.2.4 exits 1), with stdin closed reads nothing, not /dev/null.
+export function closedStartStdio(): readonly number[] {
+  return closedStdio;
 }

@@ -45,7 +45,7 @@ export async function runBorg(context: RunRequest): Promise<number> {
   };
   if (!plan.retry.lockTimeouts && plan.retry.connectionRetries === 0) {
     // Nothing to retry (no repository, or a line borg will reject): one attempt, no retry machinery.
-    const runner = new BorgRunner(plan.borg.path, context.terminal, context.env);
+    const runner = new BorgRunner(plan.borg.path, context.terminal);
     let result: AttemptResult;
     try {
       const attempt = runner.attempt(plan.borg.argv, env);
@@ -59,7 +59,7 @@ export async function runBorg(context: RunRequest): Promise<number> {
     if (pinger) await record(context, plan, false, pinger, { ...end, lastLines: result.findings.lastLines, start, end: Date.now() });
     return result.exitCode;
   }
-  const runner = new BorgRunner(plan.borg.path, context.terminal, context.env);
+  const runner = new BorgRunner(plan.borg.path, context.terminal);
   try {
     const { runAttempts } = await import('./attempts.js');
     const outcome = await runAttempts(plan, env, {
@@ -127,7 +127,7 @@ async function record(context: RunRequest, plan: Plan, opensRepository: boolean,
 }
 
 async function runOnce(borgPath: string, argv: readonly string[], env: NodeJS.ProcessEnv, context: RunRequest): Promise<number> {
-  const runner = new BorgRunner(borgPath, context.terminal, context.env);
+  const runner = new BorgRunner(borgPath, context.terminal);
   try {
     return (await runner.attempt(argv, env)).exitCode;
   } finally {

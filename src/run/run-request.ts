@@ -24,4 +24,8 @@ export interface RunOutput {
   // The wait status (a spinner where a person watches), until stopSpinner.
   waiting(status: () => string | null): Promise<void>;
   stopSpinner(): void;
+  // A person watches (a spinner can be drawn).
+  readonly interactive: boolean;
+  // Calls `listener` once the user's stderr is gone (its reader went away); returns the unsubscribe.
+  onBroken(listener: () => void): () => void;
 }

@@ -34,3 +34,16 @@ export function describeWait(view: WaitView, now: number): string | null {
   const attempt = view.running ? view.attempts : view.attempts + 1;
   return `waiting for the lock on ${view.target}, ${formatDuration(Math.round(waitedMs / 1000))} of ${formatDuration(Math.round(totalMs / 1000))}, attempt ${attempt}`;
 }
+
+// The spinner's text while an attempt whose wait is not known yet (the first one) sits still: borg has
+// printed nothing and, with its ssh, neither used the CPU nor moved a byte for a second
+// (borg-process.ts onIdle). borg then waits for the server's answer to its open, which a lock held
+// elsewhere delays, but which a slow server delays too: the text says what tborg knows. null, as
+// above, once the attempt has outlived its lock wait.
+export function describeSilentWait(view: WaitView, now: number): string | null {
+  const known = describeWait(view, now);
+  if (known === null) return null;
+  const totalMs = Math.max(0, view.deadline - view.start);
+  const waitedMs = Math.min(totalMs, Math.max(0, now - view.start));
+  return `waiting for ${view.target} to answer (a lock held elsewhere?), ${formatDuration(Math.round(waitedMs / 1000))} of ${formatDuration(Math.round(totalMs / 1000))}`;
+}

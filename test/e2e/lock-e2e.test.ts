@@ -4,7 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkArgs, createArgs, initArgs, listArchivesArgs, withLockArgs, } from '../lab/borgs.js';
-import { describeEachLine, knownBorg2StaleLock } from '../lab/each-line.js';
+import { describeEachLine, knownBorg2Gap, knownBorg2StaleLock } from '../lab/each-line.js';
+import { assertAtOnce, guardedWaitMs } from '../lab/at-once.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import { runBuffered } from '../lab/processes.js';
 
@@ -68,7 +69,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.ok(elapsed > 8, `tborg must have waited for the holder (took ${elapsed}s)`);
     // Far less than W (640 s): tborg noticed the release instead of waiting its whole budget. How
     // soon it notices is measured by the benchmark (npm run bench, hand-off), not asserted here.
-    assert.ok(elapsed < 120, `and started soon after the release (took ${elapsed}s)`);
+    assertAtOnce(elapsed * 1000, { guardedMs: await guardedWaitMs(lab, create(repo, 'a1', data)) }, 'the hand-off after the release');
     // borg's own create prints nothing here; anything on stderr is tborg's (plain lines, if any).
     assert.doesNotMatch(r.stderr.toString(), /\x1b|\r/);
     assert.deepEqual(await archives(lab, repo), ['a1']);
@@ -129,7 +130,13 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     }
   });
 
-  test('five tborg creates started together all land', async () => {
+  // borg2 2.0.0b19 itself loses this race now and then: five plain `borg2 create` started together
+  // on one repository over this lab's sshd, 4 rounds, beside five through tborg (same lab, same
+  // data): plain 1 of 20 creates exited 63 "Cache is newer than repository - do you have multiple,
+  // independently updated repos with same ID?" (1 round of 4), tborg 1 of 20 alike; 2.0.0b25 lost
+  // none either way. tborg passes borg's error and exit code through, as it must.
+  const b19CacheRace = line.version === '2.0.0b19' && knownBorg2Gap(line, 'five creates at once: one may end 63 "Cache is newer than repository", plain borg2 alike');
+  test('five tborg creates started together all land', { todo: b19CacheRace }, async () => {
     const repo = lab.repoUrl('five');
     assert.equal((await borg(lab, init(repo))).code, 0);
     const runs = await Promise.all([1, 2, 3, 4, 5].map((i) => tborg(lab, create(repo, `c${i}`, data))));
@@ -139,13 +146,16 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
 
   test('a missing repository fails like plain borg, at once, with borg\'s exit code', async () => {
     const repo = lab.repoUrl('does-not-exist');
+    let started = Date.now();
     const plain = await borg(lab, listArchivesArgs(line, repo));
-    const started = Date.now();
+    const plainMs = Date.now() - started;
+    started = Date.now();
     const r = await tborg(lab, listArchivesArgs(line, repo));
+    const ms = Date.now() - started;
     assert.equal(r.code, plain.code);
     assert.notEqual(r.code, 0);
-    assert.ok(Date.now() - started < 10_000);
-    assert.doesNotMatch(r.stderr.toString(), /tborg: waiting/);
+    assertAtOnce(ms, { plainMs, guardedMs: await guardedWaitMs(lab, listArchivesArgs(line, repo)) });
+    assert.doesNotMatch(r.stderr.toString(), /tborg: waiting|retrying/);
   });
 
   test('a wrong passphrase is not retried', async () => {
@@ -221,7 +231,8 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     const lost = line.rest ? /connection to lab was lost; retrying|^rest: connection lost .*trying to reconnect/m : /connection to lab was lost; retrying/;
     await waitFor(() => lost.test(err), 20_000).catch(() => assert.fail(`the lost connection was not reported within 20 s:\n${err}`));
     const noticedAfter = (Date.now() - cutAt) / 1000;
-    assert.ok(noticedAfter < 10, `client noticed after ${noticedAfter}s`);
+    // Before the server's sshd gives up on the dead client ((4+1) x 2 s, clientAlive above).
+    assert.ok(noticedAfter < (4 + 1) * 2, `client noticed after ${noticedAfter}s`);
     // ... while the server's stale borg serve still holds the lock (until sshd's ClientAlive fires).
     assert.ok(lockHeld(lab, 'outage'), 'the stale borg serve still holds the lock');
     assert.ok((await lab.serverPids(/borg2? serve/)).length >= 1, 'the stale borg serve is still running');

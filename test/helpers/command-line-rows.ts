@@ -320,6 +320,18 @@ function addRows(): void {
   _(2, 'rlist -r socket:///run/borg/s', { cmd: 'rlist', repo: '--repo#2 socket /run/borg/s', oracle: 'b6+ syntax' }, {}, { version: '2.0.0b9' });
   _(2, 'rlist -r socket:///run/borg/s', { cmd: 'rlist', repo: '--repo#2 file socket:/run/borg/s' });
   _(2, 'repo-list -r repo', { cmd: 'repo-list', repo: '--repo#2 file /home/u/repo', oracle: 'b13+ syntax' }, {}, { version: '2.0.0b13', cwd: '/home/u' });
+  // -- the options follow the beta (src/borg/borg2-commands.ts BORG2_OPTION_BETAS): b23 removed --rsh,
+  // --remote-path and other global options; b22 --socket; b10 --bypass-lock
+  _(2, "repo-list --rsh 'ssh -x' -r ssh://h//r", { cmd: 'repo-list', repo: '--repo#4 ssh h /r', rsh: ['ssh -x', 1, 'separate'], oracle: 'b22 options' }, {}, { version: '2.0.0b22' });
+  _(2, "repo-list --rsh 'ssh -x' -r ssh://h//r", { cmd: 'repo-list', repo: '--repo#4 ssh h /r', invalid: /unrecognized arguments: --rsh ssh -x/, oracle: 'b25 options' }, {}, { version: '2.0.0b25' });
+  _(2, "--rsh 'ssh -x' repo-list -r ssh://h//r", { cmd: '', repo: null, invalid: /argument <command>: invalid choice: 'ssh -x'/, oracle: 'b23 options' }, {}, { version: '2.0.0b23' });
+  _(2, 'repo-list --remote-path borg-2 -r ssh://h//r', { cmd: 'repo-list', repo: '--repo#4 ssh h /r', remotePath: 'borg-2', oracle: 'b22 options' }, {}, { version: '2.0.0b22' });
+  _(2, 'repo-list --remote-path borg-2 -r ssh://h//r', { cmd: 'repo-list', repo: '--repo#4 ssh h /r', invalid: /unrecognized arguments: --remote-path borg-2/, oracle: 'b25 options' }, {}, { version: '2.0.0b25' });
+  _(2, 'repo-list --iec --upload-buffer 5 -r ssh://h//r', { cmd: 'repo-list', repo: '--repo#5 ssh h /r', invalid: /unrecognized arguments: --iec --upload-buffer 5/, oracle: 'b25 options' }, {}, { version: '2.0.0b25' });
+  _(2, 'repo-list --socket -r /r', { cmd: 'repo-list', repo: '--repo#3 file /r', oracle: 'b21 options' }, {}, { version: '2.0.0b21' });
+  _(2, 'repo-list --socket -r /r', { cmd: 'repo-list', repo: '--repo#3 file /r', invalid: /unrecognized arguments: --socket/, oracle: 'b22 options' }, {}, { version: '2.0.0b22' });
+  _(2, '--bypass-lock repo-list -r /r', { cmd: 'repo-list', repo: '--repo#3 file /r', invalid: /unrecognized arguments: --bypass-lock/, oracle: 'b19 options' }, {}, { version: '2.0.0b19' });
+  _(2, '--config c.yaml repo-list -r /r', { cmd: 'repo-list', repo: '--repo#4 file /r', oracle: 'b25 options (reads the file c.yaml)' }, {}, { version: '2.0.0b25' });
   // -- BORG_REPO is read while borg 2 builds its parser: a bad one stops every command
   _(2, '--version', { cmd: '', repo: null, invalid: /BORG_REPO: Invalid location format/ }, { BORG_REPO: '' });
   _(2, 'repo-list', { cmd: 'repo-list', repo: null, oracle: 'b10+ behaviour' }, { BORG_REPO: '' }, { version: '2.0.0b10' });

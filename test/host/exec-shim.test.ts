@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { encodeShimSpec, planStdio, SHIM_CODE } from '../../src/run/exec-shim.js';
 import { recordBorgEnd, signalToDieOf } from '../../src/run/exit-signal.js';
-import { parseStartSignals, selectInherited } from '../../src/run/process-start.js';
+import { parseClosedStdio, parseStartSignals, selectInherited } from '../../src/run/process-start.js';
 import { encodeArgv, encodeEnv, type RawArgs } from '../../src/run/raw-bytes.js';
 import { parseMarker } from '../../src/process/child-marker.js';
 import { MAX_DEPTH, startedAsBorg } from '../../src/run/recursion-guard.js';
@@ -136,6 +136,24 @@ describe('start-up signals from bin/tborg.js\'s sh line', () => {
     ['zz 00', undefined],
   ];
   for (const [value, expected] of rows) test(JSON.stringify(value), () => assert.deepEqual(parseStartSignals(value), expected));
+  test('the closed ones of stdin, stdout and stderr: the third word', () => {
+    assert.deepEqual(parseStartSignals('0000000000000001 0000000000000000 1'), { ignored: 1n, blocked: 0n });
+    assert.deepEqual(parseClosedStdio('0000000000000000 0000000000000000 '), []);
+    assert.deepEqual(parseClosedStdio('0000000000000000 0000000000000000 1'), [1]);
+    assert.deepEqual(parseClosedStdio('0000000000000000 0000000000000000 012'), [0, 1, 2]);
+    // Unknown (no /proc, `node bin/tborg.js`, an odd word): nothing is closed for borg.
+    assert.deepEqual(parseClosedStdio('  '), []);
+    assert.deepEqual(parseClosedStdio(undefined), []);
+    assert.deepEqual(parseClosedStdio('0 0 3'), []);
+  });
+  test('the shim spec names them', () => {
+    const head = (closedStdio?: number[]): string =>
+      encodeShimSpec({ path: '/b', argv: [], env: [], deathSignal: 15, parentPid: 7, newProcessGroup: false, mergeStderrIntoStdout: false, startSignals: undefined, ...(closedStdio ? { closedStdio } : {}) })
+        .toString('latin1')
+        .split('\n')[0]!;
+    assert.equal(head(), '15 7 0 0 0 0 - 0 0');
+    assert.equal(head([0, 1]), '15 7 0 0 0 0 01 0 0');
+  });
 });
 
 describe('recursion guard: which tborg was started as borg by a tborg', () => {

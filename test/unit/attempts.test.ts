@@ -332,3 +332,23 @@ test('under cron an unreachable server is waited for, and the run counts those r
   // borg's own lines of the retried attempts pass as they came; its held lock message is dropped.
   assert.equal(h.output().split('Failed to create/acquire').length, 1);
 });
+
+test('when tborg gives up, borg\'s held lock message comes before tborg\'s warning and explanation (in the order written)', async () => {
+  const warning = { kind: 'short-lock-wait' as const, text: '--lock-wait 5 is shorter than the 10m40s ...', onRun: false, onWait: true as const };
+  const p: Plan = { ...plan({ deadlineSeconds: 5 }, { userGiven: true, attemptSeconds: null, seconds: 5 }), warnings: [warning] };
+  const h = harness([{ ...LOCK, seconds: 6 }]);
+  await runAttempts(p, {}, h.deps);
+  const out = h.output();
+  const lockAt = out.indexOf('Failed to create/acquire the lock');
+  assert.ok(lockAt !== -1 && lockAt < out.indexOf('warning: --lock-wait 5 is shorter'), out);
+});
+
+test('a broken output pipe ends the run like a stopping signal: borg\'s code, no retry, no word of a lost connection', async () => {
+  const h = harness([LOST, OK]);
+  const attempt = h.deps.attempt;
+  h.deps.attempt = async (argv, env, opts) => ({ ...(await attempt(argv, env, opts)), outputClosed: true });
+  const out = await runAttempts(plan(), {}, h.deps);
+  assert.equal(out.exitCode, 2);
+  assert.equal(h.argvs.length, 1);
+  assert.doesNotMatch(h.output(), /tborg: /);
+});
