@@ -9,7 +9,7 @@
 //   sftp           borg 2.0.0b10+: borgstore's sftp backend (paramiko, not OpenSSH)
 //   rest           borg 2.0.0b22+: borgstore REST over stdio, through ssh when a host is given
 //   rclone, s3, b2, http, https  borg 2 borgstore backends
-export type LocationProto = 'ssh' | 'file' | 'rest' | 'socket' | 'sftp' | 'rclone' | 's3' | 'b2' | 'http' | 'https';
+type LocationProto = 'ssh' | 'file' | 'rest' | 'socket' | 'sftp' | 'rclone' | 's3' | 'b2' | 'http' | 'https';
 
 // What a grammar reads from a location text (location.ts adds the text itself).
 export interface ParsedLocation {
@@ -259,7 +259,7 @@ export function pythonNormpath(path: string): string {
 
 // Location._parse normpath_special (borg 1.x, 2.0.0b1..b12): "/./x" means "x relative to the
 // current directory" and must survive normalization.
-export function normpathSpecial(path: string): string {
+function normpathSpecial(path: string): string {
   const relative = path.startsWith('/./');
   const normalized = pythonNormpath(path);
   return relative ? `/.${normalized}` : normalized;
@@ -272,10 +272,10 @@ function pythonAbspath(path: string, cwd: string | undefined): string {
 }
 
 // How a grammar rule shapes the path it matched (borg's Location._parse, by version).
-export type PathStyle = 'special' | 'normpath' | 'abspath' | 'raw';
+type PathStyle = 'special' | 'normpath' | 'abspath' | 'raw';
 
 // The path of a matched location, shaped as the rule says.
-export function shapePath(path: string, style: PathStyle, cwd: string | undefined): string {
+function shapePath(path: string, style: PathStyle, cwd: string | undefined): string {
   switch (style) {
     case 'special':
       return normpathSpecial(path);

@@ -44,7 +44,7 @@ import type { RunOutput } from './run-request.js';
 //   - a stop while borg waits for a lock held elsewhere: see stopped-borg.ts.
 //   - when borg dies of a signal, tborg records it (exit-signal.ts) and bin/tborg.js dies of it too.
 
-export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export type ForwardedSignal = (typeof FORWARDED_SIGNALS)[number];
 
 export interface AttemptResult {

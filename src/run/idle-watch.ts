@@ -4,7 +4,7 @@ import { readActivity } from './process-state.js';
 // used no CPU and moved no byte for IDLE_MS (process-state.ts readActivity). Then borg waits for the
 // server's answer to its open, which a lock held elsewhere delays (or a slow server), and tborg's
 // spinner may say so (attempts.ts) instead of staying dark for the whole first attempt.
-export const IDLE_MS = 1000;
+const IDLE_MS = 1000;
 const POLL_MS = 250;
 
 // Calls onIdle(true) when borg starts to sit still, onIdle(false) when it moves again; never once it

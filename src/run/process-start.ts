@@ -56,7 +56,7 @@ export function selectInherited(facts: readonly FdFacts[]): InheritedFd[] {
   }
   const bothEnds = (target: string): boolean => {
     const modes = pipeModes.get(target);
-    return modes !== undefined && modes.has(0) && modes.has(1);
+    return modes?.has(0) === true && modes.has(1);
   };
   return facts
     .filter((f) => f.fd > 2 && !NODE_OWN.test(f.target) && !(f.target.startsWith('pipe:') && bothEnds(f.target)))
@@ -92,7 +92,7 @@ export function inheritedFds(): InheritedFd[] {
 // that reads SigIgn and SigBlk from its own status and tests /proc/$$/fd/0 to 2, passes them in
 // START_SIGNALS_VARIABLE, then execs node. Run as `node bin/tborg.js` they are unknown, and borg gets
 // default dispositions, as libuv's spawn gives them, and node's /dev/null.
-export const START_SIGNALS_VARIABLE = 'TBORG_START_SIGNALS';
+const START_SIGNALS_VARIABLE = 'TBORG_START_SIGNALS';
 
 // What the sh line read, as numbers.
 export interface StartSignals {

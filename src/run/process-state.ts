@@ -63,13 +63,13 @@ export function waitsForChild(pid: number): boolean {
 }
 
 // CPU time the process has used (utime + stime in clock ticks, /proc/PID/stat), or null.
-export function cpuTicks(pid: number): number | null {
+function cpuTicks(pid: number): number | null {
   const stat = readProcStat(pid);
   return stat ? stat.utime + stat.stime : null;
 }
 
 // Bytes the process has read and written through any descriptor (rchar + wchar, /proc/PID/io), or null.
-export function ioBytes(pid: number): number | null {
+function ioBytes(pid: number): number | null {
   try {
     const io = readFileSync(`/proc/${pid}/io`, 'latin1');
     return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? NaN) + Number(/^wchar: (\d+)$/m.exec(io)?.[1] ?? NaN);
@@ -92,7 +92,7 @@ export function serveChildren(pid: number): number[] {
 }
 
 // The direct children of `pid` with their argv (/proc/PID/task/PID/children, else a scan of /proc).
-export function childrenOf(pid: number): Array<{ pid: number; argv: string[] }> {
+function childrenOf(pid: number): Array<{ pid: number; argv: string[] }> {
   let pids: number[];
   try {
     pids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);

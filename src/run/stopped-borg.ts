@@ -24,8 +24,8 @@ import { readActivity, serveChildren, waitsForChild } from './process-state.js';
 //     where it holds nothing: it gets the second SIGINT, which borg answers at once ("Keyboard
 //     interrupt", 130), and then the rule above. A borg that works (reads files, sends chunks, writes
 //     a checkpoint after the first Ctrl-C) is never idle that long and keeps its graceful stop.
-export const STOP_RELEASE_MS = 250;
-export const SIGINT_IDLE_MS = 400;
+const STOP_RELEASE_MS = 250;
+const SIGINT_IDLE_MS = 400;
 const POLL_MS = 50;
 
 export interface StoppedBorg {
