@@ -20,9 +20,15 @@ export interface StderrFindings {
   lastLines: string[];
 }
 
-// borg's LockTimeout message; group 1 is the lock's path. doctor reads the same message.
-export const LOCK_TIMEOUT_RE = /Failed to create\/acquire the lock (.*?) \(timeout\)\./;
-const LOCK_JSON_RE = /"msgid":\s*"LockTimeout"/;
+// borg's LockTimeout message as borg writes it, a whole line of its own (locking.py LockTimeout's
+// text through the logging handler, format '%(message)s'; borg2 b19+ storelocking.py adds " {}", who
+// holds it); group 1 is the lock's path. Anchored at the line's start: the same words inside another
+// line (a file name in `create --list`) are not borg's answer. doctor reads the same message
+// (multi-line text, hence the m flag).
+export const LOCK_TIMEOUT_RE = /^Failed to create\/acquire the lock (.*?) \(timeout\)\.(?: .*)?$/m;
+// With --log-json: one JSON object per line, {"type": "log_message", ..., "msgid": "LockTimeout"}
+// (borg's JsonFormatter); read as JSON, never matched inside a longer line.
+const LOCK_JSON_RE = /^\{.*"msgid":\s*"LockTimeout".*\}$/;
 const LOST_PATTERNS: readonly RegExp[] = [
   /Remote: Timeout, server .* not responding\./,
   /Connection to remote host is broken/,
@@ -149,16 +155,28 @@ export class StderrScanner {
       return;
     }
     if (LOCK_JSON_RE.test(line)) {
-      const inner = /"message":\s*"(.*?)(?<!\\)"/.exec(line);
-      const path = inner ? LOCK_TIMEOUT_RE.exec(inner[1]!.replaceAll('\\"', '"'))?.[1] : undefined;
-      f.lockTimeout = { path };
-      return;
+      const record = readJsonRecord(line);
+      if (record?.msgid === 'LockTimeout' && record.type === 'log_message') {
+        const path = typeof record.message === 'string' ? LOCK_TIMEOUT_RE.exec(record.message)?.[1] : undefined;
+        f.lockTimeout = { path };
+        return;
+      }
     }
     if (UNREACHABLE_PATTERNS.some((re) => re.test(line))) {
       f.unreachable ??= line;
       return;
     }
     if (LOST_PATTERNS.some((re) => re.test(line))) f.connectionLost ??= line;
+  }
+}
+
+// One --log-json line as an object, or undefined when it is none.
+function readJsonRecord(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -123,16 +123,32 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
     s = { ...s, waitWarned: true };
     if (plan.retry.noConnectionRetry) return done({ before: warnings, after: [{ text: `not retrying the lost connection: ${plan.retry.noConnectionRetry}`, level: 'WARNING' }] });
     if (s.connectionFailures >= plan.retry.connectionRetries) return done({ before: warnings });
-    // The old `borg serve` may still hold the lock until the server's sshd notices: the wait starts
-    // over and covers the server bound.
     const serverBoundSeconds = plan.lockWait.model?.seconds ?? 0;
-    s = {
-      ...s,
-      connectionFailures: s.connectionFailures + 1,
-      quickFailures: s.quickFailures + 1,
-      deadline: Math.max(s.deadline, now + serverBoundSeconds * 1000),
-    };
-    const line = `the connection to ${host} was lost; retrying (${s.connectionFailures} of ${plan.retry.connectionRetries}), ${oldLockWords(plan.lockWait.model?.kind === 'store', serverBoundSeconds)}`;
+    const bound = capOf(plan);
+    let deadline: number;
+    let allowing: string;
+    if (bound) {
+      // A bound of the user's bounds the whole wait (README "How long tborg waits for a lock"): the
+      // wait after a lost connection gets what is left of it, never more. The user's own --lock-wait
+      // is not tborg's to cut, so another attempt is started only when all of it fits.
+      const leftMs = plan.retry.deadlineSeconds * 1000 - s.lockWaitMs;
+      const needMs = plan.lockWait.userGiven ? plan.lockWait.seconds * 1000 : 1000;
+      if (leftMs < needMs) {
+        const why = plan.lockWait.userGiven && leftMs >= 1000
+          ? `another attempt could wait its whole --lock-wait ${plan.lockWait.seconds} for the lock, past the ${formatDuration(plan.retry.deadlineSeconds)} wait (${bound})`
+          : `the ${formatDuration(plan.retry.deadlineSeconds)} wait (${bound}) is spent`;
+        return done({ before: warnings, after: [{ text: `not retrying the lost connection: ${why}`, level: 'WARNING' }] });
+      }
+      deadline = now + leftMs;
+      allowing = `waiting at most ${formatDuration(Math.round(leftMs / 1000))} more (${bound})`;
+    } else {
+      // The old `borg serve` may still hold the lock until the server's sshd notices: the wait starts
+      // over and covers the server bound.
+      deadline = Math.max(s.deadline, now + serverBoundSeconds * 1000);
+      allowing = oldLockWords(plan.lockWait.model?.kind === 'store', serverBoundSeconds);
+    }
+    s = { ...s, connectionFailures: s.connectionFailures + 1, quickFailures: s.quickFailures + 1, deadline };
+    const line = `the connection to ${host} was lost; retrying (${s.connectionFailures} of ${plan.retry.connectionRetries}), ${allowing}`;
     return { step: { next: 'retry', delayMs: pauseAfter(s, ended, now), wait: 'connection', ...saying({ before: [...warnings, { text: line, level: 'WARNING' }] }) }, state: s };
   }
   return done();
@@ -191,6 +207,13 @@ function pauseAfter(state: RunState, ended: EndedAttempt, now: number): number {
     remainingMs: Math.max(0, state.deadline - now),
     random: ended.random,
   });
+}
+
+// The user's bound on the whole wait (--tborg-max-wait, --lock-wait, BORG_LOCK_WAIT), or null when
+// tborg's model sets the wait.
+function capOf(plan: RunState['plan']): string | null {
+  const source = plan.retry.boundSource;
+  return source === null || source === 'model' ? null : source;
 }
 
 // The plan's warnings that matter only once a run had to wait (a short --lock-wait of the user's), once.
