@@ -35,6 +35,10 @@ export interface PlanInput {
     // borgstore's (BORGSTORE_RSH, BORG_RSH or its default), `target` ends in the destination, and
     // this is what follows it.
     rest?: { remoteCommand: string[]; sshPort?: number };
+    // Where ssh -G says ssh will connect (hostname, port), for the connect wait's TCP probe
+    // (connect-wait.ts); null when a ProxyCommand or ProxyJump is in the way (the probe would test
+    // another connection than ssh's). Absent: not known.
+    probe?: { host: string; port: number } | null;
   };
   // The rsh words when they are not ssh (e.g. `sh -c 'exec socat ...'`), for the explanation.
   nonSshRsh?: RshWords | null;
@@ -83,6 +87,9 @@ export interface Plan {
     // The ssh argv borg will run, tborg's injection included: up to the destination, plus the remote
     // command for 'borg serve --rest' (borg 1.x adds its own options after `borg serve`).
     argv: string[];
+    // Where tborg's TCP probe knocks when an attempt's end does not say whether the server could be
+    // reached (connect-wait.ts): ssh -G's hostname and port; null behind a ProxyCommand/ProxyJump.
+    probe: { host: string; port: number } | null;
     // The command ssh asks the server to run, as borg sends it: for 'borg serve', borg 1.x and 2
     // remote.py borg_cmd: [--remote-path or BORG_REMOTE_PATH or "borg", "serve"] (an empty
     // --remote-path falls back to the variable), followed by borg's log level and debug topics;
@@ -277,6 +284,7 @@ export function buildPlan(input: PlanInput): Plan {
         : sshTarget(sshWords, {
             user: location?.user ?? null, host: location?.host ?? '', port: location?.port ?? null,
           }),
+      probe: input.ssh.probe ?? null,
       remoteCommand: input.ssh.rest ? [...input.ssh.rest.remoteCommand] : [commandLine.remotePath || input.env.BORG_REMOTE_PATH || 'borg', 'serve'],
     },
     keepalive: decision.state,

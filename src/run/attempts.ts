@@ -7,6 +7,7 @@ import { signalExitCode } from './borg-process.js';
 import { nextStep, startAttempt, startRun, type EndedAttempt, type Line, type RunState, type Step } from './next-step.js';
 import type { Terminal } from '../cli/terminal.js';
 import { describeWait } from './wait-status.js';
+import { wantsProbe, type ProbeResult } from './connect-wait.js';
 
 // Runs borg attempts with p-retry as the loop: each attempt that does not succeed is a failure
 // (BorgAttemptError), nextStep (next-step.ts) decides what follows it, and p-retry retries, stops, or
@@ -25,6 +26,8 @@ export interface AttemptDeps {
   terminal: Terminal;
   // Whether a spinner may keep spinning while borg runs (see spinnerSafeDuringAttempts in run-borg.ts).
   spinDuringAttempts: boolean;
+  // tborg's TCP probe of ssh's host and port (reach-probe.ts), when the plan names one.
+  probe?: () => Promise<ProbeResult>;
 }
 
 export interface RunOutcome {
@@ -57,6 +60,7 @@ export class BorgAttemptError extends Error {
 export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: AttemptDeps): Promise<RunOutcome> {
   const { terminal } = deps;
   let state: RunState = startRun(plan, { env, home: homedir() }, deps.now());
+  const connectRules = { waitSeconds: plan.retry.connectWaitSeconds };
   // Whether an attempt runs now, and since when (for the spinner's text and its honesty).
   let running = false;
   let attemptStart = state.start;
@@ -108,7 +112,10 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
       running = false;
     }
     const { exitCode, findings, durationMs, held } = result;
-    last = { ended: { exitCode, findings, durationMs, stopped: deps.stoppedBy() !== undefined, random: deps.random() }, held };
+    // borg's end alone does not say whether the server could be reached: tborg looks itself.
+    const stopped = deps.stoppedBy() !== undefined;
+    const probe = !stopped && deps.probe && wantsProbe(connectRules, state.connect, exitCode, findings) ? await deps.probe() : undefined;
+    last = { ended: { exitCode, findings, durationMs, stopped, random: deps.random(), ...(probe ? { probe } : {}) }, held };
     if (classifyAttempt(exitCode, findings) === 'ok') return last;
     throw new BorgAttemptError(last.ended, held);
   };

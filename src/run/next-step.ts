@@ -1,7 +1,7 @@
 import { isQuickFailure, nextDelayMs } from './backoff.js';
 import { classifyAttempt, isCacheLock, type FailureKind, type StderrFindings } from '../borg/borg-errors.js';
 import type { LogLevel } from '../cli/terminal.js';
-import { CONNECT_START, decideConnect, type ConnectState } from './connect-wait.js';
+import { CONNECT_START, decideConnect, type ConnectState, type ProbeResult } from './connect-wait.js';
 import { describeGiveUp } from './give-up-message.js';
 import { attemptLockWait, formatDuration } from '../plan/lock-wait.js';
 import type { Plan } from '../plan/plan.js';
@@ -52,6 +52,8 @@ export interface EndedAttempt {
   stopped: boolean;
   // A draw in [0, 1) for the pause's jitter (Math.random in a run).
   random: number;
+  // tborg's TCP probe of ssh's host and port after this attempt (connect-wait.ts wantsProbe), if made.
+  probe?: ProbeResult | undefined;
 }
 
 // One line of tborg's: terminal.message at `level`, or terminal.warn for the plan's warnings.
@@ -107,7 +109,7 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
 
   const host = plan.repository?.host ?? null;
   const rules = { waitSeconds: plan.retry.connectWaitSeconds, start: s.start, host: host ?? 'the server' };
-  const reach = decideConnect(rules, s.connect, { exitCode: ended.exitCode, findings: ended.findings, now, random: ended.random });
+  const reach = decideConnect(rules, s.connect, { exitCode: ended.exitCode, findings: ended.findings, now, random: ended.random, probe: ended.probe });
   s = { ...s, connect: reach.state };
   if (reach.decision.retry) {
     // The lock wait starts when the server can be reached. borg's held message is dropped like a

@@ -111,12 +111,12 @@ test('connect wait: never for a final answer, off at 0, closed once the server w
   assert.equal(w.decide({ exitCode: 2, findings: refused, now: 1, random: 0 }).retry, false, 'a refused connection after the server was reached is not "at start"');
 });
 
-test('connect wait: the hint alone is looked at again twice in a row, not more', () => {
+test('connect wait without a probe: the hint alone is looked at again five times in a row, not more', () => {
   const bare = findings(`${HINT}\n`);
   const refused = findings(`Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`);
   const w = connectWait(900, 0, 'h');
-  const seq = [bare, bare, refused, bare, bare, bare].map((f, i) => w.decide({ exitCode: 2, findings: f, now: i, random: 0 }).retry);
-  assert.deepEqual(seq, [true, true, true, true, true, false]);
+  const seq = [bare, bare, bare, bare, refused, bare, bare, bare, bare, bare, bare].map((f, i) => w.decide({ exitCode: 2, findings: f, now: i, random: 0 }).retry);
+  assert.deepEqual(seq, [true, true, true, true, true, true, true, true, true, true, false]);
 });
 
 const durations: Array<[string, number | RegExp]> = [
