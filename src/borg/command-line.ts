@@ -53,6 +53,8 @@ export interface BorgCommandLine {
   noConnectionRetry: string | null;
   // The command of the user's this line makes borg run (connection-retry.ts userCommandOf), else null.
   userCommand: string | null;
+  // The positional values by their name in the grammar tables ('NAME', 'NEWNAME', ...).
+  positionals: ReadonlyMap<string, readonly string[]>;
   // Whether running this line opens (or connects to) a repository at all.
   opensRepository: boolean;
   // borg only prints help or its version (also `borg` alone, `borg key` alone, `borg help ...`).
@@ -87,6 +89,7 @@ export function parseBorgCommandLine(
     consumesStdin: null,
     noConnectionRetry: null,
     userCommand: null,
+    positionals: new Map(),
     opensRepository: false,
     helpOrVersion: false,
     invalid: null,
@@ -178,6 +181,7 @@ export function parseBorgCommandLine(
   };
   result.noConnectionRetry = connectionRetryRefusal(commandWords);
   result.userCommand = userCommandOf(commandWords);
+  result.positionals = commandWords.positionals;
   result.opensRepository = result.repository !== null && result.invalid === null && !result.helpOrVersion;
   return result;
 }

@@ -6,6 +6,7 @@ import {
   attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, readBorgLockWait, takesExclusiveStoreLock, type LockWaitModel,
 } from './lock-wait.js';
 import { borg2Generation } from '../borg/location.js';
+import { planLandedCheck, type LandedCheck } from './landed.js';
 import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
 import type { TborgOptions } from '../cli/tborg-options.js';
 
@@ -129,6 +130,9 @@ export interface Plan {
     // deadlineSeconds under a bound of the user's, else deadlineSeconds plus one model wait per
     // lost connection retried.
     boundSeconds: number;
+    // How tborg finds out, before retrying a lost create or rename, whether its archive landed
+    // (landed.ts); null when no lost connection of this line is retried or it makes no archive.
+    landedCheck: LandedCheck | null;
   };
   command: string[];
   // The borg argv without tborg's --lock-wait; attempts are built from it (see attemptArgv).
@@ -302,6 +306,7 @@ export function buildPlan(input: PlanInput): Plan {
       userCommand,
       boundSource,
       boundSeconds,
+      landedCheck: connectionRetries > 0 ? planLandedCheck(commandLine, baseArgv, input.borg.major, input.borg.version) : null,
     },
     command: [...commandLine.command],
     baseArgv,

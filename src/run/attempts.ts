@@ -4,10 +4,11 @@ import { classifyAttempt, type FailureKind } from '../borg/borg-errors.js';
 import { attemptArgv, type Plan } from '../plan/plan.js';
 import type { AttemptResult, ForwardedSignal } from './borg-process.js';
 import { signalExitCode } from './borg-process.js';
-import { nextStep, startAttempt, startRun, type EndedAttempt, type Line, type RunState, type Step } from './next-step.js';
+import { afterLandedCheck, nextStep, startAttempt, startRun, type EndedAttempt, type Line, type RunState, type Step } from './next-step.js';
 import type { Terminal } from '../cli/terminal.js';
 import { describeWait } from './wait-status.js';
 import { wantsProbe, type ProbeResult } from './connect-wait.js';
+import type { LandedAnswer } from '../plan/landed.js';
 
 // Runs borg attempts with p-retry as the loop: each attempt that does not succeed is a failure
 // (BorgAttemptError), nextStep (next-step.ts) decides what follows it, and p-retry retries, stops, or
@@ -28,6 +29,8 @@ export interface AttemptDeps {
   spinDuringAttempts: boolean;
   // tborg's TCP probe of ssh's host and port (reach-probe.ts), when the plan names one.
   probe?: () => Promise<ProbeResult>;
+  // Whether the lost attempt's archive landed (landed-check.ts), for plans with a landedCheck.
+  checkLanded?: (since: { sinceMs: number; deadline: number }) => Promise<LandedAnswer>;
 }
 
 export interface RunOutcome {
@@ -140,6 +143,14 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
       onFailedAttempt: async ({ error }) => {
         if (!(error instanceof BorgAttemptError)) return;
         decided = decide(error.ended, error.held);
+        if (decided.next === 'retry' && decided.checkLanded && deps.checkLanded) {
+          // borg's clock is this machine's: its archive's start is after this attempt's (2 s of slack).
+          const answer = await deps.checkLanded({ sinceMs: attemptStart - 2000, deadline: state.deadline });
+          const next = afterLandedCheck(state, answer, error.ended);
+          state = next.state;
+          decided = next.step;
+          show(decided, new Uint8Array());
+        }
         if (decided.next !== 'retry') return;
         if (decided.wait === 'lock') await terminal.waiting(status);
         if (decided.delayMs > 0) await deps.sleep(decided.delayMs, deps.signal);
@@ -152,8 +163,9 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     terminal.stopSpinner();
     const stopped = deps.stoppedBy();
     if (error instanceof BorgAttemptError) {
-      // nextStep said done or give up, and it was shown: borg's exit code stands.
-      exitCode = error.ended.exitCode;
+      // nextStep said done or give up, and it was shown: its exit code (borg's, or 0 when the lost
+      // attempt's archive landed: afterLandedCheck).
+      exitCode = decided !== undefined && decided.next !== 'retry' ? decided.exitCode : error.ended.exitCode;
     } else if (stopped && last?.ended.stopped && decided === undefined) {
       // Stopped while borg ran, and borg succeeded all the same: p-retry rejects with the signal's
       // reason after an attempt that resolved (index.js: throwIfAborted after input), but borg's own

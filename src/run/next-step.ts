@@ -5,6 +5,7 @@ import { CONNECT_START, decideConnect, type ConnectState, type ProbeResult } fro
 import { describeGiveUp } from './give-up-message.js';
 import { attemptLockWait, formatDuration } from '../plan/lock-wait.js';
 import type { Plan } from '../plan/plan.js';
+import type { LandedAnswer } from '../plan/landed.js';
 import { oldLockWords, storeLockWaitMessage } from './store-lock-message.js';
 
 // What happens after a borg attempt: done, retry after a pause, or give up. Pure: the run's state,
@@ -73,7 +74,9 @@ export interface Said {
 export type Step = Said &
   (
     | { next: 'done'; exitCode: number }
-    | { next: 'retry'; delayMs: number; wait: WaitKind }
+    // checkLanded: before the next attempt, find out whether the lost attempt's archive landed
+    // (landed.ts; attempts.ts runs the check, afterLandedCheck decides).
+    | { next: 'retry'; delayMs: number; wait: WaitKind; checkLanded?: true }
     // tborg stopped waiting (the deadline, the connect wait): borg's exit code, and why.
     | { next: 'give-up'; exitCode: number }
   );
@@ -151,9 +154,26 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
     }
     s = { ...s, connectionFailures: s.connectionFailures + 1, quickFailures: s.quickFailures + 1, deadline };
     const line = `the connection to ${host} was lost; retrying (${s.connectionFailures} of ${plan.retry.connectionRetries}), ${allowing}`;
-    return { step: { next: 'retry', delayMs: pauseAfter(s, ended, now), wait: 'connection', ...saying({ before: [...warnings, { text: line, level: 'WARNING' }] }) }, state: s };
+    const check = plan.retry.landedCheck ? { checkLanded: true as const } : {};
+    return { step: { next: 'retry', delayMs: pauseAfter(s, ended, now), wait: 'connection', ...check, ...saying({ before: [...warnings, { text: line, level: 'WARNING' }] }) }, state: s };
   }
   return done();
+}
+
+// After the landed check a lost create or rename asked for (checkLanded): the archive is there, so the
+// run ends as the clean run would have (exit 0: the first attempt's warnings, if any, went with its
+// lost answer); it is not, so the retry goes ahead at once (the check already waited for the old
+// lock); or the check failed, so borg's error stands, and why.
+export function afterLandedCheck(state: RunState, answer: LandedAnswer, ended: EndedAttempt): { step: Step; state: RunState } {
+  const check = state.plan.retry.landedCheck;
+  if ('error' in answer) {
+    const text = `not retrying the lost connection: could not find out whether the archive ${check?.archive ?? ''} landed (${answer.error})`;
+    return { step: { next: 'done', exitCode: ended.exitCode, ...saying({ showHeld: false, after: [{ text, level: 'WARNING' }] }) }, state };
+  }
+  if (answer.landed === null) return { step: { next: 'retry', delayMs: 0, wait: 'connection', ...saying({ showHeld: false }) }, state };
+  const did = check?.kind === 'rename' ? `renamed to ${answer.landed}` : `${answer.landed} landed`;
+  const text = `the archive was ${did} before the connection was lost (the repository's archive list shows it): not running borg again; exit 0, as the clean run`;
+  return { step: { next: 'done', exitCode: 0, ...saying({ showHeld: false, after: [info(text)] }) }, state: { ...state, lastKind: 'ok' } };
 }
 
 // A lock timeout while tborg waits for the lock: another attempt if one fits before the deadline,

@@ -8,6 +8,7 @@ import { startedAsBorg, wrapperError } from './recursion-guard.js';
 import { BorgRunner, type AttemptResult } from './borg-process.js';
 import type { RunEnd } from '../monitor/run-record.js';
 import type { ProbeResult } from './connect-wait.js';
+import type { LandedAnswer, LandedCheck } from '../plan/landed.js';
 
 // `tborg <borg arguments>`: plan, then run borg, retrying what is safe to retry.
 export async function runBorg(context: CommandContext): Promise<number> {
@@ -79,6 +80,7 @@ export async function runBorg(context: CommandContext): Promise<number> {
       terminal: context.terminal,
       spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env, { stdoutIsTTY: process.stdout.isTTY === true }),
       ...(plan.ssh?.probe ? { probe: probeOf(plan.ssh.probe) } : {}),
+      ...(plan.retry.landedCheck ? { checkLanded: landedCheckOf(plan, plan.retry.landedCheck, env, runner.signal) } : {}),
     });
     runner.dispose();
     await record(context, plan, true, await pinging, { ...outcome, start, end: Date.now() });
@@ -96,6 +98,13 @@ function probeOf(target: { host: string; port: number }): () => Promise<ProbeRes
   return async () => {
     const { probeReach } = await import('./reach-probe.js');
     return probeReach(target.host, target.port, PROBE_TIMEOUT_MS);
+  };
+}
+
+function landedCheckOf(plan: Plan, check: LandedCheck, env: NodeJS.ProcessEnv, signal: AbortSignal) {
+  return async ({ sinceMs, deadline }: { sinceMs: number; deadline: number }): Promise<LandedAnswer> => {
+    const { checkLanded } = await import('./landed-check.js');
+    return checkLanded({ borgPath: plan.borg.path, borgVersion: plan.borg.version, env, check, sinceMs, deadline, signal });
   };
 }
 

@@ -24,7 +24,7 @@ function plan(overrides: Partial<Plan['retry']> = {}, lockWait: Partial<Plan['lo
       model: { kind: 'serve', why: 'w', clientBound: 20, serverBound: 40, margin: 20, seconds: 60, formula: 'f', serverAlive: { interval: 3, countMax: 3 }, tcpKeepaliveFallback: false },
       ...lockWait,
     },
-    retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, connectWaitSeconds: 0, userCommand: null, boundSource: 'model', boundSeconds: 60, ...overrides },
+    retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, connectWaitSeconds: 0, userCommand: null, boundSource: 'model', boundSeconds: 60, landedCheck: null, ...overrides },
     command: ['create'],
     baseArgv: ['create', 'ssh://h/srv/r::a', '/data'],
     warnings: [],

@@ -36,7 +36,7 @@ function given(g: Given = {}): RunState {
     borg: g.borg2 ? { path: '/usr/bin/borg', version: '2.0.0b25', major: 2, argv: [] } : { path: '/usr/bin/borg', version: '1.2.4', major: 1, argv: [] },
     repository: g.local ? { ...REPO, location: '/srv/r', proto: 'file', host: null } : REPO,
     lockWait: { seconds: 60, userGiven: false, userSource: null, attemptSeconds: 10, model: g.borg2 ? STORE : SERVE, ...g.lockWait },
-    retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, connectWaitSeconds: 0, userCommand: null, boundSource: 'model', boundSeconds: 60, ...g.retry },
+    retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, connectWaitSeconds: 0, userCommand: null, boundSource: 'model', boundSeconds: 60, landedCheck: null, ...g.retry },
     command: g.command ?? ['create'],
     warnings: g.warnings ?? [],
   };
