@@ -332,3 +332,52 @@ test('under cron an unreachable server is waited for, and the run counts those r
   // borg's own lines of the retried attempts pass as they came; its held lock message is dropped.
   assert.equal(h.output().split('Failed to create/acquire').length, 1);
 });
+
+// README "A server that cannot be reached at start": borg's bare hint is settled by tborg's probe,
+// asked only then; a port that refuses keeps the wait going, one that answers ends it.
+const HINT_ONLY = { rc: 2, stderr: 'Connection closed by remote host. Is borg working on the server?\n', seconds: 1 };
+test('the connect wait probes only after borg\'s bare hint, and waits on while the port refuses', async () => {
+  const h = harness([HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, OK]);
+  let probes = 0;
+  h.deps.probe = async () => {
+    probes++;
+    return { open: false, detail: 'connect to host h port 22: Connection refused' };
+  };
+  const out = await runAttempts(plan({ connectWaitSeconds: 900 }), {}, h.deps);
+  assert.equal(out.exitCode, 0);
+  assert.equal(probes, 7);
+  assert.equal(out.unreachableRetries, 7);
+  assert.match(h.output(), /cannot reach h \(connect to host h port 22: Connection refused \(tborg's probe; borg relayed no reason\)\)/);
+});
+
+test('a port that answers while borg gives only its hint (a forced /bin/false): one attempt, borg\'s answer', async () => {
+  const h = harness([HINT_ONLY, OK]);
+  h.deps.probe = async () => ({ open: true, detail: 'connect to host h port 22' });
+  const out = await runAttempts(plan({ connectWaitSeconds: 900 }), {}, h.deps);
+  assert.equal(out.exitCode, 2);
+  assert.equal(out.attempts, 1);
+  assert.doesNotMatch(h.output(), /tborg:/);
+});
+
+// README "What is retried": a lost create asks whether its archive landed before it is retried.
+test('a lost create whose archive landed ends 0 without another attempt; one that did not is retried at once', async () => {
+  const check = { kind: 'create' as const, listArgv: ['list', '--json', 'ssh://h/srv/r'], archive: 'a', old: null };
+  const landed = harness([LOST, OK]);
+  const asked: number[] = [];
+  landed.deps.checkLanded = async ({ sinceMs }) => {
+    asked.push(sinceMs);
+    return { landed: 'a' };
+  };
+  const out = await runAttempts(plan({ landedCheck: check }), {}, landed.deps);
+  assert.equal(out.exitCode, 0);
+  assert.equal(out.attempts, 1);
+  assert.deepEqual(asked, [1_000_000 - 2000]);
+  assert.match(landed.output(), /tborg: the archive was a landed before the connection was lost/);
+
+  const missing = harness([LOST, OK]);
+  missing.deps.checkLanded = async () => ({ landed: null });
+  const again = await runAttempts(plan({ landedCheck: check }), {}, missing.deps);
+  assert.equal(again.exitCode, 0);
+  assert.equal(again.attempts, 2);
+  assert.deepEqual(missing.sleeps, [], 'the check waited for the old lock: no pause');
+});
