@@ -18,17 +18,22 @@ const WORDS: Readonly<Record<string, string>> = {
   EADDRNOTAVAIL: 'Cannot assign requested address',
 };
 
-// Knocks on host:port, giving up after timeoutMs (ssh's ConnectTimeout where the user set one).
-export function probeReach(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+// Knocks on host:port, giving up after timeoutMs, or at once when `signal` aborts (a stopping signal:
+// tborg ends without waiting for the probe).
+export function probeReach(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
   const where = `connect to host ${host} port ${port}`;
   return new Promise((resolve) => {
     const socket = connect({ host, port });
+    const onAbort = (): void => finish({ open: false, detail: `${where}: stopped` });
     const finish = (result: ProbeResult): void => {
+      signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners();
       socket.on('error', () => undefined);
       socket.destroy();
       resolve(result);
     };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     socket.setTimeout(timeoutMs, () => finish({ open: false, detail: `${where}: Connection timed out` }));
     socket.once('connect', () => finish({ open: true, detail: where }));
     socket.once('error', (error: NodeJS.ErrnoException) => {

@@ -79,7 +79,7 @@ export async function runBorg(context: CommandContext): Promise<number> {
       stoppedBy: () => runner.received,
       terminal: context.terminal,
       spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env, { stdoutIsTTY: process.stdout.isTTY === true }),
-      ...(plan.ssh?.probe ? { probe: probeOf(plan.ssh.probe) } : {}),
+      ...(plan.ssh?.probe ? { probe: probeOf(plan.ssh.probe, runner.signal) } : {}),
       ...(plan.retry.landedCheck ? { checkLanded: landedCheckOf(plan, plan.retry.landedCheck, env, runner.signal) } : {}),
     });
     runner.dispose();
@@ -94,10 +94,10 @@ export async function runBorg(context: CommandContext): Promise<number> {
 // between two attempts of the connect wait.
 const PROBE_TIMEOUT_MS = 10_000;
 
-function probeOf(target: { host: string; port: number }): () => Promise<ProbeResult> {
+function probeOf(target: { host: string; port: number }, signal: AbortSignal): () => Promise<ProbeResult> {
   return async () => {
     const { probeReach } = await import('./reach-probe.js');
-    return probeReach(target.host, target.port, PROBE_TIMEOUT_MS);
+    return probeReach(target.host, target.port, PROBE_TIMEOUT_MS, signal);
   };
 }
 
