@@ -40,6 +40,9 @@ const UNREACHABLE_PATTERNS: readonly RegExp[] = [
   /ssh: connect to host .*: /,
   /ssh: Could not resolve hostname/,
   /Connection closed by remote host\. Is borg working on the server\?/,
+  // borg2 b22+'s hint (repository.py Repository.__enter__): the first request to borg serve --rest
+  // failed, before the repository was opened; nothing of the command ran.
+  /Could not access the repository via borg serve on the remote host: /,
 ];
 // Every pattern above contains one of these needles, so a line holding none of them cannot match:
 // only lines with a needle are decoded and matched, in the order borg wrote them. Speed on millions
@@ -285,6 +288,9 @@ export function isCacheLock(lockPath: string | undefined, env: NodeJS.ProcessEnv
 export type ReachFailure = 'unreachable' | 'final' | 'ambiguous';
 
 const REACH_HINT_RE = /Connection closed by remote host\. Is borg working on the server\?/;
+// borg2 b22+ at open (repository.py Repository.__enter__), borgstore's reason after it; with ssh's
+// words inside, SSH_UNREACHABLE_RES decides first.
+const REST_OPEN_HINT_RE = /^(?:Error: )?Could not access the repository via borg serve on the remote host: /;
 const SSH_UNREACHABLE_RES: readonly RegExp[] = [
   /ssh: connect to host .* port \S+: (Connection refused|No route to host|Connection timed out|Network is unreachable|Operation timed out)/,
   /ssh: Could not resolve hostname /,
@@ -311,5 +317,6 @@ export function classifyReach(exitCode: number, findings: StderrFindings): Reach
   if (lines.some((l) => SSH_UNREACHABLE_RES.some((re) => re.test(l)))) return 'unreachable';
   const meaningful = findings.lastLines.filter((l) => l.trim() !== '');
   if (meaningful.length === 1 && REACH_HINT_RE.test(meaningful[0]!)) return 'ambiguous';
+  if (lines.some((l) => REST_OPEN_HINT_RE.test(l))) return 'ambiguous';
   return undefined;
 }
