@@ -67,7 +67,9 @@ export function archivePattern(template: string, resolve: PlaceholderResolver): 
   return new RegExp(`^${escaped}$`);
 }
 
-export type LandedAnswer = { landed: string } | { landed: null } | { error: string };
+// The archive's name (landed), null (not landed), the lock still held when the wait was spent (the
+// path borg named), or why the list could not be read.
+export type LandedAnswer = { landed: string } | { landed: null } | { locked: string | undefined } | { error: string };
 
 const CHECKPOINT = /\.checkpoint(\.\d+)?$/;
 

@@ -146,7 +146,7 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
         if (decided.next === 'retry' && decided.checkLanded && deps.checkLanded) {
           // borg's clock is this machine's: its archive's start is after this attempt's (2 s of slack).
           const answer = await deps.checkLanded({ sinceMs: attemptStart - 2000, deadline: state.deadline });
-          const next = afterLandedCheck(state, answer, error.ended);
+          const next = afterLandedCheck(state, answer, error.ended, deps.now());
           state = next.state;
           decided = next.step;
           show(decided, new Uint8Array());

@@ -37,7 +37,7 @@ export async function checkLanded(run: LandedCheckRun): Promise<LandedAnswer> {
     // borg 1.x and 2's LockTimeout (exit 2 with its message, 73 with modern exit codes).
     const locked = result.exitCode === 73 || LOCK_TIMEOUT_RE.test(result.stderr);
     if (locked && Date.now() + 1000 < run.deadline) continue;
-    if (locked) return { error: 'the repository stayed locked until the wait was spent' };
+    if (locked) return { locked: LOCK_TIMEOUT_RE.exec(result.stderr)?.[1] };
     const said = result.stderr.split('\n').map((l) => l.trim()).filter(Boolean).at(-1);
     return { error: result.spawnError ?? said ?? `borg exited with ${result.exitCode ?? result.signal}` };
   }

@@ -164,8 +164,13 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
 // run ends as the clean run would have (exit 0: the first attempt's warnings, if any, went with its
 // lost answer); it is not, so the retry goes ahead at once (the check already waited for the old
 // lock); or the check failed, so borg's error stands, and why.
-export function afterLandedCheck(state: RunState, answer: LandedAnswer, ended: EndedAttempt): { step: Step; state: RunState } {
+export function afterLandedCheck(state: RunState, answer: LandedAnswer, ended: EndedAttempt, now: number): { step: Step; state: RunState } {
   const check = state.plan.retry.landedCheck;
+  if ('locked' in answer) {
+    // The old lock outlived the wait: tborg gives up as on a lock timeout, with the same explanation.
+    const after = giveUpLines(state, answer.locked, isCacheLock(answer.locked, state.cache.env, state.cache.home), now);
+    return { step: { next: 'give-up', exitCode: ended.exitCode, ...saying({ showHeld: false, after }) }, state };
+  }
   if ('error' in answer) {
     const text = `not retrying the lost connection: could not find out whether the archive ${check?.archive ?? ''} landed (${answer.error})`;
     return { step: { next: 'done', exitCode: ended.exitCode, ...saying({ showHeld: false, after: [{ text, level: 'WARNING' }] }) }, state };
@@ -205,19 +210,24 @@ function afterLockTimeout(state: RunState, ended: EndedAttempt, now: number): { 
     s = { ...s, lockWaitMs: s.lockWaitMs + delayMs, storeLockSaid: s.storeLockSaid || (s.attempts === 1 && !cacheLock && store) };
     return { step: { next: 'retry', delayMs, wait: 'lock', ...saying({ before, showHeld: false }) }, state: s };
   }
-  const server = plan.lockWait.model?.serverAlive;
-  const giveUp = describeGiveUp({
-    waitedSeconds: Math.round((now - s.start) / 1000),
-    attempts: s.attempts,
-    repository: plan.repository?.location ?? '',
-    host: plan.repository?.host ?? null,
-    lockPath: lock,
-    cacheLock,
-    serverAlive: server ? `${server.interval}x${server.countMax}` : 'not set',
-  });
-  const after = [...(!cacheLock && store ? [storeLine()] : []), ...giveUp.map((text): Line => ({ text, level: 'ERROR' }))];
+  const after = [...(!cacheLock && store ? [storeLine()] : []), ...giveUpLines(s, lock, cacheLock, now)];
   s = { ...s, storeLockSaid: s.storeLockSaid || (!cacheLock && store) };
   return { step: { next: 'give-up', exitCode: ended.exitCode, ...saying({ before: warnings, after }) }, state: s };
+}
+
+// tborg's explanation when it stops waiting for a held lock (give-up-message.ts).
+function giveUpLines(state: RunState, lockPath: string | undefined, cacheLock: boolean, now: number): Line[] {
+  const { plan } = state;
+  const server = plan.lockWait.model?.serverAlive;
+  return describeGiveUp({
+    waitedSeconds: Math.round((now - state.start) / 1000),
+    attempts: state.attempts,
+    repository: plan.repository?.location ?? '',
+    host: plan.repository?.host ?? null,
+    lockPath,
+    cacheLock,
+    serverAlive: server ? `${server.interval}x${server.countMax}` : 'not set',
+  }).map((text): Line => ({ text, level: 'ERROR' }));
 }
 
 // The pause before the next attempt (backoff.ts), never past the deadline.

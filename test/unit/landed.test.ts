@@ -86,17 +86,23 @@ function lost(): EndedAttempt {
   return { exitCode: 2, findings: scanner.end(), durationMs: 3000, stopped: false, random: 0.5 };
 }
 test('afterLandedCheck: landed -> done, exit 0, one line saying so', () => {
-  const { step } = afterLandedCheck(state(), { landed: 'a' }, lost());
+  const { step } = afterLandedCheck(state(), { landed: 'a' }, lost(), 5000);
   assert.equal(step.next, 'done');
   assert.equal(step.next === 'done' && step.exitCode, 0);
   assert.deepEqual(step.after.map((l) => l.text), ['the archive was a landed before the connection was lost (the repository\'s archive list shows it): not running borg again; exit 0, as the clean run']);
 });
 test('afterLandedCheck: not landed -> the retry goes ahead at once', () => {
-  const { step } = afterLandedCheck(state(), { landed: null }, lost());
+  const { step } = afterLandedCheck(state(), { landed: null }, lost(), 5000);
   assert.deepEqual([step.next, step.next === 'retry' && step.delayMs, step.after.length], ['retry', 0, 0]);
 });
 test('afterLandedCheck: the check failed -> borg\'s error stands, and why', () => {
-  const { step } = afterLandedCheck(state(), { error: 'the repository stayed locked until the wait was spent' }, lost());
+  const { step } = afterLandedCheck(state(), { error: 'Connection closed by remote host' }, lost(), 5000);
   assert.equal(step.next === 'done' && step.exitCode, 2);
-  assert.deepEqual(step.after.map((l) => `${l.level}: ${l.text}`), ['WARNING: not retrying the lost connection: could not find out whether the archive a landed (the repository stayed locked until the wait was spent)']);
+  assert.deepEqual(step.after.map((l) => `${l.level}: ${l.text}`), ['WARNING: not retrying the lost connection: could not find out whether the archive a landed (Connection closed by remote host)']);
+});
+test('afterLandedCheck: the old lock outlived the wait -> tborg gives up as on a lock timeout, with its explanation', () => {
+  const { step } = afterLandedCheck(state(), { locked: '/srv/r/lock.exclusive' }, lost(), 45_000);
+  assert.equal(step.next, 'give-up');
+  assert.equal(step.next === 'give-up' && step.exitCode, 2);
+  assert.match(step.after[0]!.text, /^gave up after waiting 45s over 1 attempt: the repository lock \/srv\/r\/lock.exclusive on h is still held\.$/);
 });
