@@ -106,7 +106,7 @@ export function decideConnect(rules: ConnectRules, state: ConnectState, end: Att
   }
   const remainingMs = rules.start + rules.waitSeconds * 1000 - end.now;
   if (remainingMs <= 0) {
-    const line = `gave up: ${rules.host} could not be reached within ${formatDuration(rules.waitSeconds)} (--tborg-connect-wait), over ${state.retries + 1} attempts`;
+    const line = `gave up: ${rules.host} could not be reached within ${formatDuration(rules.waitSeconds)} (--tborg-connect-wait), over ${state.retries + 1} attempt${state.retries === 0 ? '' : 's'}`;
     return { decision: { retry: false, line }, state: { ...state, ambiguous } };
   }
   const next = { ...state, ambiguous, unreachableInARow: state.unreachableInARow + 1, retries: state.retries + 1 };

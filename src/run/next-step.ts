@@ -176,8 +176,8 @@ export function afterLandedCheck(state: RunState, answer: LandedAnswer, ended: E
     return { step: { next: 'done', exitCode: ended.exitCode, ...saying({ showHeld: false, after: [{ text, level: 'WARNING' }] }) }, state };
   }
   if (answer.landed === null) return { step: { next: 'retry', delayMs: 0, wait: 'connection', ...saying({ showHeld: false }) }, state };
-  const did = check?.kind === 'rename' ? `renamed to ${answer.landed}` : `${answer.landed} landed`;
-  const text = `the archive was ${did} before the connection was lost (the repository's archive list shows it): not running borg again; exit 0, as the clean run`;
+  const did = check?.kind === 'rename' ? `the archive had been renamed to ${answer.landed}` : `the archive ${answer.landed} had landed`;
+  const text = `${did} before the connection was lost (the repository's archive list shows it): not running borg again; exit 0, as the clean run`;
   return { step: { next: 'done', exitCode: 0, ...saying({ showHeld: false, after: [info(text)] }) }, state: { ...state, lastKind: 'ok' } };
 }
 

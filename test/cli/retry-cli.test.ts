@@ -126,7 +126,7 @@ test('a lost connection during create of files after the archive landed: exit 0,
   const r = await tborg(['--tborg-quiet', 'create', 'h:r::a', '/data'], [{ stderr: LOST, exit: 2 }, { stdout: JSON.stringify({ archives: [{ name: 'a', start }] }), exit: 0 }, { exit: 2, stderr: 'Archive a already exists\n' }]);
   assert.equal(r.code, 0, r.stderr.toString());
   assert.equal(r.runs.length, 2, 'the create ran once');
-  assert.match(r.stderr.toString(), /tborg: the archive was a landed before the connection was lost/);
+  assert.match(r.stderr.toString(), /tborg: the archive a had landed before the connection was lost/);
 });
 
 test('tborg plan --json: connectionRetries 0 and the reason for a stream to stdout, 3 for create', async () => {

@@ -104,7 +104,7 @@ describeEachLine('a create cut after its commit', { skip: available.ok ? false :
     assert.doesNotMatch(t.stderr, /already exists/);
     assert.deepEqual((await archives()).filter((a) => a === 'fixed'), ['fixed']);
     assert.match(t.stderr, /the connection to lab was lost; retrying \(1 of 3\)/);
-    assert.match(t.stderr, /tborg: the archive was fixed landed before the connection was lost .*: not running borg again; exit 0, as the clean run$/m);
+    assert.match(t.stderr, /tborg: the archive fixed had landed before the connection was lost .*: not running borg again; exit 0, as the clean run$/m);
   });
 
   test('tborg, {now} in the name: one archive, not a second one with a new timestamp', async () => {
@@ -113,6 +113,6 @@ describeEachLine('a create cut after its commit', { skip: available.ok ? false :
     const t = await runCut([process.execPath, TBORG, ...withSlow('now-{now}', await slowCommitBorg('now'))], KEEP, 'now');
     assert.equal(t.code, 0, t.stderr);
     assert.deepEqual((await archives()).filter((a) => a.startsWith('now-')).length, 1, `${await archives()}\n${t.stderr}`);
-    assert.match(t.stderr, /tborg: the archive was now-\S+ landed before the connection was lost/);
+    assert.match(t.stderr, /tborg: the archive now-\S+ had landed before the connection was lost/);
   });
 });

@@ -372,7 +372,7 @@ test('a lost create whose archive landed ends 0 without another attempt; one tha
   assert.equal(out.exitCode, 0);
   assert.equal(out.attempts, 1);
   assert.deepEqual(asked, [1_000_000 - 2000]);
-  assert.match(landed.output(), /tborg: the archive was a landed before the connection was lost/);
+  assert.match(landed.output(), /tborg: the archive a had landed before the connection was lost/);
 
   const missing = harness([LOST, OK]);
   missing.deps.checkLanded = async () => ({ landed: null });

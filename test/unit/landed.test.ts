@@ -89,7 +89,7 @@ test('afterLandedCheck: landed -> done, exit 0, one line saying so', () => {
   const { step } = afterLandedCheck(state(), { landed: 'a' }, lost(), 5000);
   assert.equal(step.next, 'done');
   assert.equal(step.next === 'done' && step.exitCode, 0);
-  assert.deepEqual(step.after.map((l) => l.text), ['the archive was a landed before the connection was lost (the repository\'s archive list shows it): not running borg again; exit 0, as the clean run']);
+  assert.deepEqual(step.after.map((l) => l.text), ['the archive a had landed before the connection was lost (the repository\'s archive list shows it): not running borg again; exit 0, as the clean run']);
 });
 test('afterLandedCheck: not landed -> the retry goes ahead at once', () => {
   const { step } = afterLandedCheck(state(), { landed: null }, lost(), 5000);
