@@ -2,11 +2,11 @@
 // Pure, so the JSON shape and the verdicts are checked by test/unit/bench-smoke.test.ts.
 import { formatDeltaMs, formatMs, formatRatio } from './format.js';
 
-export const BENCH_NAMES = ['startup', 'plan', 'streaming', 'handoff', 'contention', 'outage', 'monitoring'] as const;
+export const BENCH_NAMES = ['startup', 'plan', 'streaming', 'handoff', 'contention', 'outage', 'monitoring', 'guard'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 // Benches that run over the lab's sshd in a network namespace: they need root.
-export const LAB_BENCHES: readonly BenchName[] = ['handoff', 'contention', 'outage'];
+export const LAB_BENCHES: readonly BenchName[] = ['handoff', 'contention', 'outage', 'guard'];
 
 export const REPORT_SCHEMA = 'tborg-bench/1';
 

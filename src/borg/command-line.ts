@@ -47,6 +47,9 @@ export interface BorgCommandLine {
   lockWait: number | null;
   logJson: boolean;
   remotePath: string | null;
+  // Where the effective --remote-path is, as for rsh (index of the option word; separate: its value
+  // is the next word), so a run can prefix its value in place (src/plan/run-token.ts).
+  remotePathAt: { index: number; form: 'separate' | 'joined' } | null;
   // Why an attempt may consume input that cannot be replayed (borg reads stdin), else null.
   consumesStdin: string | null;
   // Why a lost connection must not be retried for this line (connection-retry.ts), else null.
@@ -86,6 +89,7 @@ export function parseBorgCommandLine(
     lockWait: null,
     logJson: false,
     remotePath: null,
+    remotePathAt: null,
     consumesStdin: null,
     noConnectionRetry: null,
     userCommand: null,
@@ -136,7 +140,11 @@ export function parseBorgCommandLine(
   const lockWait = effective(occurrences, '--lock-wait');
   if (lockWait && lockWait.value !== null) result.lockWait = parseInt10(lockWait.value);
   result.logJson = occurrences.some((o) => o.action.id === '--log-json');
-  result.remotePath = effective(occurrences, '--remote-path')?.value ?? null;
+  const remotePath = effective(occurrences, '--remote-path');
+  result.remotePath = remotePath?.value ?? null;
+  if (remotePath && remotePath.value !== null) {
+    result.remotePathAt = { index: remotePath.index, form: remotePath.valueIndex === null ? 'joined' : 'separate' };
+  }
 
   // No command, or only `key`/`debug`/`benchmark`: borg prints help (do_maincommand_help,
   // do_subcommand_help). So does `borg help ...`.

@@ -53,7 +53,12 @@ or - for stdin) run \`borg serve\` and nothing else, as borg's serve guide recom
   command="borg serve --restrict-to-path /srv/borg",restrict ssh-ed25519 AAAA... you@client
 With --borg2 (on by itself with --remote-path borg2) the line is for borg2 2.0.0b22 or later:
   command="borg2 serve --rest --restrict-to-repository /srv/borg/repo --permissions write-only",restrict ...
-The backup account's login shell must be a POSIX shell (sh, bash, dash, zsh, ksh).`;
+The backup account's login shell must be a POSIX shell (sh, bash, dash, zsh, ksh).
+With --guard the key runs through the server half's guard (README "The server half"), written to
+~/.local/bin/tborg-serve-guard (or --guard-path) of the account tborg runs as; on a server without
+Node, copy it there instead (--print-guard) and name it with --guard-path:
+  tborg authorized-keys --print-guard | ssh backup@nas 'mkdir -p .local/bin && cat > .local/bin/tborg-serve-guard.new && chmod 755 .local/bin/tborg-serve-guard.new && mv .local/bin/tborg-serve-guard.new .local/bin/tborg-serve-guard'
+  tborg authorized-keys --guard-path /home/backup/.local/bin/tborg-serve-guard --restrict-to-path /srv/borg key.pub`;
 
 export const STATUS_USAGE = `tborg status [--json] [--max-age DURATION]
 

@@ -174,7 +174,19 @@ export function buildOwnCommandParser(words: readonly string[], choose: (call: O
             type: 'boolean',
             default: false,
             describe: 'for OpenSSH < 7.2: no-port-forwarding,no-X11-forwarding,no-pty,no-agent-forwarding,no-user-rc instead of restrict',
-          }),
+          })
+          .option('guard', {
+            type: 'boolean',
+            default: false,
+            describe: "write the server half's guard (default ~/.local/bin/tborg-serve-guard) and run the key through it",
+          })
+          .option('guard-path', {
+            type: 'string',
+            requiresArg: true,
+            coerce: once('--guard-path'),
+            describe: 'where the guard is (absolute); without --guard it is not written, only named in the line',
+          })
+          .option('print-guard', { type: 'boolean', default: false, describe: 'print the guard (a Python 3 script) to copy it to a server' }),
       (argv) =>
         choose({
           command: 'authorized-keys',
@@ -189,6 +201,9 @@ export function buildOwnCommandParser(words: readonly string[], choose: (call: O
             borg2: argv.borg2,
             permissions: argv.permissions,
             legacyOpenssh: argv['legacy-openssh'],
+            guard: argv.guard,
+            guardPath: argv['guard-path'],
+            printGuard: argv['print-guard'],
           },
         }),
     )

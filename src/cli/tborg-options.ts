@@ -17,6 +17,8 @@ export interface TborgOptions {
   keepalive: AlivePair | undefined;
   // undefined: assume the guide's values; null: the server has no ClientAlive at all ("none").
   serverAlive: AlivePair | null | undefined;
+  // README "The server half": send a run token the server's guard acts on (default off).
+  serverGuard: boolean;
   maxWait: number | undefined;
   connectionRetries: number;
   quiet: boolean;
@@ -115,6 +117,17 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     metavar: 'IxC|none',
     description: "the server sshd's ClientAliveInterval x ClientAliveCountMax (default: assume 10x30)",
     apply: (o, v, w) => void (o.serverAlive = v.trim().toLowerCase() === 'none' ? null : parseAlivePair(v, w)),
+  },
+  {
+    name: 'server-guard',
+    flag: false,
+    metavar: 'on|off',
+    description: "the server runs tborg's guard (README \"The server half\"): send a run token, wait only for the client's keepalive (default off)",
+    apply: (o, v, w) => {
+      const value = v.trim().toLowerCase();
+      if (value !== 'on' && value !== 'off') throw new UsageError(`${w}: expected on or off, got '${v}'`);
+      o.serverGuard = value === 'on';
+    },
   },
   {
     name: 'max-wait',
@@ -218,6 +231,7 @@ export function defaultOptions(): TborgOptions {
     keepaliveMode: 'inject',
     keepalive: undefined,
     serverAlive: undefined,
+    serverGuard: false,
     maxWait: undefined,
     connectionRetries: 3,
     quiet: false,

@@ -31,6 +31,9 @@ export interface AuthorizedKeysOptions {
   // borg2's `borg serve --rest --permissions` (archiver/serve_cmd.py choices); undefined: not given,
   // borg's default (BORG_REPO_PERMISSIONS, else all).
   permissions?: Borg2Permissions | undefined;
+  // The server half's guard (serve-guard-script.ts), absolute: the forced command runs it with the
+  // serve argv as its arguments, and it execs that argv (README "The server half").
+  guardPath?: string | undefined;
 }
 
 // borg2 b25 archiver/serve_cmd.py: --permissions choices.
@@ -190,9 +193,19 @@ export function buildServeCommand(options: AuthorizedKeysOptions): string {
     const { name, value } = parseSetEnv(item);
     return `${name}=${quoteShellWord(value)}`;
   });
-  const command = [...assignments, ...buildServeArgv(options).map(quoteShellWord)].join(' ');
+  const guard = options.guardPath === undefined ? [] : [validateGuardPath(options.guardPath, options.borg2)];
+  const command = [...assignments, ...[...guard, ...buildServeArgv(options)].map(quoteShellWord)].join(' ');
   if (command.endsWith('\\')) throw new Error(`internal: forced command ends in a backslash: ${command}`);
   return command;
+}
+
+// The guard ends a stale `borg serve` of the same run, whose lock it frees. borg2 2.0.0b22+'s
+// `borg serve --rest` holds no lock: the client writes its own store lock (docs/facts.md "borg 2").
+function validateGuardPath(path: string, borg2: boolean): string {
+  if (borg2) {
+    throw new UsageError(`the guard is for borg serve of borg 1.x (and borg2 before 2.0.0b22); borg2 2.0.0b22+ clients hold their own lock, no serve to end (a server with an older borg2: give --no-borg2)`);
+  }
+  return validateServerPath(path, '--guard-path');
 }
 
 // authorized_keys' own quoting for command="...": only `"` needs (and has) an escape (opt_dequote).

@@ -15,6 +15,7 @@ import { checkLockWait } from './doctor/lock-wait-check.js';
 import { planRshWords, probeSshOptions, repositoryProbe, serverProbeArgv, storeRshWords } from './doctor/probe-argv.js';
 import { interpretRepositoryProbe } from './doctor/repository-probe.js';
 import { interpretServerProbe } from './doctor/server-probe.js';
+import { buildGuardProbeArgv, readGuardVersion, addGuardFinding } from './doctor/guard-probe.js';
 
 // `tborg doctor REPO`: what a run against REPO would do and whether it can work right now.
 // Every check is a pure function from facts to a Check; the facts come from the plan (the same
@@ -157,8 +158,14 @@ export async function runDoctor(context: CommandContext, words: readonly string[
       ? [...storeRshWords(plan), ...sshOptions, loc.user ? `${loc.user}@${loc.host}` : loc.host, remotePath, '--version']
       : serverProbeArgv(planRshWords(plan, commandLine, env), sshOptions, { user: loc.user, host: loc.host, port: loc.port }, remotePath);
     const result = await run(argv[0]!, argv.slice(1), { env, timeoutMs: serverTimeout * 1000, ...(options.signal ? { signal: options.signal } : {}) });
-    const server = interpretServerProbe(result, { host: loc.host, remotePath, localMajor: major, timeoutSeconds: serverTimeout });
+    let server = interpretServerProbe(result, { host: loc.host, remotePath, localMajor: major, timeoutSeconds: serverTimeout });
     server.data = { ...server.data, argv };
+    // README "The server half": only where a borg serve holds the lock (not borg2's store locks).
+    if (server.status !== 'fail' && !input.ssh.rest && plan.lockWait.model?.kind === 'serve') {
+      const guardArgv = buildGuardProbeArgv(planRshWords(plan, commandLine, env), sshOptions, { user: loc.user, host: loc.host, port: loc.port }, remotePath);
+      const guard = await run(guardArgv[0]!, guardArgv.slice(1), { env, timeoutMs: serverTimeout * 1000, ...(options.signal ? { signal: options.signal } : {}) });
+      server = addGuardFinding(server, readGuardVersion(guard), context.options.serverGuard, loc.host);
+    }
     add(server);
     if (server.status === 'fail') {
       repositoryAbort.abort();

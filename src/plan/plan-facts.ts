@@ -59,6 +59,8 @@ export async function gatherPlanInput(context: CommandContext, options: GatherOp
     nonSshRsh: null,
     stdinIsTTY: process.stdin.isTTY === true,
   };
+  // README "The server half": one fresh token per tborg run, the same for all its attempts.
+  if (context.options.serverGuard) input.runToken = (await import('node:crypto')).randomBytes(16).toString('hex');
   const location = commandLine.repository?.location;
   if (!commandLine.opensRepository || commandLine.invalid !== null || !location || !location.host) return input;
   // borg 2.0.0b22+ over ssh: borgstore's ssh command (BORGSTORE_RSH, BORG_RSH, or its own default with

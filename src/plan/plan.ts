@@ -9,6 +9,7 @@ import { borg2Generation } from '../borg/location.js';
 import { planLandedCheck, type LandedCheck } from './landed.js';
 import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
 import type { TborgOptions } from '../cli/tborg-options.js';
+import { decideServerGuard, type ServerGuardPlan } from './guard-plan.js';
 
 // Planning is pure: (borg's argv, environment, tborg's options, what ssh -G said) -> Plan. Running the
 // plan is run.ts's job. `tborg plan --json` prints exactly this object.
@@ -45,6 +46,8 @@ export interface PlanInput {
   nonSshRsh?: RshWords | null;
   // Whether stdin is a terminal (a person is there): the connect wait's default is 0 then.
   stdinIsTTY?: boolean;
+  // This run's token for the server's guard (--tborg-server-guard on; README "The server half").
+  runToken?: string;
 }
 
 // What a warning is about, so readers (doctor's checks, a run) choose by kind, never by wording.
@@ -138,6 +141,8 @@ export interface Plan {
   // The borg argv without tborg's --lock-wait; attempts are built from it (see attemptArgv).
   baseArgv: string[];
   warnings: PlanWarning[];
+  // README "The server half": whether this run sends a run token, and why not.
+  serverGuard?: ServerGuardPlan;
 }
 
 export function buildPlan(input: PlanInput): Plan {
@@ -147,7 +152,8 @@ export function buildPlan(input: PlanInput): Plan {
   let baseArgv = [...input.args];
   const env: Record<string, string> = {};
 
-  const wanted = options.keepalive ?? GUIDE_ALIVE_PAIR;
+  const guard = decideServerGuard(input);
+  const wanted = options.keepalive ?? guard.keepalive ?? GUIDE_ALIVE_PAIR;
   const decision = decideKeepalive(
     input.ssh?.configured ?? null,
     options.keepaliveMode,
@@ -220,7 +226,14 @@ export function buildPlan(input: PlanInput): Plan {
             takesExclusiveStoreLock(commandLine.command),
             `borg2 ${input.borg.version ?? ''} runs borg serve, which keeps its lock in the repository (storelocking.py); measured on b19, a cut session's lock stayed`,
           )
-        : withWhy(computeLockWait(keepalive, remoteSsh ? options.serverAlive : undefined), input);
+        : guard.plan.sent
+          ? guard.lockWait(keepalive)
+          : withWhy(computeLockWait(keepalive, remoteSsh ? options.serverAlive : undefined), input);
+  if (guard.plan.sent) {
+    const injected = guard.inject(baseArgv, env);
+    baseArgv = injected.argv;
+    Object.assign(env, injected.env);
+  }
   if (model?.tcpKeepaliveFallback && remoteSsh) {
     warnings.push({
       kind: 'server-alive-none',
@@ -311,6 +324,7 @@ export function buildPlan(input: PlanInput): Plan {
     command: [...commandLine.command],
     baseArgv,
     warnings,
+    serverGuard: guard.plan,
   };
   plan.borg.argv = attemptArgv(plan, attemptSeconds);
   return plan;

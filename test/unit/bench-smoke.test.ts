@@ -239,6 +239,6 @@ describe('the JSON record', () => {
 
   test('table rows have the header\'s columns, one per bench name known', () => {
     assert.equal(rowCells(startup.rows[0]!).length, TABLE_HEADER.length);
-    assert.deepEqual([...BENCH_NAMES], ['startup', 'plan', 'streaming', 'handoff', 'contention', 'outage', 'monitoring']);
+    assert.deepEqual([...BENCH_NAMES], ['startup', 'plan', 'streaming', 'handoff', 'contention', 'outage', 'monitoring', 'guard']);
   });
 });

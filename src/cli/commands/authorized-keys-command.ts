@@ -7,6 +7,8 @@ import {
   parsePublicKey,
   type AuthorizedKeysOptions,
 } from '../../guide/authorized-keys.js';
+import { defaultGuardPath, installServeGuard } from '../../guide/serve-guard.js';
+import { buildServeGuardScript } from '../../guide/serve-guard-script.js';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from '../command-context.js';
 
@@ -23,10 +25,21 @@ export interface AuthorizedKeysArgs {
   borg2: boolean | undefined;
   permissions: string | undefined;
   legacyOpenssh: boolean;
+  // --guard: write the server half's guard here (at guardPath or ~/.local/bin) and run the key through it.
+  guard: boolean;
+  // --guard-path: where the guard is (without --guard: already there, e.g. copied over ssh).
+  guardPath: string | undefined;
+  // --print-guard: print the guard's text (to copy it to a server without Node), nothing else.
+  printGuard: boolean;
 }
 
 // `tborg authorized-keys`: borg's serve guide's restricted key line, quoted so that any path survives.
 export async function runAuthorizedKeysCommand(context: CommandContext, args: AuthorizedKeysArgs): Promise<number> {
+  if (args.printGuard) {
+    if (args.keyFiles.length > 0 || args.guard) throw new UsageError(`--print-guard prints the guard only; give no key file and no --guard`);
+    context.terminal.out(buildServeGuardScript());
+    return 0;
+  }
   const positional = args.keyFiles;
   if (positional.length === 0) throw new UsageError(`give the public key file (or - for stdin); see tborg authorized-keys --help`);
   if (positional.length > 1) throw new UsageError(`give one key file, got ${positional.length}: ${positional.join(' ')}`);
@@ -50,10 +63,19 @@ export async function runAuthorizedKeysCommand(context: CommandContext, args: Au
     }
     options.permissions = permissions;
   }
+  if (args.guard || args.guardPath !== undefined) {
+    const home = context.env.HOME;
+    if (args.guardPath === undefined && !home?.startsWith('/')) throw new UsageError(`--guard: HOME is not set; give --guard-path`);
+    options.guardPath = args.guardPath ?? defaultGuardPath(home!);
+  }
 
   const key = parsePublicKey(await readKeyText(keyFile), keyFile === '-' ? 'stdin' : keyFile, privateKeyHint(keyFile));
   // Everything is checked before anything is printed: bad input leaves stdout empty.
   const line = formatAuthorizedKeysLine(options, key);
+  if (args.guard) {
+    const done = installServeGuard(options.guardPath!);
+    context.terminal.warn(`${done === 'written' ? 'wrote' : 'kept (already up to date)'} the guard at ${options.guardPath}`);
+  }
   if (options.restrictToPaths.length === 0 && options.restrictToRepositories.length === 0) {
     context.terminal.warn(
       'no --restrict-to-path or --restrict-to-repository: this key can use every repository the account can reach',

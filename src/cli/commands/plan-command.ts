@@ -44,6 +44,8 @@ export function toJson(plan: Plan): Record<string, unknown> {
       margin: plan.lockWait.model?.margin ?? null,
     },
     retry: plan.retry,
+    // README "The server half": { on, sent, notApplicable }.
+    serverGuard: plan.serverGuard ?? { on: false, sent: false, notApplicable: null },
     command: plan.command,
     warnings: plan.warnings.map((w) => w.text),
   };
@@ -78,7 +80,9 @@ export function describePlan(plan: Plan): string {
     lines.push(`lock wait:  ${formatDuration(plan.lockWait.seconds)}${yours}; tborg's ${m.kind}-lock model: ${m.formula}`);
     lines.push(`            ${m.why}`);
     lines.push(
-      m.kind === 'store'
+      plan.serverGuard?.sent
+        ? `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, the guard ending the stale serve ${m.serverBound} s, margin ${m.margin} s`
+        : m.kind === 'store'
         ? `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, store lock expiry ${m.serverBound} s, margin ${m.margin} s`
         : `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, server bound (2 x (CountMax+1) x Interval of ClientAlive) ${m.serverBound} s, margin ${m.margin} s`,
     );
@@ -88,6 +92,9 @@ export function describePlan(plan: Plan): string {
   }
   if (plan.retry.connectWaitSeconds > 0) {
     lines.push(`connect:    a server that cannot be reached at start is retried for up to ${formatDuration(plan.retry.connectWaitSeconds)} (--tborg-connect-wait)`);
+  }
+  if (plan.serverGuard?.on) {
+    lines.push(`guard:      ${plan.serverGuard.sent ? 'a run token goes to the server\'s guard in the remote path (README "The server half")' : `no run token: ${plan.serverGuard.notApplicable}`}`);
   }
   for (const w of plan.warnings) lines.push(`warning:    ${w.text}`);
   return `${lines.join('\n')}\n`;
