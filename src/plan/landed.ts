@@ -30,7 +30,9 @@ export function planLandedCheck(line: BorgCommandLine, argv: readonly string[], 
   if ((command !== 'create' && command !== 'rename') || !line.repository) return null;
   const reach: string[] = [];
   if (line.rsh) reach.push(...(line.rsh.form === 'separate' ? ['--rsh', argv[line.rsh.index + 1] ?? ''] : [argv[line.rsh.index] ?? '']));
-  if (line.remotePath !== null) reach.push('--remote-path', line.remotePath);
+  // The remote path as the attempts send it (argv: the server guard's run token may be in it).
+  const at = line.remotePathAt;
+  if (at) reach.push(...(at.form === 'separate' ? ['--remote-path', argv[at.index + 1] ?? ''] : [argv[at.index] ?? '']));
   const positional = (name: string): string | undefined => line.positionals.get(name)?.[0];
   let repo: string[];
   let first: string | undefined;

@@ -302,7 +302,7 @@ export function buildPlan(input: PlanInput): Plan {
             user: location?.user ?? null, host: location?.host ?? '', port: location?.port ?? null,
           }),
       probe: input.ssh.probe ?? null,
-      remoteCommand: input.ssh.rest ? [...input.ssh.rest.remoteCommand] : [commandLine.remotePath || input.env.BORG_REMOTE_PATH || 'borg', 'serve'],
+      remoteCommand: input.ssh.rest ? [...input.ssh.rest.remoteCommand] : [remotePathOf(commandLine, baseArgv, { ...input.env, ...env }), 'serve'],
     },
     keepalive: decision.state,
     lockWait: { seconds: lockSeconds, userGiven: userLockWait !== null, userSource, model, attemptSeconds },
@@ -335,6 +335,16 @@ export function buildPlan(input: PlanInput): Plan {
 export function attemptArgv(plan: Plan, lockWaitSeconds: number | null): string[] {
   if (lockWaitSeconds === null || plan.lockWait.userGiven) return [...plan.baseArgv];
   return ['--lock-wait', String(lockWaitSeconds), ...plan.baseArgv];
+}
+
+// The remote path borg will send (borg 1.x and 2 remote.py borg_cmd: `args.remote_path or
+// BORG_REMOTE_PATH or "borg"`), read from the argv and environment borg gets (the server guard's run
+// token included).
+function remotePathOf(commandLine: BorgCommandLine, argv: readonly string[], env: NodeJS.ProcessEnv): string {
+  const at = commandLine.remotePathAt;
+  const word = at ? argv[at.form === 'separate' ? at.index + 1 : at.index] : undefined;
+  const given = word === undefined ? '' : at?.form === 'joined' ? word.slice(word.indexOf('=') + 1) : word;
+  return given || env.BORG_REMOTE_PATH || 'borg';
 }
 
 // Says which borg line chose the serve model (lock-wait.ts computeLockWait knows only the numbers).

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describePlan, toJson } from '../../src/cli/commands/plan-command.js';
+import { buildPlan } from '../../src/plan/plan.js';
 import { defaults, planFor } from '../helpers/doctor-fixtures.js';
 
 // The plan's retry rules that README "What is retried" and "How long tborg waits for a lock" promise:
@@ -134,4 +135,26 @@ for (const [name, args, env, major, expected] of REMOTE) {
     assert.deepEqual((toJson(plan) as { ssh: { remoteCommand: string[] } }).ssh.remoteCommand, expected);
     assert.match(describePlan(plan), new RegExp(`^ssh argv: .* backup ${expected.join(' ')} \\.\\.\\.$`, 'm'));
   });
+}
+
+// With the server guard on, the remote path carries the run's token (run-token.ts): the plan shows
+// that command, and the landed check lists through the same remote path.
+for (const [name, args, env] of [
+  ['BORG_REMOTE_PATH', ['create', `${REPO}::a`, '/data'], { BORG_REMOTE_PATH: 'borg-1.2' }],
+  ['--remote-path', ['create', '--remote-path', '/opt/borg', `${REPO}::a`, '/data'], {}],
+] as const) {
+  test(`plan remote command with the server guard: ${name}`, () => {
+    const { commandLine } = planFor([...args], { ...env }, KEEP);
+    const { plan } = planWithToken([...args], { ...env });
+    const sent = plan.env.BORG_REMOTE_PATH ?? plan.borg.argv[plan.borg.argv.indexOf('--remote-path') + 1]!;
+    assert.notEqual(sent, commandLine.remotePath ?? env.BORG_REMOTE_PATH, 'the token is in it');
+    assert.deepEqual(plan.ssh?.remoteCommand, [sent, 'serve']);
+    const list = plan.retry.landedCheck?.listArgv ?? [];
+    if (commandLine.remotePath) assert.equal(list[list.indexOf('--remote-path') + 1], sent);
+  });
+}
+
+function planWithToken(args: string[], env: NodeJS.ProcessEnv) {
+  const made = planFor(args, env, KEEP, 1, { ...defaults, serverGuard: true });
+  return { ...made, plan: buildPlan({ ...made.input, runToken: '0123456789abcdef0123456789abcdef' }) };
 }
