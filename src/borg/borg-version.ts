@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { runBufferedChildSync } from '../process/buffered-child.js';
 import { markChildEnv } from '../run/recursion-guard.js';
+import { findBaseDirectory, makeDirectorySync } from '../process/state-files.js';
 
 export interface BorgVersion {
   // As printed, e.g. "1.2.4" or "2.0.0b5".
@@ -12,10 +12,11 @@ export interface BorgVersion {
 
 // `borg --version` costs ~0.2-0.3 s of Python start-up. The answer is cached per binary, keyed by
 // its identity (path, device, inode, size, mtime): a package upgrade rewrites the file and so
-// invalidates the entry.
-function cacheFile(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
-  return join(base, 'tborg', 'borg-versions.json');
+// invalidates the entry. No cache without an absolute home (state-files.ts findBaseDirectory): never
+// a file relative to the working directory.
+function cacheFile(env: NodeJS.ProcessEnv): string | null {
+  const base = findBaseDirectory(env, 'cache');
+  return base === null ? null : join(base, 'tborg', 'borg-versions.json');
 }
 
 function identity(path: string): string | undefined {
@@ -45,7 +46,7 @@ export function readBorgVersion(borgPath: string, env: NodeJS.ProcessEnv): BorgV
   const file = cacheFile(env);
   let cache: Record<string, BorgVersion> = {};
   try {
-    cache = JSON.parse(readFileSync(file, 'utf8')) as Record<string, BorgVersion>;
+    if (file !== null) cache = JSON.parse(readFileSync(file, 'utf8')) as Record<string, BorgVersion>;
   } catch {
     cache = {};
   }
@@ -55,13 +56,14 @@ export function readBorgVersion(borgPath: string, env: NodeJS.ProcessEnv): BorgV
   const result = runBufferedChildSync(borgPath, ['--version'], { env: markChildEnv(env, borgPath), timeoutMs: BORG_VERSION_TIMEOUT_MS });
   // Whatever went wrong (no answer, an exit code), only a version line counts.
   const parsed = parseBorgVersion(`${result.stdout}\n${result.stderr}`);
-  if (parsed && key !== undefined) {
+  if (parsed && key !== undefined && file !== null) {
     // Keep only this binary's entries plus a few others; write atomically so concurrent
     // tborg runs (five cron jobs at :00) never read a half-written file.
     const entries = Object.entries(cache).filter(([k]) => !k.startsWith(`${borgPath}|`)).slice(-15);
     const next = Object.fromEntries([...entries, [key, parsed]]);
     try {
-      mkdirSync(join(file, '..'), { recursive: true });
+      // One level at a time: node's recursive mkdir never ends where a parent cannot be made (/proc).
+      makeDirectorySync(dirname(file));
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify(next));
       renameSync(tmp, file);

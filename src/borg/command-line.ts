@@ -46,6 +46,8 @@ export interface BorgCommandLine {
   // (`borg --lock-wait 5 create --lock-wait 9` -> 9), and within one level the last one.
   lockWait: number | null;
   logJson: boolean;
+  // -n/--dry-run given (create, prune, delete, recreate, ...): borg changes nothing.
+  dryRun: boolean;
   remotePath: string | null;
   // Where the effective --remote-path is, as for rsh (index of the option word; separate: its value
   // is the next word), so a run can prefix its value in place (src/plan/run-token.ts).
@@ -88,6 +90,7 @@ export function parseBorgCommandLine(
     rsh: null,
     lockWait: null,
     logJson: false,
+    dryRun: false,
     remotePath: null,
     remotePathAt: null,
     consumesStdin: null,
@@ -140,6 +143,7 @@ export function parseBorgCommandLine(
   const lockWait = effective(occurrences, '--lock-wait');
   if (lockWait && lockWait.value !== null) result.lockWait = parseInt10(lockWait.value);
   result.logJson = occurrences.some((o) => o.action.id === '--log-json');
+  result.dryRun = occurrences.some((o) => o.action.strings.includes('--dry-run'));
   const remotePath = effective(occurrences, '--remote-path');
   result.remotePath = remotePath?.value ?? null;
   if (remotePath && remotePath.value !== null) {

@@ -45,3 +45,22 @@ export interface CommandSpec {
   // "invalid choice" there (archiver/*_cmd.py add_parser, read for every beta b5..b20).
   readonly betas?: { readonly since?: number; readonly until?: number };
 }
+
+// What a run of a command is to whoever watches the backups (README "Monitoring"): a backup
+// (a new archive: borg 1.x and borg 2 `create`, `import-tar`), maintenance of the repository
+// (recorded under its own name: it can fail loudly, but never makes a failed backup look fine), or
+// neither (reads such as `list`, and one-off administration such as `init`, `rename`, `key`), which
+// is recorded nowhere. `delete` of archives is prune's hand-made twin; `recreate` rewrites
+// existing archives and adds no new point in time.
+export type MonitorKind = 'backup' | 'maintenance' | 'none';
+
+const BACKUP_COMMANDS: ReadonlySet<string> = new Set(['create', 'import-tar']);
+const MAINTENANCE_COMMANDS: ReadonlySet<string> = new Set(['prune', 'compact', 'check', 'delete', 'recreate']);
+
+// The kind of `command` (borg's command words, e.g. ['create'], ['key', 'export']).
+export function classifyForMonitors(command: readonly string[]): MonitorKind {
+  const word = command.length === 1 ? command[0]! : '';
+  if (BACKUP_COMMANDS.has(word)) return 'backup';
+  if (MAINTENANCE_COMMANDS.has(word)) return 'maintenance';
+  return 'none';
+}

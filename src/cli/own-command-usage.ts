@@ -60,12 +60,15 @@ Node, copy it there instead (--print-guard) and name it with --guard-path:
   tborg authorized-keys --print-guard | ssh backup@nas 'mkdir -p .local/bin && cat > .local/bin/tborg-serve-guard.new && chmod 755 .local/bin/tborg-serve-guard.new && mv .local/bin/tborg-serve-guard.new .local/bin/tborg-serve-guard'
   tborg authorized-keys --guard-path /home/backup/.local/bin/tborg-serve-guard --restrict-to-path /srv/borg key.pub`;
 
-export const STATUS_USAGE = `tborg status [--json] [--max-age DURATION]
+export const STATUS_USAGE = `tborg status [--json] [--max-age DURATION] [--forget REPOSITORY]
 
-One line per repository from tborg's status records (written after every run that opens a
-repository, in $XDG_STATE_HOME/tborg or --tborg-status-file): the last success, its age, the last
-run's exit code and waits. Exit 0 when every last run succeeded (and, with --max-age, every last
-success is recent enough), 1 otherwise, 2 when there are no records.`;
+One line per repository from tborg's status records (in $XDG_STATE_HOME/tborg or
+--tborg-status-file): did its last backup (create, import-tar) land, and when did one last land;
+then one line per maintenance command (prune, compact, check, delete, recreate) with its own last
+run. Reads, dry runs and prompts answered "no" are recorded nowhere. Exit 0 when every last run
+succeeded (and, with --max-age, every last backup success is recent enough), 1 otherwise, 2 when
+there are no records. A repository whose runs never succeeded is forgotten a week after its last
+run; --forget REPOSITORY deletes its records at once.`;
 
 export const SHELL_COMPLETION_USAGE = `tborg shell-completion
 

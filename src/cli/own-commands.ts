@@ -209,7 +209,7 @@ export function buildOwnCommandParser(words: readonly string[], choose: (call: O
     )
     .command(
       'status',
-      "each repository's last run and last success; exit 1 if failed or stale",
+      "did each repository's last backup land, and when did one last land; exit 1 if failed or stale",
       (y) =>
         y
           .usage(STATUS_USAGE)
@@ -218,10 +218,16 @@ export function buildOwnCommandParser(words: readonly string[], choose: (call: O
             type: 'string',
             requiresArg: true,
             coerce: once('--max-age'),
-            describe: 'a last success older than this (90s, 26h, 2d) is a failure',
+            describe: 'a last backup success older than this (90s, 26h, 2d) is a failure',
+          })
+          .option('forget', {
+            type: 'string',
+            requiresArg: true,
+            coerce: once('--forget'),
+            describe: "delete a repository's status records (named as tborg status prints it)",
           }),
       (argv) =>
-        choose({ command: 'status', args: { json: argv.json, maxAge: argv['max-age'] } }),
+        choose({ command: 'status', args: { json: argv.json, maxAge: argv['max-age'], forget: argv.forget } }),
     )
     .command(
       'shell-completion',

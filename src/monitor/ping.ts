@@ -1,23 +1,29 @@
+import { classifyForMonitors } from '../borg/command-spec.js';
 import type { PingStyle } from '../cli/tborg-options.js';
 
-// A dead-man's switch that needs no config file (--tborg-ping URL): tborg tells a Healthchecks-style
-// monitor when a backup starts and how it ended, so a backup that stops landing is noticed by
-// someone. Pinging never changes the backup's outcome: every ping has one time budget (retries
-// included), a failure is one warning line, and borg never waits for a ping to start.
+// A dead-man's switch that needs no config file (--tborg-ping URL), modelled on Healthchecks'
+// one check per job: a backup (command-spec.ts classifyForMonitors) pings when it starts and how it ended;
+// maintenance (prune, compact, check, ...) never starts the check and never reports it fine: its
+// failure is the check's failure (URL/<exit code>), its success only a log entry (URL/log);
+// reads, dry runs and refused prompts send nothing. Pinging never changes the backup's outcome:
+// each ping has its own time budget (name resolution and retries included), a failure is one
+// warning line, and borg never waits for a ping to start.
 
-// Commands that change a repository: what cron runs and what a dead-man's switch is for (borg 1.x
-// and borg2 names). Others (list, info, extract, mount, ...) ping only with --tborg-ping-all.
-export const WRITE_COMMANDS: ReadonlySet<string> = new Set([
-  'create', 'prune', 'compact', 'check', 'delete', 'recreate', 'rename', 'import-tar', 'init', 'upgrade',
-  'rcreate', 'repo-create', 'rdelete', 'repo-delete', 'rcompress', 'repo-compress', 'transfer', 'undelete', 'tag',
-]);
+// What a run's pings are: a backup's (start, then the result), maintenance's (a failure, or a log
+// entry), or, with --tborg-ping-all, any command as its own job (start, then the result).
+export type PingRole = 'job' | 'maintenance';
 
-// Whether a run of `command` (borg's command words) pings.
-export function pingWanted(command: readonly string[], all: boolean): boolean {
-  return all || WRITE_COMMANDS.has(command[0] ?? '');
+// How a run of `command` pings, or null when it does not: a backup as a job, maintenance as
+// maintenance, a dry run or any other command only with --tborg-ping-all (as a job of its own).
+export function choosePingRole(command: readonly string[], dryRun: boolean, all: boolean): PingRole | null {
+  const kind = classifyForMonitors(command);
+  if (kind === 'maintenance' && !dryRun) return 'maintenance';
+  if (kind === 'backup' && !dryRun) return 'job';
+  return all ? 'job' : null;
 }
 
-// Per ping, retries included: a hung monitor costs a run at most this much.
+// Per ping (start and end each), name resolution and retries included: a hung monitor costs a
+// run at most this much after borg has ended.
 export const PING_BUDGET_MS = 10_000;
 const TRY_TIMEOUT_MS = 4_000;
 const TRY_PAUSE_MS = 500;
@@ -25,6 +31,18 @@ const MAX_TRIES = 3;
 // Healthchecks keeps up to 100 kB of a ping's body; the last lines of borg's stderr fit in far less.
 export const MAX_BODY_BYTES = 10 * 1024;
 const MAX_KUMA_MSG = 200;
+
+// The URL as given, or why it cannot be pinged (a warning: the backup runs anyway).
+export function checkPingUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `not a URL: '${url}'`;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `not an http:// or https:// URL: '${url}'`;
+  return undefined;
+}
 
 // An Uptime Kuma push URL (…/api/push/<token>) is recognised by its path.
 export function resolvePingStyle(url: string, style: PingStyle | undefined): PingStyle {
@@ -46,19 +64,32 @@ export interface PingEnd {
   durationMs: number;
 }
 
-// borg's "reached its normal end": 0, or 1 with warnings (borg's docs, "Return codes").
+// borg's "reached its normal end": 0, or a warning: 1, or 100-127 with borg's modern exit codes
+// (borg 1.4+ BORG_EXIT_CODES=modern, borg 2's default; borg's docs, "Return codes").
 export function isSuccess(exitCode: number): boolean {
-  return exitCode === 0 || exitCode === 1;
+  return exitCode === 0 || exitCode === 1 || (exitCode >= 100 && exitCode <= 127);
 }
+
+// What the end ping reports: the job's result, or (maintenance that succeeded) a log entry only.
+export type EndReport = 'result' | 'log';
 
 // The request for one event, purely. Healthchecks (and cronitor-like monitors): URL/start at the
 // start; at the end URL on success, URL/<exit code> otherwise (Healthchecks counts a non-zero
-// exit status as a failure), with `rid` pairing start and end of one run. Uptime Kuma's push monitor
-// has no start: one GET at the end with status=up|down, a short msg and the run's time as ping.
-export function buildPingRequest(style: PingStyle, url: string, event: 'start' | PingEnd, runId: string, summary: string): PingRequest | null {
+// exit status as a failure), URL/log for an entry that changes nothing, with `rid` pairing start
+// and end of one run. Uptime Kuma's push monitor has no start and no log: one GET at the end with
+// status=up|down, a short msg and the run's time as ping.
+export function buildPingRequest(
+  style: PingStyle,
+  url: string,
+  event: 'start' | PingEnd,
+  runId: string,
+  summary: string,
+  report: EndReport = 'result',
+): PingRequest | null {
   const target = new URL(url);
+  const log = event !== 'start' && report === 'log';
   if (style === 'uptime-kuma') {
-    if (event === 'start') return null;
+    if (event === 'start' || log) return null;
     const ok = isSuccess(event.exitCode);
     const last = event.lastLines.filter((l) => l.trim() !== '').at(-1) ?? '';
     const msg = `${summary}: exit ${event.exitCode}${!ok && last ? `: ${last}` : ''}`;
@@ -70,6 +101,8 @@ export function buildPingRequest(style: PingStyle, url: string, event: 'start' |
   const base = target.pathname.replace(/\/+$/, '');
   if (event === 'start') {
     target.pathname = `${base}/start`;
+  } else if (log) {
+    target.pathname = `${base}/log`;
   } else if (!isSuccess(event.exitCode)) {
     target.pathname = `${base}/${event.exitCode}`;
   } else {
@@ -91,15 +124,21 @@ export function endBody(end: PingEnd, summary: string): string {
   return head + cut;
 }
 
-// Sends one request within `budgetMs`, trying again after a network error, a 5xx or a 429.
-// Resolves to an error text, or undefined when the monitor took it. Never rejects.
-export async function sendPing(request: PingRequest, budgetMs: number, abort?: AbortSignal): Promise<string | undefined> {
+// Sends one request within `budgetMs` (the monitor's address included: ping-address.ts), trying
+// again after a network error, a 5xx or a 429. `onSent` is told once a request has left (the
+// monitor may then have seen it). Resolves to an error text, or undefined when the monitor took it.
+// Never rejects.
+export async function sendPing(request: PingRequest, budgetMs: number, abort?: AbortSignal, onSent?: () => void): Promise<string | undefined> {
   const deadline = Date.now() + budgetMs;
+  const url = new URL(request.url);
+  const { resolveHost } = await import('./ping-address.js');
+  const resolved = await resolveHost(url.hostname, budgetMs, abort);
+  if ('problem' in resolved) return resolved.problem;
   let problem = 'not sent';
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
     const remaining = deadline - Date.now();
     if (remaining <= 0 || abort?.aborted) break;
-    const result = await sendOnce(request, Math.min(TRY_TIMEOUT_MS, remaining), abort);
+    const result = await sendOnce(request, resolved.addresses, Math.min(TRY_TIMEOUT_MS, remaining), abort, onSent);
     if (result.ok) return undefined;
     problem = result.problem;
     if (!result.retry) return problem;
@@ -109,12 +148,24 @@ export async function sendPing(request: PingRequest, budgetMs: number, abort?: A
   return Date.now() >= deadline ? `${problem}; gave up after ${Math.round(budgetMs / 1000)}s` : problem;
 }
 
-async function sendOnce(request: PingRequest, timeoutMs: number, abort?: AbortSignal): Promise<{ ok: boolean; retry: boolean; problem: string }> {
+interface TryResult {
+  ok: boolean;
+  retry: boolean;
+  problem: string;
+}
+
+async function sendOnce(
+  request: PingRequest,
+  addresses: ReadonlyArray<{ address: string; family: 4 | 6 }>,
+  timeoutMs: number,
+  abort?: AbortSignal,
+  onSent?: () => void,
+): Promise<TryResult> {
   const url = new URL(request.url);
   const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve) => {
     let settled = false;
-    const done = (value: { ok: boolean; retry: boolean; problem: string }): void => {
+    const done = (value: TryResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -123,9 +174,14 @@ async function sendOnce(request: PingRequest, timeoutMs: number, abort?: AbortSi
     };
     const body = Buffer.from(request.body);
     // agent: false and Connection: close: no socket outlives the ping, so tborg exits with borg.
+    // The address found above is used as is (Host and TLS name stay the URL's).
     const req = send(url, {
       method: request.method,
       agent: false,
+      lookup: (_host, options, callback) => {
+        if ((options as { all?: boolean }).all) (callback as (e: null, a: ReadonlyArray<{ address: string; family: number }>) => void)(null, addresses);
+        else callback(null, addresses[0]!.address, addresses[0]!.family);
+      },
       headers: {
         'user-agent': 'tborg',
         connection: 'close',
@@ -141,6 +197,7 @@ async function sendOnce(request: PingRequest, timeoutMs: number, abort?: AbortSi
       done({ ok: false, retry: false, problem: 'cut short' });
     };
     abort?.addEventListener('abort', onAbort, { once: true });
+    req.once('finish', () => onSent?.());
     req.once('error', (error: NodeJS.ErrnoException) => done({ ok: false, retry: true, problem: error.code ?? error.message }));
     req.once('response', (res) => {
       res.resume();
@@ -162,41 +219,52 @@ export function randomRunId(random: () => number = Math.random): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-// One run's pings. The start ping is sent without holding up borg; the end ping first lets the
-// start ping finish (so the monitor sees them in order), both within one PING_BUDGET_MS.
+// One run's pings. The start ping is sent without holding up borg, within its own budget. The end
+// ping has a budget of its own from borg's end: a start ping still under way may finish within the
+// first half of it (so the monitor sees start and end in order), then it is cut short and the end
+// ping gets the rest. A run thus costs at most one budget after borg has ended.
 export class Pinger {
   private readonly runId = randomRunId();
   private readonly style: PingStyle;
-  private startSent: Promise<string | undefined> = Promise.resolve(undefined);
+  private startSent: Promise<string | undefined> | undefined;
+  private startLeft = false;
   private readonly abortStart = new AbortController();
 
   constructor(
     private readonly url: string,
     style: PingStyle | undefined,
     private readonly summary: string,
+    readonly role: PingRole = 'job',
     private readonly budgetMs = PING_BUDGET_MS,
   ) {
     this.style = resolvePingStyle(url, style);
   }
 
+  // A backup's start (maintenance never starts the check: a start without a result is a failure).
   start(): void {
+    if (this.role !== 'job') return;
     const request = buildPingRequest(this.style, this.url, 'start', this.runId, this.summary);
-    if (request) this.startSent = sendPing(request, this.budgetMs, this.abortStart.signal);
+    if (request) this.startSent = sendPing(request, this.budgetMs, this.abortStart.signal, () => (this.startLeft = true));
   }
 
   // Resolves to one warning line, or undefined when every ping arrived.
   async finish(end: PingEnd): Promise<string | undefined> {
     const deadline = Date.now() + this.budgetMs;
-    let timer: NodeJS.Timeout | undefined;
-    const startProblem = await Promise.race([
-      this.startSent,
-      new Promise<string>((r) => {
-        timer = setTimeout(() => r('no answer'), this.budgetMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    this.abortStart.abort();
-    const request = buildPingRequest(this.style, this.url, end, this.runId, this.summary);
+    let startProblem: string | undefined;
+    if (this.startSent) {
+      let timer: NodeJS.Timeout | undefined;
+      const wait = this.budgetMs / 2;
+      startProblem = await Promise.race([
+        this.startSent,
+        new Promise<string>((r) => {
+          timer = setTimeout(() => r(this.startLeft ? 'no answer before the end ping' : 'not sent before the end ping'), wait);
+        }),
+      ]);
+      clearTimeout(timer);
+      this.abortStart.abort();
+    }
+    const report: EndReport = this.role === 'maintenance' && isSuccess(end.exitCode) ? 'log' : 'result';
+    const request = buildPingRequest(this.style, this.url, end, this.runId, this.summary, report);
     const endProblem = request ? await sendPing(request, Math.max(0, deadline - Date.now())) : undefined;
     const problems = [startProblem && `start: ${startProblem}`, endProblem && `end: ${endProblem}`].filter(Boolean);
     if (problems.length === 0) return undefined;

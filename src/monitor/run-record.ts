@@ -1,6 +1,8 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Plan } from '../plan/plan.js';
+import { classifyForMonitors } from '../borg/command-spec.js';
+import type { Plan, SshDestination } from '../plan/plan.js';
+import { isSuccess, type PingRole } from './ping.js';
+import { makeDirectory, RECORD_BUDGET_MS, limitDuration } from '../process/state-files.js';
 import type { Terminal } from '../cli/terminal.js';
 import type { TborgOptions } from '../cli/tborg-options.js';
 
@@ -29,25 +31,50 @@ export interface RecordContext {
   plan: Plan;
   // Whether this run opened a repository (status records are about repositories).
   opensRepository: boolean;
-  pinger?: { finish(end: { exitCode: number; lastLines: readonly string[]; durationMs: number }): Promise<string | undefined> };
+  pinger?: { readonly role: PingRole; finish(end: { exitCode: number; lastLines: readonly string[]; durationMs: number }): Promise<string | undefined> };
 }
 
-// One name per repository however it was spelled: borg's canonical form (helpers/parseformat.py
-// Location.canonical_path: a relative remote path becomes /./path), local paths made absolute.
-export function repositoryKey(repository: NonNullable<Plan['repository']>): string {
+// One name per repository however it was spelled: where the connection goes as ssh -G says it
+// (user, host name, port: `ssh://srv/r`, `ssh://srv:22/r`, `ssh://me@srv/r` and `srv:/r` are one
+// repository), and borg's canonical path (helpers/parseformat.py Location.canonical_path: a path
+// relative to the remote home becomes /./path); local paths made absolute.
+export function repositoryKey(repository: NonNullable<Plan['repository']>, destination?: SshDestination): string {
   if (repository.proto === 'file') return resolve(repository.path);
   if (!repository.host) return repository.location;
-  const host = repository.host.includes(':') ? `[${repository.host}]` : repository.host;
+  const hostname = destination?.hostname ?? repository.host;
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  const user = destination?.user ?? repository.user;
+  const port = destination?.port ?? repository.port;
   const path = repository.path.startsWith('/') || repository.path.startsWith('~') ? repository.path : `/./${repository.path}`;
   const slash = path.startsWith('~') ? '/' : '';
-  return `${repository.proto}://${repository.user ? `${repository.user}@` : ''}${host}${repository.port ? `:${repository.port}` : ''}${slash}${path}`;
+  return `${repository.proto}://${user ? `${user}@` : ''}${host}${port ? `:${port}` : ''}${slash}${path}`;
 }
 
-// The end ping and the status record (then the metrics file) together; failures become warnings.
+// borg's answer to a refused yes/no prompt (helpers/yes_no.py yes(): false_msg "Aborting." or
+// invalid_msg "Invalid answer, aborting.", printed after the question; borg 2 then raises
+// CancelledByUser: "Cancelled by user."). Someone said no: nothing about the repository.
+export function isRefusedPrompt(run: Pick<RunEnd, 'exitCode' | 'lastLines'>): boolean {
+  if (isSuccess(run.exitCode)) return false;
+  const last = run.lastLines.filter((l) => l.trim() !== '').slice(-2);
+  return last.some((l) => /(?:^|: )(?:Aborting\.|Invalid answer, aborting\.)$/.test(l.trim())) || last.at(-1)?.trim() === 'Cancelled by user.';
+}
+
+// What this run is to the status record (command-spec.ts classifyForMonitors), or null when it is recorded
+// nowhere: reads, administration, dry runs, and maintenance refused at borg's prompt.
+export function classifyRun(plan: Pick<Plan, 'command' | 'dryRun'>, run: Pick<RunEnd, 'exitCode' | 'lastLines'>): 'backup' | 'maintenance' | null {
+  const kind = classifyForMonitors(plan.command);
+  if (kind === 'none' || plan.dryRun) return null;
+  if (kind === 'maintenance' && isRefusedPrompt(run)) return null;
+  return kind;
+}
+
+// The end ping, the status record and the metrics file; each failure is its own warning.
 export async function recordRun(context: RecordContext, run: RunEnd): Promise<void> {
   const { terminal, plan, options } = context;
+  const kind = classifyRun(plan, run);
   const work: Array<Promise<void>> = [];
-  if (context.pinger) {
+  // A refused prompt of maintenance reports nothing (a backup's start was sent: its result goes too).
+  if (context.pinger && (kind !== null || context.pinger.role === 'job')) {
     work.push(
       context.pinger
         .finish({ exitCode: run.exitCode, lastLines: run.lastLines, durationMs: run.end - run.start })
@@ -56,27 +83,28 @@ export async function recordRun(context: RecordContext, run: RunEnd): Promise<vo
         }),
     );
   }
-  if (context.opensRepository && plan.repository && options.statusFile !== null) {
-    work.push(
-      writeStatus(context, plan.repository, run).catch((error: unknown) => {
-        terminal.warn(`could not write the status record: ${error instanceof Error ? error.message : String(error)}`);
-      }),
-    );
+  if (kind !== null && context.opensRepository && plan.repository && options.statusFile !== null) {
+    const files = writeFiles(context, plan.repository, kind, run);
+    work.push(limitDuration(files, RECORD_BUDGET_MS, 'writing the status record').catch((error: unknown) => terminal.warn(describe(error))));
   }
   await Promise.all(work);
 }
 
-async function writeStatus(context: RecordContext, repository: NonNullable<Plan['repository']>, run: RunEnd): Promise<void> {
-  const [{ recordPath, writeRecord }, { WRITE_COMMANDS }] = await Promise.all([import('./status-record.js'), import('./ping.js')]);
-  const { options, env, plan } = context;
-  const key = repositoryKey(repository);
-  const path = await recordPath(options.statusFile ?? undefined, env, key);
-  const command = plan.command.join(' ');
-  await writeRecord(
-    path,
-    {
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// The status record, then the metrics file: a failure of either is said as its own.
+async function writeFiles(context: RecordContext, repository: NonNullable<Plan['repository']>, kind: 'backup' | 'maintenance', run: RunEnd): Promise<void> {
+  const { recordPath, writeRecord, readAllRecords, withLockFile, removeOldRecord } = await import('./status-record.js');
+  const { options, env, plan, terminal } = context;
+  const key = repositoryKey(repository, plan.ssh?.destination);
+  try {
+    const path = await recordPath(options.statusFile ?? undefined, env, key);
+    await writeRecord(path, {
       repository: key,
-      command,
+      kind,
+      command: plan.command.join(' '),
       start: new Date(run.start).toISOString(),
       end: new Date(run.end).toISOString(),
       exitCode: run.exitCode,
@@ -86,17 +114,23 @@ async function writeStatus(context: RecordContext, repository: NonNullable<Plan[
       connectionRetries: run.connectionRetries,
       unreachableRetries: run.unreachableRetries,
       borgVersion: plan.borg.version,
-    },
-    WRITE_COMMANDS.has(plan.command[0] ?? ''),
-  );
-  if (options.metricsFile) {
-    const [{ writeMetricsFile }, { readAllRecords, withLockFile }] = await Promise.all([import('./metrics.js'), import('./status-record.js')]);
-    const metricsFile = options.metricsFile;
-    await mkdir(dirname(metricsFile), { recursive: true });
+    });
+    // An older tborg named the record by the location as written, without ssh -G's facts.
+    const oldPath = await recordPath(options.statusFile ?? undefined, env, repositoryKey(repository));
+    if (oldPath !== path) await removeOldRecord(oldPath);
+  } catch (error) {
+    terminal.warn(`could not write the status record: ${describe(error)}`);
+    return;
+  }
+  if (!options.metricsFile) return;
+  const metricsFile = options.metricsFile;
+  try {
+    const { writeMetricsFile } = await import('./metrics.js');
+    await makeDirectory(dirname(metricsFile), 0o755);
     // Read and written under one lock: of several runs ending together, the last writer has read
     // every record, so the file never goes back to a state without one of them.
-    await withLockFile(`${metricsFile}.lock`, async () =>
-      writeMetricsFile(metricsFile, await readAllRecords(options.statusFile ?? undefined, env)),
-    );
+    await withLockFile(`${metricsFile}.lock`, async () => writeMetricsFile(metricsFile, await readAllRecords(options.statusFile ?? undefined, env)));
+  } catch (error) {
+    terminal.warn(`could not write the metrics file ${metricsFile}: ${describe(error)}`);
   }
 }

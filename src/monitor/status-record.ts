@@ -1,21 +1,20 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { isSuccess } from './ping.js';
+import { findBaseDirectory, makeDirectory, NoStateDirectoryError } from '../process/state-files.js';
 
-// One small JSON file per repository, rewritten after every run that opens it: what ran, how it
-// ended, how long tborg waited, and when a run that writes last succeeded. `tborg status` and the
-// metrics file read them; so can any monitoring agent. Written after borg has ended, atomically
-// (temp file + rename), under a short-lived lock file so that cron jobs ending together keep each
-// other's last success.
+// One small JSON file per repository: its last backup, and the last run of each maintenance
+// command, each with when it last succeeded (README "Monitoring"). `tborg status` and the metrics
+// file read them; so can any monitoring agent. Written after borg has ended, atomically (temp file
+// + rename), under a short-lived lock file so that cron jobs ending together keep each other's runs.
 
-// Bumped when a field changes meaning, so readers (tborg status, scripts) can tell.
-export const RECORD_VERSION = 1;
+// Bumped when a field changes meaning, so readers (tborg status, scripts) can tell. 2: the last
+// backup and each maintenance command apart (1 had one run of any command that writes).
+export const RECORD_VERSION = 2;
 
-// The file's content (README "Monitoring" shows one).
-export interface StatusRecord {
-  version: number;
-  repository: string;
+// One command's last run and its last success.
+export interface RunSummary {
   command: string;
   start: string;
   end: string;
@@ -27,16 +26,31 @@ export interface StatusRecord {
   // Attempts retried because the server could not be reached at start (--tborg-connect-wait).
   unreachableRetries: number;
   borgVersion: string | null;
-  // The end of the last run of a command that writes (ping.ts WRITE_COMMANDS) ending in 0 or 1.
+  // The end of the last run of this kind that ended in success (ping.ts isSuccess); null if never.
   lastSuccess: string | null;
 }
 
-// What one run contributes; the version and the last success come from nextRecord.
-export type RunRecord = Omit<StatusRecord, 'version' | 'lastSuccess'>;
+// The file's content (README "Monitoring" shows one).
+export interface StatusRecord {
+  version: number;
+  repository: string;
+  // The last backup (create, import-tar: command-spec.ts classifyForMonitors); null before the first.
+  backup: RunSummary | null;
+  // The last run of each maintenance command (prune, compact, check, ...), by its name.
+  maintenance: Record<string, RunSummary>;
+}
 
-// $XDG_STATE_HOME/tborg, else ~/.local/state/tborg (the XDG base directory spec's default).
-export function defaultStateDir(env: NodeJS.ProcessEnv, home = homedir()): string {
-  const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(home, '.local', 'state');
+// What one run contributes: which repository, whether it was a backup or maintenance, and the run.
+export interface RunRecord extends Omit<RunSummary, 'lastSuccess'> {
+  repository: string;
+  kind: 'backup' | 'maintenance';
+}
+
+// $XDG_STATE_HOME/tborg, else ~/.local/state/tborg (the XDG base directory spec's default);
+// NoStateDirectoryError without an absolute home (state-files.ts findBaseDirectory).
+export function defaultStateDir(env: NodeJS.ProcessEnv): string {
+  const base = findBaseDirectory(env, 'state');
+  if (base === null) throw new NoStateDirectoryError();
   return join(base, 'tborg');
 }
 
@@ -65,11 +79,18 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 // The record after this run, from the one before it (same repository or none).
-export function nextRecord(previous: StatusRecord | undefined, run: RunRecord, writes: boolean): StatusRecord {
-  const succeeded = writes && (run.exitCode === 0 || run.exitCode === 1);
-  const earlier = previous?.repository === run.repository ? previous.lastSuccess : null;
-  const lastSuccess = succeeded ? latest(earlier, run.end) : earlier;
-  return { version: RECORD_VERSION, ...run, lastSuccess };
+export function nextRecord(previous: StatusRecord | undefined, run: RunRecord): StatusRecord {
+  const same = previous?.repository === run.repository ? previous : undefined;
+  const { repository, kind, ...summary } = run;
+  const before = kind === 'backup' ? same?.backup : same?.maintenance[run.command];
+  const earlier = before?.lastSuccess ?? null;
+  const next: RunSummary = { ...summary, lastSuccess: isSuccess(run.exitCode) ? latest(earlier, run.end) : earlier };
+  return {
+    version: RECORD_VERSION,
+    repository,
+    backup: kind === 'backup' ? next : (same?.backup ?? null),
+    maintenance: kind === 'maintenance' ? { ...same?.maintenance, [run.command]: next } : { ...same?.maintenance },
+  };
 }
 
 function latest(a: string | null, b: string): string {
@@ -82,10 +103,10 @@ const LOCK_TRIES_MS = 3_000;
 
 // Read-modify-write under `<file>.lock` (O_EXCL). After LOCK_TRIES_MS the record is written
 // anyway: a late record is better than none, and tborg must end when borg ended.
-export async function writeRecord(path: string, run: RunRecord, writes: boolean): Promise<StatusRecord> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+export async function writeRecord(path: string, run: RunRecord): Promise<StatusRecord> {
+  await makeDirectory(dirname(path));
   return withLockFile(`${path}.lock`, async () => {
-    const record = nextRecord(await readRecord(path), run, writes);
+    const record = nextRecord(await readRecord(path), run);
     const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
     await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
     await rename(temp, path);
@@ -121,30 +142,75 @@ async function takeLock(lock: string): Promise<boolean> {
   }
 }
 
-// A record, or undefined when the file is missing or not one of ours.
+// A record, or undefined when the file is missing or not one of ours. A version 1 record is not
+// read: its last success could be a prune's (it counted every command that writes).
 export async function readRecord(path: string): Promise<StatusRecord | undefined> {
-  let text: string;
+  const value = await readJson(path);
+  if (typeof value?.repository !== 'string' || typeof value.version !== 'number' || value.version < RECORD_VERSION) return undefined;
+  if (typeof value.maintenance !== 'object' || value.maintenance === null) return undefined;
+  return { version: value.version, repository: value.repository, backup: value.backup ?? null, maintenance: value.maintenance };
+}
+
+async function readJson(path: string): Promise<Partial<StatusRecord> | undefined> {
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const value = JSON.parse(text) as Partial<StatusRecord>;
-    if (typeof value.repository !== 'string' || typeof value.exitCode !== 'number' || typeof value.end !== 'string') return undefined;
-    return value as StatusRecord;
+    return JSON.parse(await readFile(path, 'utf8')) as Partial<StatusRecord>;
   } catch {
     return undefined;
   }
 }
 
-// Every record: the state directory's files, or --tborg-status-file's (a directory's, or one file).
-export async function readAllRecords(statusFile: string | undefined, env: NodeJS.ProcessEnv): Promise<StatusRecord[]> {
+// Deletes the version 1 record at `path` (an older tborg's, named by the location as written),
+// once the repository has a record of the current version. Anything else there stays.
+export async function removeOldRecord(path: string): Promise<void> {
+  if ((await readJson(path))?.version === 1) await unlink(path).catch(() => undefined);
+}
+
+// The record files: the state directory's, or --tborg-status-file's (a directory's, or one file).
+async function recordFiles(statusFile: string | undefined, env: NodeJS.ProcessEnv): Promise<string[]> {
   const target = statusFile ?? defaultStateDir(env);
   const dir = statusFile === undefined || statusFile.endsWith('/') || (await isDirectory(target));
-  const paths = dir
-    ? (await readdir(target).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().map((n) => join(target, n))
-    : [target];
-  const records = await Promise.all(paths.map(readRecord));
+  if (!dir) return [target];
+  return (await readdir(target).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().map((n) => join(target, n));
+}
+
+// Every record, by repository.
+export async function readAllRecords(statusFile: string | undefined, env: NodeJS.ProcessEnv): Promise<StatusRecord[]> {
+  const records = await Promise.all((await recordFiles(statusFile, env)).map(readRecord));
   return records.filter((r): r is StatusRecord => r !== undefined).sort((a, b) => a.repository.localeCompare(b.repository));
+}
+
+// `tborg status --forget REPOSITORY`: deletes the records of that repository (as `tborg status`
+// names it). Resolves to how many files were deleted.
+export async function forgetRecords(statusFile: string | undefined, env: NodeJS.ProcessEnv, repository: string): Promise<number> {
+  let count = 0;
+  for (const path of await recordFiles(statusFile, env)) {
+    if ((await readRecord(path))?.repository !== repository) continue;
+    await unlink(path);
+    count++;
+  }
+  return count;
+}
+
+// A kind of run that never succeeded is forgotten this long after its last run: a mistyped host or
+// path in a one-off command must not fail `tborg status` every day (README "Monitoring").
+export const NEVER_SUCCEEDED_KEPT_MS = 7 * 24 * 3600 * 1000;
+
+// One repository's runs that count at `now`: the backup first, then maintenance by name.
+export interface CountedRun {
+  repository: string;
+  kind: string;
+  run: RunSummary;
+}
+
+export function listCountedRuns(records: readonly StatusRecord[], now: number): CountedRun[] {
+  const counted: CountedRun[] = [];
+  const counts = (run: RunSummary): boolean => run.lastSuccess !== null || now - Date.parse(run.end) <= NEVER_SUCCEEDED_KEPT_MS;
+  for (const record of records) {
+    if (record.backup && counts(record.backup)) counted.push({ repository: record.repository, kind: 'backup', run: record.backup });
+    for (const name of Object.keys(record.maintenance).sort()) {
+      const run = record.maintenance[name]!;
+      if (counts(run)) counted.push({ repository: record.repository, kind: name, run });
+    }
+  }
+  return counted;
 }

@@ -84,6 +84,7 @@ export async function gatherPlanInput(context: CommandContext, options: GatherOp
     rsh,
     target,
     configured: { interval: settings.serverAliveInterval, countMax: settings.serverAliveCountMax },
+    destination: { hostname: settings.hostname, port: settings.port, user: settings.user },
     intervalIsDefault: await intervalIsDefault(target, settings, env, facts.resolveSshSettings),
     // One more ssh -G, only for words that use the old keyword.
     ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }, facts.resolveSshSettings) } : {}),

@@ -27,6 +27,9 @@ export interface PlanInput {
     target: string[];
     // ServerAliveInterval x ServerAliveCountMax as ssh -G reports them for the user's own words.
     configured: AlivePair;
+    // Where ssh -G says the connection goes: one repository's status record however its location
+    // is spelled (run-record.ts repositoryKey).
+    destination?: SshDestination;
     // True when configured.interval is Debian's BatchMode default (300), not a user's value.
     intervalIsDefault?: boolean;
     // True when this ssh reads SetupTimeOut as ServerAliveInterval (Debian before 9.9p1).
@@ -68,6 +71,13 @@ export interface PlanWarning {
   onWait?: true;
 }
 
+// ssh -G's hostname, port and user for the repository's host.
+export interface SshDestination {
+  hostname: string;
+  port: number;
+  user: string;
+}
+
 export interface Plan {
   // major: which borg's locking rules apply to an attempt's --lock-wait (not part of plan --json).
   borg: { path: string; version: string | null; major: 1 | 2; argv: string[] };
@@ -85,6 +95,7 @@ export interface Plan {
     rsh: { source: string; words: string[] };
     configured: AlivePair;
     effective: AlivePair;
+    destination?: SshDestination;
     // 'borg serve' (borg 1.x, borg2 ssh:// up to b24, legacy repositories) or 'borg serve --rest'
     // (borg2 rest:// on b22-b24, ssh:// from b25 on, through borgstore's ssh: rest-ssh.ts).
     transport: 'borg serve' | 'borg serve --rest';
@@ -138,6 +149,8 @@ export interface Plan {
     landedCheck: LandedCheck | null;
   };
   command: string[];
+  // -n/--dry-run: borg changes nothing (the monitors record nothing, README "Monitoring").
+  dryRun?: boolean;
   // The borg argv without tborg's --lock-wait; attempts are built from it (see attemptArgv).
   baseArgv: string[];
   warnings: PlanWarning[];
@@ -294,6 +307,7 @@ export function buildPlan(input: PlanInput): Plan {
     ssh: input.ssh && {
       rsh: { source: input.ssh.rsh.source, words: [...input.ssh.rsh.words] },
       configured: { ...input.ssh.configured },
+      ...(input.ssh.destination ? { destination: { ...input.ssh.destination } } : {}),
       effective: { ...(effective ?? input.ssh.configured) },
       transport: input.ssh.rest ? 'borg serve --rest' : 'borg serve',
       argv: input.ssh.rest
@@ -322,6 +336,7 @@ export function buildPlan(input: PlanInput): Plan {
       landedCheck: connectionRetries > 0 ? planLandedCheck(commandLine, baseArgv, input.borg.major, input.borg.version) : null,
     },
     command: [...commandLine.command],
+    dryRun: commandLine.dryRun,
     baseArgv,
     warnings,
     serverGuard: guard.plan,

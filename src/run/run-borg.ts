@@ -122,10 +122,17 @@ export function onlyPrintsOrServes(args: readonly string[]): boolean {
 }
 
 async function startPing(context: CommandContext, plan: Plan): Promise<Pinger | undefined> {
-  const { Pinger, pingWanted } = await import('../monitor/ping.js');
-  if (!pingWanted(plan.command, context.options.pingAll)) return undefined;
+  const { Pinger, choosePingRole, checkPingUrl } = await import('../monitor/ping.js');
+  const role = choosePingRole(plan.command, plan.dryRun === true, context.options.pingAll);
+  if (role === null) return undefined;
+  // A mistyped URL costs its pings, never the backup (README "Monitoring").
+  const problem = checkPingUrl(context.options.pingUrl!);
+  if (problem) {
+    context.terminal.warn(`no ping sent: --tborg-ping/TBORG_PING_URL is ${problem}; the backup's result is unchanged`);
+    return undefined;
+  }
   const what = [plan.command.join(' '), plan.repository?.location].filter(Boolean).join(' ');
-  const pinger = new Pinger(context.options.pingUrl!, context.options.pingStyle, `tborg: borg ${what}`);
+  const pinger = new Pinger(context.options.pingUrl!, context.options.pingStyle, `tborg: borg ${what}`, role);
   pinger.start();
   return pinger;
 }

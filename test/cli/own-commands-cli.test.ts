@@ -141,7 +141,7 @@ test("bash: tborg's own commands and their options, nothing for borg's words", {
     [['tborg', 'plan', '--j'], ['--json']],
     // After plan's first borg word, --json is borg's (own-command-words.ts).
     [['tborg', 'plan', 'list', '--j'], []],
-    [['tborg', 'status', '--'], ['--help', '--json', '--max-age']],
+    [['tborg', 'status', '--'], ['--forget', '--help', '--json', '--max-age']],
   ];
   for (const [words, expected] of table) assert.deepEqual(bashCompletes(script.stdout, words), expected, words.join(' '));
 });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { quote } from 'shlex';
+import { startMonitor } from '../helpers/http-monitor.js';
 import { borgLines, createArgs, initArgs, listArchivesArgs } from '../lab/borgs.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 
@@ -41,6 +42,10 @@ function makeData(lab: Lab): string {
   return data;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// How the status record names a lab repository: ssh -G's user, host name and port, then the path.
+function recordKey(lab: Lab, name: string): string {
+  return `ssh://${userInfo().username}@127.0.0.1:${lab.port}${lab.repoPath(name)}`;
+}
 
 describe('a server unreachable at start', { skip: available.ok ? false : available.why }, () => {
   let lab: Lab;
@@ -71,7 +76,7 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
     // borg's own lines of the retried attempts stopped being true: tborg's line replaced them.
     assert.doesNotMatch(err, /Is borg working on the server/);
     const status = await tborg(lab, ['status', '--json']);
-    const record = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; unreachableRetries: number; exitCode: number }> }).repositories.find((x) => x.repository === repo);
+    const record = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; unreachableRetries: number; exitCode: number }> }).repositories.find((x) => x.repository === recordKey(lab, 'later'));
     assert.equal(record?.exitCode, 0);
     assert.ok((record?.unreachableRetries ?? 0) >= 1);
   });
@@ -132,7 +137,7 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
       assert.equal(await exited, 143);
       assert.ok(Date.now() - sent < 5_000, `took ${Date.now() - sent} ms`);
       const status = await tborg(lab, ['status', '--json']);
-      const record = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; exitCode: number }> }).repositories.find((x) => x.repository === repo);
+      const record = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; exitCode: number }> }).repositories.find((x) => x.repository === recordKey(lab, 'term'));
       assert.equal(record?.exitCode, 143);
     } finally {
       await lab.startSshd();
@@ -163,33 +168,6 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
     }
   });
 });
-
-interface Seen {
-  method: string;
-  url: string;
-  body: string;
-  at: number;
-}
-
-// A monitor on loopback: records every request; `mode` decides how it answers.
-function startMonitor(mode: { hang: boolean }): Promise<{ server: Server; port: number; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', body: Buffer.concat(chunks).toString(), at: Date.now() });
-      if (mode.hang) return; // never answers
-      res.end('OK');
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve({ server, port: typeof address === 'object' && address ? address.port : 0, seen });
-    });
-  });
-}
 
 describe('monitors: pings, status records, tborg status, metrics', { skip: availableNoNetns.ok ? false : availableNoNetns.why }, () => {
   let lab: Lab;
@@ -272,10 +250,10 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
       const hungMs = exitedAt - t;
       assert.equal(hung.code, 0, hung.stderr.toString());
       assert.equal(hung.stderr.toString().split('\n').filter((l) => /tborg: warning: ping .* failed/.test(l)).length, 1, hung.stderr.toString());
-      // The ping budget is 10 s (start and end together). The status record's end is when borg
+      // The ping budget is 10 s per ping. The status record's end is when borg
       // ended: what follows it is the end ping's wait (plus writing the record).
       const status = JSON.parse((await tborg(lab, ['status', '--json'])).stdout.toString()) as { repositories: Array<{ repository: string; end: string }> };
-      const end = Date.parse(status.repositories.find((r) => r.repository === repo)!.end);
+      const end = Date.parse(status.repositories.find((r) => r.repository === recordKey(lab, 'pingdown'))!.end);
       assert.ok(exitedAt - end < 10_000 + 3_000, `tborg ended ${exitedAt - end} ms after borg`);
       // And the whole run, against one without a ping (generous: a loaded 2-core machine).
       assert.ok(hungMs < baseMs + 10_000 + 10_000, `hung monitor: ${hungMs} ms against ${baseMs} ms without`);
@@ -297,7 +275,7 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     const status = await tborg(lab, ['status', '--json', '--max-age', '1h'], env);
     assert.equal(status.code, 0, status.stdout.toString() + status.stderr.toString());
     const json = JSON.parse(status.stdout.toString()) as { repositories: Array<Record<string, unknown>> };
-    assert.deepEqual(json.repositories.map((r) => r.repository).sort(), names.map((n) => lab.repoUrl(n)).sort());
+    assert.deepEqual(json.repositories.map((r) => r.repository).sort(), names.map((n) => recordKey(lab, n)).sort());
     for (const r of json.repositories) {
       assert.equal(r.exitCode, 0);
       assert.equal(r.command, 'create');
@@ -312,7 +290,7 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
       const parse = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
       return new Map(parse(readFileSync(metrics, 'utf8')).map((f) => [f.name, f.metrics]));
     };
-    assert.deepEqual(parseMetrics().get('tborg_last_exit_code')!.map((m) => m.labels.repository).sort(), names.map((n) => lab.repoUrl(n)).sort());
+    assert.deepEqual(parseMetrics().get('tborg_last_exit_code')!.map((m) => m.labels.repository).sort(), names.map((n) => recordKey(lab, n)).sort());
     const plain = await tborg(lab, ['status', '--max-age', '1h'], env);
     assert.equal(plain.code, 0);
     assert.equal(plain.stdout.toString().trim().split('\n').length, 5);
@@ -322,12 +300,12 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     assert.equal(failed.code, 2);
     const after = await tborg(lab, ['status', '--max-age', '1h'], env);
     assert.equal(after.code, 1, after.stdout.toString());
-    assert.match(after.stdout.toString(), new RegExp(`^failed +${lab.repoUrl('s3').replace(/[/.]/g, '\\$&')} +last success \\d{4}-.* exit 2`, 'm'));
+    assert.match(after.stdout.toString(), new RegExp(`^failed +${recordKey(lab, 's3').replace(/[/.]/g, '\\$&')} +last backup succeeded \\d{4}-.* exit 2`, 'm'));
 
     const families = parseMetrics();
     const exit = families.get('tborg_last_exit_code')!;
     assert.equal(exit.length, 5);
-    assert.equal(exit.find((m) => m.labels.repository === lab.repoUrl('s3'))?.value, '2');
+    assert.equal(exit.find((m) => m.labels.repository === recordKey(lab, 's3'))?.value, '2');
     const success = families.get('tborg_last_success_timestamp_seconds')!;
     assert.ok(success.every((m) => Math.abs(Number(m.value) - Date.now() / 1000) < 600));
     assert.equal(families.get('tborg_attempts')!.length, 5);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -25,9 +25,11 @@ function connectWait(waitSeconds: number, start: number, host: string) {
 }
 import { parseDuration } from '../../src/cli/duration.js';
 import { escapeLabelValue, formatMetrics } from '../../src/monitor/metrics.js';
-import { buildPingRequest, endBody, MAX_BODY_BYTES, pingWanted, resolvePingStyle } from '../../src/monitor/ping.js';
-import { repositoryKey } from '../../src/monitor/run-record.js';
-import { nextRecord, recordFileName, writeRecord, readRecord, type StatusRecord } from '../../src/monitor/status-record.js';
+import { buildPingRequest, checkPingUrl, endBody, isSuccess, MAX_BODY_BYTES, choosePingRole, resolvePingStyle } from '../../src/monitor/ping.js';
+import { parseGetentHosts } from '../../src/monitor/ping-address.js';
+import { classifyRun, isRefusedPrompt, repositoryKey } from '../../src/monitor/run-record.js';
+import { findBaseDirectory } from '../../src/process/state-files.js';
+import { nextRecord, NEVER_SUCCEEDED_KEPT_MS, recordFileName, removeOldRecord, writeRecord, readRecord, type RunRecord, type StatusRecord } from '../../src/monitor/status-record.js';
 import { splitArguments } from '../../src/cli/tborg-options.js';
 
 // The monitoring pure parts (README "Monitoring"), as tables: which failures to reach the server are waited out, durations,
@@ -141,9 +143,12 @@ test('options: monitoring twins and bad values are one line and exit 2', () => {
   assert.equal(o.statusFile, null);
   assert.equal(o.pingAll, true);
   assert.equal(splitArguments(['list'], { TBORG_PING_URL: 'http://x/y' }).options.pingUrl, 'http://x/y');
+  // A mistyped URL is taken as given: pinging it is a warning at run time, the backup runs.
+  assert.equal(splitArguments(['list'], { TBORG_PING_URL: 'htps//x' }).options.pingUrl, 'htps//x');
+  assert.equal(checkPingUrl('htps//x'), "not a URL: 'htps//x'");
+  assert.equal(checkPingUrl('ftp://x/y'), "not an http:// or https:// URL: 'ftp://x/y'");
+  assert.equal(checkPingUrl('https://hc-ping.com/u'), undefined);
   for (const [argv, env, re] of [
-    [['--tborg-ping', 'hc-ping.com/x'], {}, /--tborg-ping: expected an http/],
-    [['list'], { TBORG_PING_URL: 'ftp://x' }, /TBORG_PING_URL: expected an http/],
     [['--tborg-ping-style', 'kuma'], {}, /expected healthchecks or uptime-kuma/],
     [['list'], { TBORG_CONNECT_WAIT: 'soon' }, /TBORG_CONNECT_WAIT: expected a duration/],
     [['--tborg-metrics-file', ''], {}, /--tborg-metrics-file: expected the path/],
@@ -152,10 +157,50 @@ test('options: monitoring twins and bad values are one line and exit 2', () => {
   }
 });
 
-test('ping: only commands that write, unless --tborg-ping-all', () => {
-  for (const c of ['create', 'prune', 'compact', 'check', 'delete', 'repo-create', 'rcreate', 'repo-delete']) assert.ok(pingWanted([c], false), c);
-  for (const c of ['list', 'info', 'extract', 'mount', 'rlist', 'repo-list', 'diff', 'key']) assert.ok(!pingWanted([c], false), c);
-  assert.ok(pingWanted(['list'], true));
+test('ping: a backup is a job, maintenance fails loudly but never reports fine, the rest only with --tborg-ping-all', () => {
+  for (const c of ['create', 'import-tar']) assert.equal(choosePingRole([c], false, false), 'job', c);
+  for (const c of ['prune', 'compact', 'check', 'delete', 'recreate']) assert.equal(choosePingRole([c], false, false), 'maintenance', c);
+  for (const c of ['list', 'info', 'extract', 'mount', 'rlist', 'repo-list', 'diff', 'init', 'repo-create', 'rename', 'key']) assert.equal(choosePingRole([c], false, false), null, c);
+  assert.equal(choosePingRole(['key', 'export'], false, false), null);
+  assert.equal(choosePingRole(['create'], true, false), null, 'a dry run changes nothing');
+  assert.equal(choosePingRole(['prune'], true, false), null);
+  assert.equal(choosePingRole(['list'], false, true), 'job');
+  assert.equal(choosePingRole(['create'], true, true), 'job');
+  assert.equal(choosePingRole(['prune'], false, true), 'maintenance', '--tborg-ping-all never lets maintenance report the check fine');
+});
+
+test('success: 0, 1 and borg\'s modern warning codes; errors and signals are not', () => {
+  for (const c of [0, 1, 100, 107, 127]) assert.ok(isSuccess(c), String(c));
+  for (const c of [2, 3, 13, 99, 128, 130, 143]) assert.ok(!isSuccess(c), String(c));
+});
+
+test('recorded kind: backups and maintenance; never reads, dry runs or a refused prompt', () => {
+  const ended = (exitCode: number, ...lastLines: string[]) => ({ exitCode, lastLines });
+  const yes = "Type 'YES' if you understand this and want to continue: ";
+  assert.equal(classifyRun({ command: ['create'] }, ended(2, 'Archive a already exists')), 'backup');
+  assert.equal(classifyRun({ command: ['create'], dryRun: true }, ended(0)), null);
+  assert.equal(classifyRun({ command: ['list'] }, ended(2, 'Archive typo does not exist.')), null);
+  assert.equal(classifyRun({ command: ['prune'] }, ended(0)), 'maintenance');
+  assert.equal(classifyRun({ command: ['delete'] }, ended(2, `${yes}Aborting.`)), null, 'borg 1.x: NO');
+  assert.equal(classifyRun({ command: ['check'] }, ended(3, `${yes}Aborting.`, 'Cancelled by user.')), null, 'borg 2.0.0b25: NO');
+  assert.equal(classifyRun({ command: ['delete'] }, ended(2, `${yes}Invalid answer, aborting.`)), null);
+  assert.equal(classifyRun({ command: ['delete'] }, ended(2, 'Repository /x does not exist.')), 'maintenance');
+  assert.ok(!isRefusedPrompt(ended(0, `${yes}Aborting.`)));
+});
+
+test('getent ahosts: every address once, in getaddrinfo\'s order', () => {
+  assert.deepEqual(parseGetentHosts('::1             STREAM localhost\n::1             DGRAM\n127.0.0.1       STREAM \n'), [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }]);
+  assert.deepEqual(parseGetentHosts('192.0.2.7       STREAM hc.example\n'), [{ address: '192.0.2.7', family: 4 }]);
+  assert.deepEqual(parseGetentHosts(''), []);
+});
+
+test('state directory: XDG_STATE_HOME, else an absolute HOME, else the password database\'s; never relative', () => {
+  assert.equal(findBaseDirectory({ XDG_STATE_HOME: '/s', HOME: '/h' }, 'state'), '/s');
+  assert.equal(findBaseDirectory({ XDG_STATE_HOME: 'rel', HOME: '/h' }, 'state'), '/h/.local/state');
+  assert.equal(findBaseDirectory({ HOME: '/h' }, 'cache'), '/h/.cache');
+  assert.equal(findBaseDirectory({ HOME: '' }, 'state', () => '/root'), '/root/.local/state');
+  assert.equal(findBaseDirectory({ HOME: 'rel' }, 'state', () => '/root'), '/root/.local/state');
+  assert.equal(findBaseDirectory({ HOME: '' }, 'state', () => ''), null);
 });
 
 test('ping: requests per style', () => {
@@ -168,6 +213,8 @@ test('ping: requests per style', () => {
   assert.equal(hc(end(0)).url, 'https://hc.example/ping/u-1?rid=RID');
   assert.equal(hc(end(1)).url, 'https://hc.example/ping/u-1?rid=RID');
   assert.equal(hc(end(2)).url, 'https://hc.example/ping/u-1/2?rid=RID');
+  assert.equal(buildPingRequest('healthchecks', 'https://hc.example/ping/u-1/', end(0), 'RID', 'x', 'log')!.url, 'https://hc.example/ping/u-1/log?rid=RID');
+  assert.equal(buildPingRequest('uptime-kuma', 'https://k.example/api/push/tok', end(0), 'RID', 'x', 'log'), null);
   assert.equal(hc(end(143)).method, 'POST');
   assert.match(hc(end(2)).body, /^tborg: borg create r: exit code 2\na\nRepository \/x does not exist\.\n$/);
   const kuma = (e: Parameters<typeof buildPingRequest>[2]) => buildPingRequest('uptime-kuma', 'https://k.example/api/push/tok?status=up&msg=OK&ping=', e, 'RID', 'borg create r');
@@ -187,25 +234,34 @@ test('ping: the body keeps the end of borg\'s stderr within the bound', () => {
   assert.ok(body.endsWith(`${'11'.repeat(1000)}\n`));
 });
 
-function run(over: Partial<StatusRecord> = {}) {
+function run(over: Partial<RunRecord> = {}): RunRecord {
   return {
-    repository: 'ssh://h/srv/r', command: 'create', start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:01:00.000Z', exitCode: 0,
+    repository: 'ssh://h/srv/r', kind: 'backup', command: 'create', start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:01:00.000Z', exitCode: 0,
     lockWaitSeconds: 0, attempts: 1, lockRetries: 0, connectionRetries: 0, unreachableRetries: 0, borgVersion: '1.2.4', ...over,
   };
 }
+const maintenance = (command: string, over: Partial<RunRecord> = {}) => run({ kind: 'maintenance', command, ...over });
 
-test('status record: the last success survives failures and reads, and never goes back in time', () => {
-  const ok = nextRecord(undefined, run(), true);
-  assert.equal(ok.lastSuccess, '2026-01-01T00:01:00.000Z');
-  const failed = nextRecord(ok, run({ exitCode: 2, end: '2026-01-02T00:00:00.000Z' }), true);
-  assert.equal(failed.exitCode, 2);
-  assert.equal(failed.lastSuccess, ok.lastSuccess);
-  const read = nextRecord(failed, run({ command: 'list', end: '2026-01-03T00:00:00.000Z' }), false);
-  assert.equal(read.lastSuccess, ok.lastSuccess, 'a list proves nothing about backups');
-  const warning = nextRecord(read, run({ exitCode: 1, end: '2026-01-04T00:00:00.000Z' }), true);
-  assert.equal(warning.lastSuccess, '2026-01-04T00:00:00.000Z', 'exit 1: borg reached its normal end, with warnings');
-  const older = nextRecord(warning, run({ end: '2026-01-03T12:00:00.000Z' }), true);
-  assert.equal(older.lastSuccess, '2026-01-04T00:00:00.000Z');
+test('status record: the last backup and its last success; maintenance apart, never moving either', () => {
+  const ok = nextRecord(undefined, run());
+  assert.equal(ok.backup?.lastSuccess, '2026-01-01T00:01:00.000Z');
+  const failed = nextRecord(ok, run({ exitCode: 2, end: '2026-01-02T00:00:00.000Z' }));
+  assert.equal(failed.backup?.exitCode, 2);
+  assert.equal(failed.backup?.lastSuccess, ok.backup?.lastSuccess);
+  const pruned = nextRecord(nextRecord(failed, maintenance('prune', { end: '2026-01-02T01:00:00.000Z' })), maintenance('compact', { end: '2026-01-02T02:00:00.000Z' }));
+  assert.deepEqual(pruned.backup, failed.backup, 'maintenance never touches the backup');
+  assert.equal(pruned.maintenance.prune?.lastSuccess, '2026-01-02T01:00:00.000Z');
+  assert.equal(pruned.maintenance.compact?.exitCode, 0);
+  const badCheck = nextRecord(pruned, maintenance('check', { exitCode: 2 }));
+  assert.equal(badCheck.maintenance.check?.lastSuccess, null);
+  assert.equal(badCheck.maintenance.prune?.lastSuccess, '2026-01-02T01:00:00.000Z');
+  const warning = nextRecord(badCheck, run({ exitCode: 1, end: '2026-01-04T00:00:00.000Z' }));
+  assert.equal(warning.backup?.lastSuccess, '2026-01-04T00:00:00.000Z', 'exit 1: borg reached its normal end, with warnings');
+  const older = nextRecord(warning, run({ end: '2026-01-03T12:00:00.000Z' }));
+  assert.equal(older.backup?.lastSuccess, '2026-01-04T00:00:00.000Z');
+  const other = nextRecord(older, run({ repository: 'ssh://h/srv/other', exitCode: 2 }));
+  assert.equal(other.backup?.lastSuccess, null, 'a single --tborg-status-file shared by two repositories: the last one\'s');
+  assert.deepEqual(other.maintenance, {});
 });
 
 test('status record: file names are safe and distinct', () => {
@@ -215,9 +271,13 @@ test('status record: file names are safe and distinct', () => {
   assert.match(recordFileName('../../etc/passwd'), /^etc-passwd-[0-9a-f]{10}\.json$/);
 });
 
-test('status record: the repository key is borg\'s canonical form', () => {
+test('status record: the repository key is borg\'s canonical form, with ssh -G\'s host, port and user', () => {
   const r = (o: object) => ({ location: 'x', proto: 'ssh', user: null, host: 'h', port: null, path: '/srv/r', archive: null, ...o });
   assert.equal(repositoryKey(r({})), 'ssh://h/srv/r');
+  const g = { hostname: '192.0.2.1', port: 22, user: 'me' };
+  for (const spelled of [r({}), r({ port: 22 }), r({ user: 'me' })]) assert.equal(repositoryKey(spelled, g), 'ssh://me@192.0.2.1:22/srv/r');
+  assert.equal(repositoryKey(r({ path: 'repo' }), g), 'ssh://me@192.0.2.1:22/./repo');
+  assert.equal(repositoryKey(r({ path: '~/repo' }), g), 'ssh://me@192.0.2.1:22/~/repo');
   assert.equal(repositoryKey(r({ user: 'u', port: 2222, path: 'repo' })), 'ssh://u@h:2222/./repo');
   assert.equal(repositoryKey(r({ host: '::1' })), 'ssh://[::1]/srv/r');
   assert.equal(repositoryKey(r({ proto: 'file', host: null, path: '/srv/local' })), '/srv/local');
@@ -226,37 +286,67 @@ test('status record: the repository key is borg\'s canonical form', () => {
 test('status record: concurrent writers of one repository keep the last success', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'tborg-status-')), 'r.json');
   const runs = Array.from({ length: 20 }, (_, i) => run({ exitCode: i === 7 ? 0 : 2, end: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() }));
-  await Promise.all(runs.map((r) => writeRecord(path, r, true)));
+  await Promise.all(runs.map((r) => writeRecord(path, r)));
   const record = await readRecord(path);
-  assert.equal(record?.lastSuccess, runs[7]!.end);
+  assert.equal(record?.backup?.lastSuccess, runs[7]!.end);
 });
 
-test('metrics: label values escaped; the text parses with a Prometheus text-format parser', () => {
+test('status record: an older tborg\'s version 1 record is not read (its last success may be a prune\'s), and is removed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tborg-status-'));
+  const old = join(dir, 'old.json');
+  writeFileSync(old, JSON.stringify({ version: 1, ...run({ command: 'prune' }), lastSuccess: '2026-01-01T00:01:00.000Z' }));
+  assert.equal(await readRecord(old), undefined);
+  const current = join(dir, 'current.json');
+  await writeRecord(current, run());
+  await removeOldRecord(current);
+  assert.notEqual(await readRecord(current), undefined, 'a current record stays');
+  await removeOldRecord(old);
+  assert.ok(!existsSync(old));
+});
+
+test('metrics: one series per repository and kind; label values escaped; parses with a Prometheus text-format parser', () => {
   assert.equal(escapeLabelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
-  const records: StatusRecord[] = [
-    { version: 1, ...run({ repository: 'ssh://h/srv/we"ird\\path\nx' }), lastSuccess: '2026-01-01T00:01:00.000Z' },
-    { version: 1, ...run({ repository: '/srv/local', exitCode: 2, attempts: 3, lockWaitSeconds: 12.5 }), lastSuccess: null },
-  ];
+  const now = Date.parse('2026-01-02T00:00:00.000Z');
+  const weird = nextRecord(undefined, run({ repository: 'ssh://h/srv/we"ird\\path\nx' }));
+  const local = nextRecord(nextRecord(nextRecord(undefined, run({ repository: '/srv/local' })), run({ repository: '/srv/local', exitCode: 2, attempts: 3, lockWaitSeconds: 12.5 })), maintenance('prune', { repository: '/srv/local' }));
+  const records: StatusRecord[] = [weird, local];
   const require = createRequire(import.meta.url);
   const parse = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; type: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
-  const families = parse(formatMetrics(records));
+  const families = parse(formatMetrics(records, now));
   const byName = new Map(families.map((f) => [f.name, f]));
   assert.deepEqual([...byName.keys()].sort(), ['tborg_attempts', 'tborg_last_exit_code', 'tborg_last_run_timestamp_seconds', 'tborg_last_success_timestamp_seconds', 'tborg_lock_wait_seconds']);
   for (const f of families) assert.equal(f.type, 'GAUGE');
   const success = byName.get('tborg_last_success_timestamp_seconds')!.metrics;
-  assert.deepEqual(success.map((m) => m.labels.repository), ['ssh://h/srv/we"ird\\path\nx', '/srv/local']);
-  assert.deepEqual(success.map((m) => Number(m.value)), [Date.UTC(2026, 0, 1, 0, 1) / 1000, 0]);
+  assert.deepEqual(success.map((m) => [m.labels.repository, m.labels.kind]), [['ssh://h/srv/we"ird\\path\nx', 'backup'], ['/srv/local', 'backup'], ['/srv/local', 'prune']]);
+  assert.deepEqual(success.map((m) => Number(m.value)), [Date.UTC(2026, 0, 1, 0, 1) / 1000, Date.UTC(2026, 0, 1, 0, 1) / 1000, Date.UTC(2026, 0, 1, 0, 1) / 1000]);
+  assert.equal(Number(byName.get('tborg_last_exit_code')!.metrics[1]!.value), 2);
   assert.equal(Number(byName.get('tborg_lock_wait_seconds')!.metrics[1]!.value), 12.5);
   assert.equal(Number(byName.get('tborg_attempts')!.metrics[1]!.value), 3);
 });
 
-test('status verdicts: failed, stale, ok', () => {
+test('status verdicts: per repository and kind; failed, stale (backups only), ok; never-succeeded runs forgotten after a week', () => {
   const now = Date.parse('2026-01-02T00:00:00.000Z');
-  const rec = (o: Partial<StatusRecord>): StatusRecord => ({ version: 1, ...run(), lastSuccess: '2026-01-01T23:30:00.000Z', ...o });
-  const lines = judgeRecords([rec({}), rec({ exitCode: 2 }), rec({ lastSuccess: '2026-01-01T00:00:00.000Z' }), rec({ lastSuccess: null })], now, 3600);
-  assert.deepEqual(lines.map((l) => l.state), ['ok', 'failed', 'stale', 'stale']);
-  assert.equal(lines[0]!.lastSuccessAgeSeconds, 1800);
-  assert.deepEqual(judgeRecords([rec({ lastSuccess: null })], now, undefined).map((l) => l.state), ['ok']);
+  const at = (iso: string) => ({ end: iso });
+  const good = nextRecord(undefined, run(at('2026-01-01T23:30:00.000Z')));
+  const failed = nextRecord(good, run({ exitCode: 2, ...at('2026-01-01T23:40:00.000Z') }));
+  const old = nextRecord(undefined, run({ repository: '/old', ...at('2026-01-01T00:00:00.000Z') }));
+  const fixedByPrune = nextRecord(failed, maintenance('prune', at('2026-01-01T23:50:00.000Z')));
+  const states = (records: StatusRecord[], maxAge?: number) => judgeRecords(records, now, maxAge).map((l) => `${l.kind}:${l.state}`);
+  assert.deepEqual(states([good], 3600), ['backup:ok']);
+  assert.deepEqual(states([failed], 3600), ['backup:failed']);
+  assert.deepEqual(states([old], 3600), ['backup:stale']);
+  assert.deepEqual(states([old]), ['backup:ok']);
+  assert.deepEqual(states([fixedByPrune], 3600), ['backup:failed', 'prune:ok'], 'maintenance never makes a failed backup fine');
+  const oldPrune = nextRecord(good, maintenance('prune', at('2025-12-01T00:00:00.000Z')));
+  assert.deepEqual(states([oldPrune], 3600), ['backup:ok', 'prune:ok'], 'maintenance is not judged by --max-age');
+  assert.deepEqual(states([nextRecord(good, maintenance('check', { exitCode: 2 }))]), ['backup:ok', 'check:failed'], 'maintenance fails loudly');
+  assert.equal(judgeRecords([good], now, 3600)[0]!.lastSuccessAgeSeconds, 1800);
+  // A mistyped host: failed for a week, then forgotten; a repository that once succeeded never is.
+  const typo = (ageMs: number) => nextRecord(undefined, run({ repository: 'ssh://typo/r', exitCode: 2, end: new Date(now - ageMs).toISOString() }));
+  assert.deepEqual(states([typo(NEVER_SUCCEEDED_KEPT_MS - 60_000)]), ['backup:failed']);
+  assert.deepEqual(states([typo(NEVER_SUCCEEDED_KEPT_MS + 60_000)]), []);
+  const longFailed = nextRecord(good, run({ exitCode: 2, end: new Date(now - NEVER_SUCCEEDED_KEPT_MS - 60_000).toISOString() }));
+  assert.deepEqual(states([longFailed]), ['backup:failed']);
 });
 
 test('the hold keeps back ssh\'s "cannot connect" line and what follows; other lines pass at once', async () => {
