@@ -7,7 +7,7 @@
 //   borgstore rest.py/sftp.py (borg2 b22+) "rest connection was lost and could not be reestablished: ..."
 //     after its own reconnect tries (3, 5 s apart); with "ssh: connect to host" in it, unreachable
 
-export interface LockTimeoutFinding {
+interface LockTimeoutFinding {
   // The lock file borg named, e.g. /srv/repo/lock.exclusive (a server path for ssh repositories).
   path: string | undefined;
 }
@@ -229,10 +229,10 @@ function keepTail(carry: Buffer, more: Buffer): Buffer {
 export type FailureKind = 'ok' | 'lock-timeout' | 'connection-lost' | 'other';
 
 // Modern exit codes (borg 1.4 with BORG_EXIT_CODES=modern, the default in borg 2): helpers.errors.
-export const EXIT_LOCK_TIMEOUT = 73;
-export const EXIT_CONNECTION_CLOSED = 80;
-export const EXIT_CONNECTION_CLOSED_WITH_HINT = 81;
-export const EXIT_CONNECTION_BROKEN_WITH_HINT = 87;
+const EXIT_LOCK_TIMEOUT = 73;
+const EXIT_CONNECTION_CLOSED = 80;
+const EXIT_CONNECTION_CLOSED_WITH_HINT = 81;
+const EXIT_CONNECTION_BROKEN_WITH_HINT = 87;
 
 // Decides what an attempt's end means. Only the legacy error code 2 (or a modern code) together with
 // borg's own message counts; a user's Ctrl-C (130, or rc 2 with "Got Ctrl-C") is never a lock problem.

@@ -20,9 +20,9 @@ export const LOCK_WAIT_MARGIN_SECONDS = 20;
 // Linux's TCP keepalive defaults (net.ipv4.tcp_keepalive_time / _intvl / _probes): with no
 // ClientAlive* the server's sshd only learns of a vanished client when the kernel gives up on the
 // connection (sshd sets SO_KEEPALIVE because TCPKeepAlive defaults to yes).
-export const TCP_KEEPALIVE_TIME_SECONDS = 7200;
-export const TCP_KEEPALIVE_INTERVAL_SECONDS = 75;
-export const TCP_KEEPALIVE_PROBES = 9;
+const TCP_KEEPALIVE_TIME_SECONDS = 7200;
+const TCP_KEEPALIVE_INTERVAL_SECONDS = 75;
+const TCP_KEEPALIVE_PROBES = 9;
 export const TCP_KEEPALIVE_BOUND_SECONDS =
   TCP_KEEPALIVE_TIME_SECONDS + TCP_KEEPALIVE_PROBES * TCP_KEEPALIVE_INTERVAL_SECONDS; // 7875
 
@@ -111,7 +111,7 @@ export const STORE_LOCK_STALE_SECONDS = 30 * 60;
 // by the waiter's (storelocking.py _is_stale_lock: now > lock time + 30 min), so it also covers a
 // clock difference between two machines; plus borg2's random 1-5 s polling and an attempt's start-up
 // (ssh + python on both ends) as in LOCK_WAIT_MARGIN_SECONDS.
-export const STORE_LOCK_MARGIN_SECONDS = 60;
+const STORE_LOCK_MARGIN_SECONDS = 60;
 
 // The exclusive-lock commands of borg2 (@with_repository(exclusive=True ...) in archiver/*_cmd.py of
 // 2.0.0b22 and master: check, compact, with-lock, repo-create, repo-delete, key change-location,

@@ -54,7 +54,7 @@ export interface PlanInput {
 }
 
 // What a warning is about, so readers (doctor's checks, a run) choose by kind, never by wording.
-export type PlanWarningKind =
+type PlanWarningKind =
   | 'keepalive-missing' // ssh has no ServerAliveInterval and tborg only warns (--tborg-keepalive-mode warn)
   | 'ssh-port-ignored' // borg2 runs BORGSTORE_RSH/BORG_RSH as is: ssh goes to another port than the URL's
   | 'rsh-not-ssh' // the rsh is not ssh: nothing to check or add
@@ -386,7 +386,7 @@ function keepaliveWarning(input: PlanInput, wanted: AlivePair): string {
 // How long a run rides out a server that cannot be reached at start (src/run/connect-wait.ts does
 // the riding): --tborg-connect-wait, else 15 min without a terminal on stdin (a night's Wi-Fi usually
 // comes back within minutes; cron wants the backup) and 0 with one (a person wants a typo's error at once).
-export const DEFAULT_CONNECT_WAIT_SECONDS = 15 * 60;
+const DEFAULT_CONNECT_WAIT_SECONDS = 15 * 60;
 export function connectWaitSeconds(given: number | undefined, stdinIsTTY: boolean): number {
   return given ?? (stdinIsTTY ? 0 : DEFAULT_CONNECT_WAIT_SECONDS);
 }

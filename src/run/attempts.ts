@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import pRetry from 'p-retry';
 import { classifyAttempt, type FailureKind } from '../borg/borg-errors.js';
 import { attemptArgv, type Plan } from '../plan/plan.js';
@@ -28,6 +27,9 @@ export interface AttemptDeps {
   terminal: RunOutput;
   // Whether a spinner may keep spinning while borg runs (see spinnerSafeDuringAttempts in run-borg.ts).
   spinDuringAttempts: boolean;
+  // The user's home directory: where borg keeps its cache, so a held cache lock is told from the
+  // repository's (borg-errors.ts borgCacheDir).
+  home: string;
   // tborg's TCP probe of ssh's host and port (reach-probe.ts), when the plan names one.
   probe?: () => Promise<ProbeResult>;
   // Whether the lost attempt's archive landed (landed-check.ts), for plans with a landedCheck.
@@ -50,7 +52,7 @@ export interface RunOutcome {
 
 // A borg attempt that did not succeed (an exit code other than 0 or 1, borg-errors.ts
 // classifyAttempt): the failure p-retry sees, with what the attempt ended with.
-export class BorgAttemptError extends Error {
+class BorgAttemptError extends Error {
   constructor(
     readonly ended: EndedAttempt,
     // borg's held-back lock message (AttemptResult.held).
@@ -63,7 +65,7 @@ export class BorgAttemptError extends Error {
 
 export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: AttemptDeps): Promise<RunOutcome> {
   const { terminal } = deps;
-  let state: RunState = startRun(plan, { env, home: homedir() }, deps.now());
+  let state: RunState = startRun(plan, { env, home: deps.home }, deps.now());
   const connectRules = { waitSeconds: plan.retry.connectWaitSeconds };
   // Whether an attempt runs now, and since when (for the spinner's text and its honesty).
   let running = false;

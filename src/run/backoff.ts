@@ -14,7 +14,7 @@ export interface BackoffInput {
   random: number; // in [0, 1)
 }
 
-export const QUICK_BASE_MS = 1000;
+const QUICK_BASE_MS = 1000;
 export const QUICK_MAX_MS = 30_000;
 export const HANDOFF_JITTER_MS = 300;
 

@@ -13,7 +13,7 @@ import { formatDuration } from '../plan/lock-wait.js';
 // host (ssh -G's hostname and port, no proxy in the way), the probe settles it; where it cannot, an
 // attempt is looked at again, this often in a row, before the hint is taken as the server's answer.
 // borg 1.2 drops ssh's line in about 1 of 4 refused connections (measured): 5 in a row is ~1 in 1000.
-export const AMBIGUOUS_LOOKS = 5;
+const AMBIGUOUS_LOOKS = 5;
 
 // What tborg's TCP probe of the host found (reach-probe.ts): whether something accepted a connection
 // on ssh's port, and in ssh's words what happened ("connect to host H port P: Connection refused").

@@ -9,7 +9,8 @@ export interface GiveUpFacts {
   host: string | null;
   lockPath: string | undefined;
   cacheLock: boolean;
-  serverAlive: string; // e.g. "10x30 (assumed, the guide's values)"
+  // The server's ClientAlive as the lock-wait model has it (next-step.ts): "10x30", or "not set".
+  serverAlive: string;
 }
 
 export function describeGiveUp(f: GiveUpFacts): string[] {

@@ -14,7 +14,7 @@ import { oldLockWords, storeLockWaitMessage } from './store-lock-message.js';
 
 // Why tborg is waiting: a held lock, a lost connection (the old `borg serve` may hold the lock), or a
 // server that could not be reached at start (connect-wait.ts).
-export type WaitKind = 'lock' | 'connection' | 'unreachable';
+type WaitKind = 'lock' | 'connection' | 'unreachable';
 
 export interface RunState {
   // The plan's retry rules (retry, lockWait), and what tborg's lines name (repository, command).
@@ -65,7 +65,7 @@ export interface Line {
 
 // What to print: `before`, then borg's held-back lock message (AttemptResult.held) when `showHeld`
 // (borg's answer stands) or nothing of it (tborg retries and says so itself), then `after`.
-export interface Said {
+interface Said {
   before: Line[];
   showHeld: boolean;
   after: Line[];

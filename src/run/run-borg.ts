@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { findBorg } from '../borg/borg-binary.js';
 import type { RunRequest } from './run-request.js';
@@ -79,6 +80,7 @@ export async function runBorg(context: RunRequest): Promise<number> {
       stoppedBy: () => runner.received,
       terminal: context.terminal,
       spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env, { stdoutIsTTY: process.stdout.isTTY === true }),
+      home: homedir(),
       ...(plan.ssh?.probe ? { probe: probeOf(plan.ssh.probe, runner.signal) } : {}),
       ...(plan.retry.landedCheck ? { checkLanded: landedCheckOf(plan, plan.retry.landedCheck, env, runner.signal) } : {}),
     });

@@ -99,7 +99,7 @@ for (const [args, reason] of [
     assert.ok(said.startsWith(LOST), said);
     const own = said.slice(LOST.length).trimEnd().split('\n');
     assert.equal(own.length, 1, said);
-    assert.match(own[0]!, new RegExp(`^\\S+Z tborg: not retrying the lost connection: ${escape(reason)}$`));
+    assert.match(own[0]!, new RegExp(`^\\S+Z tborg: not retrying the lost connection: ${escapeRegExp(reason)}$`));
   });
 }
 
@@ -206,6 +206,6 @@ test('ssh -G runs once per run, so a Match exec command runs once (as in borg\'s
   assert.equal(JSON.parse(own.stdout.toString()).keepalive, 'configured');
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

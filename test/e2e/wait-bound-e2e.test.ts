@@ -64,7 +64,7 @@ describeEachLine('a wait you bound', { skip: available.ok ? false : available.wh
     // attempt's poll and start-up.
     assert.ok(afterCut < CAP + 15, `ended ${afterCut} s after the cut (bound ${CAP} s):\n${err}`);
     assert.notEqual(code, 0, err);
-    assert.match(err, new RegExp(`the connection to lab was lost; retrying \\(1 of 3\\), waiting at most \\d+s more \\(--tborg-max-wait\\)`));
+    assert.match(err, /the connection to lab was lost; retrying \(1 of 3\), waiting at most \d+s more \(--tborg-max-wait\)/);
     assert.match(err, /tborg: gave up after waiting \d+s over \d+ attempts?: the repository lock \S* on lab is still held\./);
     assert.ok(lab.lockHeld('cut'), 'the stale borg serve still holds the lock: the bound, not a release, ended the wait');
   });

@@ -82,6 +82,7 @@ function harness(steps: Step[], options: { stopAfter?: number; during?: (attempt
     stoppedBy: () => stopped,
     terminal: options.terminal ?? new Terminal({ stdout: new PassThrough(), stderr }),
     spinDuringAttempts: true,
+    home: '/home/tborg-test',
   };
   return { deps, argvs, sleeps, stderr, output: () => text, elapsed: () => clock - 1_000_000, advance: (ms: number) => (clock += ms) };
 }

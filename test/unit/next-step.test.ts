@@ -196,7 +196,10 @@ for (const [name, g, attempt, atSeconds, expected, said, then] of rows) {
     assert.equal(decision(step), expected);
     const actual = lines(step);
     assert.equal(actual.length, said.length, actual.join('\n'));
-    said.forEach((want, i) => (typeof want === 'string' ? assert.equal(actual[i], want) : assert.match(actual[i]!, want)));
+    for (const [i, want] of said.entries()) {
+      if (typeof want === 'string') assert.equal(actual[i], want);
+      else assert.match(actual[i]!, want);
+    }
     // The state fields the row names have the row's values.
     assert.deepEqual({ ...state, ...then }, state);
   });

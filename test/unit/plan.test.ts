@@ -647,15 +647,15 @@ for (const row of ROWS) {
     const planOnly = plan.warnings.filter((w) => !w.onRun).map((w) => w.text);
     if (e.warnings) {
       assert.equal(onRun.length, e.warnings.length, `warnings: ${JSON.stringify(onRun)}`);
-      e.warnings.forEach((re, i) => assert.match(onRun[i]!, re));
+      for (const [i, re] of e.warnings.entries()) assert.match(onRun[i]!, re);
     }
     if (e.planOnlyWarnings) {
       assert.equal(planOnly.length, e.planOnlyWarnings.length, `plan-only warnings: ${JSON.stringify(planOnly)}`);
-      e.planOnlyWarnings.forEach((re, i) => assert.match(planOnly[i]!, re));
+      for (const [i, re] of e.planOnlyWarnings.entries()) assert.match(planOnly[i]!, re);
     }
     const onWait = plan.warnings.filter((w) => w.onWait).map((w) => w.text);
     assert.equal(onWait.length, e.onWaitWarnings?.length ?? 0, `on-wait warnings: ${JSON.stringify(onWait)}`);
-    e.onWaitWarnings?.forEach((re, i) => assert.match(onWait[i]!, re));
+    for (const [i, re] of (e.onWaitWarnings ?? []).entries()) assert.match(onWait[i]!, re);
     for (const w of plan.warnings) assert.doesNotMatch(w.text, /\n/, 'a warning is one line');
   });
 }
