@@ -20,9 +20,15 @@ export interface StderrFindings {
   lastLines: string[];
 }
 
-// borg's LockTimeout message; group 1 is the lock's path. doctor reads the same message.
-export const LOCK_TIMEOUT_RE = /Failed to create\/acquire the lock (.*?) \(timeout\)\./;
-const LOCK_JSON_RE = /"msgid":\s*"LockTimeout"/;
+// borg's LockTimeout message as borg writes it, a whole line of its own (locking.py LockTimeout's
+// text through the logging handler, format '%(message)s'; borg2 b19+ storelocking.py adds " {}", who
+// holds it); group 1 is the lock's path. Anchored at the line's start: the same words inside another
+// line (a file name in `create --list`) are not borg's answer. doctor reads the same message
+// (multi-line text, hence the m flag).
+export const LOCK_TIMEOUT_RE = /^Failed to create\/acquire the lock (.*?) \(timeout\)\.(?: .*)?$/m;
+// With --log-json: one JSON object per line, {"type": "log_message", ..., "msgid": "LockTimeout"}
+// (borg's JsonFormatter); read as JSON, never matched inside a longer line.
+const LOCK_JSON_RE = /^\{.*"msgid":\s*"LockTimeout".*\}$/;
 const LOST_PATTERNS: readonly RegExp[] = [
   /Remote: Timeout, server .* not responding\./,
   /Connection to remote host is broken/,
@@ -34,6 +40,9 @@ const UNREACHABLE_PATTERNS: readonly RegExp[] = [
   /ssh: connect to host .*: /,
   /ssh: Could not resolve hostname/,
   /Connection closed by remote host\. Is borg working on the server\?/,
+  // borg2 b22+'s hint (repository.py Repository.__enter__): the first request to borg serve --rest
+  // failed, before the repository was opened; nothing of the command ran.
+  /Could not access the repository via borg serve on the remote host: /,
 ];
 // Every pattern above contains one of these needles, so a line holding none of them cannot match:
 // only lines with a needle are decoded and matched, in the order borg wrote them. Speed on millions
@@ -149,16 +158,28 @@ export class StderrScanner {
       return;
     }
     if (LOCK_JSON_RE.test(line)) {
-      const inner = /"message":\s*"(.*?)(?<!\\)"/.exec(line);
-      const path = inner ? LOCK_TIMEOUT_RE.exec(inner[1]!.replaceAll('\\"', '"'))?.[1] : undefined;
-      f.lockTimeout = { path };
-      return;
+      const record = readJsonRecord(line);
+      if (record?.msgid === 'LockTimeout' && record.type === 'log_message') {
+        const path = typeof record.message === 'string' ? LOCK_TIMEOUT_RE.exec(record.message)?.[1] : undefined;
+        f.lockTimeout = { path };
+        return;
+      }
     }
     if (UNREACHABLE_PATTERNS.some((re) => re.test(line))) {
       f.unreachable ??= line;
       return;
     }
     if (LOST_PATTERNS.some((re) => re.test(line))) f.connectionLost ??= line;
+  }
+}
+
+// One --log-json line as an object, or undefined when it is none.
+function readJsonRecord(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -267,6 +288,9 @@ export function isCacheLock(lockPath: string | undefined, env: NodeJS.ProcessEnv
 export type ReachFailure = 'unreachable' | 'final' | 'ambiguous';
 
 const REACH_HINT_RE = /Connection closed by remote host\. Is borg working on the server\?/;
+// borg2 b22+ at open (repository.py Repository.__enter__), borgstore's reason after it; with ssh's
+// words inside, SSH_UNREACHABLE_RES decides first.
+const REST_OPEN_HINT_RE = /^(?:Error: )?Could not access the repository via borg serve on the remote host: /;
 const SSH_UNREACHABLE_RES: readonly RegExp[] = [
   /ssh: connect to host .* port \S+: (Connection refused|No route to host|Connection timed out|Network is unreachable|Operation timed out)/,
   /ssh: Could not resolve hostname /,
@@ -293,5 +317,6 @@ export function classifyReach(exitCode: number, findings: StderrFindings): Reach
   if (lines.some((l) => SSH_UNREACHABLE_RES.some((re) => re.test(l)))) return 'unreachable';
   const meaningful = findings.lastLines.filter((l) => l.trim() !== '');
   if (meaningful.length === 1 && REACH_HINT_RE.test(meaningful[0]!)) return 'ambiguous';
+  if (lines.some((l) => REST_OPEN_HINT_RE.test(l))) return 'ambiguous';
   return undefined;
 }

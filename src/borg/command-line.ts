@@ -17,7 +17,7 @@ import {
   type Word,
 } from './argparse-replay.js';
 import { BORG2_COMMANDS_WITHOUT_REPOSITORY } from './borg2-commands.js';
-import { connectionRetryRefusal } from '../plan/connection-retry.js';
+import { connectionRetryRefusal, userCommandOf } from '../plan/connection-retry.js';
 import { borg2Generation, parseLocation, type Location, type LocationOptions } from './location.js';
 
 // A repository the line names, and the word of argv that names it.
@@ -56,6 +56,10 @@ export interface BorgCommandLine {
   consumesStdin: string | null;
   // Why a lost connection must not be retried for this line (connection-retry.ts), else null.
   noConnectionRetry: string | null;
+  // The command of the user's this line makes borg run (connection-retry.ts userCommandOf), else null.
+  userCommand: string | null;
+  // The positional values by their name in the grammar tables ('NAME', 'NEWNAME', ...).
+  positionals: ReadonlyMap<string, readonly string[]>;
   // Whether running this line opens (or connects to) a repository at all.
   opensRepository: boolean;
   // borg only prints help or its version (also `borg` alone, `borg key` alone, `borg help ...`).
@@ -91,6 +95,8 @@ export function parseBorgCommandLine(
     remotePathAt: null,
     consumesStdin: null,
     noConnectionRetry: null,
+    userCommand: null,
+    positionals: new Map(),
     opensRepository: false,
     helpOrVersion: false,
     invalid: null,
@@ -178,13 +184,16 @@ export function parseBorgCommandLine(
   else findRepository2(result, state, leaf, env, options);
 
   result.consumesStdin = stdinUse(state, leaf);
-  result.noConnectionRetry = connectionRetryRefusal({
+  const commandWords = {
     command: key,
     major,
     options: new Map(occurrences.map((o) => [o.action.id, effective(occurrences, o.action.id)?.value ?? null])),
     positionals: new Map([...state.positionals].map(([p, words]) => [p.name, words.map((w) => w.text)])),
     consumesStdin: result.consumesStdin,
-  });
+  };
+  result.noConnectionRetry = connectionRetryRefusal(commandWords);
+  result.userCommand = userCommandOf(commandWords);
+  result.positionals = commandWords.positionals;
   result.opensRepository = result.repository !== null && result.invalid === null && !result.helpOrVersion;
   return result;
 }

@@ -204,6 +204,24 @@ export function connectionRetryRefusal(words: CommandWords): string | null {
   return null;
 }
 
+// The command of the user's that borg runs on this line, in words, or null. borg runs it only
+// once it holds the repository (borg 1.2.4 archiver.py: do_with_lock, do_create's
+// --content-from-command/--paths-from-command and do_import_tar/do_export_tar's --tar-filter all sit
+// under @with_repository, which opens the repository and takes its lock, waiting up to --lock-wait,
+// before the command's body runs; borg 2's *_cmd.py the same). Its stderr is borg's stderr and its
+// exit code is borg's (do_with_lock returns subprocess.call's), so nothing an attempt shows can tell
+// borg's words from the command's: such a line gets exactly one attempt (plan.ts).
+export function userCommandOf(words: Pick<CommandWords, 'command' | 'options'>): string | null {
+  const { command, options } = words;
+  if (command === 'with-lock') return 'with-lock runs your command';
+  if (command === 'create') {
+    if (options.has('--content-from-command')) return 'create --content-from-command runs your command';
+    if (options.has('--paths-from-command')) return 'create --paths-from-command runs your command';
+  }
+  if ((command === 'import-tar' || command === 'export-tar') && options.has('--tar-filter')) return `${command} --tar-filter runs your command`;
+  return null;
+}
+
 // Reasons that come from the environment, not the command line: BORG_PASSPHRASE_FD is read to its
 // end by the first attempt (helpers/passphrase.py fd_passphrase: os.fdopen(fd).read()), so a second
 // attempt would read an empty passphrase.

@@ -89,6 +89,7 @@ export async function gatherPlanInput(context: CommandContext, options: GatherOp
     // One more ssh -G, only for words that use the old keyword.
     ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }, facts.resolveSshSettings) } : {}),
     ...(rest ? { rest: { remoteCommand: rest.restServeCommand(env, location), sshPort: settings.port } } : {}),
+    probe: probeTarget(settings),
   };
   const wantsPlace = options.locateHostBlock || context.options.keepaliveMode === 'warn';
   // Interval 0 or Debian's BatchMode default: the two cases the warn mode speaks about.
@@ -145,4 +146,13 @@ async function intervalIsDefault(
     if (mentioned) return askAgain();
   }
   return true;
+}
+
+// Where ssh will open its TCP connection, when ssh itself opens it: ssh -G's hostname and port,
+// unless a ProxyCommand or ProxyJump carries the connection (then a probe of the host would test
+// another path than ssh's; readconf.c prints "none" for an unset one, or leaves it out).
+function probeTarget(settings: SshSettings): { host: string; port: number } | null {
+  const set = (key: string): boolean => (settings.raw[key] ?? []).some((v) => v !== '' && v.toLowerCase() !== 'none');
+  if (set('proxycommand') || set('proxyjump')) return null;
+  return { host: settings.hostname, port: settings.port };
 }

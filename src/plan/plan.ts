@@ -6,6 +6,7 @@ import {
   attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, readBorgLockWait, takesExclusiveStoreLock, type LockWaitModel,
 } from './lock-wait.js';
 import { borg2Generation } from '../borg/location.js';
+import { planLandedCheck, type LandedCheck } from './landed.js';
 import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
 import type { TborgOptions } from '../cli/tborg-options.js';
 import { decideServerGuard, type ServerGuardPlan } from './guard-plan.js';
@@ -39,6 +40,10 @@ export interface PlanInput {
     // borgstore's (BORGSTORE_RSH, BORG_RSH or its default), `target` ends in the destination, and
     // this is what follows it.
     rest?: { remoteCommand: string[]; sshPort?: number };
+    // Where ssh -G says ssh will connect (hostname, port), for the connect wait's TCP probe
+    // (connect-wait.ts); null when a ProxyCommand or ProxyJump is in the way (the probe would test
+    // another connection than ssh's). Absent: not known.
+    probe?: { host: string; port: number } | null;
   };
   // The rsh words when they are not ssh (e.g. `sh -c 'exec socat ...'`), for the explanation.
   nonSshRsh?: RshWords | null;
@@ -97,6 +102,14 @@ export interface Plan {
     // The ssh argv borg will run, tborg's injection included: up to the destination, plus the remote
     // command for 'borg serve --rest' (borg 1.x adds its own options after `borg serve`).
     argv: string[];
+    // Where tborg's TCP probe knocks when an attempt's end does not say whether the server could be
+    // reached (connect-wait.ts): ssh -G's hostname and port; null behind a ProxyCommand/ProxyJump.
+    probe: { host: string; port: number } | null;
+    // The command ssh asks the server to run, as borg sends it: for 'borg serve', borg 1.x and 2
+    // remote.py borg_cmd: [--remote-path or BORG_REMOTE_PATH or "borg", "serve"] (an empty
+    // --remote-path falls back to the variable), followed by borg's log level and debug topics;
+    // for 'borg serve --rest', borgstore's (rest-ssh.ts restServeCommand).
+    remoteCommand: string[];
   };
   keepalive: KeepaliveState;
   lockWait: {
@@ -118,6 +131,22 @@ export interface Plan {
     noConnectionRetry: string | null;
     // How long a server that cannot be reached at start is retried (connect-wait.ts); 0: not at all.
     connectWaitSeconds: number;
+    // The command of the user's that borg runs (connection-retry.ts userCommandOf), or null. Such a
+    // line gets one attempt, with the whole wait as borg's own --lock-wait: borg takes the lock before
+    // it starts the command, and nothing the command prints or returns can be told from borg's.
+    userCommand: string | null;
+    // Who bounds the whole wait (README "How long tborg waits for a lock"): the user's
+    // --tborg-max-wait, --lock-wait or BORG_LOCK_WAIT, which lost connections never extend; or
+    // tborg's model, where each lost connection starts the wait over (the old borg serve may hold
+    // the lock). null when nothing is waited for.
+    boundSource: '--tborg-max-wait' | '--lock-wait' | 'BORG_LOCK_WAIT' | 'model' | null;
+    // The longest tborg waits for locks and lost connections in all (not counting the connect wait):
+    // deadlineSeconds under a bound of the user's, else deadlineSeconds plus one model wait per
+    // lost connection retried.
+    boundSeconds: number;
+    // How tborg finds out, before retrying a lost create or rename, whether its archive landed
+    // (landed.ts); null when no lost connection of this line is retried or it makes no archive.
+    landedCheck: LandedCheck | null;
   };
   command: string[];
   // -n/--dry-run: borg changes nothing (the monitors record nothing, README "Monitoring").
@@ -253,9 +282,15 @@ export function buildPlan(input: PlanInput): Plan {
   }
   const noConnectionRetry = opensRepository ? (commandLine.noConnectionRetry ?? environmentRetryRefusal(input.env)) : null;
   const deadlineSeconds = opensRepository ? (options.maxWait ?? lockSeconds) : 0;
+  const userCommand = opensRepository ? commandLine.userCommand : null;
   // The first attempt is short under every model, so that tborg can say within seconds what it waits
-  // for; under store locks the later ones are long (lock-wait.ts attemptLockWait).
-  const attemptSeconds = opensRepository && userLockWait === null ? attemptLockWait(deadlineSeconds, input.borg.major) : null;
+  // for; under store locks the later ones are long (lock-wait.ts attemptLockWait). A line that runs a
+  // command of the user's has one attempt, which waits the whole wait inside borg.
+  const attemptSeconds =
+    opensRepository && userLockWait === null ? (userCommand ? Math.max(1, deadlineSeconds) : attemptLockWait(deadlineSeconds, input.borg.major)) : null;
+  const connectionRetries = opensRepository && remoteSsh && noConnectionRetry === null && !userCommand ? options.connectionRetries : 0;
+  const boundSource = !opensRepository ? null : options.maxWait !== undefined ? '--tborg-max-wait' : userSource ?? 'model';
+  const boundSeconds = boundSource === 'model' ? deadlineSeconds + connectionRetries * (model?.seconds ?? 0) : deadlineSeconds;
 
   const plan: Plan = {
     borg: { path: input.borg.path, version: input.borg.version, major: input.borg.major, argv: [] },
@@ -280,17 +315,25 @@ export function buildPlan(input: PlanInput): Plan {
         : sshTarget(sshWords, {
             user: location?.user ?? null, host: location?.host ?? '', port: location?.port ?? null,
           }),
+      probe: input.ssh.probe ?? null,
+      remoteCommand: input.ssh.rest ? [...input.ssh.rest.remoteCommand] : [remotePathOf(commandLine, baseArgv, { ...input.env, ...env }), 'serve'],
     },
     keepalive: decision.state,
     lockWait: { seconds: lockSeconds, userGiven: userLockWait !== null, userSource, model, attemptSeconds },
     retry: {
       deadlineSeconds,
-      lockTimeouts: opensRepository,
-      connectionRetries: opensRepository && remoteSsh && noConnectionRetry === null ? options.connectionRetries : 0,
+      lockTimeouts: opensRepository && !userCommand,
+      connectionRetries,
       noConnectionRetry,
       // Not when ssh is known to go to another port than the URL's: a refusal there is the set-up, not
-      // a network still coming up, and plain borg2's error should come at once.
-      connectWaitSeconds: opensRepository && location?.host && !portLost ? connectWaitSeconds(options.connectWait, input.stdinIsTTY ?? false) : 0,
+      // a network still coming up, and plain borg2's error should come at once. Not for a line that
+      // runs a command of the user's: its one attempt's failure cannot be told from the command's.
+      connectWaitSeconds:
+        opensRepository && location?.host && !portLost && !userCommand ? connectWaitSeconds(options.connectWait, input.stdinIsTTY ?? false) : 0,
+      userCommand,
+      boundSource,
+      boundSeconds,
+      landedCheck: connectionRetries > 0 ? planLandedCheck(commandLine, baseArgv, input.borg.major, input.borg.version) : null,
     },
     command: [...commandLine.command],
     dryRun: commandLine.dryRun,
@@ -305,8 +348,18 @@ export function buildPlan(input: PlanInput): Plan {
 // The argv of one attempt. tborg's --lock-wait goes first, as a common option before the command
 // (borg 1.x and 2 both accept common options there), so the user's words keep their positions.
 export function attemptArgv(plan: Plan, lockWaitSeconds: number | null): string[] {
-  if (lockWaitSeconds === null || plan.lockWait.userGiven || !plan.retry.lockTimeouts) return [...plan.baseArgv];
+  if (lockWaitSeconds === null || plan.lockWait.userGiven) return [...plan.baseArgv];
   return ['--lock-wait', String(lockWaitSeconds), ...plan.baseArgv];
+}
+
+// The remote path borg will send (borg 1.x and 2 remote.py borg_cmd: `args.remote_path or
+// BORG_REMOTE_PATH or "borg"`), read from the argv and environment borg gets (the server guard's run
+// token included).
+function remotePathOf(commandLine: BorgCommandLine, argv: readonly string[], env: NodeJS.ProcessEnv): string {
+  const at = commandLine.remotePathAt;
+  const word = at ? argv[at.form === 'separate' ? at.index + 1 : at.index] : undefined;
+  const given = word === undefined ? '' : at?.form === 'joined' ? word.slice(word.indexOf('=') + 1) : word;
+  return given || env.BORG_REMOTE_PATH || 'borg';
 }
 
 // Says which borg line chose the serve model (lock-wait.ts computeLockWait knows only the numbers).

@@ -4,9 +4,11 @@ import { classifyAttempt, type FailureKind } from '../borg/borg-errors.js';
 import { attemptArgv, type Plan } from '../plan/plan.js';
 import type { AttemptResult, ForwardedSignal } from './borg-process.js';
 import { signalExitCode } from './borg-process.js';
-import { nextStep, startAttempt, startRun, type EndedAttempt, type Line, type RunState, type Step } from './next-step.js';
+import { afterLandedCheck, nextStep, startAttempt, startRun, type EndedAttempt, type Line, type RunState, type Step } from './next-step.js';
 import type { Terminal } from '../cli/terminal.js';
 import { describeSilentWait, describeWait, type WaitView } from './wait-status.js';
+import { wantsProbe, type ProbeResult } from './connect-wait.js';
+import type { LandedAnswer } from '../plan/landed.js';
 
 // Runs borg attempts with p-retry as the loop: each attempt that does not succeed is a failure
 // (BorgAttemptError), nextStep (next-step.ts) decides what follows it, and p-retry retries, stops, or
@@ -26,6 +28,10 @@ export interface AttemptDeps {
   terminal: Terminal;
   // Whether a spinner may keep spinning while borg runs (see spinnerSafeDuringAttempts in run-borg.ts).
   spinDuringAttempts: boolean;
+  // tborg's TCP probe of ssh's host and port (reach-probe.ts), when the plan names one.
+  probe?: () => Promise<ProbeResult>;
+  // Whether the lost attempt's archive landed (landed-check.ts), for plans with a landedCheck.
+  checkLanded?: (since: { sinceMs: number; deadline: number }) => Promise<LandedAnswer>;
 }
 
 export interface RunOutcome {
@@ -58,6 +64,7 @@ export class BorgAttemptError extends Error {
 export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: AttemptDeps): Promise<RunOutcome> {
   const { terminal } = deps;
   let state: RunState = startRun(plan, { env, home: homedir() }, deps.now());
+  const connectRules = { waitSeconds: plan.retry.connectWaitSeconds };
   // Whether an attempt runs now, and since when (for the spinner's text and its honesty).
   let running = false;
   let attemptStart = state.start;
@@ -124,7 +131,9 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     const { exitCode, findings, durationMs, held } = result;
     // A broken output pipe stops the run as SIGPIPE would: borg's answer to it stands, unretried.
     const stopped = deps.stoppedBy() !== undefined || result.outputClosed === true;
-    last = { ended: { exitCode, findings, durationMs, stopped, random: deps.random() }, held };
+    // borg's end alone does not say whether the server could be reached: tborg looks itself.
+    const probe = !stopped && deps.probe && wantsProbe(connectRules, state.connect, exitCode, findings) ? await deps.probe() : undefined;
+    last = { ended: { exitCode, findings, durationMs, stopped, random: deps.random(), ...(probe ? { probe } : {}) }, held };
     if (classifyAttempt(exitCode, findings) === 'ok') return last;
     throw new BorgAttemptError(last.ended, held);
   };
@@ -149,6 +158,14 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
       onFailedAttempt: async ({ error }) => {
         if (!(error instanceof BorgAttemptError)) return;
         decided = decide(error.ended, error.held);
+        if (decided.next === 'retry' && decided.checkLanded && deps.checkLanded) {
+          // borg's clock is this machine's: its archive's start is after this attempt's (2 s of slack).
+          const answer = await deps.checkLanded({ sinceMs: attemptStart - 2000, deadline: state.deadline });
+          const next = afterLandedCheck(state, answer, error.ended, deps.now());
+          state = next.state;
+          decided = next.step;
+          show(decided, new Uint8Array());
+        }
         if (decided.next !== 'retry') return;
         if (decided.wait === 'lock') await terminal.waiting(status);
         if (decided.delayMs > 0) await deps.sleep(decided.delayMs, deps.signal);
@@ -161,8 +178,9 @@ export async function runAttempts(plan: Plan, env: NodeJS.ProcessEnv, deps: Atte
     terminal.stopSpinner();
     const stopped = deps.stoppedBy();
     if (error instanceof BorgAttemptError) {
-      // nextStep said done or give up, and it was shown: borg's exit code stands.
-      exitCode = error.ended.exitCode;
+      // nextStep said done or give up, and it was shown: its exit code (borg's, or 0 when the lost
+      // attempt's archive landed: afterLandedCheck).
+      exitCode = decided !== undefined && decided.next !== 'retry' ? decided.exitCode : error.ended.exitCode;
     } else if (stopped && last?.ended.stopped && decided === undefined) {
       // Stopped while borg ran, and borg succeeded all the same: p-retry rejects with the signal's
       // reason after an attempt that resolved (index.js: throwIfAborted after input), but borg's own

@@ -1,10 +1,11 @@
 import { isQuickFailure, nextDelayMs } from './backoff.js';
 import { classifyAttempt, isCacheLock, type FailureKind, type StderrFindings } from '../borg/borg-errors.js';
 import type { LogLevel } from '../cli/terminal.js';
-import { CONNECT_START, decideConnect, type ConnectState } from './connect-wait.js';
+import { CONNECT_START, decideConnect, type ConnectState, type ProbeResult } from './connect-wait.js';
 import { describeGiveUp } from './give-up-message.js';
 import { attemptLockWait, formatDuration } from '../plan/lock-wait.js';
 import type { Plan } from '../plan/plan.js';
+import type { LandedAnswer } from '../plan/landed.js';
 import { oldLockWords, storeLockWaitMessage } from './store-lock-message.js';
 
 // What happens after a borg attempt: done, retry after a pause, or give up. Pure: the run's state,
@@ -52,6 +53,8 @@ export interface EndedAttempt {
   stopped: boolean;
   // A draw in [0, 1) for the pause's jitter (Math.random in a run).
   random: number;
+  // tborg's TCP probe of ssh's host and port after this attempt (connect-wait.ts wantsProbe), if made.
+  probe?: ProbeResult | undefined;
 }
 
 // One line of tborg's: terminal.message at `level`, or terminal.warn for the plan's warnings.
@@ -71,7 +74,9 @@ export interface Said {
 export type Step = Said &
   (
     | { next: 'done'; exitCode: number }
-    | { next: 'retry'; delayMs: number; wait: WaitKind }
+    // checkLanded: before the next attempt, find out whether the lost attempt's archive landed
+    // (landed.ts; attempts.ts runs the check, afterLandedCheck decides).
+    | { next: 'retry'; delayMs: number; wait: WaitKind; checkLanded?: true }
     // tborg stopped waiting (the deadline, the connect wait): borg's exit code, and why.
     | { next: 'give-up'; exitCode: number }
   );
@@ -107,7 +112,7 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
 
   const host = plan.repository?.host ?? null;
   const rules = { waitSeconds: plan.retry.connectWaitSeconds, start: s.start, host: host ?? 'the server' };
-  const reach = decideConnect(rules, s.connect, { exitCode: ended.exitCode, findings: ended.findings, now, random: ended.random });
+  const reach = decideConnect(rules, s.connect, { exitCode: ended.exitCode, findings: ended.findings, now, random: ended.random, probe: ended.probe });
   s = { ...s, connect: reach.state };
   if (reach.decision.retry) {
     // The lock wait starts when the server can be reached. borg's held message is dropped like a
@@ -123,19 +128,57 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
     s = { ...s, waitWarned: true };
     if (plan.retry.noConnectionRetry) return done({ before: warnings, after: [{ text: `not retrying the lost connection: ${plan.retry.noConnectionRetry}`, level: 'WARNING' }] });
     if (s.connectionFailures >= plan.retry.connectionRetries) return done({ before: warnings });
-    // The old `borg serve` may still hold the lock until the server's sshd notices: the wait starts
-    // over and covers the server bound.
     const serverBoundSeconds = plan.lockWait.model?.seconds ?? 0;
-    s = {
-      ...s,
-      connectionFailures: s.connectionFailures + 1,
-      quickFailures: s.quickFailures + 1,
-      deadline: Math.max(s.deadline, now + serverBoundSeconds * 1000),
-    };
-    const line = `the connection to ${host} was lost; retrying (${s.connectionFailures} of ${plan.retry.connectionRetries}), ${oldLockWords(plan.lockWait.model?.kind === 'store', serverBoundSeconds)}`;
-    return { step: { next: 'retry', delayMs: pauseAfter(s, ended, now), wait: 'connection', ...saying({ before: [...warnings, { text: line, level: 'WARNING' }] }) }, state: s };
+    const bound = capOf(plan);
+    let deadline: number;
+    let allowing: string;
+    if (bound) {
+      // A bound of the user's bounds the whole wait (README "How long tborg waits for a lock"): the
+      // wait after a lost connection gets what is left of it, never more. The user's own --lock-wait
+      // is not tborg's to cut, so another attempt is started only when all of it fits.
+      const leftMs = plan.retry.deadlineSeconds * 1000 - s.lockWaitMs;
+      const needMs = plan.lockWait.userGiven ? plan.lockWait.seconds * 1000 : 1000;
+      if (leftMs < needMs) {
+        const why = plan.lockWait.userGiven && leftMs >= 1000
+          ? `another attempt could wait its whole --lock-wait ${plan.lockWait.seconds} for the lock, past the ${formatDuration(plan.retry.deadlineSeconds)} wait (${bound})`
+          : `the ${formatDuration(plan.retry.deadlineSeconds)} wait (${bound}) is spent`;
+        return done({ before: warnings, after: [{ text: `not retrying the lost connection: ${why}`, level: 'WARNING' }] });
+      }
+      deadline = now + leftMs;
+      allowing = `waiting at most ${formatDuration(Math.round(leftMs / 1000))} more (${bound})`;
+    } else {
+      // The old `borg serve` may still hold the lock until the server's sshd notices: the wait starts
+      // over and covers the server bound.
+      deadline = Math.max(s.deadline, now + serverBoundSeconds * 1000);
+      allowing = oldLockWords(plan.lockWait.model?.kind === 'store', serverBoundSeconds);
+    }
+    s = { ...s, connectionFailures: s.connectionFailures + 1, quickFailures: s.quickFailures + 1, deadline };
+    const line = `the connection to ${host} was lost; retrying (${s.connectionFailures} of ${plan.retry.connectionRetries}), ${allowing}`;
+    const check = plan.retry.landedCheck ? { checkLanded: true as const } : {};
+    return { step: { next: 'retry', delayMs: pauseAfter(s, ended, now), wait: 'connection', ...check, ...saying({ before: [...warnings, { text: line, level: 'WARNING' }] }) }, state: s };
   }
   return done();
+}
+
+// After the landed check a lost create or rename asked for (checkLanded): the archive is there, so the
+// run ends as the clean run would have (exit 0: the first attempt's warnings, if any, went with its
+// lost answer); it is not, so the retry goes ahead at once (the check already waited for the old
+// lock); or the check failed, so borg's error stands, and why.
+export function afterLandedCheck(state: RunState, answer: LandedAnswer, ended: EndedAttempt, now: number): { step: Step; state: RunState } {
+  const check = state.plan.retry.landedCheck;
+  if ('locked' in answer) {
+    // The old lock outlived the wait: tborg gives up as on a lock timeout, with the same explanation.
+    const after = giveUpLines(state, answer.locked, isCacheLock(answer.locked, state.cache.env, state.cache.home), now);
+    return { step: { next: 'give-up', exitCode: ended.exitCode, ...saying({ showHeld: false, after }) }, state };
+  }
+  if ('error' in answer) {
+    const text = `not retrying the lost connection: could not find out whether the archive ${check?.archive ?? ''} landed (${answer.error})`;
+    return { step: { next: 'done', exitCode: ended.exitCode, ...saying({ showHeld: false, after: [{ text, level: 'WARNING' }] }) }, state };
+  }
+  if (answer.landed === null) return { step: { next: 'retry', delayMs: 0, wait: 'connection', ...saying({ showHeld: false }) }, state };
+  const did = check?.kind === 'rename' ? `the archive had been renamed to ${answer.landed}` : `the archive ${answer.landed} had landed`;
+  const text = `${did} before the connection was lost (the repository's archive list shows it): not running borg again; exit 0, as the clean run`;
+  return { step: { next: 'done', exitCode: 0, ...saying({ showHeld: false, after: [info(text)] }) }, state: { ...state, lastKind: 'ok' } };
 }
 
 // A lock timeout while tborg waits for the lock: another attempt if one fits before the deadline,
@@ -167,19 +210,24 @@ function afterLockTimeout(state: RunState, ended: EndedAttempt, now: number): { 
     s = { ...s, lockWaitMs: s.lockWaitMs + delayMs, storeLockSaid: s.storeLockSaid || (s.attempts === 1 && !cacheLock && store) };
     return { step: { next: 'retry', delayMs, wait: 'lock', ...saying({ before, showHeld: false }) }, state: s };
   }
-  const server = plan.lockWait.model?.serverAlive;
-  const giveUp = describeGiveUp({
-    waitedSeconds: Math.round((now - s.start) / 1000),
-    attempts: s.attempts,
-    repository: plan.repository?.location ?? '',
-    host: plan.repository?.host ?? null,
-    lockPath: lock,
-    cacheLock,
-    serverAlive: server ? `${server.interval}x${server.countMax}` : 'not set',
-  });
-  const after = [...(!cacheLock && store ? [storeLine()] : []), ...giveUp.map((text): Line => ({ text, level: 'ERROR' }))];
+  const after = [...(!cacheLock && store ? [storeLine()] : []), ...giveUpLines(s, lock, cacheLock, now)];
   s = { ...s, storeLockSaid: s.storeLockSaid || (!cacheLock && store) };
   return { step: { next: 'give-up', exitCode: ended.exitCode, ...saying({ before: warnings, after }) }, state: s };
+}
+
+// tborg's explanation when it stops waiting for a held lock (give-up-message.ts).
+function giveUpLines(state: RunState, lockPath: string | undefined, cacheLock: boolean, now: number): Line[] {
+  const { plan } = state;
+  const server = plan.lockWait.model?.serverAlive;
+  return describeGiveUp({
+    waitedSeconds: Math.round((now - state.start) / 1000),
+    attempts: state.attempts,
+    repository: plan.repository?.location ?? '',
+    host: plan.repository?.host ?? null,
+    lockPath,
+    cacheLock,
+    serverAlive: server ? `${server.interval}x${server.countMax}` : 'not set',
+  }).map((text): Line => ({ text, level: 'ERROR' }));
 }
 
 // The pause before the next attempt (backoff.ts), never past the deadline.
@@ -191,6 +239,13 @@ function pauseAfter(state: RunState, ended: EndedAttempt, now: number): number {
     remainingMs: Math.max(0, state.deadline - now),
     random: ended.random,
   });
+}
+
+// The user's bound on the whole wait (--tborg-max-wait, --lock-wait, BORG_LOCK_WAIT), or null when
+// tborg's model sets the wait.
+function capOf(plan: RunState['plan']): string | null {
+  const source = plan.retry.boundSource;
+  return source === null || source === 'model' ? null : source;
 }
 
 // The plan's warnings that matter only once a run had to wait (a short --lock-wait of the user's), once.

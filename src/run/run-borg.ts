@@ -7,6 +7,8 @@ import type { Pinger } from '../monitor/ping.js';
 import { startedAsBorg, wrapperError } from './recursion-guard.js';
 import { BorgRunner, type AttemptResult } from './borg-process.js';
 import type { RunEnd } from '../monitor/run-record.js';
+import type { ProbeResult } from './connect-wait.js';
+import type { LandedAnswer, LandedCheck } from '../plan/landed.js';
 
 // `tborg <borg arguments>`: plan, then run borg, retrying what is safe to retry.
 export async function runBorg(context: CommandContext): Promise<number> {
@@ -77,6 +79,8 @@ export async function runBorg(context: CommandContext): Promise<number> {
       stoppedBy: () => runner.received,
       terminal: context.terminal,
       spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env, { stdoutIsTTY: process.stdout.isTTY === true }),
+      ...(plan.ssh?.probe ? { probe: probeOf(plan.ssh.probe, runner.signal) } : {}),
+      ...(plan.retry.landedCheck ? { checkLanded: landedCheckOf(plan, plan.retry.landedCheck, env, runner.signal) } : {}),
     });
     runner.dispose();
     await record(context, plan, true, await pinging, { ...outcome, start, end: Date.now() });
@@ -84,6 +88,24 @@ export async function runBorg(context: CommandContext): Promise<number> {
   } finally {
     runner.dispose();
   }
+}
+
+// How long tborg's probe knocks: as long as ssh's own connect would at most be worth waiting for
+// between two attempts of the connect wait.
+const PROBE_TIMEOUT_MS = 10_000;
+
+function probeOf(target: { host: string; port: number }, signal: AbortSignal): () => Promise<ProbeResult> {
+  return async () => {
+    const { probeReach } = await import('./reach-probe.js');
+    return probeReach(target.host, target.port, PROBE_TIMEOUT_MS, signal);
+  };
+}
+
+function landedCheckOf(plan: Plan, check: LandedCheck, env: NodeJS.ProcessEnv, signal: AbortSignal) {
+  return async ({ sinceMs, deadline }: { sinceMs: number; deadline: number }): Promise<LandedAnswer> => {
+    const { checkLanded } = await import('./landed-check.js');
+    return checkLanded({ borgPath: plan.borg.path, borgVersion: plan.borg.version, env, check, sinceMs, deadline, signal });
+  };
 }
 
 // `--version`/`-V`, `-h`/`--help` anywhere before `--`, `borg help ...`, `borg serve ...` and a bare

@@ -90,7 +90,6 @@ for (const [args, reason] of [
   [['export-tar', 'h:r::a', '-'], 'export-tar to - writes its result to stdout; a second attempt would write it again'],
   [['list', '--json', 'h:r'], 'list writes its result to stdout; a second attempt would write it again'],
   [['key', 'export', 'h:r', '-'], 'key export to - writes its result to stdout; a second attempt would write it again'],
-  [['create', '--content-from-command', 'h:r::a', '--', 'pg_dump', 'db'], 'create --content-from-command runs your command, which may have consumed input or done work; a second attempt would run it again'],
 ] as const) {
   test(`a lost connection during ${args.join(' ')}: one attempt, borg's bytes and code, one line why`, async () => {
     const r = await tborg(['--tborg-quiet', ...args], [{ stdout: 'partial result', stderr: LOST, exit: 2 }, { stdout: 'AGAIN', exit: 0 }]);
@@ -105,11 +104,30 @@ for (const [args, reason] of [
   });
 }
 
-test('a lost connection during create of files is retried, and the backup lands', async () => {
-  const r = await tborg(['--tborg-quiet', 'create', 'h:r::a', '/data'], [{ stderr: LOST, exit: 2 }, { exit: 0 }]);
+// README "What is retried": a command of yours gets one attempt; its output is borg's stderr, so
+// tborg reads nothing into it and adds nothing.
+test('a lost connection during create --content-from-command: one attempt, borg\'s bytes and code, nothing of tborg\'s', async () => {
+  const r = await tborg(['--tborg-quiet', 'create', '--content-from-command', 'h:r::a', '--', 'pg_dump', 'db'], [{ stdout: 'partial result', stderr: LOST, exit: 2 }, { stdout: 'AGAIN', exit: 0 }]);
+  assert.equal(r.code, 2, r.stderr.toString());
+  assert.deepEqual(r.runs.map((argv) => argv.slice(0, 3)), [['--lock-wait', '640', 'create']], 'borg ran once, waiting the whole wait itself');
+  assert.equal(r.stdout.toString(), 'partial result');
+  assert.equal(r.stderr.toString(), LOST);
+});
+
+test('a lost connection during create of files: the archive did not land, so it is retried, and the backup lands', async () => {
+  const r = await tborg(['--tborg-quiet', 'create', 'h:r::a', '/data'], [{ stderr: LOST, exit: 2 }, { stdout: '{"archives": []}', exit: 0 }, { exit: 0 }]);
   assert.equal(r.code, 0, r.stderr.toString());
-  assert.equal(r.runs.length, 2);
+  assert.equal(r.runs.length, 3);
+  assert.deepEqual(r.runs[1]!.slice(2), ['list', '--json', 'h:r'], 'the archive list, with a lock wait of its own');
   assert.match(r.stderr.toString(), /tborg: the connection to h was lost; retrying \(1 of 3\)/);
+});
+
+test('a lost connection during create of files after the archive landed: exit 0, borg not run again', async () => {
+  const start = new Date(Date.now() + 5000).toISOString();
+  const r = await tborg(['--tborg-quiet', 'create', 'h:r::a', '/data'], [{ stderr: LOST, exit: 2 }, { stdout: JSON.stringify({ archives: [{ name: 'a', start }] }), exit: 0 }, { exit: 2, stderr: 'Archive a already exists\n' }]);
+  assert.equal(r.code, 0, r.stderr.toString());
+  assert.equal(r.runs.length, 2, 'the create ran once');
+  assert.match(r.stderr.toString(), /tborg: the archive a had landed before the connection was lost/);
 });
 
 test('tborg plan --json: connectionRetries 0 and the reason for a stream to stdout, 3 for create', async () => {

@@ -24,7 +24,7 @@ function plan(overrides: Partial<Plan['retry']> = {}, lockWait: Partial<Plan['lo
       model: { kind: 'serve', why: 'w', clientBound: 20, serverBound: 40, margin: 20, seconds: 60, formula: 'f', serverAlive: { interval: 3, countMax: 3 }, tcpKeepaliveFallback: false },
       ...lockWait,
     },
-    retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, connectWaitSeconds: 0, ...overrides },
+    retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, connectWaitSeconds: 0, userCommand: null, boundSource: 'model', boundSeconds: 60, landedCheck: null, ...overrides },
     command: ['create'],
     baseArgv: ['create', 'ssh://h/srv/r::a', '/data'],
     warnings: [],
@@ -351,4 +351,53 @@ test('a broken output pipe ends the run like a stopping signal: borg\'s code, no
   assert.equal(out.exitCode, 2);
   assert.equal(h.argvs.length, 1);
   assert.doesNotMatch(h.output(), /tborg: /);
+});
+
+// README "A server that cannot be reached at start": borg's bare hint is settled by tborg's probe,
+// asked only then; a port that refuses keeps the wait going, one that answers ends it.
+const HINT_ONLY = { rc: 2, stderr: 'Connection closed by remote host. Is borg working on the server?\n', seconds: 1 };
+test('the connect wait probes only after borg\'s bare hint, and waits on while the port refuses', async () => {
+  const h = harness([HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, OK]);
+  let probes = 0;
+  h.deps.probe = async () => {
+    probes++;
+    return { open: false, detail: 'connect to host h port 22: Connection refused' };
+  };
+  const out = await runAttempts(plan({ connectWaitSeconds: 900 }), {}, h.deps);
+  assert.equal(out.exitCode, 0);
+  assert.equal(probes, 7);
+  assert.equal(out.unreachableRetries, 7);
+  assert.match(h.output(), /cannot reach h \(connect to host h port 22: Connection refused \(tborg's probe; borg relayed no reason\)\)/);
+});
+
+test('a port that answers while borg gives only its hint (a forced /bin/false): one attempt, borg\'s answer', async () => {
+  const h = harness([HINT_ONLY, OK]);
+  h.deps.probe = async () => ({ open: true, detail: 'connect to host h port 22' });
+  const out = await runAttempts(plan({ connectWaitSeconds: 900 }), {}, h.deps);
+  assert.equal(out.exitCode, 2);
+  assert.equal(out.attempts, 1);
+  assert.doesNotMatch(h.output(), /tborg:/);
+});
+
+// README "What is retried": a lost create asks whether its archive landed before it is retried.
+test('a lost create whose archive landed ends 0 without another attempt; one that did not is retried at once', async () => {
+  const check = { kind: 'create' as const, listArgv: ['list', '--json', 'ssh://h/srv/r'], archive: 'a', old: null };
+  const landed = harness([LOST, OK]);
+  const asked: number[] = [];
+  landed.deps.checkLanded = async ({ sinceMs }) => {
+    asked.push(sinceMs);
+    return { landed: 'a' };
+  };
+  const out = await runAttempts(plan({ landedCheck: check }), {}, landed.deps);
+  assert.equal(out.exitCode, 0);
+  assert.equal(out.attempts, 1);
+  assert.deepEqual(asked, [1_000_000 - 2000]);
+  assert.match(landed.output(), /tborg: the archive a had landed before the connection was lost/);
+
+  const missing = harness([LOST, OK]);
+  missing.deps.checkLanded = async () => ({ landed: null });
+  const again = await runAttempts(plan({ landedCheck: check }), {}, missing.deps);
+  assert.equal(again.exitCode, 0);
+  assert.equal(again.attempts, 2);
+  assert.deepEqual(missing.sleeps, [], 'the check waited for the old lock: no pause');
 });

@@ -188,11 +188,11 @@ test('scan: the first lost and unreachable lines count and the last lock line, i
   }
 });
 
-test('scan: a message at the end of a line over 64 KiB is found, and only that line\'s end (64 KiB and the last read) is kept', () => {
+test('scan: borg\'s message at the end of a line over 64 KiB is not borg\'s line, and only that line\'s end (64 KiB and the last read) is kept', () => {
   const long = `${'x'.repeat(200 * 1024)}Failed to create/acquire the lock /srv/long/lock (timeout).`;
   for (const size of [4096, 65536, 100_000]) {
     const f = scan(`before\n${long}\nafter\n`, size);
-    assert.equal(f.lockTimeout?.path, '/srv/long/lock', `chunk size ${size}`);
+    assert.equal(f.lockTimeout, undefined, `chunk size ${size}`);
     assert.equal(f.lastLines.length, 3);
     assert.ok(f.lastLines[1]!.length <= 64 * 1024 + size, `chunk size ${size}`);
     assert.ok(long.endsWith(f.lastLines[1]!));
@@ -236,5 +236,27 @@ test('scan: a message after a \\r progress line is the line from the \\r on; bla
     const f = scan(text, size);
     assert.equal(f.connectionLost, 'Connection closed by remote host', `chunk size ${size}`);
     assert.deepEqual(f.lastLines, ['12 B O 3 B C', '14 B O 5 B C', 'Connection closed by remote host', 'first', 'second'], `chunk size ${size}`);
+  }
+});
+
+// borg's lock message is a line of its own (locking.py LockTimeout through logging's '%(message)s'):
+// the same words inside another line — a command's output, a file name under `create --list` —
+// are no lock timeout; borg2 b19+ adds who holds it after the message.
+test('scan: the lock-timeout message counts only as a whole line of borg\'s', () => {
+  const rows: Array<[string, string | undefined]> = [
+    ['Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).', '/srv/r/lock.exclusive'],
+    ['Failed to create/acquire the lock ssh://h//srv/r (timeout). Repository is locked by: shared lock on host x@1, pid 9, age 12m.', 'ssh://h//srv/r'],
+    ['Failed to create/acquire the lock ssh://h//srv/r (timeout). ', 'ssh://h//srv/r'],
+    ['my job: Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).', undefined],
+    ['A /data/Failed to create/acquire the lock x (timeout).', undefined],
+    ['  Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).', undefined],
+    ['{"type": "log_message", "time": 1.5, "message": "Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).", "levelname": "ERROR", "name": "borg.locking", "msgid": "LockTimeout"}', '/srv/r/lock.exclusive'],
+    ['echo {"msgid": "LockTimeout"}', undefined],
+    ['{"type": "file_status", "path": "x", "msgid": "LockTimeout"}', undefined],
+  ];
+  for (const [line, path] of rows) {
+    const f = scan(`${line}\n`, 7);
+    assert.equal(f.lockTimeout?.path, path, line);
+    assert.equal(f.lockTimeout !== undefined, path !== undefined, line);
   }
 });

@@ -62,6 +62,10 @@ const reachTable: Array<[string, number, string, ReturnType<typeof classifyReach
     '  File "/usr/lib/borgbackup2/borg/remote.py", line 854, in call_many\n    raise ConnectionClosed()\n' +
     'borg.remote.ConnectionClosed: Connection closed by remote host\nConnection closed by remote host\n', 'unreachable'],
   ['the hint alone (ssh\'s line lost)', 2, `${HINT}\n`, 'ambiguous'],
+  ['borg2 b25 at open, no ssh words (LogLevel QUIET, a forced /bin/false)', 2,
+    "rest: connection lost (BackendConnectionError('stdio server closed connection unexpectedly')), trying to reconnect...\n" +
+    "Error: Could not access the repository via borg serve on the remote host: rest connection was lost and could not be reestablished: BackendConnectionError('stdio server closed connection unexpectedly')\n" +
+    'Is borg 2 installed there (see BORG_REMOTE_PATH)? For a borg 1.x repository, use --from-borg1.\n', 'ambiguous'],
   ['wrong key', 2, `Remote: root@127.0.0.1: Permission denied (publickey).\n${HINT}\n`, 'final'],
   ['changed host key', 2, `Remote: @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nRemote: Host key verification failed.\n${HINT}\n`, 'final'],
   ['host key verification only', 2, `Remote: Host key verification failed.\n${HINT}\n`, 'final'],
@@ -113,12 +117,12 @@ test('connect wait: never for a final answer, off at 0, closed once the server w
   assert.equal(w.decide({ exitCode: 2, findings: refused, now: 1, random: 0 }).retry, false, 'a refused connection after the server was reached is not "at start"');
 });
 
-test('connect wait: the hint alone is looked at again twice in a row, not more', () => {
+test('connect wait without a probe: the hint alone is looked at again five times in a row, not more', () => {
   const bare = findings(`${HINT}\n`);
   const refused = findings(`Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`);
   const w = connectWait(900, 0, 'h');
-  const seq = [bare, bare, refused, bare, bare, bare].map((f, i) => w.decide({ exitCode: 2, findings: f, now: i, random: 0 }).retry);
-  assert.deepEqual(seq, [true, true, true, true, true, false]);
+  const seq = [bare, bare, bare, bare, refused, bare, bare, bare, bare, bare, bare].map((f, i) => w.decide({ exitCode: 2, findings: f, now: i, random: 0 }).retry);
+  assert.deepEqual(seq, [true, true, true, true, true, true, true, true, true, true, false]);
 });
 
 const durations: Array<[string, number | RegExp]> = [

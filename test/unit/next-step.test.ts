@@ -36,7 +36,7 @@ function given(g: Given = {}): RunState {
     borg: g.borg2 ? { path: '/usr/bin/borg', version: '2.0.0b25', major: 2, argv: [] } : { path: '/usr/bin/borg', version: '1.2.4', major: 1, argv: [] },
     repository: g.local ? { ...REPO, location: '/srv/r', proto: 'file', host: null } : REPO,
     lockWait: { seconds: 60, userGiven: false, userSource: null, attemptSeconds: 10, model: g.borg2 ? STORE : SERVE, ...g.lockWait },
-    retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, connectWaitSeconds: 0, ...g.retry },
+    retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, connectWaitSeconds: 0, userCommand: null, boundSource: 'model', boundSeconds: 60, landedCheck: null, ...g.retry },
     command: g.command ?? ['create'],
     warnings: g.warnings ?? [],
   };
@@ -55,6 +55,10 @@ const storeLock = (seconds: number): EndedAttempt => ended(73, 'Failed to create
 const lost = (rc = 2): EndedAttempt => ended(rc, 'Remote: Timeout, server h not responding.\nConnection closed by remote host\n', 3);
 const refused = (): EndedAttempt => ended(2, `Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`, 1);
 const hintOnly = (): EndedAttempt => ended(2, `${HINT}\n`, 1);
+const probed = (attempt: EndedAttempt, open: boolean): EndedAttempt => ({ ...attempt, probe: open ? { open, detail: 'connect to host h port 22' } : { open, detail: PROBE_REFUSED } });
+const PROBE_REFUSED = 'connect to host h port 22: Connection refused';
+const MAX_WAIT_90: Partial<RetryRules> = { deadlineSeconds: 90, boundSource: '--tborg-max-wait', boundSeconds: 90 };
+const LOCK_WAIT_60: Partial<RetryRules> = { deadlineSeconds: 60, boundSource: '--lock-wait', boundSeconds: 60 };
 const CACHE_LOCK = '/home/u/.cache/borg/0123abcd/lock.exclusive';
 
 // How a row writes the step: its decision, then tborg's lines in order, with BORG where borg's own
@@ -151,6 +155,12 @@ const rows: Row[] = [
   ['lost connection, modern exit code 80', {}, lost(80), 3, 'retry in 750 ms (connection)', [/retrying \(1 of 3\)/, BORG]],
   ['lost connection to a store: the old lock is this machine\'s', { borg2: true, retry: { deadlineSeconds: 1860 } }, lost(), 3, 'retry in 750 ms (connection)', ["WARNING: the connection to h was lost; retrying (1 of 3), the lost attempt's lock is this machine's and goes at once; another client's can last up to 31m0s", BORG]],
   ['a local repository has no connection to lose', { local: true }, lost(), 3, 'done 2', [BORG]],
+  // A bound of the user's bounds the whole wait: a lost connection gets what is left of it.
+  ['lost connection under --tborg-max-wait 90: what is left of the 90 s, not the server bound', { retry: MAX_WAIT_90, state: { lockWaitMs: 30_000 } }, lost(), 200, 'retry in 750 ms (connection)', ['WARNING: the connection to h was lost; retrying (1 of 3), waiting at most 1m0s more (--tborg-max-wait)', BORG], { connectionFailures: 1, deadline: 260_000 }],
+  ['lost connection under --tborg-max-wait 90, nothing waited yet: 90 s', { retry: MAX_WAIT_90 }, lost(), 3, 'retry in 750 ms (connection)', [/waiting at most 1m30s more \(--tborg-max-wait\)$/, BORG], { deadline: 93_000 }],
+  ['lost connection when the 90 s are spent: borg\'s error stands, and why', { retry: MAX_WAIT_90, state: { lockWaitMs: 90_000 } }, lost(), 300, 'done 2', [BORG, 'WARNING: not retrying the lost connection: the 1m30s wait (--tborg-max-wait) is spent']],
+  ['lost connection with the user\'s --lock-wait 60, nothing waited: one more attempt fits', { retry: LOCK_WAIT_60, lockWait: { userGiven: true, seconds: 60, attemptSeconds: null, userSource: '--lock-wait' } }, lost(), 3, 'retry in 750 ms (connection)', [/waiting at most 1m0s more \(--lock-wait\)$/, BORG], { deadline: 63_000 }],
+  ['lost connection with the user\'s --lock-wait 60 after 20 s of waiting: another 60 s attempt does not fit', { retry: LOCK_WAIT_60, lockWait: { userGiven: true, seconds: 60, attemptSeconds: null, userSource: '--lock-wait' }, state: { lockWaitMs: 20_000 } }, lost(), 100, 'done 2', [BORG, 'WARNING: not retrying the lost connection: another attempt could wait its whole --lock-wait 60 for the lock, past the 1m0s wait (--lock-wait)']],
 
   // Commands that must not run twice (connection-retry.ts): borg's error, then one line of tborg's.
   ...REFUSED.map(([what, reason]): Row => [
@@ -165,7 +175,18 @@ const rows: Row[] = [
   ['cron: once the server was reached, a refused connection is not "at start"', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: true, unreachableInARow: 0, ambiguous: 0, retries: 0 } } }, refused(), 1, 'done 2', [BORG]],
   ['cron: a server that answered (a wrong key) is never waited for', { retry: { connectWaitSeconds: 900 } }, ended(2, `Remote: u@h: Permission denied (publickey).\n${HINT}\n`, 1), 1, 'done 2', [BORG], { connect: { reached: true, unreachableInARow: 0, ambiguous: 0, retries: 0 } }],
   ['cron: borg\'s hint alone is looked at again', { retry: { connectWaitSeconds: 900 } }, hintOnly(), 1, 'retry in 750 ms (unreachable)', [/^INFO: cannot reach h \(the connection closed before borg answered\); retrying in 1s/]],
-  ['cron: the hint alone a third time in a row is borg\'s answer', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: false, unreachableInARow: 2, ambiguous: 2, retries: 2 } } }, hintOnly(), 5, 'done 2', [BORG]],
+  // Without a probe (a ProxyJump in the way) the hint alone is looked at again, up to 5 times in a
+  // row; then tborg stops waiting and says so.
+  ['cron, no probe: the hint alone a third time in a row is looked at again', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: false, unreachableInARow: 2, ambiguous: 2, retries: 2 } } }, hintOnly(), 5, 'retry in 3000 ms (unreachable)', [/^INFO: cannot reach h \(the connection closed before borg answered\)/]],
+  ['cron, no probe: the hint alone a sixth time in a row: stopped, and said', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: false, unreachableInARow: 5, ambiguous: 5, retries: 5 } } }, hintOnly(), 40, 'give-up 2', [BORG, /^INFO: stopped waiting for h after 40s: borg said only "Connection closed by remote host\. Is borg working on the server\?" 6 times in a row and tborg cannot probe h/]],
+  // With the probe: borg's words are not needed to know that the server cannot be reached.
+  ['cron: the hint alone and the probe refused: unreachable, waited for', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: false, unreachableInARow: 5, ambiguous: 0, retries: 5 } } }, probed(hintOnly(), false), 40, 'retry in 22500 ms (unreachable)', [`INFO: cannot reach h (${PROBE_REFUSED} (tborg's probe; borg relayed no reason)); retrying in 23s, 40s of 15m0s waited (--tborg-connect-wait), attempt 7`], { connect: { reached: false, unreachableInARow: 6, ambiguous: 0, retries: 6 } }],
+  ['cron: the probe refused, however many hints in a row', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: false, unreachableInARow: 9, ambiguous: 0, retries: 9 } } }, probed(hintOnly(), false), 100, 'retry in 22500 ms (unreachable)', [/tborg's probe/]],
+  // A forced command /bin/false (or any server whose borg serve does not start): the server answered.
+  ['cron: the hint alone at the first attempt and the port answered: the server\'s answer, not retried', { retry: { connectWaitSeconds: 900 } }, probed(hintOnly(), true), 1, 'done 2', [BORG], { connect: { reached: true, unreachableInARow: 0, ambiguous: 0, retries: 0 } }],
+  ['cron: the port answered right after it was unreachable: sshd may be starting, one more look', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: false, unreachableInARow: 3, ambiguous: 0, retries: 3 } } }, probed(hintOnly(), true), 9, 'retry in 6000 ms (unreachable)', [/^INFO: cannot reach h \(the server began to answer but closed the connection; looking again\)/]],
+  ['cron: the port answered again: stopped waiting, and said why', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: false, unreachableInARow: 4, ambiguous: 1, retries: 4 } } }, probed(hintOnly(), true), 12, 'give-up 2', [BORG, 'INFO: stopped waiting for h after 12s: it answered on h port 22, but borg serve did not start (borg\'s message above)']],
+  ['cron: a wrong key after waiting: stopped waiting, and said why', { retry: { connectWaitSeconds: 900 }, state: { connect: { reached: false, unreachableInARow: 2, ambiguous: 0, retries: 2 } } }, ended(2, `Remote: u@h: Permission denied (publickey).\n${HINT}\n`, 1), 5, 'give-up 2', [BORG, /^INFO: stopped waiting for h after 5s: it answered \(borg's message above\)/]],
   ['cron: a lock timeout is past the handshake (reached), then retried as a lock', { retry: { connectWaitSeconds: 900 } }, lock(10), 10, 'retry in 150 ms (lock)', [], { connect: { reached: true, unreachableInARow: 0, ambiguous: 0, retries: 0 } }],
 ];
 

@@ -547,7 +547,8 @@ const ROWS: Row[] = [
     name: 'create --content-from-command: your command is not run twice',
     args: ['create', '--content-from-command', 'backup:repo::a', '--', 'pg_dump', 'db'],
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '10', 'create', '--content-from-command', 'backup:repo::a', '--', 'pg_dump', 'db'], lockWait: 640, connectionRetries: 0, noConnectionRetry: /runs your command/ },
+    // One attempt that waits the whole wait inside borg: borg takes the lock before it runs the command.
+    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '640', 'create', '--content-from-command', 'backup:repo::a', '--', 'pg_dump', 'db'], lockWait: 640, lockTimeouts: false, connectionRetries: 0, noConnectionRetry: /runs your command/ },
   },
   {
     name: 'BORG_PASSPHRASE_FD: read by the first attempt, so a lost connection is not retried',

@@ -28,6 +28,7 @@ export function toJson(plan: Plan): Record<string, unknown> {
       rsh: plan.ssh.rsh,
       transport: plan.ssh.transport,
       argv: plan.ssh.argv,
+      remoteCommand: plan.ssh.remoteCommand,
     },
     keepalive: plan.keepalive,
     lockWait: {
@@ -65,7 +66,9 @@ export function describePlan(plan: Plan): string {
     const c = plan.ssh.configured;
     const e = plan.ssh.effective;
     lines.push(`ssh:        ${plan.ssh.rsh.words.map(showWord).join(' ')} (from ${plan.ssh.rsh.source})`);
-    lines.push(`ssh argv:   ${plan.ssh.argv.map(showWord).join(' ')}${plan.ssh.transport === 'borg serve' ? ' borg serve ...' : ''}`);
+    // borg 1.x adds its log level and debug topics after `serve` (remote.py borg_cmd): "...".
+    const remote = plan.ssh.transport === 'borg serve' ? ` ${plan.ssh.remoteCommand.map(showWord).join(' ')} ...` : '';
+    lines.push(`ssh argv:   ${plan.ssh.argv.map(showWord).join(' ')}${remote}`);
     lines.push(`keepalive:  ${plan.keepalive}: configured ServerAliveInterval ${c.interval}, CountMax ${c.countMax}; ` +
       `effective ${e.interval} x ${e.countMax}`);
   } else {
@@ -83,9 +86,7 @@ export function describePlan(plan: Plan): string {
         ? `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, store lock expiry ${m.serverBound} s, margin ${m.margin} s`
         : `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, server bound (2 x (CountMax+1) x Interval of ClientAlive) ${m.serverBound} s, margin ${m.margin} s`,
     );
-    lines.push(`retry:      lock timeouts for up to ${formatDuration(plan.retry.deadlineSeconds)}` +
-      (plan.lockWait.attemptSeconds !== null ? `, each borg attempt with --lock-wait ${plan.lockWait.attemptSeconds}` : '') +
-      `; lost connections ${plan.retry.noConnectionRetry ? `not retried (${plan.retry.noConnectionRetry})` : `up to ${plan.retry.connectionRetries} times`}`);
+    lines.push(describeRetry(plan));
   } else {
     lines.push('retry:      none');
   }
@@ -97,6 +98,25 @@ export function describePlan(plan: Plan): string {
   }
   for (const w of plan.warnings) lines.push(`warning:    ${w.text}`);
   return `${lines.join('\n')}\n`;
+}
+
+// The retry line: what is retried, and the bound on the whole wait (README "How long tborg waits for
+// a lock": a bound of the user's holds lost connections included; tborg's model starts over after each).
+function describeRetry(plan: Plan): string {
+  const { retry, lockWait } = plan;
+  if (retry.userCommand) {
+    const wait = lockWait.attemptSeconds !== null ? `borg itself waits up to ${formatDuration(lockWait.attemptSeconds)} for the lock (--lock-wait ${lockWait.attemptSeconds})` : 'borg itself waits for the lock (your lock wait)';
+    return `retry:      none: ${retry.userCommand}, so it gets one attempt; ${wait}`;
+  }
+  const lost = retry.noConnectionRetry ? `not retried (${retry.noConnectionRetry})` : `up to ${retry.connectionRetries} times`;
+  const each = lockWait.attemptSeconds !== null ? `, each borg attempt with --lock-wait ${lockWait.attemptSeconds}` : '';
+  const bound =
+    retry.boundSource === 'model'
+      ? retry.connectionRetries > 0
+        ? `; each lost connection starts the wait over: at most ${formatDuration(retry.boundSeconds)} of waiting in all`
+        : ''
+      : `; at most ${formatDuration(retry.boundSeconds)} of waiting in all, lost connections included (${retry.boundSource})`;
+  return `retry:      lock timeouts for up to ${formatDuration(retry.deadlineSeconds)}${each}; lost connections ${lost}${bound}`;
 }
 
 function showWord(word: string): string {
