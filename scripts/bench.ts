@@ -112,7 +112,9 @@ async function main(argv: string[]): Promise<number> {
   const machine = readMachineInfo(python);
   const loadStart = load1();
   ctx.log(`machine: ${describeMachine(machine)}`);
-  ctx.log(`load average (1 min) ${loadStart} on ${machine.cores} cores${loadStart > machine.cores * 0.5 ? ': the machine is busy, expect noisy numbers' : ''}`);
+  ctx.log(
+    `load average (1 min) ${loadStart} on ${machine.cores} cores${loadStart > machine.cores * 0.5 ? ': the machine is busy, expect noisy numbers' : ''}`,
+  );
   ctx.log(`benches: ${selected.join(', ')}${options.quick ? ' (quick)' : ''}`);
 
   const outcomes: BenchOutcome[] = [];
@@ -159,10 +161,19 @@ async function main(argv: string[]): Promise<number> {
     durationSeconds: (Date.now() - started) / 1000,
     outcomes,
   });
-  const table = renderTable(TABLE_HEADER, outcomes.flatMap((o) => o.rows.map(rowCells)));
+  const table = renderTable(
+    TABLE_HEADER,
+    outcomes.flatMap((o) => o.rows.map(rowCells)),
+  );
   process.stdout.write(`${table}\n\nMachine: ${describeMachine(machine)}\n`);
-  process.stdout.write(`Load average (1 min): ${loadStart} at the start, ${loadEnd} at the end; ${report.durationSeconds} s in all${options.quick ? ' (--quick)' : ''}.\n`);
-  const out = options.out ? (isAbsolute(options.out) ? options.out : resolve(process.cwd(), options.out)) : join(ROOT, 'bench-results.json');
+  process.stdout.write(
+    `Load average (1 min): ${loadStart} at the start, ${loadEnd} at the end; ${report.durationSeconds} s in all${options.quick ? ' (--quick)' : ''}.\n`,
+  );
+  const out = options.out
+    ? isAbsolute(options.out)
+      ? options.out
+      : resolve(process.cwd(), options.out)
+    : join(ROOT, 'bench-results.json');
   writeFileSync(out, `${toCompactJson(report)}\n`);
   ctx.log(`wrote ${out}`);
   return outcomes.some((o) => o.error) ? 1 : 0;

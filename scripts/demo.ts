@@ -33,7 +33,14 @@ function demoLine(): BorgLine | undefined {
   if (wanted === undefined || wanted === '') return undefined;
   const found = borgLines({ ...process.env, TBORG_TEST_BORGS: wanted });
   if (found.length !== 1) {
-    throw new Error(`DEMO_BORG=${wanted} names ${found.length} borgs of the lab's matrix (one needed): ${borgLines({ ...process.env, TBORG_TEST_BORGS: '' }).map((l) => `${l.name} ${l.version}`).join(', ')}`);
+    throw new Error(
+      `DEMO_BORG=${wanted} names ${found.length} borgs of the lab's matrix (one needed): ${borgLines({
+        ...process.env,
+        TBORG_TEST_BORGS: '',
+      })
+        .map((l) => `${l.name} ${l.version}`)
+        .join(', ')}`,
+    );
   }
   return found[0];
 }
@@ -77,7 +84,9 @@ function checkStopped(): void {
 // Runs argv inside the lab with the user's terminal as its stdout/stderr, showing the command first.
 async function show(demo: Demo, argv: readonly string[], shown: readonly string[] = argv, env: NodeJS.ProcessEnv = {}): Promise<number> {
   checkStopped();
-  const assignments = Object.entries(env).map(([k, v]) => `${k}=${quote(v ?? '')} `).join('');
+  const assignments = Object.entries(env)
+    .map(([k, v]) => `${k}=${quote(v ?? '')} `)
+    .join('');
   process.stdout.write(`\n  $ ${assignments}${shown.map((w) => quote(w)).join(' ')}\n`);
   const child = demo.lab.spawn(argv, { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT, env: demo.lab.env(env) } satisfies SpawnOptions);
   current = child;
@@ -124,10 +133,16 @@ const STEPS: Step[] = [
     title: `another borg holds the lock for ${LOCK_HOLD_SECONDS} s; tborg waits it out`,
     skip: () => (process.env.DEMO_LOCK === '0' ? 'DEMO_LOCK=0' : false),
     run: async (demo) => {
-      const holder = demo.lab.spawn([BORG, ...withLockArgs(LINE, demo.repo, 'sleep', String(LOCK_HOLD_SECONDS))], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const holder = demo.lab.spawn([BORG, ...withLockArgs(LINE, demo.repo, 'sleep', String(LOCK_HOLD_SECONDS))], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       const holderDone = new Promise<number | null>((resolve) => holder.once('close', (code) => resolve(code)));
       const { lockFile } = demo;
-      await waitFor('the other borg to take the lock', () => demo.lab.lockHeld('demo') || holder.exitCode !== null || stoppedBy !== undefined, 30_000);
+      await waitFor(
+        'the other borg to take the lock',
+        () => demo.lab.lockHeld('demo') || holder.exitCode !== null || stoppedBy !== undefined,
+        30_000,
+      );
       checkStopped();
       if (!demo.lab.lockHeld('demo')) throw new StepFailed('the other borg did not get the lock');
       const held = Date.now();
@@ -152,7 +167,9 @@ const STEPS: Step[] = [
       const data = join(demo.lab.dir, 'outage');
       writeFileSync(data, randomBytes(OUTAGE_MIB << 20)); // incompressible: it really has to be uploaded
       const alive = `${OUTAGE_ALIVE.interval}x${OUTAGE_ALIVE.countMax}`;
-      say(`sshd here has ClientAliveInterval ${OUTAGE_ALIVE.interval}, ClientAliveCountMax ${OUTAGE_ALIVE.countMax}; tborg is told so and injects a ${alive} keepalive`);
+      say(
+        `sshd here has ClientAliveInterval ${OUTAGE_ALIVE.interval}, ClientAliveCountMax ${OUTAGE_ALIVE.countMax}; tborg is told so and injects a ${alive} keepalive`,
+      );
       say(`(the guide's 10 x 30 works the same way, in minutes: tborg would wait up to 10m40s)`);
       const args = createArgs(LINE, demo.repo, 'demo-3', data);
       const env = { TBORG_KEEPALIVE: alive, TBORG_SERVER_ALIVE: alive };
@@ -164,7 +181,9 @@ const STEPS: Step[] = [
       // Cut the live connection once the upload is under way and the server holds the lock.
       const outcome = await Promise.race([
         backup.then(() => 'done' as const),
-        waitFor('the upload to start', () => demo.lab.lockHeld('demo') || stoppedBy !== undefined, 60_000).then(() => sleep(1500)).then(() => 'cut' as const),
+        waitFor('the upload to start', () => demo.lab.lockHeld('demo') || stoppedBy !== undefined, 60_000)
+          .then(() => sleep(1500))
+          .then(() => 'cut' as const),
       ]);
       checkStopped();
       if (outcome === 'done') throw new StepFailed('the backup ended before the connection could be cut');
@@ -192,7 +211,9 @@ const STEPS: Step[] = [
         await demo.lab.heal();
         await demo.lab.limitRate(null);
       }
-      say(`the archive landed ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut; plain borg would have failed, and its next runs too until the stale lock went`);
+      say(
+        `the archive landed ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut; plain borg would have failed, and its next runs too until the stale lock went`,
+      );
       await expectSuccess(demo, [BORG, ...checkArgs(LINE, demo.repo)], [BORG, ...checkArgs(LINE, demo.repo)]);
       say('borg check: the repository is consistent');
       await expectSuccess(demo, tborg(...listArchivesArgs(LINE, demo.repo)), ['tborg', ...listArchivesArgs(LINE, demo.repo)]);
@@ -225,7 +246,11 @@ async function main(): Promise<number> {
     });
   }
 
-  say(netns ? 'starting a throwaway sshd in a network namespace of its own' : 'starting a throwaway sshd on loopback (not root: no network namespace)');
+  say(
+    netns
+      ? 'starting a throwaway sshd in a network namespace of its own'
+      : 'starting a throwaway sshd on loopback (not root: no network namespace)',
+  );
   const lab = await startLab({ name: 'demo', clientAlive: OUTAGE_ALIVE, ...(LINE ? { line: LINE } : {}) });
   try {
     say(

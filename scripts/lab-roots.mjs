@@ -71,7 +71,12 @@ export function rootPath(suite, env = process.env) {
 export function readyVersions(suite, env = process.env) {
   try {
     const text = readFileSync(join(rootPath(suite, env), '.ready'), 'utf8');
-    return Object.fromEntries(text.trim().split('\n').map((l) => l.split(' ', 2)));
+    return Object.fromEntries(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ', 2)),
+    );
   } catch {
     return undefined;
   }
@@ -94,7 +99,11 @@ function packageVersion(dir, pkg) {
 
 // Upstream part of a Debian version: "1:10.2p1-1" -> "10.2p1", "2.0.0~b25-1" -> "2.0.0b25".
 function upstream(version) {
-  return version.replace(/^\d+:/, '').replace(/-[^-]*$/, '').replace(/[~+]ds\d*$/, '').replace('~', '');
+  return version
+    .replace(/^\d+:/, '')
+    .replace(/-[^-]*$/, '')
+    .replace(/[~+]ds\d*$/, '')
+    .replace('~', '');
 }
 
 // Removes a root or a crashed build. debootstrap mounts /proc and /sys (and may bind /dev) inside

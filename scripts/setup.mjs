@@ -36,17 +36,20 @@ function onPath(name) {
 }
 
 // Debian packages, by the command that shows each is there. borg2 is needed by the tests only.
-const needed = purpose === 'unit' ? [] : [
-  ['borg', 'borgbackup'],
-  ['ssh', 'openssh-client'],
-  ['sshd', 'openssh-server'],
-  ['ssh-keygen', 'openssh-client'],
-  ['ip', 'iproute2'],
-  ['iptables', 'iptables'],
-  ...(purpose === 'test' ? [['borg2', 'borgbackup2']] : []),
-  // Builds the lab's Debian roots (below); only root can use it.
-  ...(purpose === 'test' && process.getuid?.() === 0 ? [['debootstrap', 'debootstrap']] : []),
-];
+const needed =
+  purpose === 'unit'
+    ? []
+    : [
+        ['borg', 'borgbackup'],
+        ['ssh', 'openssh-client'],
+        ['sshd', 'openssh-server'],
+        ['ssh-keygen', 'openssh-client'],
+        ['ip', 'iproute2'],
+        ['iptables', 'iptables'],
+        ...(purpose === 'test' ? [['borg2', 'borgbackup2']] : []),
+        // Builds the lab's Debian roots (below); only root can use it.
+        ...(purpose === 'test' && process.getuid?.() === 0 ? [['debootstrap', 'debootstrap']] : []),
+      ];
 const missing = [...new Set(needed.filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg))];
 if (missing.length > 0) {
   const isRoot = process.getuid?.() === 0;
@@ -68,7 +71,10 @@ if (!existsSync(join(root, 'node_modules'))) {
 // Root only: debootstrap and the lab itself need it; without root the lab tests skip (or fail
 // under TBORG_REQUIRE_LAB=1, as in .ci/run). Kept in step with wantedSuites in test/lab/borgs.ts.
 function wantedSuites() {
-  if (process.env.TBORG_LAB_SUITES !== undefined) return process.env.TBORG_LAB_SUITES.split(',').map((s) => s.trim()).filter(Boolean);
+  if (process.env.TBORG_LAB_SUITES !== undefined)
+    return process.env.TBORG_LAB_SUITES.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const r = spawnSync('borg', ['--version'], { encoding: 'utf8' });
   return /^borg 1\.2\./.test(r.stdout ?? '') ? ['sid'] : ['sid', 'bookworm'];
 }
@@ -90,7 +96,8 @@ function newestInput() {
     newest = Math.max(newest, s.mtimeMs);
     if (s.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
   };
-  for (const name of ['src', 'test', 'scripts', 'tsconfig.json', 'package-lock.json']) if (existsSync(join(root, name))) visit(join(root, name));
+  for (const name of ['src', 'test', 'scripts', 'tsconfig.json', 'package-lock.json'])
+    if (existsSync(join(root, name))) visit(join(root, name));
   return newest;
 }
 if (!existsSync(buildStamp) || statSync(buildStamp).mtimeMs < newestInput()) {

@@ -19,7 +19,10 @@ const files = readdirSync(join(root, 'test', 'unit'))
   .map((f) => join('dist', 'test', 'unit', f.replace(/\.ts$/, '.js')));
 const children = [
   spawn(process.execPath, [tsc, '-p', 'tsconfig.json', '--watch', '--preserveWatchOutput'], { stdio: 'inherit', cwd: root }),
-  spawn(process.execPath, ['--import', './dist/test/helpers/no-programs.js', '--test', '--watch', ...files], { stdio: 'inherit', cwd: root }),
+  spawn(process.execPath, ['--import', './dist/test/helpers/no-programs.js', '--test', '--watch', ...files], {
+    stdio: 'inherit',
+    cwd: root,
+  }),
 ];
 const stop = () => {
   for (const child of children) child.kill('SIGTERM');

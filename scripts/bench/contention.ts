@@ -95,7 +95,10 @@ export async function benchContention(ctx: BenchContext, lab: Lab): Promise<Benc
       expected: n * concurrentRounds.length,
       warmupMakespanMs: round(warm.ms),
       samples: {
-        soloMs: roundAll(rounds.filter((x) => x.kind === 'serial').flatMap((x) => x.each), 0),
+        soloMs: roundAll(
+          rounds.filter((x) => x.kind === 'serial').flatMap((x) => x.each),
+          0,
+        ),
         makespanMs: roundAll(makespans, 0),
       },
     };

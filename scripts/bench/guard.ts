@@ -39,10 +39,14 @@ async function startServer(server: Server): Promise<Lab> {
   const guard = join(lab.dir, 'server-home', '.local', 'bin', 'tborg-serve-guard');
   const run = join(lab.dir, 'server-run');
   mkdirSync(run, { recursive: true, mode: 0o700 });
-  const r = spawnSync(process.execPath, [TBORG, 'authorized-keys', '--guard', '--guard-path', guard, '--set-env', `XDG_RUNTIME_DIR=${run}`, '-'], {
-    input: `${lab.clientPublicKey}\n`,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [TBORG, 'authorized-keys', '--guard', '--guard-path', guard, '--set-env', `XDG_RUNTIME_DIR=${run}`, '-'],
+    {
+      input: `${lab.clientPublicKey}\n`,
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`guard: tborg authorized-keys --guard failed: ${r.stderr}`);
   await lab.setAuthorizedKeys(r.stdout);
   return lab;
@@ -51,7 +55,10 @@ async function startServer(server: Server): Promise<Lab> {
 async function cutOnce(server: Server, lab: Lab, big: string): Promise<CutResult> {
   const url = await initRepo(lab, 'cut');
   const env = lab.env({ TBORG_KEEPALIVE: '1x3', ...(server === 'guard' ? { TBORG_SERVER_GUARD: 'on' } : {}) });
-  const child = lab.spawn(tborgArgv('create', '--upload-ratelimit', String(RATE_KIB), `${url}::cut`, big), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = lab.spawn(tborgArgv('create', '--upload-ratelimit', String(RATE_KIB), `${url}::cut`, big), {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const spawnedAt = Date.now();
   const done = timeChild(child, 1_200_000);
   await waitUntil(`${server}: the lock`, () => lockHeld(lab, 'cut'), 30_000);
@@ -62,7 +69,13 @@ async function cutOnce(server: Server, lab: Lab, big: string): Promise<CutResult
   await lab.dropConnection(ports[0]!);
   const r = await done;
   const landed = r.code === 0 && (await listArchives(lab, url)).includes('cut');
-  return { server, landed, exitCode: r.code, ended: (spawnedAt + r.ms - cut) / 1000, stderrTail: r.stderr.trim().split('\n').slice(-2).join(' | ') };
+  return {
+    server,
+    landed,
+    exitCode: r.code,
+    ended: (spawnedAt + r.ms - cut) / 1000,
+    stderrTail: r.stderr.trim().split('\n').slice(-2).join(' | '),
+  };
 }
 
 export async function benchGuard(ctx: BenchContext): Promise<BenchOutcome> {
@@ -73,11 +86,15 @@ export async function benchGuard(ctx: BenchContext): Promise<BenchOutcome> {
     mkdirSync(big, { recursive: true });
     writeFileSync(join(big, 'blob'), randomBytes(BLOB_MIB * 1024 * 1024));
     ctx.log('guard: cutting a create on three servers at once (the two without the guard take ~11 min)');
-    const results = await Promise.all((['guard', 'default', 'guide'] as const).map(async (server) => {
-      const result = await cutOnce(server, labs.get(server)!, big);
-      ctx.log(`guard: ${server}: ${result.landed ? 'landed' : `did not land (exit ${result.exitCode}: ${result.stderrTail})`} ${formatSeconds(result.ended)} after the cut`);
-      return result;
-    }));
+    const results = await Promise.all(
+      (['guard', 'default', 'guide'] as const).map(async (server) => {
+        const result = await cutOnce(server, labs.get(server)!, big);
+        ctx.log(
+          `guard: ${server}: ${result.landed ? 'landed' : `did not land (exit ${result.exitCode}: ${result.stderrTail})`} ${formatSeconds(result.ended)} after the cut`,
+        );
+        return result;
+      }),
+    );
     return summarize(results);
   } catch (error) {
     throw new Error(describeError(error));
@@ -87,7 +104,8 @@ export async function benchGuard(ctx: BenchContext): Promise<BenchOutcome> {
 }
 
 function describeError(error: unknown): string {
-  if (error && typeof error === 'object' && 'code' in error && 'ms' in error) return describeFailure('guard', error as Parameters<typeof describeFailure>[1]);
+  if (error && typeof error === 'object' && 'code' in error && 'ms' in error)
+    return describeFailure('guard', error as Parameters<typeof describeFailure>[1]);
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -96,7 +114,8 @@ function summarize(results: CutResult[]): BenchOutcome {
   const guard = by('guard');
   const plain = by('default');
   const guide = by('guide');
-  const outcome = (r: CutResult): string => (r.landed ? `lands ${formatSeconds(r.ended)} after the cut` : `gives up ${formatSeconds(r.ended)} after the cut (exit ${r.exitCode})`);
+  const outcome = (r: CutResult): string =>
+    r.landed ? `lands ${formatSeconds(r.ended)} after the cut` : `gives up ${formatSeconds(r.ended)} after the cut (exit ${r.exitCode})`;
   const rows: Row[] = [
     {
       figure: 'Cut to landed: sshd defaults, the guard (keepalive 1 x 3)',
@@ -107,7 +126,7 @@ function summarize(results: CutResult[]): BenchOutcome {
       met: judgeTrue(guard.landed),
     },
     {
-      figure: '… the guide\'s 10 x 30 server, no guard',
+      figure: "… the guide's 10 x 30 server, no guard",
       tborg: outcome(guide),
       baseline: '—',
       result: guard.landed && guide.landed ? `the guard lands ${formatSeconds(guide.ended - guard.ended)} sooner` : '—',

@@ -19,7 +19,9 @@ async function main(): Promise<number> {
   const trials = Number(process.argv[2] ?? 5);
   const line = borgLines().find((l) => l.major === 2 && l.repoPrefix === 'repo-');
   if (!line) {
-    process.stderr.write('handoff-borg2: no borg2 line with store locks in the lab (build the sid root: node scripts/lab-roots.mjs build sid)\n');
+    process.stderr.write(
+      'handoff-borg2: no borg2 line with store locks in the lab (build the sid root: node scripts/lab-roots.mjs build sid)\n',
+    );
     return 2;
   }
   const b = await startBorg2Lab(line, 'bench-handoff');
@@ -32,7 +34,15 @@ async function main(): Promise<number> {
       const d = join(b.lab.dir, `t${i}`);
       const [held, released, acquired] = ['held', 'released', 'acquired'].map((n) => `${d}-${n}`) as [string, string, string];
       const holder = b.lab.spawn(
-        b.withHome([line.client, 'with-lock', '-r', repo, 'sh', '-c', `date +%s.%N > ${held}; sleep ${HOLD_SECONDS}; date +%s.%N > ${released}`]),
+        b.withHome([
+          line.client,
+          'with-lock',
+          '-r',
+          repo,
+          'sh',
+          '-c',
+          `date +%s.%N > ${held}; sleep ${HOLD_SECONDS}; date +%s.%N > ${released}`,
+        ]),
         { env: b.userEnv(), stdio: 'ignore' },
       );
       const holderDone = new Promise<number | null>((r) => holder.once('exit', (code) => r(code)));

@@ -43,16 +43,21 @@ async function runTrial(lab: Lab, url: string, trial: Trial, dir: string): Promi
   const released = join(d, 'released');
   const acquired = join(d, 'acquired');
   const holder = lab.spawn(
-    ['borg', 'with-lock', url, 'sh', '-c', `date +%s.%N > ${quote(held)}; sleep ${trial.hold.toFixed(1)}; date +%s.%N > ${quote(released)}`],
+    [
+      'borg',
+      'with-lock',
+      url,
+      'sh',
+      '-c',
+      `date +%s.%N > ${quote(held)}; sleep ${trial.hold.toFixed(1)}; date +%s.%N > ${quote(released)}`,
+    ],
     { env: lab.env(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const holderDone = timeChild(holder, 300_000);
   await waitUntil('the holder to take the lock', () => existsSync(held), 60_000);
   const command = ['with-lock', url, 'sh', '-c', `date +%s.%N > ${quote(acquired)}`];
   const argv =
-    trial.variant === 'tborg'
-      ? tborgArgv(...command)
-      : ['borg', '--lock-wait', trial.variant === 'borg600' ? '600' : '60', ...command];
+    trial.variant === 'tborg' ? tborgArgv(...command) : ['borg', '--lock-wait', trial.variant === 'borg600' ? '600' : '60', ...command];
   const waiter = timeChild(lab.spawn(argv, { env: lab.env(), stdio: ['ignore', 'pipe', 'pipe'] }), 900_000);
   const [h, w] = await Promise.all([holderDone, waiter]);
   if (h.code !== 0) throw new Error(describeFailure('the lock holder', h));
@@ -73,7 +78,10 @@ export async function benchHandoff(ctx: BenchContext, lab: Lab): Promise<BenchOu
   // borg --lock-wait 600 trials take ~H + 50 s; the others ~H + 3 s.
   const lanes = dealToSlots(trials, slots, (t) => (t.variant === 'borg600' ? 62 : 16)).map((lane) => shuffle(lane, ctx.random));
   ctx.log(`handoff: ${trials.length} trials in ${lanes.length} parallel lanes (H ≈ ${HOLD_SECONDS} s), initialising repositories`);
-  const urls = await initRepos(lab, lanes.map((_, i) => `handoff-${i}`));
+  const urls = await initRepos(
+    lab,
+    lanes.map((_, i) => `handoff-${i}`),
+  );
   const dir = join(lab.dir, 'bench-handoff');
   const results: TrialResult[] = [];
   let done = 0;
@@ -126,7 +134,7 @@ export async function benchHandoff(ctx: BenchContext, lab: Lab): Promise<BenchOu
         tborg: roundAll(by('tborg'), 2),
         borgLockWait600: roundAll(by('borg600'), 2),
         borgLockWait60: roundAll(by('borg60'), 2),
-      }
+      },
     },
   };
 }

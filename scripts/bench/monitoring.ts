@@ -67,7 +67,12 @@ export async function benchMonitoring(ctx: BenchContext): Promise<BenchOutcome> 
   } finally {
     server.close();
   }
-  const m = (s: Record<Variant, number[]>): Record<Variant, number> => ({ off: median(s.off), default: median(s.default), metrics: median(s.metrics), ping: median(s.ping) });
+  const m = (s: Record<Variant, number[]>): Record<Variant, number> => ({
+    off: median(s.off),
+    default: median(s.default),
+    metrics: median(s.metrics),
+    ping: median(s.ping),
+  });
   const start = m(toBorg);
   const end = m(total);
   const rows: Row[] = [
@@ -107,7 +112,10 @@ export async function benchMonitoring(ctx: BenchContext): Promise<BenchOutcome> 
       medianTotal: Object.fromEntries(VARIANTS.map((v) => [v, round(end[v])])),
       ratio: round(ratio(start.default, start.off), 3),
       goal: { maxRatio: MONITORING_GOAL, met: rows[0]!.met !== 'no' },
-      samples: { toBorgStart: Object.fromEntries(VARIANTS.map((v) => [v, roundAll(toBorg[v])])), total: Object.fromEntries(VARIANTS.map((v) => [v, roundAll(total[v])])) },
+      samples: {
+        toBorgStart: Object.fromEntries(VARIANTS.map((v) => [v, roundAll(toBorg[v])])),
+        total: Object.fromEntries(VARIANTS.map((v) => [v, roundAll(total[v])])),
+      },
     },
   };
 }

@@ -41,7 +41,10 @@ export async function benchOutage(ctx: BenchContext, lab: Lab): Promise<BenchOut
   writeFileSync(join(big, 'blob'), randomBytes(BLOB_MIB * 1024 * 1024));
   const order = interleave<Variant>(['tborg', 'borg'], runs, ctx.random);
   ctx.log(`outage: ${order.length} trials, initialising repositories`);
-  const urls = await initRepos(lab, order.map((_, i) => `outage-${i}`));
+  const urls = await initRepos(
+    lab,
+    order.map((_, i) => `outage-${i}`),
+  );
   const guideRsh = `${lab.rsh} -o ServerAliveInterval=1 -o ServerAliveCountMax=3`;
   const argv: Record<Variant, (url: string) => string[]> = {
     tborg: (url) => tborgArgv('create', '--upload-ratelimit', String(RATE_KIB), `${url}::cut`, big),
@@ -134,7 +137,11 @@ function summarizeOutage(results: OutageResult[], runs: number): BenchOutcome {
       met: '—',
     },
   ];
-  const pick = (xs: OutageResult[], f: (r: OutageResult) => number | null): (number | null)[] => roundAll(xs.map((r) => f(r) ?? NaN), 2);
+  const pick = (xs: OutageResult[], f: (r: OutageResult) => number | null): (number | null)[] =>
+    roundAll(
+      xs.map((r) => f(r) ?? NaN),
+      2,
+    );
   return {
     name: 'outage',
     rows,

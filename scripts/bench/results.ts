@@ -187,7 +187,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const options: BenchOptions = { quick: false, only: [], out: undefined, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined || v === '') throw new Error(`bench: ${flag} needs a value`);
@@ -198,7 +199,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         options.quick = true;
         break;
       case '--only':
-        for (const name of value().split(',').map((s) => s.trim()).filter(Boolean)) {
+        for (const name of value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)) {
           if (!(BENCH_NAMES as readonly string[]).includes(name)) {
             throw new Error(`bench: unknown bench '${name}' (one of ${BENCH_NAMES.join(', ')})`);
           }

@@ -33,7 +33,8 @@ export async function benchStartup(ctx: BenchContext): Promise<BenchOutcome> {
   for (const v of [...VARIANTS, 'tborg'] as Variant[]) {
     const r = await runTimed(argv[v], { env: envOf(v) });
     if (r.code !== 0) throw new Error(describeFailure(argv[v].join(' '), r));
-    if (v !== 'node' && v !== 'borg' && !/borg \d/.test(r.stdout)) throw new Error(`tborg --version printed ${JSON.stringify(r.stdout)}, not borg's version`);
+    if (v !== 'node' && v !== 'borg' && !/borg \d/.test(r.stdout))
+      throw new Error(`tborg --version printed ${JSON.stringify(r.stdout)}, not borg's version`);
   }
   const samples: Record<Variant, number[]> = { node: [], borg: [], tborg: [], floor: [], noShim: [], bin: [] };
   const order = interleave<Variant>(VARIANTS, runs, ctx.random);
@@ -65,7 +66,7 @@ export async function benchStartup(ctx: BenchContext): Promise<BenchOutcome> {
     },
     floorRow('spawn borg, pipe its stderr, nothing else', m.tborg, m.floor, rFloor),
     {
-      figure: '… of which the exec shim (python3 hands over to borg) and bin\'s sh line',
+      figure: "… of which the exec shim (python3 hands over to borg) and bin's sh line",
       tborg: `shim ${formatMs(m.tborg - m.noShim)}, sh line ${formatMs(m.bin - m.tborg)}`,
       baseline: `TBORG_EXEC_SHIM=off ${formatMs(m.noShim)}; as a program ${formatMs(m.bin)}`,
       result: '—',

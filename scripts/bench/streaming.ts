@@ -62,7 +62,10 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
     floor: [process.execPath, join(ROOT, 'fixtures', 'bench', 'node-wrapper-floor.mjs'), ...borgArgs],
   };
   let runNo = 0;
-  const runOnce = async (v: Variant, extra: NodeJS.ProcessEnv = {}): Promise<{ ms: number; out: string; err: string; report: StandinReport }> => {
+  const runOnce = async (
+    v: Variant,
+    extra: NodeJS.ProcessEnv = {},
+  ): Promise<{ ms: number; out: string; err: string; report: StandinReport }> => {
     const d = join(dir, `run-${++runNo}`);
     mkdirSync(d);
     const fifo = spawnSync('mkfifo', [join(d, 'err.fifo')]);
@@ -76,11 +79,19 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
       STANDIN_REPORT: report,
       ...extra,
     });
-    const r = await runTimed(['bash', '-c', PIPELINE, 'bench-stream', d, process.execPath, HASHER, ...argv[v]], { env, timeoutMs: 600_000 });
+    const r = await runTimed(['bash', '-c', PIPELINE, 'bench-stream', d, process.execPath, HASHER, ...argv[v]], {
+      env,
+      timeoutMs: 600_000,
+    });
     if (r.code !== 0) throw new Error(`streaming (${v}) failed (exit ${r.code ?? r.signal}): ${r.stderr.slice(-500)}`);
     // "<sha256> <bytes>": both must match the reference run.
     const hash = (f: string): string => readFileSync(join(d, f), 'utf8').trim();
-    const result = { ms: r.ms, out: hash('out.sha'), err: hash('err.sha'), report: JSON.parse(readFileSync(report, 'utf8')) as StandinReport };
+    const result = {
+      ms: r.ms,
+      out: hash('out.sha'),
+      err: hash('err.sha'),
+      report: JSON.parse(readFileSync(report, 'utf8')) as StandinReport,
+    };
     rmSync(d, { recursive: true, force: true });
     return result;
   };
@@ -103,7 +114,9 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
     }
     if (v === 'tborg' && r.report.parentPeakKiB !== null) peaks.push(r.report.parentPeakKiB);
     if (r.report.selfPeakKiB !== null) standinPeaks.push(r.report.selfPeakKiB);
-    ctx.log(`streaming: ${i + 1}/${order.length} ${v} ${formatMs(r.ms)}${v === 'tborg' ? `, tborg peak ${formatMiB(r.report.parentPeakKiB ?? NaN)}` : ''}`);
+    ctx.log(
+      `streaming: ${i + 1}/${order.length} ${v} ${formatMs(r.ms)}${v === 'tborg' ? `, tborg peak ${formatMiB(r.report.parentPeakKiB ?? NaN)}` : ''}`,
+    );
   }
   // The scan case: stderr only, every line a remote one.
   const scanEnv = { STANDIN_STDOUT_MIB: '0', STANDIN_STDERR_PREFIX: SCAN_PREFIX };
@@ -184,7 +197,12 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
         idealPeakUnderMiB: STREAM_RSS_IDEAL_MIB,
         met: goalsMetOf(rows) === true,
       },
-      samples: { direct: roundAll(samples.direct), tborg: roundAll(samples.tborg), nodeWrapperFloor: roundAll(samples.floor), tborgPeakKiB: peaks },
+      samples: {
+        direct: roundAll(samples.direct),
+        tborg: roundAll(samples.tborg),
+        nodeWrapperFloor: roundAll(samples.floor),
+        tborgPeakKiB: peaks,
+      },
       stderrScan: {
         runs: scanRuns,
         linePrefix: SCAN_PREFIX,
@@ -194,7 +212,11 @@ export async function benchStreaming(ctx: BenchContext): Promise<BenchOutcome> {
         medianMs: { direct: round(scan.direct), tborg: round(scan.tborg), nodeWrapperFloor: round(scan.floor) },
         floorRatio: round(scanRatio, 3),
         goal: { maxFloorRatio: SCAN_FLOOR_GOAL, met: scanIntact && scanRatio <= SCAN_FLOOR_GOAL },
-        samples: { direct: roundAll(scanSamples.direct), tborg: roundAll(scanSamples.tborg), nodeWrapperFloor: roundAll(scanSamples.floor) },
+        samples: {
+          direct: roundAll(scanSamples.direct),
+          tborg: roundAll(scanSamples.tborg),
+          nodeWrapperFloor: roundAll(scanSamples.floor),
+        },
       },
     },
   };

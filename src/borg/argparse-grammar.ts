@@ -66,11 +66,7 @@ function addOptions(map: Map<string, Action>, texts: readonly string[]): Map<str
 
 const COMMAND_POSITIONAL: Positional = { name: '<command>', nargs: 'PARSER' };
 
-function compileGrammar(
-  commands: Readonly<Record<string, CommandSpec>>,
-  common: readonly string[],
-  topOnly: readonly string[],
-): Parser {
+function compileGrammar(commands: Readonly<Record<string, CommandSpec>>, common: readonly string[], topOnly: readonly string[]): Parser {
   const commonMap = addOptions(new Map(), common);
   const build = (path: string[], spec: CommandSpec | undefined): Parser => {
     const level: 0 | 1 | 2 = path.length === 0 ? 0 : spec?.subcommands ? 1 : 2;
@@ -221,7 +217,10 @@ function compiledPattern(source: string): RegExp {
 // _match_arguments_partial: as many positionals as possible, each taking as much as its pattern can.
 export function matchPartial(positionals: readonly Positional[], pattern: string): number[] {
   for (let i = positionals.length; i > 0; i--) {
-    const source = positionals.slice(0, i).map((p) => nargsPattern(p.nargs)).join('');
+    const source = positionals
+      .slice(0, i)
+      .map((p) => nargsPattern(p.nargs))
+      .join('');
     const m = compiledPattern(source).exec(pattern);
     if (!m) continue;
     const counts = m.slice(1).map((g) => (g ?? '').length);

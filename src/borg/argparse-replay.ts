@@ -1,5 +1,13 @@
 import {
-  ArgumentError, actionName, matchOptionArgument, matchPartial, parseOptional, type Action, type OptionTuple, type Parser, type Positional,
+  ArgumentError,
+  actionName,
+  matchOptionArgument,
+  matchPartial,
+  parseOptional,
+  type Action,
+  type OptionTuple,
+  type Parser,
+  type Positional,
 } from './argparse-grammar.js';
 import { isInBetas, type CommandSpec } from './command-spec.js';
 

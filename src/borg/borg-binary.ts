@@ -6,8 +6,7 @@ import { TborgError } from '../core/errors.js';
 // tborg's own package directory: anything that resolves inside it is tborg, not borg.
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const INSTALL_HINT =
-  'install BorgBackup (Debian/Ubuntu: apt-get install borgbackup) or point TBORG_BORG at the real borg';
+const INSTALL_HINT = 'install BorgBackup (Debian/Ubuntu: apt-get install borgbackup) or point TBORG_BORG at the real borg';
 
 // A regular file this process may execute (a directory named borg on PATH is not borg).
 export function isExecutableFile(path: string): boolean {

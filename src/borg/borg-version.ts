@@ -66,7 +66,9 @@ export function readBorgVersion(borgPath: string, env: NodeJS.ProcessEnv): BorgV
   if (parsed && key !== undefined && file !== null) {
     // Keep only this binary's entries plus a few others; write atomically so concurrent
     // tborg runs (five cron jobs at :00) never read a half-written file.
-    const entries = Object.entries(cache).filter(([k]) => !k.startsWith(`${borgPath}|`)).slice(-15);
+    const entries = Object.entries(cache)
+      .filter(([k]) => !k.startsWith(`${borgPath}|`))
+      .slice(-15);
     const next = Object.fromEntries([...entries, [key, parsed]]);
     try {
       // One level at a time: node's recursive mkdir never ends where a parent cannot be made (/proc).

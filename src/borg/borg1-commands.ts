@@ -33,7 +33,7 @@ export const BORG1_COMMON_OPTIONS: readonly string[] = [
 export const BORG1_TOP_ONLY_OPTIONS: readonly string[] = ['-V --version'];
 // Every command and subcommand, by its words ("key export").
 export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  'benchmark': {
+  benchmark: {
     subcommands: true,
     options: [],
   },
@@ -52,7 +52,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     positionals: ['REPOSITORY?'],
     options: [],
   },
-  'check': {
+  check: {
     location: 'either',
     positionals: ['REPOSITORY_OR_ARCHIVE?'],
     options: [
@@ -69,25 +69,18 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--verify-data',
     ],
   },
-  'compact': {
+  compact: {
     location: 'repository',
     positionals: ['REPOSITORY?'],
-    options: [
-      '--cleanup-commits',
-      '-n --dry-run',
-      '--threshold PERCENT',
-    ],
+    options: ['--cleanup-commits', '-n --dry-run', '--threshold PERCENT'],
   },
-  'config': {
-    location: 'repository', localOnly: true,
+  config: {
+    location: 'repository',
+    localOnly: true,
     positionals: ['REPOSITORY?', 'NAME?', 'VALUE?'],
-    options: [
-      '-c --cache',
-      '-d --delete',
-      '-l --list',
-    ],
+    options: ['-c --cache', '-d --delete', '-l --list'],
   },
-  'create': {
+  create: {
     location: 'archive',
     positionals: ['ARCHIVE', 'PATH*'],
     options: [
@@ -139,7 +132,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--timestamp TIMESTAMP',
     ],
   },
-  'debug': {
+  debug: {
     subcommands: true,
     options: [],
   },
@@ -175,11 +168,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   'debug dump-repo-objs': {
     location: 'repository',
     positionals: ['REPOSITORY'],
-    options: [
-      '--ghost',
-      '--offset OFFS',
-      '--segment SEG',
-    ],
+    options: ['--ghost', '--offset OFFS', '--segment SEG'],
   },
   'debug get-obj': {
     location: 'repository',
@@ -210,7 +199,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     positionals: ['REPOSITORY', 'WANTED'],
     options: [],
   },
-  'delete': {
+  delete: {
     location: 'either',
     positionals: ['REPOSITORY_OR_ARCHIVE?', 'ARCHIVE*'],
     options: [
@@ -230,7 +219,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '-s --stats',
     ],
   },
-  'diff': {
+  diff: {
     location: 'archive',
     positionals: ['REPO::ARCHIVE1', 'ARCHIVE2', 'PATH*'],
     options: [
@@ -260,7 +249,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--tar-filter TAR_FILTER',
     ],
   },
-  'extract': {
+  extract: {
     location: 'archive',
     positionals: ['ARCHIVE', 'PATH*'],
     options: [
@@ -281,12 +270,9 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--strip-components NUMBER',
     ],
   },
-  'help': {
+  help: {
     positionals: ['TOPIC?'],
-    options: [
-      '--epilog-only',
-      '--usage-only',
-    ],
+    options: ['--epilog-only', '--usage-only'],
   },
   'import-tar': {
     location: 'archive',
@@ -306,31 +292,18 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--timestamp TIMESTAMP',
     ],
   },
-  'info': {
+  info: {
     location: 'either',
     positionals: ['REPOSITORY_OR_ARCHIVE?'],
-    options: [
-      '--first N',
-      '-a --glob-archives GLOB',
-      '--json',
-      '--last N',
-      '-P --prefix PREFIX',
-      '--sort-by KEYS',
-    ],
+    options: ['--first N', '-a --glob-archives GLOB', '--json', '--last N', '-P --prefix PREFIX', '--sort-by KEYS'],
   },
-  'init': {
+  init: {
     location: 'repository',
     positionals: ['REPOSITORY?'],
     required: ['-e'],
-    options: [
-      '--append-only',
-      '-e --encryption MODE',
-      '--import-related-secrets PATH',
-      '--make-parent-dirs',
-      '--storage-quota QUOTA',
-    ],
+    options: ['--append-only', '-e --encryption MODE', '--import-related-secrets PATH', '--make-parent-dirs', '--storage-quota QUOTA'],
   },
-  'key': {
+  key: {
     subcommands: true,
     options: [],
   },
@@ -342,10 +315,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   'key export': {
     location: 'repository',
     positionals: ['REPOSITORY?', 'PATH?'],
-    options: [
-      '--paper',
-      '--qr-html',
-    ],
+    options: ['--paper', '--qr-html'],
   },
   'key export-related-secrets': {
     location: 'repository',
@@ -355,16 +325,14 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   'key import': {
     location: 'repository',
     positionals: ['REPOSITORY?', 'PATH?'],
-    options: [
-      '--paper',
-    ],
+    options: ['--paper'],
   },
   'key migrate-to-repokey': {
     location: 'repository',
     positionals: ['REPOSITORY?'],
     options: [],
   },
-  'list': {
+  list: {
     location: 'either',
     positionals: ['REPOSITORY_OR_ARCHIVE?', 'PATH*'],
     options: [
@@ -384,7 +352,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--sort-by KEYS',
     ],
   },
-  'mount': {
+  mount: {
     location: 'either',
     positionals: ['REPOSITORY_OR_ARCHIVE', 'MOUNTPOINT', 'PATH*'],
     options: [
@@ -405,7 +373,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--strip-components NUMBER',
     ],
   },
-  'prune': {
+  prune: {
     location: 'repository',
     positionals: ['REPOSITORY?'],
     options: [
@@ -430,7 +398,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '-s --stats',
     ],
   },
-  'recreate': {
+  recreate: {
     location: 'either',
     positionals: ['REPOSITORY_OR_ARCHIVE?', 'PATH*'],
     options: [
@@ -454,39 +422,25 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--timestamp TIMESTAMP',
     ],
   },
-  'rename': {
+  rename: {
     location: 'archive',
     positionals: ['ARCHIVE', 'NEWNAME'],
     options: [],
   },
-  'serve': {
+  serve: {
     positionals: [],
-    options: [
-      '--append-only',
-      '--restrict-to-path PATH',
-      '--restrict-to-repository PATH',
-      '--storage-quota QUOTA',
-    ],
+    options: ['--append-only', '--restrict-to-path PATH', '--restrict-to-repository PATH', '--storage-quota QUOTA'],
   },
-  'umount': {
+  umount: {
     positionals: ['MOUNTPOINT'],
     options: [],
   },
-  'upgrade': {
+  upgrade: {
     location: 'repository',
     positionals: ['REPOSITORY?'],
-    options: [
-      '--archives-tam',
-      '--check-archives-tam',
-      '--check-tam',
-      '--disable-tam',
-      '-n --dry-run',
-      '--force',
-      '--inplace',
-      '--tam',
-    ],
+    options: ['--archives-tam', '--check-archives-tam', '--check-tam', '--disable-tam', '-n --dry-run', '--force', '--inplace', '--tam'],
   },
-  'version': {
+  version: {
     location: 'repository',
     positionals: ['REPOSITORY?'],
     options: [],

@@ -54,7 +54,7 @@ export const BORG2_OPTION_BETAS: Readonly<Record<string, BetaRange>> = {
 };
 // Every command and subcommand, by its words ("key export").
 export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  'analyze': {
+  analyze: {
     betas: { since: 12 },
     positionals: [],
     options: [
@@ -68,7 +68,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--sort-by KEYS',
     ],
   },
-  'benchmark': {
+  benchmark: {
     subcommands: true,
     options: [],
   },
@@ -84,7 +84,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     positionals: [],
     options: [],
   },
-  'check': {
+  check: {
     positionals: [],
     options: [
       '--archives-only',
@@ -104,29 +104,21 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--verify-data',
     ],
   },
-  'compact': {
+  compact: {
     positionals: [],
-    options: [
-      '-n --dry-run',
-      '-s --stats',
-      '--threshold PERCENT',
-    ],
+    options: ['-n --dry-run', '-s --stats', '--threshold PERCENT'],
   },
-  'completion': {
+  completion: {
     betas: { since: 20 },
     positionals: ['SHELL'],
     options: [],
   },
-  'config': {
+  config: {
     betas: { until: 9 },
     positionals: ['NAME?', 'VALUE?'],
-    options: [
-      '-c --cache',
-      '-d --delete',
-      '-l --list',
-    ],
+    options: ['-c --cache', '-d --delete', '-l --list'],
   },
-  'create': {
+  create: {
     positionals: ['NAME', 'PATH*'],
     options: [
       '--atime',
@@ -172,7 +164,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--timestamp TIMESTAMP',
     ],
   },
-  'debug': {
+  debug: {
     subcommands: true,
     options: [],
   },
@@ -202,17 +194,11 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   'debug dump-repo-objs': {
     positionals: [],
-    options: [
-      '--ghost',
-      '--offset OFFS',
-      '--segment SEG',
-    ],
+    options: ['--ghost', '--offset OFFS', '--segment SEG'],
   },
   'debug format-obj': {
     positionals: ['ID', 'BINARY_PATH', 'JSON_PATH', 'OBJECT_PATH'],
-    options: [
-      '-C --compression COMPRESSION',
-    ],
+    options: ['-C --compression COMPRESSION'],
   },
   'debug get-obj': {
     positionals: ['ID', 'PATH'],
@@ -242,7 +228,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     positionals: ['WANTED'],
     options: [],
   },
-  'delete': {
+  delete: {
     positionals: ['NAME?'],
     options: [
       '--cache-only',
@@ -262,7 +248,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '-s --stats',
     ],
   },
-  'diff': {
+  diff: {
     positionals: ['ARCHIVE1', 'ARCHIVE2', 'PATH*'],
     options: [
       '--content-only',
@@ -291,7 +277,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--tar-format FMT',
     ],
   },
-  'extract': {
+  extract: {
     positionals: ['NAME', 'PATH*'],
     options: [
       '--continue',
@@ -310,12 +296,9 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--strip-components NUMBER',
     ],
   },
-  'help': {
+  help: {
     positionals: ['TOPIC?'],
-    options: [
-      '--epilog-only',
-      '--usage-only',
-    ],
+    options: ['--epilog-only', '--usage-only'],
   },
   'import-tar': {
     positionals: ['NAME', 'TARFILE'],
@@ -334,7 +317,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--timestamp TIMESTAMP',
     ],
   },
-  'info': {
+  info: {
     positionals: ['NAME?'],
     options: [
       '--first N',
@@ -348,15 +331,13 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--sort-by KEYS',
     ],
   },
-  'key': {
+  key: {
     subcommands: true,
     options: [],
   },
   'key change-location': {
     positionals: ['KEY_LOCATION'],
-    options: [
-      '--keep',
-    ],
+    options: ['--keep'],
   },
   'key change-passphrase': {
     positionals: [],
@@ -364,18 +345,13 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   'key export': {
     positionals: ['PATH?'],
-    options: [
-      '--paper',
-      '--qr-html',
-    ],
+    options: ['--paper', '--qr-html'],
   },
   'key import': {
     positionals: ['PATH?'],
-    options: [
-      '--paper',
-    ],
+    options: ['--paper'],
   },
-  'list': {
+  list: {
     positionals: ['NAME', 'PATH*'],
     options: [
       '--depth N',
@@ -388,7 +364,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--short',
     ],
   },
-  'mount': {
+  mount: {
     positionals: ['MOUNTPOINT', 'PATH*'],
     options: [
       '--consider-checkpoints',
@@ -410,7 +386,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--strip-components NUMBER',
     ],
   },
-  'prune': {
+  prune: {
     positionals: ['NAME?'],
     options: [
       '-c --checkpoint-interval SECONDS',
@@ -439,16 +415,12 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '-s --stats',
     ],
   },
-  'rcompress': {
+  rcompress: {
     betas: { until: 9 },
     positionals: [],
-    options: [
-      '-c --checkpoint-interval SECONDS',
-      '-C --compression COMPRESSION',
-      '-s --stats',
-    ],
+    options: ['-c --checkpoint-interval SECONDS', '-C --compression COMPRESSION', '-s --stats'],
   },
-  'rcreate': {
+  rcreate: {
     betas: { until: 9 },
     positionals: [],
     required: ['-e'],
@@ -461,18 +433,12 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--storage-quota QUOTA',
     ],
   },
-  'rdelete': {
+  rdelete: {
     betas: { until: 9 },
     positionals: [],
-    options: [
-      '--cache-only',
-      '-n --dry-run',
-      '--force',
-      '--keep-security-info',
-      '--list',
-    ],
+    options: ['--cache-only', '-n --dry-run', '--force', '--keep-security-info', '--list'],
   },
-  'recreate': {
+  recreate: {
     positionals: ['PATH*'],
     options: [
       '-c --checkpoint-interval SECONDS',
@@ -504,17 +470,14 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--timestamp TIMESTAMP',
     ],
   },
-  'rename': {
+  rename: {
     positionals: ['OLDNAME', 'NEWNAME'],
     options: [],
   },
   'repo-compress': {
     betas: { since: 10 },
     positionals: [],
-    options: [
-      '-C --compression COMPRESSION',
-      '-s --stats',
-    ],
+    options: ['-C --compression COMPRESSION', '-s --stats'],
   },
   'repo-create': {
     betas: { since: 10 },
@@ -533,20 +496,12 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   'repo-delete': {
     betas: { since: 10 },
     positionals: [],
-    options: [
-      '--cache-only',
-      '-n --dry-run',
-      '--force',
-      '--keep-security-info',
-      '--list',
-    ],
+    options: ['--cache-only', '-n --dry-run', '--force', '--keep-security-info', '--list'],
   },
   'repo-info': {
     betas: { since: 10 },
     positionals: [],
-    options: [
-      '--json',
-    ],
+    options: ['--json'],
   },
   'repo-list': {
     betas: { since: 10 },
@@ -569,19 +524,14 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   'repo-space': {
     betas: { since: 10 },
     positionals: [],
-    options: [
-      '--free',
-      '--reserve SPACE',
-    ],
+    options: ['--free', '--reserve SPACE'],
   },
-  'rinfo': {
+  rinfo: {
     betas: { until: 9 },
     positionals: [],
-    options: [
-      '--json',
-    ],
+    options: ['--json'],
   },
-  'rlist': {
+  rlist: {
     betas: { until: 9 },
     positionals: [],
     options: [
@@ -599,7 +549,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--sort-by KEYS',
     ],
   },
-  'serve': {
+  serve: {
     positionals: [],
     options: [
       '--append-only',
@@ -609,7 +559,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--storage-quota QUOTA',
     ],
   },
-  'tag': {
+  tag: {
     betas: { since: 12 },
     positionals: ['NAME?'],
     options: [
@@ -626,7 +576,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--sort-by KEYS',
     ],
   },
-  'transfer': {
+  transfer: {
     positionals: [],
     options: [
       '--chunker-params PARAMS',
@@ -646,11 +596,11 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--upgrader UPGRADER',
     ],
   },
-  'umount': {
+  umount: {
     positionals: ['MOUNTPOINT'],
     options: [],
   },
-  'undelete': {
+  undelete: {
     betas: { since: 14 },
     positionals: ['NAME?'],
     options: [
@@ -666,7 +616,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       '--sort-by KEYS',
     ],
   },
-  'version': {
+  version: {
     betas: { since: 8 },
     positionals: [],
     options: [],

@@ -73,7 +73,17 @@ export interface BorgCommandLine {
 export type CommandLineOptions = LocationOptions;
 
 // Archiver.parse_args: --bypass-lock only for commands that can run without the lock.
-const BYPASS_ALLOWED_1: ReadonlySet<string> = new Set(['check', 'config', 'diff', 'export-tar', 'extract', 'info', 'list', 'mount', 'umount']);
+const BYPASS_ALLOWED_1: ReadonlySet<string> = new Set([
+  'check',
+  'config',
+  'diff',
+  'export-tar',
+  'extract',
+  'info',
+  'list',
+  'mount',
+  'umount',
+]);
 const BYPASS_ALLOWED_2: ReadonlySet<string> = new Set([...BYPASS_ALLOWED_1, 'rinfo', 'rlist', 'repo-info', 'repo-list']);
 
 // Parses a borg command line (argv without the program name). Never throws.

@@ -35,8 +35,7 @@ function isStream(path: string | undefined): boolean {
 
 const DEBUG = 'debug commands print to stdout or write objects one by one; tborg never runs them twice';
 const HELP_ONLY = 'only prints help';
-const UNCHECKED = (name: string): string =>
-  `${name} is not on tborg's list of commands checked to be safe to run a second time`;
+const UNCHECKED = (name: string): string => `${name} is not on tborg's list of commands checked to be safe to run a second time`;
 const PROMPTS_PASSPHRASE = (name: string): string =>
   `${name} asks for a new passphrase (and a yes/no on stdin); a second attempt would ask again`;
 
@@ -52,13 +51,14 @@ export const CONNECTION_RETRY_RULES: Readonly<Record<string, Rule>> = {
   // create --json: json_print() comes right after archive.save() and before the repository is closed
   // (RemoteRepository.close is one more call over the connection), so the connection can be lost
   // after the JSON was printed: not retried.
-  'create': (w) => {
+  create: (w) => {
     if (w.options.has('--content-from-command') || w.options.has('--paths-from-command')) {
       const option = w.options.has('--content-from-command') ? '--content-from-command' : '--paths-from-command';
       return `create ${option} runs your command, which may have consumed input or done work; a second attempt would run it again`;
     }
     if (w.consumesStdin) return `${w.consumesStdin} reads input that cannot be replayed`;
-    if (w.options.has('--json')) return 'create --json prints its result once the archive is committed, before borg closes the connection; a second attempt could print a second one';
+    if (w.options.has('--json'))
+      return 'create --json prints its result once the archive is committed, before borg closes the connection; a second attempt could print a second one';
     return 'safe';
   },
   // do_import_tar: like create; the tar file is read again from its start by a second attempt.
@@ -67,12 +67,13 @@ export const CONNECTION_RETRY_RULES: Readonly<Record<string, Rule>> = {
     const tarfile = w.positionals.get('TARFILE')?.[0];
     if (isStream(tarfile)) return `import-tar from ${tarfile ?? '-'} reads input that cannot be replayed`;
     if (w.options.has('--tar-filter')) return 'import-tar --tar-filter runs your command; a second attempt would run it again';
-    if (w.options.has('--json')) return 'import-tar --json prints its result once the archive is committed; a second attempt could print a second one';
+    if (w.options.has('--json'))
+      return 'import-tar --json prints its result once the archive is committed; a second attempt could print a second one';
     return 'safe';
   },
   // do_extract writes files (extract_item unlinks an existing file before writing it again), or
   // with --stdout the file contents to stdout.
-  'extract': (w) => (w.options.has('--stdout') ? stdout('extract --stdout') : 'safe'),
+  extract: (w) => (w.options.has('--stdout') ? stdout('extract --stdout') : 'safe'),
   // do_export_tar: dash_open(args.tarfile, 'wb') truncates a file, so a second attempt rewrites it
   // from the start; '-' is stdout. --tar-filter pipes through a command of the user's.
   'export-tar': (w) => {
@@ -81,20 +82,20 @@ export const CONNECTION_RETRY_RULES: Readonly<Record<string, Rule>> = {
     if (w.options.has('--tar-filter')) return 'export-tar --tar-filter runs your command; a second attempt would run it again';
     return 'safe';
   },
-  'list': stdout('list'),
-  'info': stdout('info'),
-  'diff': stdout('diff'),
-  'rlist': stdout('rlist'),
-  'rinfo': stdout('rinfo'),
+  list: stdout('list'),
+  info: stdout('info'),
+  diff: stdout('diff'),
+  rlist: stdout('rlist'),
+  rinfo: stdout('rinfo'),
   'repo-list': stdout('repo-list'),
   'repo-info': stdout('repo-info'),
-  'analyze': stdout('analyze'),
-  'version': stdout('version'),
+  analyze: stdout('analyze'),
+  version: stdout('version'),
   'benchmark crud': stdout('benchmark crud'),
   'benchmark cpu': stdout('benchmark cpu'),
-  'completion': stdout('completion'),
+  completion: stdout('completion'),
   // do_config prints a value or --list; setting or deleting a value twice is the same as once.
-  'config': (w) => {
+  config: (w) => {
     const setting = (w.positionals.get('VALUE')?.length ?? 0) > 0 || w.options.has('-d');
     return setting && !w.options.has('-l') ? 'safe' : stdout('config');
   },
@@ -103,8 +104,7 @@ export const CONNECTION_RETRY_RULES: Readonly<Record<string, Rule>> = {
     const path = w.positionals.get('PATH')?.[0];
     return isStream(path) ? stdout(`key export to ${path ?? 'stdout'}`) : 'safe';
   },
-  'key export-related-secrets': (w) =>
-    isStream(w.positionals.get('PATH')?.[0]) ? stdout('key export-related-secrets') : 'safe',
+  'key export-related-secrets': (w) => (isStream(w.positionals.get('PATH')?.[0]) ? stdout('key export-related-secrets') : 'safe'),
   // do_key_import: --paper reads the key typed on stdin; '-' reads it from stdin.
   'key import': (w) => {
     if (w.options.has('--paper')) return 'key import --paper reads the key from stdin; it cannot be read again';
@@ -114,61 +114,65 @@ export const CONNECTION_RETRY_RULES: Readonly<Record<string, Rule>> = {
     return 'safe';
   },
   'with-lock': 'with-lock runs your command, which may have done its work; a second attempt would run it again',
-  'mount': 'mount serves a file system until it is unmounted; it is not run a second time',
-  'umount': 'umount runs fusermount and opens no repository',
-  'serve': "serve is borg's server side",
+  mount: 'mount serves a file system until it is unmounted; it is not run a second time',
+  umount: 'umount runs fusermount and opens no repository',
+  serve: "serve is borg's server side",
   // do_init / do_rcreate: Repository.create() makes the repository before key_creator() asks for a
   // passphrase and the manifest is committed; a second attempt after a cut in between fails with
   // "A repository already exists", hiding a repository without a key or manifest.
-  'init': 'init is not idempotent: after a cut it can leave a half-made repository, which a second attempt would report as "already exists"',
-  'rcreate': 'rcreate is not idempotent: after a cut it can leave a half-made repository, which a second attempt would report as "already exists"',
-  'repo-create': 'repo-create is not idempotent: after a cut it can leave a half-made repository, which a second attempt would report as "already exists"',
+  init: 'init is not idempotent: after a cut it can leave a half-made repository, which a second attempt would report as "already exists"',
+  rcreate:
+    'rcreate is not idempotent: after a cut it can leave a half-made repository, which a second attempt would report as "already exists"',
+  'repo-create':
+    'repo-create is not idempotent: after a cut it can leave a half-made repository, which a second attempt would report as "already exists"',
   // _delete_repository (1.x, with no archive named or selected) and do_rdelete ask on stdin
   // (yes(), input()) unless BORG_DELETE_I_KNOW_WHAT_I_AM_DOING=YES, then destroy the repository.
-  'delete': (w) => {
+  delete: (w) => {
     if (w.major === 2) return 'safe'; // borg 2's delete removes archives only; rdelete/repo-delete the repository
     const archives = w.positionals.get('REPOSITORY_OR_ARCHIVE')?.[0]?.includes('::') || (w.positionals.get('ARCHIVE')?.length ?? 0) > 0;
     const filtered = ['-a', '-P', '--first', '--last', '--cache-only'].some((o) => w.options.has(o));
     return archives || filtered ? 'safe' : DELETE_REPOSITORY('delete');
   },
-  'rdelete': (w) => (w.options.has('--cache-only') ? 'safe' : DELETE_REPOSITORY('rdelete')),
+  rdelete: (w) => (w.options.has('--cache-only') ? 'safe' : DELETE_REPOSITORY('rdelete')),
   'repo-delete': (w) => (w.options.has('--cache-only') ? 'safe' : DELETE_REPOSITORY('repo-delete')),
   // do_prune, do_compact, do_break_lock: no stdout (--list/--stats are log output on stderr); a
   // second run computes what is left to do from the repository as the first one left it.
-  'prune': 'safe',
-  'compact': 'safe',
+  prune: 'safe',
+  compact: 'safe',
   'break-lock': 'safe',
   // do_check without --repair only reads (--max-duration's partial-check state is resumed, not
   // repeated). --repair asks for confirmation on stdin (yes()) and changes the repository.
-  'check': (w) =>
-    w.options.has('--repair') ? 'check --repair asks for confirmation on stdin and repairs the repository; it is not run a second time' : 'safe',
+  check: (w) =>
+    w.options.has('--repair')
+      ? 'check --repair asks for confirmation on stdin and repairs the repository; it is not run a second time'
+      : 'safe',
   // do_recreate: each archive is rebuilt as NAME.recreate and replaces NAME in its own commit
   // (ArchiveRecreater.save); a second attempt rebuilds what is left. Without a single archive it
   // prints "Processing NAME" to stdout for every archive, which a second attempt would repeat.
-  'recreate': (w) => {
+  recreate: (w) => {
     const single = w.major === 1 ? (w.positionals.get('REPOSITORY_OR_ARCHIVE')?.[0]?.includes('::') ?? false) : false;
     return single ? 'safe' : 'recreate of several archives prints "Processing NAME" to stdout; a second attempt would print it again';
   },
   // do_rename: one manifest change and commit. After a cut following the commit, a second attempt
   // fails with "Archive ... does not exist": a failure, never a wrong state.
-  'rename': 'safe',
+  rename: 'safe',
   // transfer_cmd.py prints per archive to stdout ("copying archive ...").
-  'transfer': 'transfer prints its progress to stdout; a second attempt would print it again',
-  'rcompress': UNCHECKED('rcompress'),
+  transfer: 'transfer prints its progress to stdout; a second attempt would print it again',
+  rcompress: UNCHECKED('rcompress'),
   'repo-compress': UNCHECKED('repo-compress'),
   'repo-space': UNCHECKED('repo-space'),
-  'tag': UNCHECKED('tag'),
-  'undelete': UNCHECKED('undelete'),
+  tag: UNCHECKED('tag'),
+  undelete: UNCHECKED('undelete'),
   // do_upgrade prints what it changed ("Key updated", the manifest's archives) to stdout.
-  'upgrade': stdout('upgrade'),
+  upgrade: stdout('upgrade'),
   'change-passphrase': PROMPTS_PASSPHRASE('change-passphrase'),
   'key change-passphrase': PROMPTS_PASSPHRASE('key change-passphrase'),
   'key change-location': PROMPTS_PASSPHRASE('key change-location'),
   'key migrate-to-repokey': PROMPTS_PASSPHRASE('key migrate-to-repokey'),
-  'help': HELP_ONLY,
-  'key': HELP_ONLY,
-  'benchmark': HELP_ONLY,
-  'debug': HELP_ONLY,
+  help: HELP_ONLY,
+  key: HELP_ONLY,
+  benchmark: HELP_ONLY,
+  debug: HELP_ONLY,
   'debug convert-profile': DEBUG,
   'debug delete-obj': DEBUG,
   'debug dump-archive': DEBUG,
@@ -218,7 +222,8 @@ export function userCommandOf(words: Pick<CommandWords, 'command' | 'options'>):
     if (options.has('--content-from-command')) return 'create --content-from-command runs your command';
     if (options.has('--paths-from-command')) return 'create --paths-from-command runs your command';
   }
-  if ((command === 'import-tar' || command === 'export-tar') && options.has('--tar-filter')) return `${command} --tar-filter runs your command`;
+  if ((command === 'import-tar' || command === 'export-tar') && options.has('--tar-filter'))
+    return `${command} --tar-filter runs your command`;
   return null;
 }
 

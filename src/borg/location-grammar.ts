@@ -157,45 +157,114 @@ interface Rule {
 //   2.0.0b24      a known scheme and ":" is never a local path (ssh:foo refused)
 //   2.0.0b25      rest:// gone (ssh:// is REST over ssh); a release is taken to read as b25 does
 const B2_RULES: ReadonlyArray<readonly [number, readonly Rule[]]> = [
-  [1, [{ re: B2_SSH_ABS, path: 'special' }, { re: B2_FILE_SERVER, path: 'special' }, { re: B2_LOCAL_B1, path: 'special' }]],
-  [6, [{ re: B2_SSH_ABS, path: 'special' }, { re: B2_FILE_SERVER, path: 'special' }, { re: B2_SOCKET_ABS, path: 'special' }, { re: B2_LOCAL_B6, path: 'special' }]],
-  [10, [
-    { re: B2_SSH_ABS, path: 'special' }, { re: B2_SFTP_ABS, path: 'special' }, { re: B2_FILE_SERVER, path: 'special' },
-    { re: B2_SOCKET_ABS, path: 'special' }, { re: B2_LOCAL_B6, path: 'special' },
-  ]],
-  [11, [
-    { re: B2_SSH_ABS, path: 'special' }, { re: B2_SFTP_ABS, path: 'special' }, { re: B2_RCLONE_SLASHES, path: 'raw' },
-    { re: B2_FILE_SERVER, path: 'special' }, { re: B2_SOCKET_ABS, path: 'special' }, { re: B2_LOCAL_B6, path: 'special' },
-  ]],
-  [13, [
-    { re: B2_SSH_SFTP_SEP, path: 'normpath' }, { re: B2_RCLONE, path: 'raw' }, { re: B2_FILE_SOCKET_ABS, path: 'normpath' },
-    { re: B2_LOCAL_B13, path: 'abspath' },
-  ]],
-  [20, [
-    { re: B2_SSH_SFTP_SEP, path: 'normpath' }, { re: B2_RCLONE, path: 'raw' }, { re: B2_FILE_SOCKET_ABS, path: 'normpath' },
-    { re: B2_S3, path: 'raw' }, { re: B2_LOCAL_B20, path: 'abspath' },
-  ]],
-  [21, [
-    { re: B2_SSH_SFTP_SEP, path: 'normpath' }, { re: B2_HTTP, path: 'raw' }, { re: B2_RCLONE, path: 'raw' },
-    { re: B2_FILE_SOCKET_ABS, path: 'normpath' }, { re: B2_S3, path: 'raw' }, { re: B2_LOCAL_B20, path: 'abspath' },
-  ]],
-  [22, [
-    { re: B2_SSH_SEP, path: 'normpath' }, { re: B2_REST, path: 'normpath' }, { re: B2_FILE_ABS, path: 'normpath' },
-    { re: B2_SCHEME, path: 'raw' }, { re: B2_LOCAL_B22, path: 'abspath' },
-  ]],
-  [23, [
-    { re: B2_SSH_SEP, path: 'normpath' }, { re: B2_REST, path: 'normpath' }, { re: B2_FILE_ABS, path: 'normpath' },
-    { re: B2_SCHEME, path: 'raw' }, { re: B2_LOCAL_B23, path: 'abspath' },
-  ]],
-  [24, [
-    { re: B2_SSH_SEP, path: 'normpath' }, { re: B2_REST, path: 'normpath' }, { re: B2_FILE_ABS, path: 'normpath' },
-    { re: B2_SCHEME, path: 'raw' }, { re: B2_LOCAL_B24, path: 'abspath' },
-  ]],
+  [
+    1,
+    [
+      { re: B2_SSH_ABS, path: 'special' },
+      { re: B2_FILE_SERVER, path: 'special' },
+      { re: B2_LOCAL_B1, path: 'special' },
+    ],
+  ],
+  [
+    6,
+    [
+      { re: B2_SSH_ABS, path: 'special' },
+      { re: B2_FILE_SERVER, path: 'special' },
+      { re: B2_SOCKET_ABS, path: 'special' },
+      { re: B2_LOCAL_B6, path: 'special' },
+    ],
+  ],
+  [
+    10,
+    [
+      { re: B2_SSH_ABS, path: 'special' },
+      { re: B2_SFTP_ABS, path: 'special' },
+      { re: B2_FILE_SERVER, path: 'special' },
+      { re: B2_SOCKET_ABS, path: 'special' },
+      { re: B2_LOCAL_B6, path: 'special' },
+    ],
+  ],
+  [
+    11,
+    [
+      { re: B2_SSH_ABS, path: 'special' },
+      { re: B2_SFTP_ABS, path: 'special' },
+      { re: B2_RCLONE_SLASHES, path: 'raw' },
+      { re: B2_FILE_SERVER, path: 'special' },
+      { re: B2_SOCKET_ABS, path: 'special' },
+      { re: B2_LOCAL_B6, path: 'special' },
+    ],
+  ],
+  [
+    13,
+    [
+      { re: B2_SSH_SFTP_SEP, path: 'normpath' },
+      { re: B2_RCLONE, path: 'raw' },
+      { re: B2_FILE_SOCKET_ABS, path: 'normpath' },
+      { re: B2_LOCAL_B13, path: 'abspath' },
+    ],
+  ],
+  [
+    20,
+    [
+      { re: B2_SSH_SFTP_SEP, path: 'normpath' },
+      { re: B2_RCLONE, path: 'raw' },
+      { re: B2_FILE_SOCKET_ABS, path: 'normpath' },
+      { re: B2_S3, path: 'raw' },
+      { re: B2_LOCAL_B20, path: 'abspath' },
+    ],
+  ],
+  [
+    21,
+    [
+      { re: B2_SSH_SFTP_SEP, path: 'normpath' },
+      { re: B2_HTTP, path: 'raw' },
+      { re: B2_RCLONE, path: 'raw' },
+      { re: B2_FILE_SOCKET_ABS, path: 'normpath' },
+      { re: B2_S3, path: 'raw' },
+      { re: B2_LOCAL_B20, path: 'abspath' },
+    ],
+  ],
+  [
+    22,
+    [
+      { re: B2_SSH_SEP, path: 'normpath' },
+      { re: B2_REST, path: 'normpath' },
+      { re: B2_FILE_ABS, path: 'normpath' },
+      { re: B2_SCHEME, path: 'raw' },
+      { re: B2_LOCAL_B22, path: 'abspath' },
+    ],
+  ],
+  [
+    23,
+    [
+      { re: B2_SSH_SEP, path: 'normpath' },
+      { re: B2_REST, path: 'normpath' },
+      { re: B2_FILE_ABS, path: 'normpath' },
+      { re: B2_SCHEME, path: 'raw' },
+      { re: B2_LOCAL_B23, path: 'abspath' },
+    ],
+  ],
+  [
+    24,
+    [
+      { re: B2_SSH_SEP, path: 'normpath' },
+      { re: B2_REST, path: 'normpath' },
+      { re: B2_FILE_ABS, path: 'normpath' },
+      { re: B2_SCHEME, path: 'raw' },
+      { re: B2_LOCAL_B24, path: 'abspath' },
+    ],
+  ],
   // b25 parseformat.py Location._parse: ssh_re, file_re, scheme_re (BORGSTORE_SCHEMES), local_re.
-  [25, [
-    { re: B2_SSH_SEP, path: 'normpath' }, { re: B2_FILE_ABS, path: 'normpath' }, { re: B2_SCHEME, path: 'raw' },
-    { re: B2_LOCAL_B25, path: 'abspath' },
-  ]],
+  [
+    25,
+    [
+      { re: B2_SSH_SEP, path: 'normpath' },
+      { re: B2_FILE_ABS, path: 'normpath' },
+      { re: B2_SCHEME, path: 'raw' },
+      { re: B2_LOCAL_B25, path: 'abspath' },
+    ],
+  ],
 ];
 // The newest grammar tborg knows: what a borg 2 release, or a beta after it, is read with.
 export const NEWEST_BORG2_GENERATION = 25;

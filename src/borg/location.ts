@@ -51,12 +51,7 @@ function build(location: string, parsed: ParsedLocation, options: LocationOption
 // Parses a repository location the way the given borg major version does. `text` is the
 // positional argument (borg 1.x) or the -r/--repo value (borg 2); '' stands for "not given" and
 // falls back to BORG_REPO where borg does. Returns undefined wherever borg would refuse it.
-export function parseLocation(
-  text: string,
-  env: NodeJS.ProcessEnv,
-  major: 1 | 2,
-  options: LocationOptions = {},
-): Location | undefined {
+export function parseLocation(text: string, env: NodeJS.ProcessEnv, major: 1 | 2, options: LocationOptions = {}): Location | undefined {
   // A placeholder syntax error anywhere (also in the archive name) makes borg refuse the text.
   if (expandPlaceholders(text, undefined) === NO_PLACEHOLDER) return undefined;
   return major === 1 ? parseLocation1(text, env, options) : parseLocation2(text, env, options);

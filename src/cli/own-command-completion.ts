@@ -16,7 +16,10 @@ export function completeOwnWords(
   const typed = argv._.slice(1).map(String);
   if (!current.startsWith('-')) typed.pop();
   const first = typed[0];
-  const borgWords = first === 'plan' ? splitPlanWords(typed.slice(1)).borg.length > 0 : first !== undefined && !(OWN_COMMANDS as readonly string[]).includes(first);
+  const borgWords =
+    first === 'plan'
+      ? splitPlanWords(typed.slice(1)).borg.length > 0
+      : first !== undefined && !(OWN_COMMANDS as readonly string[]).includes(first);
   // After plan's first borg word, the words are borg's too (own-command-words.ts).
   if (borgWords) {
     done([]);

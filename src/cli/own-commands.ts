@@ -51,196 +51,223 @@ export type OwnCommandCall =
 // command's builder and parses its process arguments again).
 function buildOwnCommandParser(words: readonly string[], choose: (call: OwnCommandCall) => void): Argv {
   const parser: Argv = yargs([...words]);
-  return parser
-    .scriptName('tborg')
-    .parserConfiguration(PARSER_CONFIGURATION)
-    .strict()
-    .version(false)
-    .help()
-    .locale('en')
-    .wrap(100)
-    .exitProcess(false)
-    .command(
-      'plan',
-      'show what a run of these borg arguments would do; runs only ssh -G',
-      (y) =>
-        y
-          .usage(PLAN_USAGE)
-          .option('json', { type: 'boolean', default: false, describe: 'print the plan as one JSON object' }),
-      (argv) =>
-        choose({ command: 'plan', args: { json: argv.json, borgArgs: afterDashDash(argv) } }),
-    )
-    .command(
-      'doctor',
-      'check keepalives, reachability, the lock, the local borg',
-      (y) =>
-        y
-          .usage(DOCTOR_USAGE)
-          // Everything doctor does not know is borg's: options stay words, in order, with their values.
-          .parserConfiguration({ ...PARSER_CONFIGURATION, 'unknown-options-as-args': true })
-          .strict(false)
-          .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead (fields in src/cli/commands/doctor-command.ts)' }),
-      (argv) =>
-        choose({ command: 'doctor', args: { json: argv.json, words: positionalWords(argv), afterDashDash: afterDashDash(argv) } }),
-    )
-    .command(
-      'ssh-config',
-      'show or write ServerAlive* for HOST',
-      (y) =>
-        y
-          .usage(SSH_CONFIG_USAGE)
-          // HOST stays in argv._ (words, below): see positionalWords.
-          .strict(false)
-          .strictOptions()
-          .option('config', { type: 'string', requiresArg: true, coerce: once('--config'), describe: 'the ssh config file (default: ~/.ssh/config of your user)' })
-          .option('write', { type: 'boolean', default: false, describe: 'write the keepalive into the file' })
-          .option('keepalive', {
-            type: 'string',
-            requiresArg: true,
-            coerce: once('--keepalive'),
-            describe: 'ServerAliveInterval x ServerAliveCountMax (default: --tborg-keepalive / TBORG_KEEPALIVE, else 10x30)',
+  return (
+    parser
+      .scriptName('tborg')
+      .parserConfiguration(PARSER_CONFIGURATION)
+      .strict()
+      .version(false)
+      .help()
+      .locale('en')
+      .wrap(100)
+      .exitProcess(false)
+      .command(
+        'plan',
+        'show what a run of these borg arguments would do; runs only ssh -G',
+        (y) => y.usage(PLAN_USAGE).option('json', { type: 'boolean', default: false, describe: 'print the plan as one JSON object' }),
+        (argv) => choose({ command: 'plan', args: { json: argv.json, borgArgs: afterDashDash(argv) } }),
+      )
+      .command(
+        'doctor',
+        'check keepalives, reachability, the lock, the local borg',
+        (y) =>
+          y
+            .usage(DOCTOR_USAGE)
+            // Everything doctor does not know is borg's: options stay words, in order, with their values.
+            .parserConfiguration({ ...PARSER_CONFIGURATION, 'unknown-options-as-args': true })
+            .strict(false)
+            .option('json', {
+              type: 'boolean',
+              default: false,
+              describe: 'print one JSON object instead (fields in src/cli/commands/doctor-command.ts)',
+            }),
+        (argv) =>
+          choose({ command: 'doctor', args: { json: argv.json, words: positionalWords(argv), afterDashDash: afterDashDash(argv) } }),
+      )
+      .command(
+        'ssh-config',
+        'show or write ServerAlive* for HOST',
+        (y) =>
+          y
+            .usage(SSH_CONFIG_USAGE)
+            // HOST stays in argv._ (words, below): see positionalWords.
+            .strict(false)
+            .strictOptions()
+            .option('config', {
+              type: 'string',
+              requiresArg: true,
+              coerce: once('--config'),
+              describe: 'the ssh config file (default: ~/.ssh/config of your user)',
+            })
+            .option('write', { type: 'boolean', default: false, describe: 'write the keepalive into the file' })
+            .option('keepalive', {
+              type: 'string',
+              requiresArg: true,
+              coerce: once('--keepalive'),
+              describe: 'ServerAliveInterval x ServerAliveCountMax (default: --tborg-keepalive / TBORG_KEEPALIVE, else 10x30)',
+            }),
+        (argv) =>
+          choose({
+            command: 'ssh-config',
+            args: { hosts: positionalWords(argv), config: argv.config, write: argv.write, keepalive: argv.keepalive },
           }),
-      (argv) =>
-        choose({ command: 'ssh-config', args: { hosts: positionalWords(argv), config: argv.config, write: argv.write, keepalive: argv.keepalive } }),
-    )
-    .command(
-      'sshd-config',
-      "print ClientAlive* lines for the server's sshd_config",
-      (y) =>
-        y
-          .usage(SSHD_CONFIG_USAGE)
-          .option('server-alive', {
-            type: 'string',
-            requiresArg: true,
-            coerce: once('--server-alive'),
-            describe: 'ClientAliveInterval x ClientAliveCountMax, e.g. 10x30 (same as --tborg-server-alive)',
-          })
-          .option('match-user', { type: 'string', requiresArg: true, coerce: once('--match-user'), describe: 'wrap the lines in a "Match User USER" block' })
-          .option('borg2', { type: 'boolean', default: false, describe: "explain what ClientAlive does and does not do for borg2's store locks" }),
-      (argv) =>
-        choose({ command: 'sshd-config', args: { serverAlive: argv['server-alive'], matchUser: argv['match-user'], borg2: argv.borg2 } }),
-    )
-    .command(
-      'authorized-keys',
-      'print a restricted authorized_keys line for borg serve',
-      (y) =>
-        y
-          .usage(AUTHORIZED_KEYS_USAGE)
-          // KEYFILE stays in argv._ (see positionalWords).
-          .strict(false)
-          .strictOptions()
-          .option('restrict-to-path', {
-            type: 'string',
-            requiresArg: true,
-            coerce: all,
-            describe: 'allow repositories in or below PATH (absolute; repeatable)',
-          })
-          .option('restrict-to-repository', {
-            type: 'string',
-            requiresArg: true,
-            coerce: all,
-            describe: 'allow only the repository at PATH (absolute; repeatable)',
-          })
-          .option('append-only', { type: 'boolean', default: false, describe: 'borg serve --append-only: the key cannot really delete data' })
-          .option('storage-quota', {
-            type: 'string',
-            requiresArg: true,
-            coerce: once('--storage-quota'),
-            describe: 'borg serve --storage-quota QUOTA, e.g. 500G (>= 10M)',
-          })
-          .option('remote-path', {
-            type: 'string',
-            requiresArg: true,
-            coerce: once('--remote-path'),
-            describe: "the server's borg (default: borg, from the account's PATH)",
-          })
-          .option('set-env', {
-            type: 'string',
-            requiresArg: true,
-            coerce: all,
-            describe: "NAME=VALUE in borg serve's environment (repeatable; the client's BORG_* do not reach it)",
-          })
-          .option('borg2', {
-            type: 'boolean',
-            describe: 'the server runs borg2 2.0.0b22 or later: borg serve --rest (default: on with --remote-path borg2; --no-borg2 turns it off)',
-          })
-          .option('permissions', {
-            type: 'string',
-            requiresArg: true,
-            coerce: once('--permissions'),
-            describe: `borg2 serve --rest --permissions: ${BORG2_PERMISSIONS.join(', ')} (write-only: the key cannot read or delete)`,
-          })
-          .option('legacy-openssh', {
-            type: 'boolean',
-            default: false,
-            describe: 'for OpenSSH < 7.2: no-port-forwarding,no-X11-forwarding,no-pty,no-agent-forwarding,no-user-rc instead of restrict',
-          })
-          .option('guard', {
-            type: 'boolean',
-            default: false,
-            describe: "write the server half's guard (default ~/.local/bin/tborg-serve-guard) and run the key through it",
-          })
-          .option('guard-path', {
-            type: 'string',
-            requiresArg: true,
-            coerce: once('--guard-path'),
-            describe: 'where the guard is (absolute); without --guard it is not written, only named in the line',
-          })
-          .option('print-guard', { type: 'boolean', default: false, describe: 'print the guard (a Python 3 script) to copy it to a server' }),
-      (argv) =>
-        choose({
-          command: 'authorized-keys',
-          args: {
-            keyFiles: positionalWords(argv),
-            restrictToPaths: argv['restrict-to-path'] ?? [],
-            restrictToRepositories: argv['restrict-to-repository'] ?? [],
-            appendOnly: argv['append-only'],
-            storageQuota: argv['storage-quota'],
-            remotePath: argv['remote-path'],
-            setEnv: argv['set-env'] ?? [],
-            borg2: argv.borg2,
-            permissions: argv.permissions,
-            legacyOpenssh: argv['legacy-openssh'],
-            guard: argv.guard,
-            guardPath: argv['guard-path'],
-            printGuard: argv['print-guard'],
-          },
-        }),
-    )
-    .command(
-      'status',
-      "did each repository's last backup land, and when did one last land; exit 1 if failed or stale",
-      (y) =>
-        y
-          .usage(STATUS_USAGE)
-          .option('json', { type: 'boolean', default: false, describe: 'print the records and their verdicts as JSON' })
-          .option('max-age', {
-            type: 'string',
-            requiresArg: true,
-            coerce: once('--max-age'),
-            describe: 'a last backup success older than this (90s, 26h, 2d) is a failure',
-          })
-          .option('forget', {
-            type: 'string',
-            requiresArg: true,
-            coerce: once('--forget'),
-            describe: "delete a repository's status records (named as tborg status prints it)",
+      )
+      .command(
+        'sshd-config',
+        "print ClientAlive* lines for the server's sshd_config",
+        (y) =>
+          y
+            .usage(SSHD_CONFIG_USAGE)
+            .option('server-alive', {
+              type: 'string',
+              requiresArg: true,
+              coerce: once('--server-alive'),
+              describe: 'ClientAliveInterval x ClientAliveCountMax, e.g. 10x30 (same as --tborg-server-alive)',
+            })
+            .option('match-user', {
+              type: 'string',
+              requiresArg: true,
+              coerce: once('--match-user'),
+              describe: 'wrap the lines in a "Match User USER" block',
+            })
+            .option('borg2', {
+              type: 'boolean',
+              default: false,
+              describe: "explain what ClientAlive does and does not do for borg2's store locks",
+            }),
+        (argv) =>
+          choose({ command: 'sshd-config', args: { serverAlive: argv['server-alive'], matchUser: argv['match-user'], borg2: argv.borg2 } }),
+      )
+      .command(
+        'authorized-keys',
+        'print a restricted authorized_keys line for borg serve',
+        (y) =>
+          y
+            .usage(AUTHORIZED_KEYS_USAGE)
+            // KEYFILE stays in argv._ (see positionalWords).
+            .strict(false)
+            .strictOptions()
+            .option('restrict-to-path', {
+              type: 'string',
+              requiresArg: true,
+              coerce: all,
+              describe: 'allow repositories in or below PATH (absolute; repeatable)',
+            })
+            .option('restrict-to-repository', {
+              type: 'string',
+              requiresArg: true,
+              coerce: all,
+              describe: 'allow only the repository at PATH (absolute; repeatable)',
+            })
+            .option('append-only', {
+              type: 'boolean',
+              default: false,
+              describe: 'borg serve --append-only: the key cannot really delete data',
+            })
+            .option('storage-quota', {
+              type: 'string',
+              requiresArg: true,
+              coerce: once('--storage-quota'),
+              describe: 'borg serve --storage-quota QUOTA, e.g. 500G (>= 10M)',
+            })
+            .option('remote-path', {
+              type: 'string',
+              requiresArg: true,
+              coerce: once('--remote-path'),
+              describe: "the server's borg (default: borg, from the account's PATH)",
+            })
+            .option('set-env', {
+              type: 'string',
+              requiresArg: true,
+              coerce: all,
+              describe: "NAME=VALUE in borg serve's environment (repeatable; the client's BORG_* do not reach it)",
+            })
+            .option('borg2', {
+              type: 'boolean',
+              describe:
+                'the server runs borg2 2.0.0b22 or later: borg serve --rest (default: on with --remote-path borg2; --no-borg2 turns it off)',
+            })
+            .option('permissions', {
+              type: 'string',
+              requiresArg: true,
+              coerce: once('--permissions'),
+              describe: `borg2 serve --rest --permissions: ${BORG2_PERMISSIONS.join(', ')} (write-only: the key cannot read or delete)`,
+            })
+            .option('legacy-openssh', {
+              type: 'boolean',
+              default: false,
+              describe: 'for OpenSSH < 7.2: no-port-forwarding,no-X11-forwarding,no-pty,no-agent-forwarding,no-user-rc instead of restrict',
+            })
+            .option('guard', {
+              type: 'boolean',
+              default: false,
+              describe: "write the server half's guard (default ~/.local/bin/tborg-serve-guard) and run the key through it",
+            })
+            .option('guard-path', {
+              type: 'string',
+              requiresArg: true,
+              coerce: once('--guard-path'),
+              describe: 'where the guard is (absolute); without --guard it is not written, only named in the line',
+            })
+            .option('print-guard', {
+              type: 'boolean',
+              default: false,
+              describe: 'print the guard (a Python 3 script) to copy it to a server',
+            }),
+        (argv) =>
+          choose({
+            command: 'authorized-keys',
+            args: {
+              keyFiles: positionalWords(argv),
+              restrictToPaths: argv['restrict-to-path'] ?? [],
+              restrictToRepositories: argv['restrict-to-repository'] ?? [],
+              appendOnly: argv['append-only'],
+              storageQuota: argv['storage-quota'],
+              remotePath: argv['remote-path'],
+              setEnv: argv['set-env'] ?? [],
+              borg2: argv.borg2,
+              permissions: argv.permissions,
+              legacyOpenssh: argv['legacy-openssh'],
+              guard: argv.guard,
+              guardPath: argv['guard-path'],
+              printGuard: argv['print-guard'],
+            },
           }),
-      (argv) =>
-        choose({ command: 'status', args: { json: argv.json, maxAge: argv['max-age'], forget: argv.forget } }),
-    )
-    .command(
-      'shell-completion',
-      'print a bash or zsh completion script for these commands (for the shell in $SHELL)',
-      (y) => y.usage(SHELL_COMPLETION_USAGE),
-      // Written while yargs collects the output (parseOwnCommandLine's callback), like --help.
-      // (yargs takes $0 and the command's name here; @types/yargs 17 declares no parameters).
-      () => void Reflect.apply(parser.showCompletionScript, parser, ['tborg', 'shell-completion']),
-    )
-    // Only the function that answers the script: yargs' own completion command, which would be named
-    // here, fails under .strict() (yargs 18 reports it as an unknown argument), so the command above
-    // prints the script and this name is never typed (main routes only OWN_COMMANDS to this parser).
-    .completion('tborg-internal-completion', false, completeOwnWords);
+      )
+      .command(
+        'status',
+        "did each repository's last backup land, and when did one last land; exit 1 if failed or stale",
+        (y) =>
+          y
+            .usage(STATUS_USAGE)
+            .option('json', { type: 'boolean', default: false, describe: 'print the records and their verdicts as JSON' })
+            .option('max-age', {
+              type: 'string',
+              requiresArg: true,
+              coerce: once('--max-age'),
+              describe: 'a last backup success older than this (90s, 26h, 2d) is a failure',
+            })
+            .option('forget', {
+              type: 'string',
+              requiresArg: true,
+              coerce: once('--forget'),
+              describe: "delete a repository's status records (named as tborg status prints it)",
+            }),
+        (argv) => choose({ command: 'status', args: { json: argv.json, maxAge: argv['max-age'], forget: argv.forget } }),
+      )
+      .command(
+        'shell-completion',
+        'print a bash or zsh completion script for these commands (for the shell in $SHELL)',
+        (y) => y.usage(SHELL_COMPLETION_USAGE),
+        // Written while yargs collects the output (parseOwnCommandLine's callback), like --help.
+        // (yargs takes $0 and the command's name here; @types/yargs 17 declares no parameters).
+        () => void Reflect.apply(parser.showCompletionScript, parser, ['tborg', 'shell-completion']),
+      )
+      // Only the function that answers the script: yargs' own completion command, which would be named
+      // here, fails under .strict() (yargs 18 reports it as an unknown argument), so the command above
+      // prints the script and this name is never typed (main routes only OWN_COMMANDS to this parser).
+      .completion('tborg-internal-completion', false, completeOwnWords)
+  );
 }
 
 // What the one parser made of `words` (an own command and its words, or a completion request): the

@@ -8,8 +8,6 @@ import type { KeepaliveMode } from '../plan/keepalive.js';
 // and has an environment twin TBORG_<NAME> for cron jobs and profiles; the command line wins.
 // They are removed before borg sees its arguments, so borg's own option space is never touched.
 
-
-
 export interface TborgOptions {
   help: boolean;
   version: boolean;
@@ -33,7 +31,6 @@ export interface TborgOptions {
   metricsFile: string | undefined;
 }
 
-
 interface OptionSpec {
   name: string;
   flag: boolean;
@@ -48,9 +45,7 @@ export function parseAlivePair(value: string, where: string): AlivePair {
   const interval = match ? Number(match[1]) : NaN;
   const countMax = match ? Number(match[2]) : NaN;
   if (!match || !(interval >= 1) || !(countMax >= 1) || interval > 86400 || countMax > 1000) {
-    throw new UsageError(
-      `${where}: expected INTERVALxCOUNT with two positive whole numbers (for example 10x30), got '${value}'`,
-    );
+    throw new UsageError(`${where}: expected INTERVALxCOUNT with two positive whole numbers (for example 10x30), got '${value}'`);
   }
   return { interval, countMax };
 }
@@ -122,7 +117,8 @@ const OPTION_SPECS: readonly OptionSpec[] = [
     name: 'server-guard',
     flag: false,
     metavar: 'on|off',
-    description: "the server runs tborg's guard (README \"The server half\"): send a run token, wait only for the client's keepalive (default off)",
+    description:
+      'the server runs tborg\'s guard (README "The server half"): send a run token, wait only for the client\'s keepalive (default off)',
     apply: (o, v, w) => {
       const value = v.trim().toLowerCase();
       if (value !== 'on' && value !== 'off') throw new UsageError(`${w}: expected on or off, got '${v}'`);

@@ -56,12 +56,7 @@ export class Terminal {
   get interactive(): boolean {
     const columns = (this.streams.stderr as { columns?: number }).columns ?? 0;
     return (
-      !this.quiet &&
-      !this.json &&
-      this.streams.stderr.isTTY === true &&
-      this.env.TERM !== 'dumb' &&
-      !('CI' in this.env) &&
-      columns > 0
+      !this.quiet && !this.json && this.streams.stderr.isTTY === true && this.env.TERM !== 'dumb' && !('CI' in this.env) && columns > 0
     );
   }
 
@@ -98,7 +93,6 @@ export class Terminal {
     }
     this.streams.stderr.write(`tborg: ${text}\n`);
   }
-
 
   // One line as borg's JsonFormatter writes it (borg/logger.py: json.dumps of type, time (seconds
   // since the epoch, a float), message, levelname, name; Python's default separators and
@@ -195,7 +189,9 @@ export class Terminal {
   }
 
   private timestamp(): string {
-    return this.now().toISOString().replace(/\.\d+Z$/, 'Z');
+    return this.now()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
   }
 }
 

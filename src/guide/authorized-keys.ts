@@ -65,7 +65,6 @@ export interface PublicKey {
   comment: string;
 }
 
-
 // `restrict` (OpenSSH >= 7.2, sshd(8) AUTHORIZED_KEYS FILE FORMAT) turns off port, agent and X11
 // forwarding, the pty and ~/.ssh/rc, and anything a later OpenSSH adds. The guide's list for older
 // servers spells out the same five.
@@ -116,9 +115,7 @@ function validateServerPath(path: string, option: string): string {
 function validateStorageQuota(quota: string): string {
   const match = /^(\d+(?:\.\d*)?|\.\d+)([KMGTP]?)$/.exec(quota);
   if (!match) {
-    throw new UsageError(
-      `--storage-quota ${describe(quota)}: expected a number with an optional K, M, G, T or P suffix (e.g. 500G, 1.5T)`,
-    );
+    throw new UsageError(`--storage-quota ${describe(quota)}: expected a number with an optional K, M, G, T or P suffix (e.g. 500G, 1.5T)`);
   }
   const factor = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 }[match[2] as '' | 'K' | 'M' | 'G' | 'T' | 'P'];
   if (Math.floor(Number(match[1]) * factor) < 10e6) {
@@ -203,7 +200,9 @@ export function buildServeCommand(options: AuthorizedKeysOptions): string {
 // `borg serve --rest` holds no lock: the client writes its own store lock (docs/facts.md "borg 2").
 function validateGuardPath(path: string, borg2: boolean): string {
   if (borg2) {
-    throw new UsageError(`the guard is for borg serve of borg 1.x (and borg2 before 2.0.0b22); borg2 2.0.0b22+ clients hold their own lock, no serve to end (a server with an older borg2: give --no-borg2)`);
+    throw new UsageError(
+      `the guard is for borg serve of borg 1.x (and borg2 before 2.0.0b22); borg2 2.0.0b22+ clients hold their own lock, no serve to end (a server with an older borg2: give --no-borg2)`,
+    );
   }
   return validateServerPath(path, '--guard-path');
 }
@@ -243,9 +242,7 @@ function parseKeyLine(line: string, source: string): PublicKey {
     throw new UsageError(`${source} is not an OpenSSH public key (expected e.g. "ssh-ed25519 AAAA... comment")`);
   }
   if (at > 0) {
-    throw new UsageError(
-      `${source} already has options before the key (${line.slice(0, 40)}...); give the plain public key`,
-    );
+    throw new UsageError(`${source} already has options before the key (${line.slice(0, 40)}...); give the plain public key`);
   }
   const type = words[0]!;
   const base64 = words[1]!;

@@ -81,7 +81,12 @@ export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
 const ORDER: readonly CheckName[] = ['borg', 'location', 'keepalive', 'lock-wait', 'server', 'repository', 'lock'];
 
 // Runs every check once, in ORDER, and the two probes side by side; never throws for what it checks.
-export async function runDoctor(context: PlanRequest, words: readonly string[], afterDashDash: readonly string[], options: DoctorOptions = {}): Promise<DoctorReport> {
+export async function runDoctor(
+  context: PlanRequest,
+  words: readonly string[],
+  afterDashDash: readonly string[],
+  options: DoctorOptions = {},
+): Promise<DoctorReport> {
   const started = Date.now();
   const run = options.run ?? runBufferedChild;
   const now = options.now ?? (() => new Date());
@@ -141,7 +146,17 @@ export async function runDoctor(context: PlanRequest, words: readonly string[], 
     skipRest('not checked: bad argument');
     return finish();
   }
-  const sources = input.ssh && loc.host ? findKeepaliveSources(input.ssh.rsh.words, input.ssh.rsh.source, loc.host, loc.user, passwdHome(), sshDialect(input.ssh.target[0], { env })) : null;
+  const sources =
+    input.ssh && loc.host
+      ? findKeepaliveSources(
+          input.ssh.rsh.words,
+          input.ssh.rsh.source,
+          loc.host,
+          loc.user,
+          passwdHome(),
+          sshDialect(input.ssh.target[0], { env }),
+        )
+      : null;
   add(checkKeepalive(plan, input, sources));
   add(checkLockWait(plan, { serverAliveGiven: context.options.serverAlive !== undefined }));
 
@@ -154,18 +169,35 @@ export async function runDoctor(context: PlanRequest, words: readonly string[], 
   const probe = repositoryProbe(plan, commandLine, env, split, major, input.ssh ? sshOptions : null);
   const command = `borg ${planArgs[0]}`;
   const home = env.HOME || passwdHome() || '/';
-  const repositoryRun = run(plan.borg.path, probe.argv, { env: { ...env, ...probe.env }, timeoutMs: repositoryTimeout * 1000, signal: repositorySignal });
+  const repositoryRun = run(plan.borg.path, probe.argv, {
+    env: { ...env, ...probe.env },
+    timeoutMs: repositoryTimeout * 1000,
+    signal: repositorySignal,
+  });
   if (input.ssh && loc.host) {
     const argv = input.ssh.rest
       ? [...storeRshWords(plan), ...sshOptions, loc.user ? `${loc.user}@${loc.host}` : loc.host, remotePath, '--version']
       : serverProbeArgv(planRshWords(plan, commandLine, env), sshOptions, { user: loc.user, host: loc.host, port: loc.port }, remotePath);
-    const result = await run(argv[0]!, argv.slice(1), { env, timeoutMs: serverTimeout * 1000, ...(options.signal ? { signal: options.signal } : {}) });
+    const result = await run(argv[0]!, argv.slice(1), {
+      env,
+      timeoutMs: serverTimeout * 1000,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     let server = interpretServerProbe(result, { host: loc.host, remotePath, localMajor: major, timeoutSeconds: serverTimeout });
     server.data = { ...server.data, argv };
     // README "The server half": only where a borg serve holds the lock (not borg2's store locks).
     if (server.status !== 'fail' && !input.ssh.rest && plan.lockWait.model?.kind === 'serve') {
-      const guardArgv = buildGuardProbeArgv(planRshWords(plan, commandLine, env), sshOptions, { user: loc.user, host: loc.host, port: loc.port }, remotePath);
-      const guard = await run(guardArgv[0]!, guardArgv.slice(1), { env, timeoutMs: serverTimeout * 1000, ...(options.signal ? { signal: options.signal } : {}) });
+      const guardArgv = buildGuardProbeArgv(
+        planRshWords(plan, commandLine, env),
+        sshOptions,
+        { user: loc.user, host: loc.host, port: loc.port },
+        remotePath,
+      );
+      const guard = await run(guardArgv[0]!, guardArgv.slice(1), {
+        env,
+        timeoutMs: serverTimeout * 1000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       server = addGuardFinding(server, readGuardVersion(guard), context.options.serverGuard, loc.host);
     }
     add(server);
@@ -190,7 +222,12 @@ export async function runDoctor(context: PlanRequest, words: readonly string[], 
     return finish();
   }
   const outcome = interpretRepositoryProbe(result, {
-    command, env, home, timeoutSeconds: repositoryTimeout, now: now(), storeLock: plan.lockWait.model?.kind === 'store',
+    command,
+    env,
+    home,
+    timeoutSeconds: repositoryTimeout,
+    now: now(),
+    storeLock: plan.lockWait.model?.kind === 'store',
   });
   outcome.repository.data = { ...outcome.repository.data, argv: [plan.borg.path, ...probe.argv] };
   add(outcome.repository);
@@ -202,12 +239,12 @@ export async function runDoctor(context: PlanRequest, words: readonly string[], 
     }
     if (lock.status === 'ok' && loc.proto === 'file') {
       // A local repository's roster can be read: readers are seen too.
-      lock =
-        checkHolders('repository', join(loc.path, 'lock.roster'), await lastingLockHolders(loc.path), (h) => holderAlive(h, env)) ??
-        { ...lock, detail: `not locked: ${command} got its lock, and no reader is in its lock.roster` };
+      lock = checkHolders('repository', join(loc.path, 'lock.roster'), await lastingLockHolders(loc.path), (h) => holderAlive(h, env)) ?? {
+        ...lock,
+        detail: `not locked: ${command} got its lock, and no reader is in its lock.roster`,
+      };
     }
   }
   add(lock);
   return finish();
 }
-

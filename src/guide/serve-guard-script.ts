@@ -1,4 +1,10 @@
-import { GUARD_BANNER, GUARD_PROBE_OPTION, GUARD_TERM_GRACE_SECONDS, RUN_TOKEN_VARIABLE, SERVE_GUARD_VERSION } from '../plan/serve-guard-protocol.js';
+import {
+  GUARD_BANNER,
+  GUARD_PROBE_OPTION,
+  GUARD_TERM_GRACE_SECONDS,
+  RUN_TOKEN_VARIABLE,
+  SERVE_GUARD_VERSION,
+} from '../plan/serve-guard-protocol.js';
 
 // The server half's guard (README "The server half"): the text of the Python 3 program that a key's
 // forced command runs in front of `borg serve`. Python 3, because it is on every server that runs a

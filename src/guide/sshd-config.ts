@@ -21,7 +21,7 @@ const BORG2_SSHD_NOTE = [
   '# borg2 (2.0.0b22 and later, ssh:// served by `borg serve --rest`): these lines still end a vanished',
   "# client's `borg serve --rest` on the server, but they do NOT release its lock: borg2 keeps the lock",
   '# in the repository, and another client deletes it only once it is 30 minutes old (tborg waits that',
-  '# long for it). The client side keepalive is borgstore\'s own (ServerAliveInterval 30, CountMax 3).',
+  "# long for it). The client side keepalive is borgstore's own (ServerAliveInterval 30, CountMax 3).",
 ];
 
 // sshd's Match User takes a pattern list (sshd_config(5) PATTERNS): names, `*`, `?`, `!`, commas.

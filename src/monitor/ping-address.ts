@@ -44,7 +44,11 @@ export function resolveHost(host: string, timeoutMs: number, abort?: AbortSignal
         if (code === 'ENOENT') {
           // No getent (not glibc or musl-utils): node's own lookup, which cannot be bounded.
           lookup(bare, { all: true }, (e, found) =>
-            resolve(e ? { problem: `could not resolve ${host} (${e.code ?? e.message})` } : { addresses: found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 })) }),
+            resolve(
+              e
+                ? { problem: `could not resolve ${host} (${e.code ?? e.message})` }
+                : { addresses: found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 })) },
+            ),
           );
           return;
         }

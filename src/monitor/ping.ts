@@ -181,7 +181,8 @@ async function sendOnce(
       method: request.method,
       agent: false,
       lookup: (_host, options, callback) => {
-        if ((options as { all?: boolean }).all) (callback as (e: null, a: ReadonlyArray<{ address: string; family: number }>) => void)(null, addresses);
+        if ((options as { all?: boolean }).all)
+          (callback as (e: null, a: ReadonlyArray<{ address: string; family: number }>) => void)(null, addresses);
         else callback(null, addresses[0]!.address, addresses[0]!.family);
       },
       headers: {

@@ -30,7 +30,10 @@ export interface RecordContext {
   plan: Plan;
   // Whether this run opened a repository (status records are about repositories).
   opensRepository: boolean;
-  pinger?: { readonly role: PingRole; finish(end: { exitCode: number; lastLines: readonly string[]; durationMs: number }): Promise<string | undefined> };
+  pinger?: {
+    readonly role: PingRole;
+    finish(end: { exitCode: number; lastLines: readonly string[]; durationMs: number }): Promise<string | undefined>;
+  };
 }
 
 // One name per repository however it was spelled: where the connection goes as ssh -G says it
@@ -55,12 +58,17 @@ export function repositoryKey(repository: NonNullable<Plan['repository']>, desti
 export function isRefusedPrompt(run: Pick<RunEnd, 'exitCode' | 'lastLines'>): boolean {
   if (isSuccess(run.exitCode)) return false;
   const last = run.lastLines.filter((l) => l.trim() !== '').slice(-2);
-  return last.some((l) => /(?:^|: )(?:Aborting\.|Invalid answer, aborting\.)$/.test(l.trim())) || last.at(-1)?.trim() === 'Cancelled by user.';
+  return (
+    last.some((l) => /(?:^|: )(?:Aborting\.|Invalid answer, aborting\.)$/.test(l.trim())) || last.at(-1)?.trim() === 'Cancelled by user.'
+  );
 }
 
 // What this run is to the status record (command-spec.ts classifyForMonitors), or null when it is recorded
 // nowhere: reads, administration, dry runs, and maintenance refused at borg's prompt.
-export function classifyRun(plan: Pick<Plan, 'command' | 'dryRun'>, run: Pick<RunEnd, 'exitCode' | 'lastLines'>): 'backup' | 'maintenance' | null {
+export function classifyRun(
+  plan: Pick<Plan, 'command' | 'dryRun'>,
+  run: Pick<RunEnd, 'exitCode' | 'lastLines'>,
+): 'backup' | 'maintenance' | null {
   const kind = classifyForMonitors(plan.command);
   if (kind === 'none' || plan.dryRun) return null;
   if (kind === 'maintenance' && isRefusedPrompt(run)) return null;
@@ -75,16 +83,16 @@ export async function recordRun(context: RecordContext, run: RunEnd): Promise<vo
   // A refused prompt of maintenance reports nothing (a backup's start was sent: its result goes too).
   if (context.pinger && (kind !== null || context.pinger.role === 'job')) {
     work.push(
-      context.pinger
-        .finish({ exitCode: run.exitCode, lastLines: run.lastLines, durationMs: run.end - run.start })
-        .then((problem) => {
-          if (problem) terminal.warn(problem);
-        }),
+      context.pinger.finish({ exitCode: run.exitCode, lastLines: run.lastLines, durationMs: run.end - run.start }).then((problem) => {
+        if (problem) terminal.warn(problem);
+      }),
     );
   }
   if (kind !== null && context.opensRepository && plan.repository && options.statusFile !== null) {
     const files = writeFiles(context, plan.repository, kind, run);
-    work.push(limitDuration(files, RECORD_BUDGET_MS, 'writing the status record').catch((error: unknown) => terminal.warn(describe(error))));
+    work.push(
+      limitDuration(files, RECORD_BUDGET_MS, 'writing the status record').catch((error: unknown) => terminal.warn(describe(error))),
+    );
   }
   await Promise.all(work);
 }
@@ -94,7 +102,12 @@ function describe(error: unknown): string {
 }
 
 // The status record, then the metrics file: a failure of either is said as its own.
-async function writeFiles(context: RecordContext, repository: NonNullable<Plan['repository']>, kind: 'backup' | 'maintenance', run: RunEnd): Promise<void> {
+async function writeFiles(
+  context: RecordContext,
+  repository: NonNullable<Plan['repository']>,
+  kind: 'backup' | 'maintenance',
+  run: RunEnd,
+): Promise<void> {
   const { recordPath, writeRecord, readAllRecords, withLockFile, removeOldRecord } = await import('./status-record.js');
   const { options, env, plan, terminal } = context;
   const key = repositoryKey(repository, plan.ssh?.destination);
@@ -128,7 +141,9 @@ async function writeFiles(context: RecordContext, repository: NonNullable<Plan['
     await makeDirectory(dirname(metricsFile), 0o755);
     // Read and written under one lock: of several runs ending together, the last writer has read
     // every record, so the file never goes back to a state without one of them.
-    await withLockFile(`${metricsFile}.lock`, async () => writeMetricsFile(metricsFile, await readAllRecords(options.statusFile ?? undefined, env)));
+    await withLockFile(`${metricsFile}.lock`, async () =>
+      writeMetricsFile(metricsFile, await readAllRecords(options.statusFile ?? undefined, env)),
+    );
   } catch (error) {
     terminal.warn(`could not write the metrics file ${metricsFile}: ${describe(error)}`);
   }

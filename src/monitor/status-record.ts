@@ -57,7 +57,11 @@ function defaultStateDir(env: NodeJS.ProcessEnv): string {
 // A file name any file system takes, readable, and unique per location (the hash): `ssh://u@h:2/srv/r`
 // -> `ssh-u-h-2-srv-r-1b2c3d4e5f.json`.
 export function recordFileName(repository: string): string {
-  const readable = repository.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80) || 'repository';
+  const readable =
+    repository
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|-+$/g, '')
+      .slice(0, 80) || 'repository';
   const hash = createHash('sha256').update(repository).digest('hex').slice(0, 10);
   return `${readable}-${hash}.json`;
 }
@@ -137,7 +141,10 @@ async function takeLock(lock: string): Promise<boolean> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await stat(lock).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (age > STALE_LOCK_MS) await unlink(lock).catch(() => undefined);
     if (Date.now() > until) return false;
     await new Promise((r) => setTimeout(r, pause));
@@ -172,7 +179,10 @@ async function recordFiles(statusFile: string | undefined, env: NodeJS.ProcessEn
   const target = statusFile ?? defaultStateDir(env);
   const dir = statusFile === undefined || statusFile.endsWith('/') || (await isDirectory(target));
   if (!dir) return [target];
-  return (await readdir(target).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().map((n) => join(target, n));
+  return (await readdir(target).catch(() => [] as string[]))
+    .filter((n) => n.endsWith('.json'))
+    .sort()
+    .map((n) => join(target, n));
 }
 
 // Every record, by repository.

@@ -23,8 +23,7 @@ export const LOCK_WAIT_MARGIN_SECONDS = 20;
 const TCP_KEEPALIVE_TIME_SECONDS = 7200;
 const TCP_KEEPALIVE_INTERVAL_SECONDS = 75;
 const TCP_KEEPALIVE_PROBES = 9;
-export const TCP_KEEPALIVE_BOUND_SECONDS =
-  TCP_KEEPALIVE_TIME_SECONDS + TCP_KEEPALIVE_PROBES * TCP_KEEPALIVE_INTERVAL_SECONDS; // 7875
+export const TCP_KEEPALIVE_BOUND_SECONDS = TCP_KEEPALIVE_TIME_SECONDS + TCP_KEEPALIVE_PROBES * TCP_KEEPALIVE_INTERVAL_SECONDS; // 7875
 
 // Whose lock a vanished client leaves behind, and so what ends it (docs/facts.md "borg 2"):
 //   'serve'  borg 1.x, borg2 before 2.0.0b22's rest: the server's `borg serve` holds the lock and it
@@ -71,10 +70,7 @@ export function computeServerBound(serverAlive: AlivePair): number {
 // W, the time tborg waits for a held lock. effectiveKeepalive: the client's ServerAlive* as ssh will
 // use it (null: ServerAliveInterval 0, off). serverAlive: the server's ClientAlive* as the user told
 // tborg (undefined: assume the guide's 10 x 30; null: the server has none -> TCP keepalive).
-export function computeLockWait(
-  effectiveKeepalive: AlivePair | null,
-  serverAlive: AlivePair | null | undefined,
-): LockWaitModel {
+export function computeLockWait(effectiveKeepalive: AlivePair | null, serverAlive: AlivePair | null | undefined): LockWaitModel {
   const server = serverAlive === undefined ? GUIDE_ALIVE_PAIR : serverAlive;
   const clientBound = effectiveKeepalive ? computeClientBound(effectiveKeepalive) : 0;
   const serverBound = server ? computeServerBound(server) : TCP_KEEPALIVE_BOUND_SECONDS;
@@ -98,7 +94,7 @@ export function computeLockWait(
     serverAlive: server,
     tcpKeepaliveFallback: server === null,
     kind: 'serve',
-    why: 'the lock belongs to the server\'s borg serve, which ends when the server\'s sshd notices a vanished client',
+    why: "the lock belongs to the server's borg serve, which ends when the server's sshd notices a vanished client",
   };
 }
 
@@ -117,8 +113,14 @@ const STORE_LOCK_MARGIN_SECONDS = 60;
 // 2.0.0b22 and master: check, compact, with-lock, repo-create, repo-delete, key change-location,
 // debug delete-obj; repo-compress from master on). Every other repository command takes a shared lock.
 const BORG2_EXCLUSIVE: ReadonlySet<string> = new Set([
-  'check', 'compact', 'with-lock', 'repo-create', 'repo-delete', 'repo-compress',
-  'key change-location', 'debug delete-obj',
+  'check',
+  'compact',
+  'with-lock',
+  'repo-create',
+  'repo-delete',
+  'repo-compress',
+  'key change-location',
+  'debug delete-obj',
 ]);
 
 // True when this borg2 command takes the exclusive store lock.
@@ -141,8 +143,8 @@ export function computeStoreLockWait(
   const seconds = Math.max(clientBound, serverBound) + margin;
   const clientText = effectiveKeepalive ? `(${effectiveKeepalive.countMax}+1)x${effectiveKeepalive.interval}` : '0';
   const blocks = exclusive
-    ? 'this command takes the exclusive lock, so any vanished client\'s lock (shared or exclusive) blocks it'
-    : 'this command takes a shared lock, so only a vanished client\'s exclusive lock (check, compact, ...) blocks it';
+    ? "this command takes the exclusive lock, so any vanished client's lock (shared or exclusive) blocks it"
+    : "this command takes a shared lock, so only a vanished client's exclusive lock (check, compact, ...) blocks it";
   return {
     kind: 'store',
     why: `${writer}: a vanished client's lock lasts until it is ${formatDuration(STORE_LOCK_STALE_SECONDS)} old, whatever the server's sshd does; ${blocks}`,

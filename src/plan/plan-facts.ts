@@ -88,7 +88,9 @@ export async function gatherPlanInput(context: PlanRequest, options: GatherOptio
     destination: { hostname: settings.hostname, port: settings.port, user: settings.user },
     intervalIsDefault: await intervalIsDefault(target, settings, env, facts.resolveSshSettings),
     // One more ssh -G, only for words that use the old keyword.
-    ...(mentionsSetupTimeout(rsh.words) ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }, facts.resolveSshSettings) } : {}),
+    ...(mentionsSetupTimeout(rsh.words)
+      ? { setupTimeoutIsInterval: setupTimeoutIsServerAlive(target[0], { env }, facts.resolveSshSettings) }
+      : {}),
     ...(rest ? { rest: { remoteCommand: rest.restServeCommand(env, location), sshPort: settings.port } } : {}),
     probe: probeTarget(settings),
   };
@@ -134,13 +136,18 @@ async function intervalIsDefault(
   for (const { file, system } of files) {
     let mentioned = false;
     try {
-      source.walkConfig(file, alias, { user, system }, {
-        onLine(line, active) {
-          if (active === false || source.canonicalKeyword(line.keyword, dialect) !== 'serveraliveinterval') return false;
-          mentioned = true;
-          return true;
+      source.walkConfig(
+        file,
+        alias,
+        { user, system },
+        {
+          onLine(line, active) {
+            if (active === false || source.canonicalKeyword(line.keyword, dialect) !== 'serveraliveinterval') return false;
+            mentioned = true;
+            return true;
+          },
         },
-      });
+      );
     } catch (error) {
       if (!(error instanceof source.ConfigParseError)) throw error;
       if (existsSync(file)) mentioned = true;

@@ -3,7 +3,13 @@ import type { BorgCommandLine } from '../borg/command-line.js';
 import { environmentRetryRefusal } from '../borg/connection-retry.js';
 import { decideKeepalive, findKeepaliveOptions, type KeepaliveState } from './keepalive.js';
 import {
-  attemptLockWait, computeLockWait, computeStoreLockWait, formatDuration, readBorgLockWait, takesExclusiveStoreLock, type LockWaitModel,
+  attemptLockWait,
+  computeLockWait,
+  computeStoreLockWait,
+  formatDuration,
+  readBorgLockWait,
+  takesExclusiveStoreLock,
+  type LockWaitModel,
 } from './lock-wait.js';
 import { borg2Generation } from '../borg/location.js';
 import { planLandedCheck, type LandedCheck } from './landed.js';
@@ -269,7 +275,8 @@ export function buildPlan(input: PlanInput): Plan {
   if (opensRepository && model) {
     lockSeconds = userLockWait ?? model.seconds;
     if (userLockWait !== null && userLockWait < model.seconds && remoteSsh) {
-      const holder = model.kind === 'store' ? "a vanished client's lock can last in the repository" : 'a stale borg serve can hold the lock';
+      const holder =
+        model.kind === 'store' ? "a vanished client's lock can last in the repository" : 'a stale borg serve can hold the lock';
       warnings.push({
         kind: 'short-lock-wait',
         text:
@@ -287,9 +294,13 @@ export function buildPlan(input: PlanInput): Plan {
   // for; under store locks the later ones are long (lock-wait.ts attemptLockWait). A line that runs a
   // command of the user's has one attempt, which waits the whole wait inside borg.
   const attemptSeconds =
-    opensRepository && userLockWait === null ? (userCommand ? Math.max(1, deadlineSeconds) : attemptLockWait(deadlineSeconds, input.borg.major)) : null;
+    opensRepository && userLockWait === null
+      ? userCommand
+        ? Math.max(1, deadlineSeconds)
+        : attemptLockWait(deadlineSeconds, input.borg.major)
+      : null;
   const connectionRetries = opensRepository && remoteSsh && noConnectionRetry === null && !userCommand ? options.connectionRetries : 0;
-  const boundSource = !opensRepository ? null : options.maxWait !== undefined ? '--tborg-max-wait' : userSource ?? 'model';
+  const boundSource = !opensRepository ? null : options.maxWait !== undefined ? '--tborg-max-wait' : (userSource ?? 'model');
   const boundSeconds = boundSource === 'model' ? deadlineSeconds + connectionRetries * (model?.seconds ?? 0) : deadlineSeconds;
 
   const plan: Plan = {
@@ -313,10 +324,14 @@ export function buildPlan(input: PlanInput): Plan {
       argv: input.ssh.rest
         ? [...sshWords, ...input.ssh.target.slice(input.ssh.rsh.words.length), ...input.ssh.rest.remoteCommand]
         : sshTarget(sshWords, {
-            user: location?.user ?? null, host: location?.host ?? '', port: location?.port ?? null,
+            user: location?.user ?? null,
+            host: location?.host ?? '',
+            port: location?.port ?? null,
           }),
       probe: input.ssh.probe ?? null,
-      remoteCommand: input.ssh.rest ? [...input.ssh.rest.remoteCommand] : [remotePathOf(commandLine, baseArgv, { ...input.env, ...env }), 'serve'],
+      remoteCommand: input.ssh.rest
+        ? [...input.ssh.rest.remoteCommand]
+        : [remotePathOf(commandLine, baseArgv, { ...input.env, ...env }), 'serve'],
     },
     keepalive: decision.state,
     lockWait: { seconds: lockSeconds, userGiven: userLockWait !== null, userSource, model, attemptSeconds },
@@ -329,7 +344,9 @@ export function buildPlan(input: PlanInput): Plan {
       // a network still coming up, and plain borg2's error should come at once. Not for a line that
       // runs a command of the user's: its one attempt's failure cannot be told from the command's.
       connectWaitSeconds:
-        opensRepository && location?.host && !portLost && !userCommand ? connectWaitSeconds(options.connectWait, input.stdinIsTTY ?? false) : 0,
+        opensRepository && location?.host && !portLost && !userCommand
+          ? connectWaitSeconds(options.connectWait, input.stdinIsTTY ?? false)
+          : 0,
       userCommand,
       boundSource,
       boundSeconds,

@@ -26,7 +26,8 @@ export function findGuardObstacle(facts: {
 }): string | null {
   if (!facts.opensRepository) return 'this command opens no repository';
   if (!facts.ssh) return 'the repository is not reached through ssh';
-  if (facts.rest || facts.storeLock) return 'this borg keeps its lock in the repository (store lock), not in a borg serve the guard could end';
+  if (facts.rest || facts.storeLock)
+    return 'this borg keeps its lock in the repository (store lock), not in a borg serve the guard could end';
   // Two connections of one borg (borg2 transfer --other-repo) would carry the same token, and the
   // second one's guard would end the first one's serve.
   if (facts.otherRepository) return 'this command opens two repositories at once: one token would end the other connection';

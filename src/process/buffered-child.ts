@@ -95,7 +95,11 @@ export async function runBufferedChild(file: string, args: readonly string[], op
 }
 
 // The same policy, synchronously, for the facts a run needs before borg starts (see above).
-export function runBufferedChildSync(file: string, args: readonly string[], options: Omit<BufferedChildOptions, 'signal'>): BufferedChildResult {
+export function runBufferedChildSync(
+  file: string,
+  args: readonly string[],
+  options: Omit<BufferedChildOptions, 'signal'>,
+): BufferedChildResult {
   const started = Date.now();
   const result = spawnSync(file, [...args], {
     stdio: ['ignore', 'pipe', 'pipe'],

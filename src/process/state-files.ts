@@ -12,7 +12,11 @@ import { passwdHome } from './passwd-home.js';
 // home directory. The home directory is $HOME when absolute, else the password database's (what
 // borg does for an unset HOME: helpers/fs.py get_base_dir, os.path.expanduser('~user')). null when
 // neither is absolute: a relative HOME (or HOME='') would put state under the working directory.
-export function findBaseDirectory(env: NodeJS.ProcessEnv, kind: 'state' | 'cache', passwdHome: () => string = readPasswdHome): string | null {
+export function findBaseDirectory(
+  env: NodeJS.ProcessEnv,
+  kind: 'state' | 'cache',
+  passwdHome: () => string = readPasswdHome,
+): string | null {
   const xdg = env[kind === 'state' ? 'XDG_STATE_HOME' : 'XDG_CACHE_HOME'];
   if (xdg && isAbsolute(xdg)) return xdg;
   const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : passwdHome();

@@ -17,7 +17,11 @@ import type { LandedAnswer } from '../plan/landed.js';
 export interface AttemptDeps {
   // holdLockMessage: hold back borg's lock-timeout message (AttemptResult.held) for tborg to decide.
   // lockWaitMs and onIdle: borg-process.ts AttemptOptions.
-  attempt(argv: string[], env: NodeJS.ProcessEnv, options: { holdLockMessage: boolean; lockWaitMs: number; onIdle?: (idle: boolean) => void }): Promise<AttemptResult>;
+  attempt(
+    argv: string[],
+    env: NodeJS.ProcessEnv,
+    options: { holdLockMessage: boolean; lockWaitMs: number; onIdle?: (idle: boolean) => void },
+  ): Promise<AttemptResult>;
   now(): number;
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   random(): number;

@@ -213,9 +213,12 @@ export class BorgRunner {
       let stopWatch: { end(): void } | undefined;
       const { lockWaitMs } = options;
       let printed = false;
-      this.onStop = lockWaitMs === undefined || child.pid === undefined ? undefined : (signal) => {
-        stopWatch ??= watchStoppedBorg({ pid: child.pid!, signal, lockWaitEnd: started + lockWaitMs, printed: () => printed });
-      };
+      this.onStop =
+        lockWaitMs === undefined || child.pid === undefined
+          ? undefined
+          : (signal) => {
+              stopWatch ??= watchStoppedBorg({ pid: child.pid!, signal, lockWaitEnd: started + lockWaitMs, printed: () => printed });
+            };
       const idleWatch = options.onIdle && child.pid !== undefined ? watchIdle(child.pid, options.onIdle, () => printed) : undefined;
       const output = merged ? child.stdout! : child.stderr!;
       // Our stderr's reader went away (`2>&1 | head -c 10`): borg's pipe is closed too, so borg meets

@@ -25,8 +25,7 @@ export interface ProbeResult {
 // What next-step.ts does with a failed attempt: retry after delayMs, saying `line`, or let it stand.
 export type ConnectDecision =
   // line: why tborg stopped waiting, shown after borg's own message.
-  | { retry: false; line?: string }
-  | { retry: true; delayMs: number; line: string };
+  { retry: false; line?: string } | { retry: true; delayMs: number; line: string };
 
 // An attempt's end as the connect wait sees it; the clock and the randomness come in as numbers.
 export interface AttemptEnd {
@@ -61,14 +60,23 @@ export interface ConnectRules {
 
 // Whether the attempt that just ended needs tborg's probe: the wait is on, the server was not reached
 // yet, and borg said only its hint (ssh's own words, when borg relays them, need no probe).
-export function wantsProbe(rules: Pick<ConnectRules, 'waitSeconds'>, state: ConnectState, exitCode: number, findings: StderrFindings): boolean {
+export function wantsProbe(
+  rules: Pick<ConnectRules, 'waitSeconds'>,
+  state: ConnectState,
+  exitCode: number,
+  findings: StderrFindings,
+): boolean {
   return !state.reached && rules.waitSeconds > 0 && classifyReach(exitCode, findings) === 'ambiguous';
 }
 
 // The wait applies only until an attempt reaches the server: after that, a failure is a lost
 // connection or borg's own answer, which next-step.ts handles by its own rules. Whenever tborg stops
 // a wait it had begun, it says when and why.
-export function decideConnect(rules: ConnectRules, state: ConnectState, end: AttemptEnd): { decision: ConnectDecision; state: ConnectState } {
+export function decideConnect(
+  rules: ConnectRules,
+  state: ConnectState,
+  end: AttemptEnd,
+): { decision: ConnectDecision; state: ConnectState } {
   const seen = state.reached || rules.waitSeconds <= 0 ? undefined : classifyReach(end.exitCode, end.findings);
   const waited = formatDuration(Math.max(0, Math.round((end.now - rules.start) / 1000)));
   const stopped = (why: string, next: ConnectState): { decision: ConnectDecision; state: ConnectState } => ({
@@ -89,7 +97,10 @@ export function decideConnect(rules: ConnectRules, state: ConnectState, end: Att
     // /bin/false, a server that closes the session, or an sshd that is just coming up. Right after an
     // unreachable attempt the last is likely: one more look; else it is the server's answer.
     if (state.unreachableInARow === 0 || state.ambiguous > 0) {
-      return stopped(`it answered on ${end.probe.detail.replace(/^connect to host /, '')}, but borg serve did not start (borg's message above)`, state);
+      return stopped(
+        `it answered on ${end.probe.detail.replace(/^connect to host /, '')}, but borg serve did not start (borg's message above)`,
+        state,
+      );
     }
     ambiguous = state.ambiguous + 1;
     reason = 'the server began to answer but closed the connection; looking again';
@@ -125,7 +136,8 @@ export function decideConnect(rules: ConnectRules, state: ConnectState, end: Att
 
 // ssh's own words, without borg's "Remote: " prefix.
 function reasonOf(findings: StderrFindings): string {
-  const line = [findings.unreachable ?? '', ...findings.lastLines].find((l) => /ssh: (connect to host|Could not resolve hostname)/.test(l)) ?? '';
+  const line =
+    [findings.unreachable ?? '', ...findings.lastLines].find((l) => /ssh: (connect to host|Could not resolve hostname)/.test(l)) ?? '';
   const at = line.indexOf('ssh: ');
   return at === -1 ? 'ssh could not connect' : line.slice(at).trim();
 }

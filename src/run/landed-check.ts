@@ -38,7 +38,11 @@ export async function checkLanded(run: LandedCheckRun): Promise<LandedAnswer> {
     const locked = result.exitCode === 73 || LOCK_TIMEOUT_RE.test(result.stderr);
     if (locked && Date.now() + 1000 < run.deadline) continue;
     if (locked) return { locked: LOCK_TIMEOUT_RE.exec(result.stderr)?.[1] };
-    const said = result.stderr.split('\n').map((l) => l.trim()).filter(Boolean).at(-1);
+    const said = result.stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1);
     return { error: result.spawnError ?? said ?? `borg exited with ${result.exitCode ?? result.signal}` };
   }
 }

@@ -84,10 +84,22 @@ export type Step = Said &
 // A run's state before its first attempt.
 export function startRun(plan: RunState['plan'], cache: RunState['cache'], now: number): RunState {
   return {
-    plan, cache, start: now, deadline: now + plan.retry.deadlineSeconds * 1000,
-    attempts: 0, attemptLockWait: null, overheadMs: 0, quickFailures: 0, connectionFailures: 0,
-    lockRetries: 0, lockWaitMs: 0, waitWarned: false, storeLockSaid: false,
-    connect: CONNECT_START, lastKind: 'other', lastLines: [],
+    plan,
+    cache,
+    start: now,
+    deadline: now + plan.retry.deadlineSeconds * 1000,
+    attempts: 0,
+    attemptLockWait: null,
+    overheadMs: 0,
+    quickFailures: 0,
+    connectionFailures: 0,
+    lockRetries: 0,
+    lockWaitMs: 0,
+    waitWarned: false,
+    storeLockSaid: false,
+    connect: CONNECT_START,
+    lastKind: 'other',
+    lastLines: [],
   };
 }
 
@@ -98,7 +110,9 @@ export function startAttempt(state: RunState, now: number): RunState {
   const { lockWait, borg } = state.plan;
   const remainingSeconds = Math.max(1, Math.floor((state.deadline - now - state.overheadMs) / 1000));
   const attemptLockWaitSeconds =
-    state.attempts === 0 || lockWait.attemptSeconds === null ? lockWait.attemptSeconds : attemptLockWait(remainingSeconds, borg.major, lockWait.model?.kind);
+    state.attempts === 0 || lockWait.attemptSeconds === null
+      ? lockWait.attemptSeconds
+      : attemptLockWait(remainingSeconds, borg.major, lockWait.model?.kind);
   return { ...state, attempts: state.attempts + 1, attemptLockWait: attemptLockWaitSeconds };
 }
 
@@ -107,26 +121,48 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
   const { plan } = state;
   const kind = classifyAttempt(ended.exitCode, ended.findings);
   let s: RunState = { ...state, lastKind: kind, lastLines: ended.findings.lastLines };
-  const done = (said: Partial<Said> = {}): { step: Step; state: RunState } => ({ step: { next: 'done', exitCode: ended.exitCode, ...saying(said) }, state: s });
+  const done = (said: Partial<Said> = {}): { step: Step; state: RunState } => ({
+    step: { next: 'done', exitCode: ended.exitCode, ...saying(said) },
+    state: s,
+  });
   if (ended.stopped) return done();
 
   const host = plan.repository?.host ?? null;
   const rules = { waitSeconds: plan.retry.connectWaitSeconds, start: s.start, host: host ?? 'the server' };
-  const reach = decideConnect(rules, s.connect, { exitCode: ended.exitCode, findings: ended.findings, now, random: ended.random, probe: ended.probe });
+  const reach = decideConnect(rules, s.connect, {
+    exitCode: ended.exitCode,
+    findings: ended.findings,
+    now,
+    random: ended.random,
+    probe: ended.probe,
+  });
   s = { ...s, connect: reach.state };
   if (reach.decision.retry) {
     // The lock wait starts when the server can be reached. borg's held message is dropped like a
     // retried lock timeout's: tborg's line says what ssh said.
     s = { ...s, deadline: Math.max(s.deadline, now + plan.retry.deadlineSeconds * 1000) };
-    return { step: { next: 'retry', delayMs: reach.decision.delayMs, wait: 'unreachable', ...saying({ before: [info(reach.decision.line)], showHeld: false }) }, state: s };
+    return {
+      step: {
+        next: 'retry',
+        delayMs: reach.decision.delayMs,
+        wait: 'unreachable',
+        ...saying({ before: [info(reach.decision.line)], showHeld: false }),
+      },
+      state: s,
+    };
   }
-  if (reach.decision.line) return { step: { next: 'give-up', exitCode: ended.exitCode, ...saying({ after: [info(reach.decision.line)] }) }, state: s };
+  if (reach.decision.line)
+    return { step: { next: 'give-up', exitCode: ended.exitCode, ...saying({ after: [info(reach.decision.line)] }) }, state: s };
 
   if (kind === 'lock-timeout' && plan.retry.lockTimeouts) return afterLockTimeout(s, ended, now);
   if (kind === 'connection-lost' && host) {
     const warnings = waitWarnings(s);
     s = { ...s, waitWarned: true };
-    if (plan.retry.noConnectionRetry) return done({ before: warnings, after: [{ text: `not retrying the lost connection: ${plan.retry.noConnectionRetry}`, level: 'WARNING' }] });
+    if (plan.retry.noConnectionRetry)
+      return done({
+        before: warnings,
+        after: [{ text: `not retrying the lost connection: ${plan.retry.noConnectionRetry}`, level: 'WARNING' }],
+      });
     if (s.connectionFailures >= plan.retry.connectionRetries) return done({ before: warnings });
     const serverBoundSeconds = plan.lockWait.model?.seconds ?? 0;
     const bound = capOf(plan);
@@ -139,9 +175,10 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
       const leftMs = plan.retry.deadlineSeconds * 1000 - s.lockWaitMs;
       const needMs = plan.lockWait.userGiven ? plan.lockWait.seconds * 1000 : 1000;
       if (leftMs < needMs) {
-        const why = plan.lockWait.userGiven && leftMs >= 1000
-          ? `another attempt could wait its whole --lock-wait ${plan.lockWait.seconds} for the lock, past the ${formatDuration(plan.retry.deadlineSeconds)} wait (${bound})`
-          : `the ${formatDuration(plan.retry.deadlineSeconds)} wait (${bound}) is spent`;
+        const why =
+          plan.lockWait.userGiven && leftMs >= 1000
+            ? `another attempt could wait its whole --lock-wait ${plan.lockWait.seconds} for the lock, past the ${formatDuration(plan.retry.deadlineSeconds)} wait (${bound})`
+            : `the ${formatDuration(plan.retry.deadlineSeconds)} wait (${bound}) is spent`;
         return done({ before: warnings, after: [{ text: `not retrying the lost connection: ${why}`, level: 'WARNING' }] });
       }
       deadline = now + leftMs;
@@ -155,7 +192,16 @@ export function nextStep(state: RunState, ended: EndedAttempt, now: number): { s
     s = { ...s, connectionFailures: s.connectionFailures + 1, quickFailures: s.quickFailures + 1, deadline };
     const line = `the connection to ${host} was lost; retrying (${s.connectionFailures} of ${plan.retry.connectionRetries}), ${allowing}`;
     const check = plan.retry.landedCheck ? { checkLanded: true as const } : {};
-    return { step: { next: 'retry', delayMs: pauseAfter(s, ended, now), wait: 'connection', ...check, ...saying({ before: [...warnings, { text: line, level: 'WARNING' }] }) }, state: s };
+    return {
+      step: {
+        next: 'retry',
+        delayMs: pauseAfter(s, ended, now),
+        wait: 'connection',
+        ...check,
+        ...saying({ before: [...warnings, { text: line, level: 'WARNING' }] }),
+      },
+      state: s,
+    };
   }
   return done();
 }
@@ -198,7 +244,10 @@ function afterLockTimeout(state: RunState, ended: EndedAttempt, now: number): { 
   const lock = ended.findings.lockTimeout?.path;
   const cacheLock = isCacheLock(lock, cache.env, cache.home);
   const store = plan.lockWait.model?.kind === 'store' && !s.storeLockSaid;
-  const storeLine = (): Line => info(storeLockWaitMessage(plan.repository?.location, plan.command, formatDuration(Math.round(Math.max(0, s.deadline - s.start) / 1000))));
+  const storeLine = (): Line =>
+    info(
+      storeLockWaitMessage(plan.repository?.location, plan.command, formatDuration(Math.round(Math.max(0, s.deadline - s.start) / 1000))),
+    );
   const delayMs = pauseAfter(s, ended, now);
   // Another attempt only when at least a 1 s lock wait fits before the deadline, start-up and pause
   // included: an attempt that cannot end in time is not started (nor announced).

@@ -74,7 +74,11 @@ export function rememberInheritedFds(): InheritedFd[] {
   } catch {
     // No /proc: nothing can be handed over beyond stdio, as before.
   }
-  const facts = names.map(Number).filter((fd) => fd > 2).map(readFacts).filter((f): f is FdFacts => f !== undefined);
+  const facts = names
+    .map(Number)
+    .filter((fd) => fd > 2)
+    .map(readFacts)
+    .filter((f): f is FdFacts => f !== undefined);
   remembered = selectInherited(facts);
   return remembered;
 }

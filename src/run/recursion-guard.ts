@@ -28,7 +28,11 @@ const procFacts: ProcessFacts = {
 
 // The marker when this tborg was started as borg by the tborg it names; undefined for a tborg of its
 // own. Throws when tborg is nested MAX_DEPTH deep, whatever the parents.
-export function startedAsBorg(env: NodeJS.ProcessEnv, self = { pid: process.pid, ppid: process.ppid }, facts: ProcessFacts = procFacts): ParentMarker | undefined {
+export function startedAsBorg(
+  env: NodeJS.ProcessEnv,
+  self = { pid: process.pid, ppid: process.ppid },
+  facts: ProcessFacts = procFacts,
+): ParentMarker | undefined {
   const marker = readMarker(env);
   if (!marker) return undefined;
   if (marker.depth >= MAX_DEPTH) {

@@ -144,7 +144,10 @@ async function record(context: RunRequest, plan: Plan, opensRepository: boolean,
   if (!pinger && (!opensRepository || context.options.statusFile === null)) return;
   try {
     const { recordRun } = await import('../monitor/run-record.js');
-    await recordRun({ options: context.options, env: context.env, terminal: context.terminal, plan, opensRepository, ...(pinger ? { pinger } : {}) }, run);
+    await recordRun(
+      { options: context.options, env: context.env, terminal: context.terminal, plan, opensRepository, ...(pinger ? { pinger } : {}) },
+      run,
+    );
   } catch (error) {
     context.terminal.warn(`could not record the run: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -162,8 +165,21 @@ async function runOnce(borgPath: string, argv: readonly string[], env: NodeJS.Pr
 // Commands whose stdout is their result: a spinner on the same terminal would garble it. borg2
 // 2.0.0b10+ renamed rlist/rinfo to repo-list/repo-info and added repo-space, analyze and version.
 const STDOUT_COMMANDS = new Set([
-  'list', 'info', 'diff', 'rlist', 'rinfo', 'config', 'key', 'export-tar', 'extract', 'debug',
-  'repo-list', 'repo-info', 'repo-space', 'analyze', 'version',
+  'list',
+  'info',
+  'diff',
+  'rlist',
+  'rinfo',
+  'config',
+  'key',
+  'export-tar',
+  'extract',
+  'debug',
+  'repo-list',
+  'repo-info',
+  'repo-space',
+  'analyze',
+  'version',
 ]);
 
 // A spinner may stay up while a retried borg attempt runs only when borg cannot write to the same

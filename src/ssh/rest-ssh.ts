@@ -49,18 +49,14 @@ export function readStoreRsh(env: NodeJS.ProcessEnv, port: number | null): Store
 
 // borgstore's own command: its keepalive, and the URL's port (`if port:`: none for port 0 or absent).
 export function defaultStoreRshWords(port: number | null): string[] {
-  const words = [
-    'ssh',
-    '-o', `ServerAliveInterval=${BORGSTORE_ALIVE.interval}`,
-    '-o', `ServerAliveCountMax=${BORGSTORE_ALIVE.countMax}`,
-  ];
+  const words = ['ssh', '-o', `ServerAliveInterval=${BORGSTORE_ALIVE.interval}`, '-o', `ServerAliveCountMax=${BORGSTORE_ALIVE.countMax}`];
   if (port) words.push('-p', String(port));
   return words;
 }
 
 // The words up to the destination, as ssh_cmd builds them (`[f"{user}@{host}"] if user else [host]`).
 export function storeSshTarget(words: readonly string[], location: Pick<Location, 'user' | 'host'>): string[] {
-  return [...words, location.user ? `${location.user}@${location.host}` : location.host ?? ''];
+  return [...words, location.user ? `${location.user}@${location.host}` : (location.host ?? '')];
 }
 
 // What borg asks the server to run after the destination (rest_serve_command). BORG_REMOTE_PATH is

@@ -1,6 +1,14 @@
 import type { AlivePair } from './alive-pair.js';
 import { UsageError } from '../core/errors.js';
-import { canonicalKeyword, parseConfigText, walkConfigLines, type Activity, type ConfigLine, type ConfigPlace, type KeywordDialect } from './ssh-config-source.js';
+import {
+  canonicalKeyword,
+  parseConfigText,
+  walkConfigLines,
+  type Activity,
+  type ConfigLine,
+  type ConfigPlace,
+  type KeywordDialect,
+} from './ssh-config-source.js';
 
 // The edit behind `tborg ssh-config HOST --write`: (file text, host, I, C) -> new text, pure.
 //
@@ -12,7 +20,6 @@ import { canonicalKeyword, parseConfigText, walkConfigLines, type Activity, type
 //
 // The caller checks the result with `ssh -G -F candidate` for HOST and for every other host the file
 // names before it replaces anything: this module decides where, ssh confirms.
-
 
 export type Placement =
   // Into HOST's own block (`Host HOST`, naming only HOST), right after its header line.
@@ -58,9 +65,7 @@ const COMMENT = 'keepalive for borg, added by tborg ssh-config';
 // A host alias tborg can write into a Host line: no pattern characters, no whitespace or quotes.
 export function checkHostAlias(host: string): void {
   if (!/^[A-Za-z0-9_.:%-]+$/.test(host) || host.startsWith('-')) {
-    throw new UsageError(
-      `'${host}' is not a plain host name (letters, digits, . _ - : %; no user@, wildcards or spaces)`,
-    );
+    throw new UsageError(`'${host}' is not a plain host name (letters, digits, . _ - : %; no user@, wildcards or spaces)`);
   }
 }
 
@@ -74,7 +79,10 @@ interface Supplier {
 // reads them first for HOST, and what they shadow. Pure; the checked write is ssh-config's.
 export function planSshConfigEdit(text: string, host: string, values: AlivePair, options: EditOptions): EditPlan {
   checkHostAlias(host);
-  for (const [name, v] of [['ServerAliveInterval', values.interval], ['ServerAliveCountMax', values.countMax]] as const) {
+  for (const [name, v] of [
+    ['ServerAliveInterval', values.interval],
+    ['ServerAliveCountMax', values.countMax],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`${name} must be a whole number >= 1, got ${v}`);
   }
   const file = options.file ?? 'config';
@@ -85,26 +93,31 @@ export function planSshConfigEdit(text: string, host: string, values: AlivePair,
   let firstSupplier: Supplier | undefined;
   const firstOf: Record<string, Supplier> = {};
   let ownBlock: ConfigPlace | undefined;
-  walkConfigLines(lines, host, { user: options.user ?? null, home: options.home, followIncludes: false }, {
-    onBlock(place) {
-      const header = lines.find((l) => l.line === place.line);
-      if (!ownBlock && place.kind === 'Host' && header?.args.length === 1 && header.args[0] === host) ownBlock = place;
-      return false;
+  walkConfigLines(
+    lines,
+    host,
+    { user: options.user ?? null, home: options.home, followIncludes: false },
+    {
+      onBlock(place) {
+        const header = lines.find((l) => l.line === place.line);
+        if (!ownBlock && place.kind === 'Host' && header?.args.length === 1 && header.args[0] === host) ownBlock = place;
+        return false;
+      },
+      onInclude(line, active, _files, block) {
+        if (active !== false) firstSupplier ??= { line, active, block };
+        return false;
+      },
+      onLine(line, active, block) {
+        if (active === false) return false;
+        const keyword = canonicalKeyword(line.keyword, options.dialect);
+        if (keyword === 'serveraliveinterval' || keyword === 'serveralivecountmax') {
+          firstSupplier ??= { line, active, block };
+          firstOf[keyword] ??= { line, active, block };
+        }
+        return false;
+      },
     },
-    onInclude(line, active, _files, block) {
-      if (active !== false) firstSupplier ??= { line, active, block };
-      return false;
-    },
-    onLine(line, active, block) {
-      if (active === false) return false;
-      const keyword = canonicalKeyword(line.keyword, options.dialect);
-      if (keyword === 'serveraliveinterval' || keyword === 'serveralivecountmax') {
-        firstSupplier ??= { line, active, block };
-        firstOf[keyword] ??= { line, active, block };
-      }
-      return false;
-    },
-  });
+  );
 
   const shadowed: ShadowedLine[] = Object.values(firstOf).map((s) => ({
     line: s.line.line,
@@ -131,7 +144,10 @@ export function planSshConfigEdit(text: string, host: string, values: AlivePair,
     placement = 'own-block';
     insertAt = ownBlock.line + 1;
     const firstInside = lines.find((l) => l.line > ownBlock!.line);
-    const pad = firstInside && !['host', 'match'].includes(firstInside.keyword) ? leadingSpace(physical[firstInside.line - 1] ?? '') || indent : indent;
+    const pad =
+      firstInside && !['host', 'match'].includes(firstInside.keyword)
+        ? leadingSpace(physical[firstInside.line - 1] ?? '') || indent
+        : indent;
     inserted = settingLines(pad);
     near = ownBlock;
   } else if (firstSupplier) {

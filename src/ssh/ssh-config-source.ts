@@ -9,7 +9,14 @@ import { sshHome, walkConfig, type ConfigPlace, type SourceOptions } from './ssh
 // with `ssh -G`. The files are read by ssh-config-tokens.ts and walked by ssh-config-walk.ts.
 
 // What this module's callers use of the modules it is built on, from the one place they know.
-export { canonicalKeyword, ConfigParseError, parseConfigText, parseTimeValue, type ConfigLine, type KeywordDialect } from './ssh-config-tokens.js';
+export {
+  canonicalKeyword,
+  ConfigParseError,
+  parseConfigText,
+  parseTimeValue,
+  type ConfigLine,
+  type KeywordDialect,
+} from './ssh-config-tokens.js';
 export { walkConfig, walkConfigLines, type Activity, type ConfigPlace } from './ssh-config-walk.js';
 export { collectHostNames } from './ssh-config-host-names.js';
 

@@ -72,7 +72,13 @@ export interface WriteResult {
 }
 
 // Writes plan.text over the file once ssh -G has checked it (see the header); throws TborgError, file untouched.
-export async function writeChecked(file: ConfigFile, host: string, keepalive: AlivePair, plan: EditPlan, env: NodeJS.ProcessEnv): Promise<WriteResult> {
+export async function writeChecked(
+  file: ConfigFile,
+  host: string,
+  keepalive: AlivePair,
+  plan: EditPlan,
+  env: NodeJS.ProcessEnv,
+): Promise<WriteResult> {
   const dir = dirname(file.realPath);
   if (!existsSync(dir)) {
     if (file.explicit) throw new TborgError(`cannot create ${file.path}: ${dir} does not exist`);
@@ -131,7 +137,10 @@ function writeFileDurably(path: string, text: string, mode: number, like: Stats 
 // FILE.tborg-backup-20260126T030405Z: sorts by time, never overwrites an earlier backup or the
 // user's own config.bak, and says who made it.
 function makeBackup(path: string, mode: number): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   for (let n = 0; ; n++) {
     const backup = `${path}.tborg-backup-${stamp}${n === 0 ? '' : `-${n}`}`;
     try {
@@ -161,11 +170,19 @@ function syncDirectory(dir: string): void {
 // The candidate must (1) be accepted by ssh, (2) give HOST the new values and change nothing else for
 // HOST, (3) give every other host the file names (and a few made-up ones) exactly the `ssh -G` output
 // it had. Returns how many other names were compared.
-async function checkCandidate(file: ConfigFile, candidate: string, host: string, keepalive: AlivePair, env: NodeJS.ProcessEnv): Promise<number> {
+async function checkCandidate(
+  file: ConfigFile,
+  candidate: string,
+  host: string,
+  keepalive: AlivePair,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const original = file.exists ? file.realPath : '/dev/null';
   const mine = await runSshG(['-F', candidate, host], env);
   if (mine.exitCode !== 0) {
-    throw new TborgError(`ssh refuses the edited file: ${sshStderrLine(mine.stderr) || mine.spawnError || 'no reason given'}; ${file.path} untouched`);
+    throw new TborgError(
+      `ssh refuses the edited file: ${sshStderrLine(mine.stderr) || mine.spawnError || 'no reason given'}; ${file.path} untouched`,
+    );
   }
   const after = parseSshG(mine.stdout, host);
   if (after.serverAliveInterval !== keepalive.interval || after.serverAliveCountMax !== keepalive.countMax) {

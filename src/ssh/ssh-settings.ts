@@ -108,7 +108,6 @@ function readDestination(target: readonly string[]): string {
   return parseSshArgv(target.slice(1)).destination ?? '(no host)';
 }
 
-
 // The ServerAliveInterval Debian's OpenSSH uses when BatchMode is yes and nothing sets one (Debian's
 // patch to readconf.c fill_default_options; ssh_config(5) on Debian).
 export const DEBIAN_BATCHMODE_INTERVAL = 300;
@@ -139,7 +138,11 @@ const setupTimeoutCache = new WeakMap<SshSettingsResolver, Map<string, boolean>>
 // did so up to 9.8 (Debian 12's 9.2p1); from 9.9p1 (Debian 13's 10.0p2) it is ConnectTimeout
 // (Debian's changelog, 1:9.9p1-1); upstream refuses the keyword. Asked of the ssh itself with an empty
 // config, once per program, and only by callers that met the keyword.
-export function setupTimeoutIsServerAlive(program = 'ssh', options: ResolveOptions = {}, resolve: SshSettingsResolver = resolveSshSettings): boolean {
+export function setupTimeoutIsServerAlive(
+  program = 'ssh',
+  options: ResolveOptions = {},
+  resolve: SshSettingsResolver = resolveSshSettings,
+): boolean {
   let cache = setupTimeoutCache.get(resolve);
   if (!cache) setupTimeoutCache.set(resolve, (cache = new Map()));
   const key = `${program}\0${(options.env ?? process.env).PATH ?? ''}`;
@@ -158,7 +161,11 @@ export function setupTimeoutIsServerAlive(program = 'ssh', options: ResolveOptio
 
 // The keyword dialect of `program` as the caller's environment finds it (ssh-config-tokens.ts
 // canonicalKeyword), asked lazily and once.
-export function sshDialect(program = 'ssh', options: ResolveOptions = {}, resolve: SshSettingsResolver = resolveSshSettings): KeywordDialect {
+export function sshDialect(
+  program = 'ssh',
+  options: ResolveOptions = {},
+  resolve: SshSettingsResolver = resolveSshSettings,
+): KeywordDialect {
   return { setupTimeoutIsInterval: () => setupTimeoutIsServerAlive(program, options, resolve) };
 }
 
@@ -171,7 +178,10 @@ export function defaultServerAliveInterval(batchMode: boolean, program = 'ssh', 
   if (!batchMode) return 0;
   const cached = defaultIntervalCache.get(program);
   if (cached !== undefined) return cached;
-  const value = resolveSshSettings([program, '-F', '/dev/null', '-o', 'BatchMode=yes', 'tborg-default-probe.invalid'], options).serverAliveInterval;
+  const value = resolveSshSettings(
+    [program, '-F', '/dev/null', '-o', 'BatchMode=yes', 'tborg-default-probe.invalid'],
+    options,
+  ).serverAliveInterval;
   defaultIntervalCache.set(program, value);
   return value;
 }

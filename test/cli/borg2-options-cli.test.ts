@@ -24,7 +24,9 @@ function usageOptions(usage: string): Map<string, Arity> {
 }
 
 test('usageOptions reads argparse and jsonargparse usage lines', () => {
-  const got = usageOptions('usage: borg2 [--config CONFIG] [--print_config \b[=flags]] [-V] [-p] [--socket [PATH]] [-r REPO] <command> ...');
+  const got = usageOptions(
+    'usage: borg2 [--config CONFIG] [--print_config \b[=flags]] [-V] [-p] [--socket [PATH]] [-r REPO] <command> ...',
+  );
   assert.deepEqual(Object.fromEntries(got), { '--config': 1, '--print_config': '?', '-V': 0, '-p': 0, '--socket': '?', '-r': 1 });
 });
 
@@ -32,7 +34,10 @@ for (const line of borgLines().filter((l) => l.major === 2)) {
   test(`${line.name} ${line.version}: its top-level options are tborg's grammar for ${line.version}`, () => {
     const argv = inLine(line, [line.client, '--help']);
     // A wide terminal keeps argparse from wrapping the usage over several lines.
-    const help = execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: { ...process.env, COLUMNS: '4000', BORG_FUSE_IMPL: 'none' } });
+    const help = execFileSync(argv[0]!, argv.slice(1), {
+      encoding: 'utf8',
+      env: { ...process.env, COLUMNS: '4000', BORG_FUSE_IMPL: 'none' },
+    });
     const usage = help.slice(0, help.indexOf('<command>'));
     const borg = usageOptions(usage);
     assert.ok(borg.has('-r') && borg.has('--lock-wait'), usage);

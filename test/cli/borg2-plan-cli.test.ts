@@ -40,7 +40,13 @@ interface PlanJson {
     effective: { serverAliveInterval: number; serverAliveCountMax: number };
   };
   keepalive: string;
-  lockWait: { seconds: number; userGiven: boolean; userSource: string | null; model: { kind: string; why: string } | null; attemptSeconds: number | null };
+  lockWait: {
+    seconds: number;
+    userGiven: boolean;
+    userSource: string | null;
+    model: { kind: string; why: string } | null;
+    attemptSeconds: number | null;
+  };
 }
 
 async function plan(version: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<PlanJson> {
@@ -60,7 +66,18 @@ test('b25, port only in the URL, no RSH: borgstore default with -p 2222, nothing
   assert.deepEqual(p.env, {}, 'no BORG_RSH/BORGSTORE_RSH: borgstore keeps its own -p PORT');
   assert.equal(p.keepalive, 'configured');
   assert.equal(p.ssh?.transport, 'borg serve --rest');
-  assert.deepEqual(p.ssh?.argv, ['ssh', ...KEEP_30_3, '-p', '2222', 'root@127.0.0.1', 'borg', 'serve', '--rest', '--backend', `FILE:${p.repository!.path}`]);
+  assert.deepEqual(p.ssh?.argv, [
+    'ssh',
+    ...KEEP_30_3,
+    '-p',
+    '2222',
+    'root@127.0.0.1',
+    'borg',
+    'serve',
+    '--rest',
+    '--backend',
+    `FILE:${p.repository!.path}`,
+  ]);
   assert.deepEqual(p.ssh?.effective, { serverAliveInterval: 30, serverAliveCountMax: 3 });
   assert.equal(p.lockWait.model?.kind, 'store');
   assert.ok(p.lockWait.seconds >= 30 * 60, `${p.lockWait.seconds}`);
@@ -86,8 +103,13 @@ test("b25 with a BORG_RSH that loses the URL's port: tborg keeps borg's behaviou
   assert.deepEqual(lost.env, {});
   assert.ok(!lost.ssh?.argv.includes('-p'));
   const warnings = (lost as unknown as { warnings: string[] }).warnings;
-  assert.ok(warnings.some((w) => /ssh will connect to port 22, not 2222; add "-p 2222" to BORG_RSH/.test(w)), warnings.join('\n'));
-  const kept = await plan('2.0.0b25', ['-r', REPO, 'create', 'a1', '/data'], { BORG_RSH: 'ssh -F /dev/null -o ServerAliveInterval=5 -p 2222' });
+  assert.ok(
+    warnings.some((w) => /ssh will connect to port 22, not 2222; add "-p 2222" to BORG_RSH/.test(w)),
+    warnings.join('\n'),
+  );
+  const kept = await plan('2.0.0b25', ['-r', REPO, 'create', 'a1', '/data'], {
+    BORG_RSH: 'ssh -F /dev/null -o ServerAliveInterval=5 -p 2222',
+  });
   assert.deepEqual((kept as unknown as { warnings: string[] }).warnings, []);
   // borgstore's own command has the port: no warning either.
   const own = await plan('2.0.0b25', ['-r', REPO, 'create', 'a1', '/data']);

@@ -64,7 +64,12 @@ async function readReports(file: string): Promise<Report[]> {
 }
 
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...inheritedEnv(['REPORT_BORG_']), PATH: `${fakeDir}:${NODE_DIR}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(work, 'cache'), ...extra };
+  return {
+    ...inheritedEnv(['REPORT_BORG_']),
+    PATH: `${fakeDir}:${NODE_DIR}:${process.env.PATH ?? ''}`,
+    XDG_CACHE_HOME: join(work, 'cache'),
+    ...extra,
+  };
 }
 
 // tborg's own `--lock-wait N` goes first when borg opens a repository; the user's words follow.
@@ -81,7 +86,12 @@ function environ(report: Report): string[] {
     .sort();
 }
 
-function run(argv: readonly string[], env: NodeJS.ProcessEnv, stdio: StdioOptions = ['pipe', 'pipe', 'pipe'], detached = false): Promise<RunResult> {
+function run(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  stdio: StdioOptions = ['pipe', 'pipe', 'pipe'],
+  detached = false,
+): Promise<RunResult> {
   const [file, ...args] = argv;
   return new Promise((resolve, reject) => {
     const child = spawn(file!, args, { env, stdio, detached });
@@ -155,7 +165,7 @@ describe('borg gets exactly what tborg was started with', concurrent, () => {
     assert.ok(environ(v!).includes('BAR=\xc3\xa9t\xe9'));
   });
 
-  test('the signal dispositions and mask tborg was started with (nohup, a shell\'s &)', async () => {
+  test("the signal dispositions and mask tborg was started with (nohup, a shell's &)", async () => {
     for (const trap of ['', "trap '' HUP INT QUIT USR2; "]) {
       const directFile = reportFile();
       const viaFile = reportFile();
@@ -179,12 +189,12 @@ describe('borg gets exactly what tborg was started with', concurrent, () => {
     assert.equal(via.code, 0, via.stderr.toString());
     const [v] = await readReports(file);
     assert.equal(v!.pgid, v!.pid, 'borg leads its own process group');
-    assert.notEqual(v!.sid, v!.pid, 'but stays in tborg\'s session');
+    assert.notEqual(v!.sid, v!.pid, "but stays in tborg's session");
     assert.equal(v!.sid, v!.ppid, 'tborg (the session leader here) is its parent');
   });
 });
 
-describe('2>&1: borg\'s stdout and stderr keep their order', concurrent, () => {
+describe("2>&1: borg's stdout and stderr keep their order", concurrent, () => {
   const expected = 'out 1\nerr 1\nout 2\nerr 2\nout 3\nerr 3\n';
 
   for (const [what, redirect] of [
@@ -195,7 +205,10 @@ describe('2>&1: borg\'s stdout and stderr keep their order', concurrent, () => {
       const direct = join(work, `direct-${++reports}.log`);
       const via = join(work, `via-${++reports}.log`);
       await run(['sh', '-c', `"$0" list repo ${redirect}`, fakeBorg], cleanEnv({ REPORT_BORG_MODE: 'alternate', LOG: direct }));
-      await run(['sh', '-c', `"$0" "$1" list repo ${redirect}`, process.execPath, TBORG], cleanEnv({ REPORT_BORG_MODE: 'alternate', LOG: via }));
+      await run(
+        ['sh', '-c', `"$0" "$1" list repo ${redirect}`, process.execPath, TBORG],
+        cleanEnv({ REPORT_BORG_MODE: 'alternate', LOG: via }),
+      );
       assert.equal(readFileSync(direct, 'utf8'), expected, 'the fake itself');
       assert.equal(readFileSync(via, 'utf8'), expected);
     });
@@ -212,7 +225,13 @@ describe('2>&1: borg\'s stdout and stderr keep their order', concurrent, () => {
     const text = readFileSync(log, 'utf8');
     assert.equal(readFileSync(counter, 'utf8'), '2');
     assert.doesNotMatch(text, /Failed to create/);
-    assert.equal(text.split('\n').filter((l) => !/ tborg: /.test(l)).join('\n'), expected.slice(0, -1) + '\n');
+    assert.equal(
+      text
+        .split('\n')
+        .filter((l) => !/ tborg: /.test(l))
+        .join('\n'),
+      expected.slice(0, -1) + '\n',
+    );
   });
 });
 

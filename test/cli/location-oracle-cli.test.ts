@@ -77,9 +77,12 @@ for (const line of borgLines()) {
     CORPUS.forEach(([text, repo], i) => {
       const env = repo === null ? {} : { BORG_REPO: repo };
       const mine = parseLocation(text, env, line.major, { version: answer.version, cwd: CWD });
-      const got = mine ? { proto: mine.proto, user: mine.user, host: mine.host, port: mine.port, path: mine.path, archive: mine.archive } : null;
+      const got = mine
+        ? { proto: mine.proto, user: mine.user, host: mine.host, port: mine.port, path: mine.path, archive: mine.archive }
+        : null;
       const want = answer.results[i] ?? null;
-      if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${JSON.stringify(text)} BORG_REPO=${repo}: borg ${JSON.stringify(want)}, tborg ${JSON.stringify(got)}`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        problems.push(`${JSON.stringify(text)} BORG_REPO=${repo}: borg ${JSON.stringify(want)}, tborg ${JSON.stringify(got)}`);
     });
     assert.deepEqual(problems, []);
   });

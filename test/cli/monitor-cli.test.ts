@@ -10,10 +10,18 @@ import { test } from 'node:test';
 test('tborg plan shows the connect wait: 15 min without a terminal on stdin, 0 with one, the option, none for a local repository', async () => {
   const { spawnSync } = await import('node:child_process');
   const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'tborg.js');
-  const env: NodeJS.ProcessEnv = { ...process.env, BORG_RSH: 'ssh -F /dev/null', XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tborg-plan-')) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BORG_RSH: 'ssh -F /dev/null',
+    XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tborg-plan-')),
+  };
   delete env.TBORG_CONNECT_WAIT;
   const plan = (args: string[], extra: Record<string, string> = {}) => {
-    const r = spawnSync(process.execPath, [bin, 'plan', '--json', ...args], { env: { ...env, ...extra }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync(process.execPath, [bin, 'plan', '--json', ...args], {
+      env: { ...env, ...extra },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     assert.equal(r.status, 0, r.stderr);
     return (JSON.parse(r.stdout) as { retry: { connectWaitSeconds: number } }).retry.connectWaitSeconds;
   };

@@ -24,11 +24,25 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...inheritedEnv(['ZSH_NAME']), PATH: `${dir}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(dir, 'cache'), XDG_STATE_HOME: join(dir, 'state'), ...extra };
+  return {
+    ...inheritedEnv(['ZSH_NAME']),
+    PATH: `${dir}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+    XDG_CACHE_HOME: join(dir, 'cache'),
+    XDG_STATE_HOME: join(dir, 'state'),
+    ...extra,
+  };
 }
 
-function tborg(args: string[], extra: NodeJS.ProcessEnv = {}, nodeOptions: string[] = []): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...nodeOptions, TBORG, ...args], { encoding: 'utf8', env: cleanEnv(extra), stdio: ['ignore', 'pipe', 'pipe'] });
+function tborg(
+  args: string[],
+  extra: NodeJS.ProcessEnv = {},
+  nodeOptions: string[] = [],
+): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...nodeOptions, TBORG, ...args], {
+    encoding: 'utf8',
+    env: cleanEnv(extra),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -81,8 +95,14 @@ export async function resolve(specifier, context, next) {
 `,
   );
   const register = join(dir, `register-${Math.random().toString(16).slice(2)}.mjs`);
-  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: ${JSON.stringify(log)} } });\n`);
-  return { options: ['--import', pathToFileURL(register).href], loaded: () => [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))] };
+  writeFileSync(
+    register,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: ${JSON.stringify(log)} } });\n`,
+  );
+  return {
+    options: ['--import', pathToFileURL(register).href],
+    loaded: () => [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))],
+  };
 }
 
 test('yargs loads only where it parses: not for a run, not for `plan [--json] WORD...`; for any other plan shape it does', () => {
@@ -114,7 +134,10 @@ function bashCompletes(script: string, words: string[]): string[] {
   const file = join(dir, 'tborg-completion.bash');
   writeFileSync(file, script);
   const program = `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _tborg_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', program, 'bash', file, ...words], { encoding: 'utf8', env: cleanEnv({ SHELL: '/bin/bash' }) });
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', program, 'bash', file, ...words], {
+    encoding: 'utf8',
+    env: cleanEnv({ SHELL: '/bin/bash' }),
+  });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\n').filter(Boolean).sort();
 }
@@ -129,7 +152,10 @@ test("bash: tborg's own commands and their options, nothing for borg's words", {
   assert.match(script.stdout, /^complete .* -F _tborg_yargs_completions tborg$/m);
   const table: Array<[string[], string[]]> = [
     [['tborg', ''], [...OWN_COMMANDS].sort()],
-    [['tborg', 'ss'], ['ssh-config', 'sshd-config']],
+    [
+      ['tborg', 'ss'],
+      ['ssh-config', 'sshd-config'],
+    ],
     [['tborg', 'au'], ['authorized-keys']],
     // borg's commands are borg's: tborg offers none (bash then falls back to file names).
     [['tborg', 'cr'], []],
@@ -137,11 +163,17 @@ test("bash: tborg's own commands and their options, nothing for borg's words", {
     [['tborg', 'list', ''], []],
     [['tborg', 'ssh-config', '--w'], ['--write']],
     [['tborg', 'ssh-config', 'host', '--k'], ['--keepalive']],
-    [['tborg', 'authorized-keys', '--re'], ['--remote-path', '--restrict-to-path', '--restrict-to-repository']],
+    [
+      ['tborg', 'authorized-keys', '--re'],
+      ['--remote-path', '--restrict-to-path', '--restrict-to-repository'],
+    ],
     [['tborg', 'plan', '--j'], ['--json']],
     // After plan's first borg word, --json is borg's (own-command-words.ts).
     [['tborg', 'plan', 'list', '--j'], []],
-    [['tborg', 'status', '--'], ['--forget', '--help', '--json', '--max-age']],
+    [
+      ['tborg', 'status', '--'],
+      ['--forget', '--help', '--json', '--max-age'],
+    ],
   ];
   for (const [words, expected] of table) assert.deepEqual(bashCompletes(script.stdout, words), expected, words.join(' '));
 });
@@ -155,7 +187,10 @@ test("zsh: the script is zsh's, and the answers carry zsh's descriptions", () =>
   // What the script gets back for `tborg <TAB>` and `tborg cr<TAB>` (zsh passes every word, current last).
   const all = tborg(['--get-yargs-completions', 'tborg', ''], { SHELL: '/usr/bin/zsh' });
   assert.equal(all.code, 0, all.stderr);
-  const names = all.stdout.split('\n').filter(Boolean).map((line) => line.split(':')[0]);
+  const names = all.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(':')[0]);
   assert.deepEqual(names.sort(), [...OWN_COMMANDS].sort());
   assert.match(all.stdout, /^plan:show what a run of these borg arguments would do/m);
   const borgWord = tborg(['--get-yargs-completions', 'tborg', 'create', ''], { SHELL: '/usr/bin/zsh' });

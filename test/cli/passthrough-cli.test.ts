@@ -70,7 +70,13 @@ function userArgv(argv: readonly string[]): string[] {
 
 // The test's own environment without anything that would steer tborg or borg, the fake first on PATH.
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...inheritedEnv(['FAKE_BORG_']), PATH: `${fakeDir}:${process.env.PATH ?? ''}`, XDG_CACHE_HOME: join(work, 'cache'), XDG_STATE_HOME: join(work, 'state'), ...extra };
+  return {
+    ...inheritedEnv(['FAKE_BORG_']),
+    PATH: `${fakeDir}:${process.env.PATH ?? ''}`,
+    XDG_CACHE_HOME: join(work, 'cache'),
+    XDG_STATE_HOME: join(work, 'state'),
+    ...extra,
+  };
 }
 
 function tborg(args: readonly string[], env: NodeJS.ProcessEnv, input?: string | Buffer): Promise<RunResult> {
@@ -78,7 +84,10 @@ function tborg(args: readonly string[], env: NodeJS.ProcessEnv, input?: string |
 }
 
 function lines(buffer: Buffer): string[] {
-  return buffer.toString().split('\n').filter((l) => l !== '');
+  return buffer
+    .toString()
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 // A tborg started in the background whose stderr can be awaited line by line.
@@ -125,7 +134,8 @@ function startTborg(
   return {
     child,
     stderr,
-    waitForStderr: (text, timeoutMs = 15_000) => waitFor(`tborg's stderr to show ${JSON.stringify(text)}`, () => stderr().includes(text), timeoutMs, 10).then(() => undefined),
+    waitForStderr: (text, timeoutMs = 15_000) =>
+      waitFor(`tborg's stderr to show ${JSON.stringify(text)}`, () => stderr().includes(text), timeoutMs, 10).then(() => undefined),
     done,
   };
 }
@@ -141,7 +151,7 @@ describe('argv and environment', concurrent, () => {
       '/srv/repo::archive-{now}',
       'path with spaces',
       '',
-      "it's \"quoted\"",
+      'it\'s "quoted"',
       'back\\slash',
       'multi\nline',
       'ünïcödé 😀 日本',
@@ -175,9 +185,12 @@ describe('argv and environment', concurrent, () => {
     assert.equal(v.env.EMPTY, '');
   });
 
-  test('--tborg-* options are removed, everything after -- is borg\'s', async () => {
+  test("--tborg-* options are removed, everything after -- is borg's", async () => {
     const report = reportFile();
-    const r = await tborg(['--tborg-quiet', 'list', '--tborg-max-wait=5', 'repo', '--', '--tborg-quiet', '--tborg-nope'], cleanEnv({ FAKE_BORG_REPORT: report }));
+    const r = await tborg(
+      ['--tborg-quiet', 'list', '--tborg-max-wait=5', 'repo', '--', '--tborg-quiet', '--tborg-nope'],
+      cleanEnv({ FAKE_BORG_REPORT: report }),
+    );
     assert.equal(r.code, 0, r.stderr.toString());
     assert.deepEqual(userArgv((await readReport(report)).argv), ['list', 'repo', '--', '--tborg-quiet', '--tborg-nope']);
   });
@@ -205,7 +218,11 @@ describe('argv and environment', concurrent, () => {
 
 describe('streams and exit codes', concurrent, () => {
   // Progress lines with \r, bytes that are not UTF-8, a NUL, and a prompt without a newline at the end.
-  const stdoutBytes = Buffer.concat([Buffer.from('archive-1  Mon, 2024-01-01 00:00:00 [abc]\n'), Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a]), Buffer.from('ünï\r\n')]);
+  const stdoutBytes = Buffer.concat([
+    Buffer.from('archive-1  Mon, 2024-01-01 00:00:00 [abc]\n'),
+    Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a]),
+    Buffer.from('ünï\r\n'),
+  ]);
   const stderrBytes = Buffer.concat([
     Buffer.from('  1.00 MB O 512 kB C 0 B D 3 N home/a\r  2.00 MB O 1.02 MB C 0 B D 9 N home/b\r'),
     Buffer.from([0xc3, 0x28, 0x0a]),
@@ -217,7 +234,12 @@ describe('streams and exit codes', concurrent, () => {
     test(`stdout and stderr byte for byte, exit code ${code}`, async () => {
       const r = await tborg(
         args ?? ['list', '/srv/repo'],
-        cleanEnv({ FAKE_BORG_MODE: 'streams', FAKE_BORG_EXIT: String(code), FAKE_BORG_STDOUT_B64: stdoutBytes.toString('base64'), FAKE_BORG_STDERR_B64: stderrBytes.toString('base64') }),
+        cleanEnv({
+          FAKE_BORG_MODE: 'streams',
+          FAKE_BORG_EXIT: String(code),
+          FAKE_BORG_STDOUT_B64: stdoutBytes.toString('base64'),
+          FAKE_BORG_STDERR_B64: stderrBytes.toString('base64'),
+        }),
       );
       assert.equal(r.code, code);
       assert.equal(r.signal, null);
@@ -233,16 +255,29 @@ describe('streams and exit codes', concurrent, () => {
     const counter = join(work, `counter-${++reports}`);
     const runs = [
       { stderr: ['Remote: hello\nFailed to create/acq', 'uire the lock /srv/repo/lock.exclusive (timeout).\n'], gapMs: 150, exit: 73 },
-      { stderr: ['{"type": "log_', 'message", "levelname": "ERROR", "message": "Failed to create/acquire the lock /srv/repo/lock.exclusive (timeout).", "msgid": "LockTimeout"}\n'], gapMs: 150, exit: 73 },
+      {
+        stderr: [
+          '{"type": "log_',
+          'message", "levelname": "ERROR", "message": "Failed to create/acquire the lock /srv/repo/lock.exclusive (timeout).", "msgid": "LockTimeout"}\n',
+        ],
+        gapMs: 150,
+        exit: 73,
+      },
       { stderr: ['second try works\nFai'], exit: 0 },
     ];
-    const r = await tborg(['--tborg-quiet', 'list', '/srv/repo'], cleanEnv({ FAKE_BORG_MODE: 'runs', FAKE_BORG_COUNTER: counter, FAKE_BORG_RUNS: JSON.stringify(runs) }));
+    const r = await tborg(
+      ['--tborg-quiet', 'list', '/srv/repo'],
+      cleanEnv({ FAKE_BORG_MODE: 'runs', FAKE_BORG_COUNTER: counter, FAKE_BORG_RUNS: JSON.stringify(runs) }),
+    );
     const said = r.stderr.toString();
     assert.equal(r.code, 0, said);
     assert.equal(readFileSync(counter, 'utf8'), '3');
     assert.doesNotMatch(said, /Failed to create|acquire the lock|LockTimeout/, said);
     // borg's own bytes, in order, with tborg's timestamped lines between the attempts.
-    const borgs = said.split('\n').filter((l) => !/^\S+ tborg: /.test(l)).join('\n');
+    const borgs = said
+      .split('\n')
+      .filter((l) => !/^\S+ tborg: /.test(l))
+      .join('\n');
     assert.equal(borgs, 'Remote: hello\nsecond try works\nFai');
     assert.match(said, /tborg: .*attempt/);
   });
@@ -258,12 +293,17 @@ describe('streams and exit codes', concurrent, () => {
     ['LockTimeout, with its message', 'Failed to create/acquire the lock /srv/repo/lock.exclusive (timeout).\n', 73, 0],
     ['LockTimeout, no message (--log-json off, stderr elsewhere)', '', 73, 0],
     ['ConnectionClosed', 'Connection closed by remote host\n', 80, 2],
-    ['ConnectionClosedWithHint: borg never started on the server', 'Remote: ssh: connect to host h port 22: Connection refused\nConnection closed by remote host. Is borg working on the server?\n', 81, 1],
+    [
+      'ConnectionClosedWithHint: borg never started on the server',
+      'Remote: ssh: connect to host h port 22: Connection refused\nConnection closed by remote host. Is borg working on the server?\n',
+      81,
+      1,
+    ],
     ['InvalidRPCMethod', 'RPC method foo is not valid\n', 82, 1],
     ['PathNotAllowed', 'Repository path not allowed: /srv/repo\n', 83, 1],
     ['RPCServerOutdated', 'Borg server is too old for get_free_nonce. Required version 1.0.7\n', 84, 1],
     ['UnexpectedRPCDataFormatFromServer', 'Got unexpected RPC data format from server:\nxyz\n', 86, 1],
-    ['ConnectionBrokenWithHint (borg 1.4\'s Broken Pipe)', 'Connection to remote host is broken. Broken Pipe\n', 87, 2],
+    ["ConnectionBrokenWithHint (borg 1.4's Broken Pipe)", 'Connection to remote host is broken. Broken Pipe\n', 87, 2],
     ['Repository.DoesNotExist', 'Repository ssh://h/srv/repo does not exist.\n', 13, 1],
     ['PassphraseWrong', 'Passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND, or via BORG_PASSPHRASE_FD is incorrect.\n', 52, 1],
   ];
@@ -276,7 +316,13 @@ describe('streams and exit codes', concurrent, () => {
         ['--tborg-max-wait', '5', '--tborg-connection-retries', '1', '--tborg-server-alive', '1x1', 'compact', 'ssh://h/srv/repo'],
         // No connect wait: 81's "connect to host ... refused" is retried under cron for up to 15 minutes
         // (connect-wait.ts, test/e2e/monitor-e2e.test.ts); this table is about the exit codes.
-        cleanEnv({ BORG_EXIT_CODES: 'modern', TBORG_CONNECT_WAIT: '0', FAKE_BORG_MODE: 'runs', FAKE_BORG_COUNTER: counter, FAKE_BORG_RUNS: JSON.stringify(runs) }),
+        cleanEnv({
+          BORG_EXIT_CODES: 'modern',
+          TBORG_CONNECT_WAIT: '0',
+          FAKE_BORG_MODE: 'runs',
+          FAKE_BORG_COUNTER: counter,
+          FAKE_BORG_RUNS: JSON.stringify(runs),
+        }),
       );
       const said = r.stderr.toString();
       assert.equal(r.code, code, said);
@@ -293,7 +339,11 @@ describe('streams and exit codes', concurrent, () => {
     });
   }
 
-  for (const [signal, code] of [['SIGKILL', 137], ['SIGTERM', 143], ['SIGSEGV', 139]] as const) {
+  for (const [signal, code] of [
+    ['SIGKILL', 137],
+    ['SIGTERM', 143],
+    ['SIGSEGV', 139],
+  ] as const) {
     test(`borg killed by ${signal}: tborg dies of ${signal} too (a shell sees ${code})`, async () => {
       const r = await tborg(['list', 'repo'], cleanEnv({ FAKE_BORG_MODE: 'streams', FAKE_BORG_KILL: signal }));
       assert.equal(r.signal, signal, `tborg ends by borg's signal, not exit code ${r.code}`);
@@ -347,11 +397,12 @@ describe('streams and exit codes', concurrent, () => {
     assert.equal(r.stderr.toString(), prompt);
     assert.equal(r.stdout.toString(), 'answer: hunter2\n');
   });
-
 });
 
 describe('a big stream', () => {
-  test('200 MiB on stdout and on stderr pass through intact; a stalled reader slows borg down, tborg stays small', { timeout: 90_000 }, async () => {
+  test('200 MiB on stdout and on stderr pass through intact; a stalled reader slows borg down, tborg stays small', {
+    timeout: 90_000,
+  }, async () => {
     const report = reportFile();
     const env = cleanEnv({ FAKE_BORG_MODE: 'big', FAKE_BORG_MB: '200', FAKE_BORG_REPORT: report });
     const child = spawn(process.execPath, [TBORG, 'create', '--list', 'repo::a', '/home'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -380,7 +431,12 @@ describe('a big stream', () => {
     });
     const [code] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
     assert.equal(code, 0);
-    const big = JSON.parse(await readFile(`${report}.big.json`, 'utf8')) as { stdout: string; stderr: string; bytes: number; parentPeakKiB: number };
+    const big = JSON.parse(await readFile(`${report}.big.json`, 'utf8')) as {
+      stdout: string;
+      stderr: string;
+      bytes: number;
+      parentPeakKiB: number;
+    };
     const rep = await readReport(report);
     assert.equal(rep.ppid, child.pid, "the fake borg's parent is tborg, so the peak it read is tborg's");
     assert.ok(big.bytes > 200 * 1000 * 1000);
@@ -402,10 +458,18 @@ describe('signals', concurrent, () => {
     await waitFor('borg and its child to be gone', () => !isRunning(rep.pid) && !isRunning(childPid), 5_000);
   }
 
-  for (const [signal, code] of [['SIGTERM', 77], ['SIGHUP', 78], ['SIGINT', 79]] as const) {
+  for (const [signal, code] of [
+    ['SIGTERM', 77],
+    ['SIGHUP', 78],
+    ['SIGINT', 79],
+  ] as const) {
     test(`${signal} to tborg reaches borg once; tborg waits for borg's clean-up and exits with borg's code`, async (t) => {
       const report = reportFile();
-      const running = startTborg(t, ['create', 'repo::a', '/home'], cleanEnv({ FAKE_BORG_MODE: 'trap', FAKE_BORG_REPORT: report, FAKE_BORG_CLEANUP_MS: '300' }));
+      const running = startTborg(
+        t,
+        ['create', 'repo::a', '/home'],
+        cleanEnv({ FAKE_BORG_MODE: 'trap', FAKE_BORG_REPORT: report, FAKE_BORG_CLEANUP_MS: '300' }),
+      );
       await running.waitForStderr('fake-borg: ready\n');
       const rep = await readReport(report);
       assert.notEqual(rep.pgrp, process.pid, 'outside a terminal borg runs in a process group of its own');
@@ -419,7 +483,12 @@ describe('signals', concurrent, () => {
 
   test("SIGTERM to tborg's whole process group (a service manager, a killed shell) reaches borg exactly once", async (t) => {
     const report = reportFile();
-    const running = startTborg(t, ['create', 'repo::a', '/home'], cleanEnv({ FAKE_BORG_MODE: 'trap', FAKE_BORG_REPORT: report, FAKE_BORG_CLEANUP_MS: '300' }), { detached: true });
+    const running = startTborg(
+      t,
+      ['create', 'repo::a', '/home'],
+      cleanEnv({ FAKE_BORG_MODE: 'trap', FAKE_BORG_REPORT: report, FAKE_BORG_CLEANUP_MS: '300' }),
+      { detached: true },
+    );
     await running.waitForStderr('fake-borg: ready\n');
     process.kill(-running.child.pid!, 'SIGTERM');
     const r = await running.done;

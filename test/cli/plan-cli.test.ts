@@ -43,7 +43,15 @@ function tborg(args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResu
 interface PlanJson {
   borg: { path: string; version: string | null; argv: string[] };
   env: Record<string, string>;
-  repository: null | { location: string; proto: string; user: string | null; host: string | null; port: number | null; path: string; archive: string | null };
+  repository: null | {
+    location: string;
+    proto: string;
+    user: string | null;
+    host: string | null;
+    port: number | null;
+    path: string;
+    archive: string | null;
+  };
   ssh: null | {
     configured: { serverAliveInterval: number; serverAliveCountMax: number };
     effective: { serverAliveInterval: number; serverAliveCountMax: number };
@@ -165,7 +173,16 @@ const VARIANTS: Variant[] = [
     // wherever the plain interval is 0. (On a few hosts only, to keep the file's run time down: an
     // interval set, one explicitly 0, unset with the default and with other counts, Match exec.)
     name: '-o BatchMode=yes inside BORG_RSH (Debian default 300)',
-    only: ['basic.conf backup', 'basic.conf BACKUP', 'commas.conf b', 'commas.conf a', 'global.conf x', 'negation.conf db.internal', 'exec.conf notexec', 'include-main.conf inc'],
+    only: [
+      'basic.conf backup',
+      'basic.conf BACKUP',
+      'commas.conf b',
+      'commas.conf a',
+      'global.conf x',
+      'negation.conf db.internal',
+      'exec.conf notexec',
+      'include-main.conf inc',
+    ],
     userWords: (f) => ['ssh', '-o', 'BatchMode=yes', '-F', f],
     env: (f) => ({ BORG_RSH: `ssh -o BatchMode=yes ${joinRsh(['-F', f])}` }),
     before: () => [],
@@ -262,7 +279,10 @@ test("what tborg hands borg splits the same in Python's shlex (borg's own splitt
     encoding: 'utf8',
   });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), handedToBorg.map((x) => x.words));
+  assert.deepEqual(
+    JSON.parse(r.stdout),
+    handedToBorg.map((x) => x.words),
+  );
 });
 
 function hasPython(): boolean {
@@ -272,14 +292,45 @@ function hasPython(): boolean {
 // A few command lines full of options and colon-containing file arguments (the big table is
 // test/helpers/command-line-rows.ts): the plan names the right repository, and ssh -G ran for its host.
 describe('the repository in busy command lines', { concurrency: 4 }, () => {
-  const cases: Array<{ args: (f: string) => string[]; env?: NodeJS.ProcessEnv; repo: Partial<NonNullable<PlanJson['repository']>>; interval: number }> = [
+  const cases: Array<{
+    args: (f: string) => string[];
+    env?: NodeJS.ProcessEnv;
+    repo: Partial<NonNullable<PlanJson['repository']>>;
+    interval: number;
+  }> = [
     {
-      args: () => ['create', '-e', 'x:y', '--exclude', 'backup:/tmp', '-C', 'lz4', '--comment', 'ssh://evil/x', '--remote-path', 'borg1', '--stats', 'ssh://u@backup:2222/srv/repo::arch-{now}', 'other:/data', 'ssh://x/y'],
+      args: () => [
+        'create',
+        '-e',
+        'x:y',
+        '--exclude',
+        'backup:/tmp',
+        '-C',
+        'lz4',
+        '--comment',
+        'ssh://evil/x',
+        '--remote-path',
+        'borg1',
+        '--stats',
+        'ssh://u@backup:2222/srv/repo::arch-{now}',
+        'other:/data',
+        'ssh://x/y',
+      ],
       repo: { location: 'ssh://u@backup:2222/srv/repo', user: 'u', host: 'backup', port: 2222, path: '/srv/repo', archive: 'arch-{now}' },
       interval: 15,
     },
     {
-      args: (f) => ['--rsh', joinRsh(['ssh', '-F', f]), 'extract', '--strip-components', '2', '--exclude', 'slow:x', 'www.example.org:repo::a', 'dir:with:colons/file'],
+      args: (f) => [
+        '--rsh',
+        joinRsh(['ssh', '-F', f]),
+        'extract',
+        '--strip-components',
+        '2',
+        '--exclude',
+        'slow:x',
+        'www.example.org:repo::a',
+        'dir:with:colons/file',
+      ],
       repo: { location: 'www.example.org:repo', host: 'www.example.org', path: 'repo', archive: 'a' },
       interval: 90,
     },
@@ -318,23 +369,71 @@ describe('the repository in busy command lines', { concurrency: 4 }, () => {
 });
 
 describe('warn and off modes through the CLI', { concurrency: 4 }, () => {
-  const cases: Array<{ name: string; config: string; host: string; extra: string[]; mode: string; keepalive: string; warning: RegExp | null }> = [
+  const cases: Array<{
+    name: string;
+    config: string;
+    host: string;
+    extra: string[];
+    mode: string;
+    keepalive: string;
+    warning: RegExp | null;
+  }> = [
     // basic.conf: BACKUP falls to `Host *` at line 17 (ServerAliveInterval 0 there).
-    { name: 'warn names the Host block that applies', config: 'basic.conf', host: 'BACKUP', extra: [], mode: 'warn', keepalive: 'warned', warning: /^ssh to BACKUP has no ServerAliveInterval.*"ServerAliveInterval 10" and "ServerAliveCountMax 30" in the "Host" block at .*basic\.conf:17, or run: tborg ssh-config BACKUP --write$/ },
+    {
+      name: 'warn names the Host block that applies',
+      config: 'basic.conf',
+      host: 'BACKUP',
+      extra: [],
+      mode: 'warn',
+      keepalive: 'warned',
+      warning:
+        /^ssh to BACKUP has no ServerAliveInterval.*"ServerAliveInterval 10" and "ServerAliveCountMax 30" in the "Host" block at .*basic\.conf:17, or run: tborg ssh-config BACKUP --write$/,
+    },
     // commas.conf: `Host a,b` is one literal pattern, so no block applies to b.
-    { name: 'warn with no block: says which block to add', config: 'commas.conf', host: 'b', extra: [], mode: 'warn', keepalive: 'warned', warning: /in a "Host b" block of your ssh config/ },
-    { name: "warn with Debian's BatchMode default", config: 'commas.conf', host: 'b', extra: ['-o', 'BatchMode=yes'], mode: 'warn', keepalive: 'warned', warning: /^ssh to b has only Debian's BatchMode default ServerAliveInterval \(300 s\)/ },
-    { name: 'warn with a configured interval: silent', config: 'basic.conf', host: 'backup', extra: [], mode: 'warn', keepalive: 'configured', warning: null },
+    {
+      name: 'warn with no block: says which block to add',
+      config: 'commas.conf',
+      host: 'b',
+      extra: [],
+      mode: 'warn',
+      keepalive: 'warned',
+      warning: /in a "Host b" block of your ssh config/,
+    },
+    {
+      name: "warn with Debian's BatchMode default",
+      config: 'commas.conf',
+      host: 'b',
+      extra: ['-o', 'BatchMode=yes'],
+      mode: 'warn',
+      keepalive: 'warned',
+      warning: /^ssh to b has only Debian's BatchMode default ServerAliveInterval \(300 s\)/,
+    },
+    {
+      name: 'warn with a configured interval: silent',
+      config: 'basic.conf',
+      host: 'backup',
+      extra: [],
+      mode: 'warn',
+      keepalive: 'configured',
+      warning: null,
+    },
     { name: 'off: silent, nothing changed', config: 'basic.conf', host: 'BACKUP', extra: [], mode: 'off', keepalive: 'off', warning: null },
   ];
   for (const c of cases) {
     test(c.name, async () => {
       const words = ['ssh', '-F', file(c.config), ...c.extra];
-      const p = await plan([`--tborg-keepalive-mode=${c.mode}`, 'create', `${c.host}:repo::a`, '/x'], cleanEnv({ BORG_RSH: joinRsh(words) }));
+      const p = await plan(
+        [`--tborg-keepalive-mode=${c.mode}`, 'create', `${c.host}:repo::a`, '/x'],
+        cleanEnv({ BORG_RSH: joinRsh(words) }),
+      );
       assert.equal(p.keepalive, c.keepalive);
       assert.deepEqual(p.env, {});
       assert.deepEqual(p.borg.argv, ['--lock-wait', '10', 'create', `${c.host}:repo::a`, '/x']);
-      assert.deepEqual([p.ssh!.effective.serverAliveInterval, p.ssh!.effective.serverAliveCountMax], await sshG(words, c.host), 'ssh.effective is what ssh -G says');
+      assert.deepEqual(
+        [p.ssh!.effective.serverAliveInterval, p.ssh!.effective.serverAliveCountMax],
+        await sshG(words, c.host),
+        'ssh.effective is what ssh -G says',
+      );
       if (c.warning) {
         assert.equal(p.warnings.length, 1, JSON.stringify(p.warnings));
         assert.match(p.warnings[0]!, c.warning);
@@ -353,17 +452,28 @@ describe('ssh -G fails (a broken config): exit 2 with what ssh said, borg not ru
     writeFileSync(bad, 'Host backup\n  ServerAliveInterval 10\n  NoSuchKeyword yes\n');
     fake = file('fake-borg');
     // --version answers like borg 1.2.4 (tborg asks it once); anything else leaves a marker: borg ran.
-    writeFileSync(fake, `#!/bin/sh\nif [ "$1" = --version ]; then echo "borg 1.2.4"; exit 0; fi\necho "$@" >> '${file('borg-ran')}'\nexit 0\n`);
+    writeFileSync(
+      fake,
+      `#!/bin/sh\nif [ "$1" = --version ]; then echo "borg 1.2.4"; exit 0; fi\necho "$@" >> '${file('borg-ran')}'\nexit 0\n`,
+    );
     chmodSync(fake, 0o755);
   });
   const said = (): string[] => {
     const r = spawnSync('ssh', ['-F', bad, '-G', 'backup'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     assert.notEqual(r.status, 0, 'the config really is broken');
-    const lines = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('Pseudo-terminal'));
+    const lines = r.stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('Pseudo-terminal'));
     assert.ok(lines.length > 0);
     return lines;
   };
-  for (const args of [['create', 'backup:repo::a', '/data'], ['plan', 'create', 'backup:repo::a', '/data'], ['plan', '--json', 'create', 'backup:repo::a', '/data'], ['create', '--rsh', 'ssh -F BAD', 'elsewhere:repo::a', '/data']]) {
+  for (const args of [
+    ['create', 'backup:repo::a', '/data'],
+    ['plan', 'create', 'backup:repo::a', '/data'],
+    ['plan', '--json', 'create', 'backup:repo::a', '/data'],
+    ['create', '--rsh', 'ssh -F BAD', 'elsewhere:repo::a', '/data'],
+  ]) {
     test(`tborg ${args.join(' ')}`, async () => {
       const viaRsh = args.includes('ssh -F BAD');
       const argv = args.map((a) => (a === 'ssh -F BAD' ? joinRsh(['ssh', '-F', bad]) : a));

@@ -7,13 +7,16 @@ import { probeReach } from '../../src/run/reach-probe.js';
 // loopback: a listener answers, a closed port refuses in ssh's words, a name that does not resolve
 // says so, and a stopping signal ends the probe at once.
 
-test('probeReach: a listening port answers; the same port closed refuses, in ssh\'s words', async () => {
+test("probeReach: a listening port answers; the same port closed refuses, in ssh's words", async () => {
   const server = createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   assert.deepEqual(await probeReach('127.0.0.1', port, 5000), { open: true, detail: `connect to host 127.0.0.1 port ${port}` });
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.deepEqual(await probeReach('127.0.0.1', port, 5000), { open: false, detail: `connect to host 127.0.0.1 port ${port}: Connection refused` });
+  assert.deepEqual(await probeReach('127.0.0.1', port, 5000), {
+    open: false,
+    detail: `connect to host 127.0.0.1 port ${port}: Connection refused`,
+  });
 });
 
 test('probeReach: a name that does not resolve', async () => {

@@ -77,11 +77,18 @@ async function tborg(args: readonly string[], script: Step[], extraEnv: NodeJS.P
   const runs = join(work, `runs-${++runCount}`);
   await writeFile(runs, '');
   const env = inheritedEnv(['CI']);
-  Object.assign(env, { TBORG_BORG: borg, BORG_RSH: `ssh -F ${sshConfig}`, RUNS: runs, SCRIPT: JSON.stringify(script), XDG_CACHE_HOME: join(work, 'cache') }, extraEnv);
+  Object.assign(
+    env,
+    { TBORG_BORG: borg, BORG_RSH: `ssh -F ${sshConfig}`, RUNS: runs, SCRIPT: JSON.stringify(script), XDG_CACHE_HOME: join(work, 'cache') },
+    extraEnv,
+  );
   const started = Date.now();
   const r = await runBuffered([process.execPath, TBORG, ...args], { env, input: '', timeoutMs: 120_000 });
   const seconds = (Date.now() - started) / 1000;
-  const list = readFileSync(runs, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
+  const list = readFileSync(runs, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as string[]);
   return { ...r, runs: list, seconds };
 }
 
@@ -92,10 +99,16 @@ for (const [args, reason] of [
   [['key', 'export', 'h:r', '-'], 'key export to - writes its result to stdout; a second attempt would write it again'],
 ] as const) {
   test(`a lost connection during ${args.join(' ')}: one attempt, borg's bytes and code, one line why`, async () => {
-    const r = await tborg(['--tborg-quiet', ...args], [{ stdout: 'partial result', stderr: LOST, exit: 2 }, { stdout: 'AGAIN', exit: 0 }]);
+    const r = await tborg(
+      ['--tborg-quiet', ...args],
+      [
+        { stdout: 'partial result', stderr: LOST, exit: 2 },
+        { stdout: 'AGAIN', exit: 0 },
+      ],
+    );
     assert.equal(r.code, 2, r.stderr.toString());
     assert.equal(r.runs.length, 1, 'borg ran once');
-    assert.equal(r.stdout.toString(), 'partial result', 'stdout is borg\'s, once');
+    assert.equal(r.stdout.toString(), 'partial result', "stdout is borg's, once");
     const said = r.stderr.toString();
     assert.ok(said.startsWith(LOST), said);
     const own = said.slice(LOST.length).trimEnd().split('\n');
@@ -106,16 +119,29 @@ for (const [args, reason] of [
 
 // README "What is retried": a command of yours gets one attempt; its output is borg's stderr, so
 // tborg reads nothing into it and adds nothing.
-test('a lost connection during create --content-from-command: one attempt, borg\'s bytes and code, nothing of tborg\'s', async () => {
-  const r = await tborg(['--tborg-quiet', 'create', '--content-from-command', 'h:r::a', '--', 'pg_dump', 'db'], [{ stdout: 'partial result', stderr: LOST, exit: 2 }, { stdout: 'AGAIN', exit: 0 }]);
+test("a lost connection during create --content-from-command: one attempt, borg's bytes and code, nothing of tborg's", async () => {
+  const r = await tborg(
+    ['--tborg-quiet', 'create', '--content-from-command', 'h:r::a', '--', 'pg_dump', 'db'],
+    [
+      { stdout: 'partial result', stderr: LOST, exit: 2 },
+      { stdout: 'AGAIN', exit: 0 },
+    ],
+  );
   assert.equal(r.code, 2, r.stderr.toString());
-  assert.deepEqual(r.runs.map((argv) => argv.slice(0, 3)), [['--lock-wait', '640', 'create']], 'borg ran once, waiting the whole wait itself');
+  assert.deepEqual(
+    r.runs.map((argv) => argv.slice(0, 3)),
+    [['--lock-wait', '640', 'create']],
+    'borg ran once, waiting the whole wait itself',
+  );
   assert.equal(r.stdout.toString(), 'partial result');
   assert.equal(r.stderr.toString(), LOST);
 });
 
 test('a lost connection during create of files: the archive did not land, so it is retried, and the backup lands', async () => {
-  const r = await tborg(['--tborg-quiet', 'create', 'h:r::a', '/data'], [{ stderr: LOST, exit: 2 }, { stdout: '{"archives": []}', exit: 0 }, { exit: 0 }]);
+  const r = await tborg(
+    ['--tborg-quiet', 'create', 'h:r::a', '/data'],
+    [{ stderr: LOST, exit: 2 }, { stdout: '{"archives": []}', exit: 0 }, { exit: 0 }],
+  );
   assert.equal(r.code, 0, r.stderr.toString());
   assert.equal(r.runs.length, 3);
   assert.deepEqual(r.runs[1]!.slice(2), ['list', '--json', 'h:r'], 'the archive list, with a lock wait of its own');
@@ -124,7 +150,14 @@ test('a lost connection during create of files: the archive did not land, so it 
 
 test('a lost connection during create of files after the archive landed: exit 0, borg not run again', async () => {
   const start = new Date(Date.now() + 5000).toISOString();
-  const r = await tborg(['--tborg-quiet', 'create', 'h:r::a', '/data'], [{ stderr: LOST, exit: 2 }, { stdout: JSON.stringify({ archives: [{ name: 'a', start }] }), exit: 0 }, { exit: 2, stderr: 'Archive a already exists\n' }]);
+  const r = await tborg(
+    ['--tborg-quiet', 'create', 'h:r::a', '/data'],
+    [
+      { stderr: LOST, exit: 2 },
+      { stdout: JSON.stringify({ archives: [{ name: 'a', start }] }), exit: 0 },
+      { exit: 2, stderr: 'Archive a already exists\n' },
+    ],
+  );
   assert.equal(r.code, 0, r.stderr.toString());
   assert.equal(r.runs.length, 2, 'the create ran once');
   assert.match(r.stderr.toString(), /tborg: the archive a had landed before the connection was lost/);
@@ -139,11 +172,21 @@ test('tborg plan --json: connectionRetries 0 and the reason for a stream to stdo
   assert.deepEqual([create.connectionRetries, create.noConnectionRetry], [3, null]);
 });
 
-test('--log-json: every stderr line is JSON, tborg\'s in borg\'s log format', async () => {
-  const lockJson = '{"type": "log_message", "time": 1.5, "message": "Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).", "levelname": "ERROR", "name": "borg.archiver", "msgid": "LockTimeout"}\n';
-  const r = await tborg(['--log-json', 'list', 'h:r'], [{ stderr: lockJson, exit: 73 }, { stderr: LOST, exit: 2 }]);
+test("--log-json: every stderr line is JSON, tborg's in borg's log format", async () => {
+  const lockJson =
+    '{"type": "log_message", "time": 1.5, "message": "Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).", "levelname": "ERROR", "name": "borg.archiver", "msgid": "LockTimeout"}\n';
+  const r = await tborg(
+    ['--log-json', 'list', 'h:r'],
+    [
+      { stderr: lockJson, exit: 73 },
+      { stderr: LOST, exit: 2 },
+    ],
+  );
   assert.equal(r.code, 2);
-  const lines = r.stderr.toString().split('\n').filter((l) => l !== '' && !l.startsWith('Remote:') && !l.startsWith('Connection closed'));
+  const lines = r.stderr
+    .toString()
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('Remote:') && !l.startsWith('Connection closed'));
   const ours = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => o.name === 'tborg');
   assert.ok(ours.length >= 2, r.stderr.toString());
   for (const o of ours) {
@@ -160,7 +203,11 @@ test('--log-json: every stderr line is JSON, tborg\'s in borg\'s log format', as
 test('--tborg-max-wait 15: tborg gives up by the deadline plus one poll, and the counts agree', async () => {
   // Each attempt spends 2 s before borg looks at the lock (ssh, python), then its --lock-wait.
   const times = join(work, 'max-wait-times');
-  const r = await tborg(['--tborg-quiet', '--tborg-max-wait', '15', 'list', 'h:r'], [{ startupMs: 2000, held: true, stderr: LOCK, exit: 73 }], { TIMES: times });
+  const r = await tborg(
+    ['--tborg-quiet', '--tborg-max-wait', '15', 'list', 'h:r'],
+    [{ startupMs: 2000, held: true, stderr: LOCK, exit: 73 }],
+    { TIMES: times },
+  );
   const endedAt = Date.now();
   assert.equal(r.code, 73);
   // Before: 10 s + 2 s, then a 3 s attempt + 2 s = 17.x s. Now the last attempt must fit: the
@@ -171,36 +218,53 @@ test('--tborg-max-wait 15: tborg gives up by the deadline plus one poll, and the
   const plannedEach = r.runs.map((argv) => Number(argv[argv.indexOf('--lock-wait') + 1]) + 2);
   const planned = plannedEach.reduce((sum, s) => sum + s, 0);
   assert.ok(planned <= 15, `attempts planned for ${planned} s: ${JSON.stringify(r.runs)}`);
-  const ran = readFileSync(times, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as [number, number]);
+  const ran = readFileSync(times, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as [number, number]);
   assert.equal(ran.length, r.runs.length);
   const stretchMs = ran.reduce((sum, [from, to], i) => sum + Math.max(0, to - from - plannedEach[i]! * 1000), 0);
   const scheduleMs = endedAt - ran[0]![0] - stretchMs;
-  assert.ok(scheduleMs < 15_000 * 1.25, `tborg's schedule took ${scheduleMs} ms for --tborg-max-wait 15 (${r.seconds} s in all, attempts ${Math.round(stretchMs)} ms over their plan)`);
+  assert.ok(
+    scheduleMs < 15_000 * 1.25,
+    `tborg's schedule took ${scheduleMs} ms for --tborg-max-wait 15 (${r.seconds} s in all, attempts ${Math.round(stretchMs)} ms over their plan)`,
+  );
   const said = r.stderr.toString();
   const gaveUp = /gave up after waiting (\d+)s over (\d+) attempts?/.exec(said);
   assert.ok(gaveUp, said);
   assert.equal(Number(gaveUp[2]), r.runs.length, said);
   const announced = [...said.matchAll(/attempt (\d+)\n/g)].map((m) => Number(m[1]));
-  assert.deepEqual(announced, r.runs.slice(1).map((_, i) => i + 2), said);
+  assert.deepEqual(
+    announced,
+    r.runs.slice(1).map((_, i) => i + 2),
+    said,
+  );
 });
 
-test('a short --lock-wait of the user\'s: silent when no wait happened, one warning when it did, always in plan', async () => {
+test("a short --lock-wait of the user's: silent when no wait happened, one warning when it did, always in plan", async () => {
   const args = ['create', '--lock-wait', '60', 'h:r::a', '/data'];
   const quiet = await tborg(['--tborg-quiet', ...args], [{ exit: 0 }]);
   assert.equal(quiet.code, 0);
   assert.equal(quiet.stderr.toString(), '', 'cron mails nothing');
   const waited = await tborg(['--tborg-quiet', ...args], [{ stderr: LOCK, exit: 73 }]);
   assert.equal(waited.code, 73);
-  assert.equal((waited.stderr.toString().match(/warning: --lock-wait 60 is shorter than the 10m40s/g) ?? []).length, 1, waited.stderr.toString());
+  assert.equal(
+    (waited.stderr.toString().match(/warning: --lock-wait 60 is shorter than the 10m40s/g) ?? []).length,
+    1,
+    waited.stderr.toString(),
+  );
   const plan = await tborg(['plan', ...args], [{}]);
   assert.match(plan.stdout.toString(), /warning: +--lock-wait 60 is shorter than the 10m40s/);
 });
 
-test('ssh -G runs once per run, so a Match exec command runs once (as in borg\'s own ssh), BatchMode yes included', async () => {
+test("ssh -G runs once per run, so a Match exec command runs once (as in borg's own ssh), BatchMode yes included", async () => {
   const count = join(work, 'match-exec-count');
   const config = join(work, 'ssh_config_match');
   await writeFile(config, `Match exec "echo x >> ${count}"\n  User u\nHost h\n  HostName 127.0.0.1\n  BatchMode yes\n`);
-  for (const args of [['create', 'h:r::a', '/data'], ['plan', 'create', 'h:r::a', '/data']]) {
+  for (const args of [
+    ['create', 'h:r::a', '/data'],
+    ['plan', 'create', 'h:r::a', '/data'],
+  ]) {
     await writeFile(count, '');
     const r = await tborg(args, [{ exit: 0 }], { BORG_RSH: `ssh -F ${config}` });
     assert.equal(r.code, 0, r.stderr.toString());
@@ -208,8 +272,14 @@ test('ssh -G runs once per run, so a Match exec command runs once (as in borg\'s
   }
   // Debian's BatchMode default (300) is still told from a 300 someone wrote: then ssh is asked again.
   const plan = await tborg(['plan', '--json', 'create', 'h:r::a', '/data'], [{}], { BORG_RSH: `ssh -F ${config}` });
-  const batchDefault = spawnSync('ssh', ['-G', '-F', '/dev/null', '-o', 'BatchMode=yes', 'x.invalid'], { encoding: 'utf8' }).stdout.includes('serveraliveinterval 300');
-  assert.equal(JSON.parse(plan.stdout.toString()).keepalive, 'injected', batchDefault ? "Debian's default is not the user's" : 'nothing set');
+  const batchDefault = spawnSync('ssh', ['-G', '-F', '/dev/null', '-o', 'BatchMode=yes', 'x.invalid'], {
+    encoding: 'utf8',
+  }).stdout.includes('serveraliveinterval 300');
+  assert.equal(
+    JSON.parse(plan.stdout.toString()).keepalive,
+    'injected',
+    batchDefault ? "Debian's default is not the user's" : 'nothing set',
+  );
   await writeFile(config, `Host h\n  HostName 127.0.0.1\n  BatchMode yes\n  ServerAliveInterval 300\n`);
   const own = await tborg(['plan', '--json', 'create', 'h:r::a', '/data'], [{}], { BORG_RSH: `ssh -F ${config}` });
   assert.equal(JSON.parse(own.stdout.toString()).keepalive, 'configured');

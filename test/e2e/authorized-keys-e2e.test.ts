@@ -93,7 +93,10 @@ describe('authorized-keys against the lab sshd', { skip: available.ok ? false : 
     assert.match(shell.stderr.toString(), /PTY allocation request failed/);
     assert.equal(existsSync(marker), false, text(shell));
     // ssh -W: a direct-tcpip channel to sshd's own port. `restrict` forbids port forwarding.
-    const forward = await lab.run([...lab.sshArgv().slice(0, -1), '-W', `127.0.0.1:${lab.port}`, lab.host], { input: '', timeoutMs: 30_000 });
+    const forward = await lab.run([...lab.sshArgv().slice(0, -1), '-W', `127.0.0.1:${lab.port}`, lab.host], {
+      input: '',
+      timeoutMs: 30_000,
+    });
     assert.notEqual(forward.code, 0);
     assert.match(forward.stderr.toString(), /administratively prohibited|open failed/);
   });

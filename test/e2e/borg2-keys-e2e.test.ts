@@ -9,7 +9,10 @@ import { b2SkipNoRest, describeEachBorg2Line, TBORG, type Borg2Lab } from '../he
 // repository. Only borg2 lines with `borg serve --rest` (b22+; the lab's b25).
 
 function keyLine(b: Borg2Lab, args: string[]): string {
-  const r = spawnSync(process.execPath, [TBORG, 'authorized-keys', ...args, '-'], { input: `${b.lab.clientPublicKey}\n`, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [TBORG, 'authorized-keys', ...args, '-'], {
+    input: `${b.lab.clientPublicKey}\n`,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 }
@@ -20,7 +23,14 @@ describeEachBorg2Line('borg2: authorized-keys --borg2', { lab: 'keys', lines: (l
     const other = b.url('other');
     for (const r of [repo, other]) assert.equal((await b.borg2(initArgs(b.line, r))).code, 0);
     const unrestricted = `${b.lab.clientPublicKey}\n`;
-    const restricted = keyLine(b, ['--remote-path', line.remotePath, '--restrict-to-repository', b.lab.repoPath('wo'), '--permissions', 'write-only']);
+    const restricted = keyLine(b, [
+      '--remote-path',
+      line.remotePath,
+      '--restrict-to-repository',
+      b.lab.repoPath('wo'),
+      '--permissions',
+      'write-only',
+    ]);
     assert.match(restricted, /^command="\S*borg2 serve --rest --restrict-to-repository \S+ --permissions write-only",restrict /);
     await b.lab.setAuthorizedKeys(restricted);
     try {

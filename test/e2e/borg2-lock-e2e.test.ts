@@ -15,10 +15,7 @@ describeEachBorg2Line('borg2: lock', { lab: 'lock' }, (b, line) => {
     const repo = b.url('held');
     assert.equal((await b.borg2(initArgs(b.line, repo))).code, 0);
     const holderEnv = b.userEnv();
-    const holder = b.lab.spawn(
-      b.withHome([b.line.client, 'with-lock', '-r', repo, 'sleep', '25']),
-      { env: holderEnv },
-    );
+    const holder = b.lab.spawn(b.withHome([b.line.client, 'with-lock', '-r', repo, 'sleep', '25']), { env: holderEnv });
     const released = new Promise<number>((r) => holder.once('exit', () => r(Date.now())));
     const end = Date.now() + 60_000;
     while (!b.lab.lockHeld(repo.replace(/.*\//, '')) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
@@ -52,10 +49,7 @@ describeEachBorg2Line('borg2: lock', { lab: 'lock' }, (b, line) => {
     // A fast keepalive of the user's, so the client notices the dead connection in seconds.
     const rsh = `ssh -o ServerAliveInterval=1 -o ServerAliveCountMax=3${b.restOverSsh ? ` -p ${b.lab.port}` : ''}`;
     const env = b.userEnv({ BORG_RSH: rsh });
-    const child = b.lab.spawn(
-      b.withHome([process.execPath, TBORG, 'create', '-r', repo, 'cut1', data]),
-      { env },
-    );
+    const child = b.lab.spawn(b.withHome([process.execPath, TBORG, 'create', '-r', repo, 'cut1', data]), { env });
     let err = '';
     child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -90,7 +84,9 @@ describeEachBorg2Line('borg2: lock', { lab: 'lock' }, (b, line) => {
     }
   });
 
-  test("an exclusive command finds a vanished client's store lock: tborg explains the 30-minute expiry and waits for it", { skip: b2SkipNoRest(line) }, async () => {
+  test("an exclusive command finds a vanished client's store lock: tborg explains the 30-minute expiry and waits for it", {
+    skip: b2SkipNoRest(line),
+  }, async () => {
     const repo = b.url('vanished');
     assert.equal((await b.borg2(initArgs(b.line, repo))).code, 0);
     // A client of another machine (BORG_HOST_ID: borg2 cannot check that its process is alive)
@@ -114,7 +110,10 @@ describeEachBorg2Line('borg2: lock', { lab: 'lock' }, (b, line) => {
     const r = await b.tborg(['--tborg-max-wait', '8', 'check', '-r', repo]);
     const err = r.stderr.toString();
     assert.equal(r.code, 73, err);
-    assert.match(err, /is locked: another client holds a lock on it\. borg2 keeps a vanished client's lock in the repository until it is 30m0s old/);
+    assert.match(
+      err,
+      /is locked: another client holds a lock on it\. borg2 keeps a vanished client's lock in the repository until it is 30m0s old/,
+    );
     assert.match(err, /laptop-that-vanished@1/, "borg2's own message names the holder");
     const broken = await b.borg2(['break-lock', '-r', repo]);
     assert.equal(broken.code, 0, broken.stderr.toString());

@@ -30,7 +30,15 @@ describeEachBorg2Line('borg2: port', { lab: 'port' }, (b) => {
       const p = await b.tborg(['plan', '--json', '-r', repos.tborg, 'create', 'a2', b.data]);
       const plan = JSON.parse(p.stdout.toString()) as { env: Record<string, string>; ssh: { argv: string[] } };
       assert.deepEqual(plan.env, {});
-      assert.deepEqual(plan.ssh.argv.slice(0, 7), ['ssh', '-o', 'ServerAliveInterval=30', '-o', 'ServerAliveCountMax=3', '-p', String(b.lab.port)]);
+      assert.deepEqual(plan.ssh.argv.slice(0, 7), [
+        'ssh',
+        '-o',
+        'ServerAliveInterval=30',
+        '-o',
+        'ServerAliveCountMax=3',
+        '-p',
+        String(b.lab.port),
+      ]);
     }
   });
 });

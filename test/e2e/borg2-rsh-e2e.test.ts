@@ -17,7 +17,13 @@ describeEachBorg2Line('borg2: rsh', { lab: 'rsh' }, (b) => {
     const rsh = 'ssh -o ServerAliveInterval=5';
     const steps: Array<(repo: string) => string[]> = [(repo) => ['create', '-r', repo, 'r1', b.data], (repo) => ['check', '-r', repo]];
     const lastLine = (r: RunResult): string =>
-      r.stderr.toString().trim().split('\n').filter((l) => !l.includes('tborg:')).at(-1)?.replaceAll('rsh-tborg', 'rsh-plain') ?? '';
+      r.stderr
+        .toString()
+        .trim()
+        .split('\n')
+        .filter((l) => !l.includes('tborg:'))
+        .at(-1)
+        ?.replaceAll('rsh-tborg', 'rsh-plain') ?? '';
     for (const step of steps) {
       const plain = await b.borg2(step(repos.plain), { BORG_RSH: rsh });
       // No connect wait: the refused port 22 is the user's own misconfiguration that plain borg2 shows

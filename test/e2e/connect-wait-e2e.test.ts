@@ -22,7 +22,11 @@ describeEachLine('the connect wait', { skip: available.ok ? false : available.wh
   const tborg = (args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) =>
     lab.run([process.execPath, TBORG, ...args], { env: lab.env(env), timeoutMs });
   const borg = (args: string[], env: NodeJS.ProcessEnv = {}) => lab.run([line.client, ...args], { env: lab.env(env), timeoutMs: 120_000 });
-  const ownLines = (stderr: Buffer): string[] => stderr.toString().split('\n').filter((l) => / tborg: /.test(l));
+  const ownLines = (stderr: Buffer): string[] =>
+    stderr
+      .toString()
+      .split('\n')
+      .filter((l) => / tborg: /.test(l));
 
   before(async () => {
     lab = await startLab({ line, name: `connect-${line.name}` });
@@ -31,7 +35,7 @@ describeEachLine('the connect wait', { skip: available.ok ? false : available.wh
   });
   after(async () => lab?.close());
 
-  test('server down at start, ssh says nothing (LogLevel QUIET): tborg\'s probe keeps the wait going to its end, then says so', async () => {
+  test("server down at start, ssh says nothing (LogLevel QUIET): tborg's probe keeps the wait going to its end, then says so", async () => {
     await lab.stopSshd();
     try {
       const env = { BORG_RSH: `${lab.rsh} -o LogLevel=QUIET` };
@@ -45,8 +49,14 @@ describeEachLine('the connect wait', { skip: available.ok ? false : available.wh
       assert.equal(t.code, plain.code, t.stderr.toString());
       // The whole connect wait, not a few attempts' worth.
       assert.ok(elapsed >= WAIT * 1000, `waited ${elapsed} ms of the ${WAIT} s connect wait:\n${t.stderr}`);
-      assert.ok(own.some((l) => /cannot reach lab \(connect to host \S+ port \d+: Connection refused \(tborg's probe/.test(l)), t.stderr.toString());
-      assert.match(own.at(-1)!, new RegExp(`tborg: gave up: lab could not be reached within ${WAIT}s \\(--tborg-connect-wait\\), over \\d+ attempts?$`));
+      assert.ok(
+        own.some((l) => /cannot reach lab \(connect to host \S+ port \d+: Connection refused \(tborg's probe/.test(l)),
+        t.stderr.toString(),
+      );
+      assert.match(
+        own.at(-1)!,
+        new RegExp(`tborg: gave up: lab could not be reached within ${WAIT}s \\(--tborg-connect-wait\\), over \\d+ attempts?$`),
+      );
     } finally {
       await lab.startSshd();
     }
@@ -55,11 +65,13 @@ describeEachLine('the connect wait', { skip: available.ok ? false : available.wh
   test('server down at start, four runs at once: every one waits to the end and says why it stopped', async () => {
     await lab.stopSshd();
     try {
-      const results = await Promise.all([1, 2, 3, 4].map(async () => {
-        const started = Date.now();
-        const r = await tborg(['--tborg-connect-wait', `${WAIT}s`, ...listArchivesArgs(line, repo)]);
-        return { r, elapsed: Date.now() - started };
-      }));
+      const results = await Promise.all(
+        [1, 2, 3, 4].map(async () => {
+          const started = Date.now();
+          const r = await tborg(['--tborg-connect-wait', `${WAIT}s`, ...listArchivesArgs(line, repo)]);
+          return { r, elapsed: Date.now() - started };
+        }),
+      );
       for (const { r, elapsed } of results) {
         const own = ownLines(r.stderr);
         assert.notEqual(r.code, 0);
@@ -84,7 +96,7 @@ describeEachLine('the connect wait', { skip: available.ok ? false : available.wh
       const err = t.stderr.toString();
       assert.equal(t.code, plain.code, err);
       assert.doesNotMatch(err, /cannot reach/, err);
-      assert.deepEqual(ownLines(t.stderr), [], 'borg\'s answer alone, as from plain borg');
+      assert.deepEqual(ownLines(t.stderr), [], "borg's answer alone, as from plain borg");
       // Well under the connect wait it would otherwise have spent.
       assert.ok(elapsed < (wait * 1000) / 4, `took ${elapsed} ms`);
     } finally {

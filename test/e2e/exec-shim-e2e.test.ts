@@ -33,7 +33,10 @@ before(async () => {
   await mkdir(data);
   await writeFile(join(data, 'keep.txt'), 'keep\n');
   for (let n = 3; n <= 30; n++) await writeFile(join(data, `f${n}`), `${n}\n`);
-  const create = await lab.run(['borg', 'create', `${encrypted}::first`, 'data'], { env: lab.env({ BORG_PASSPHRASE: PASSPHRASE }), cwd: lab.dir });
+  const create = await lab.run(['borg', 'create', `${encrypted}::first`, 'data'], {
+    env: lab.env({ BORG_PASSPHRASE: PASSPHRASE }),
+    cwd: lab.dir,
+  });
   assert.equal(create.code, 0, create.stderr.toString());
 });
 
@@ -119,7 +122,10 @@ describe('bytes that are not UTF-8', { skip, concurrency: 1 }, () => {
     // sh passes the bytes (node's spawn could not); "$@" is the program: borg, or node and tborg.
     const sh = (program: readonly string[], script: string, cwd: string): Promise<RunResult> =>
       lab.run(['sh', '-c', script, 'sh', ...program], { env, cwd, timeoutMs: 120_000 });
-    const programs = [['borg', ['borg']], ['tborg', [process.execPath, TBORG]]] as const;
+    const programs = [
+      ['borg', ['borg']],
+      ['tborg', [process.execPath, TBORG]],
+    ] as const;
     // borg 1.2.4 takes the name (as the surrogate escape \udcff) and then fails to store it: a
     // traceback. tborg's borg must fail the same way, with the same byte, not with U+FFFD.
     const created: RunResult[] = [];
@@ -127,7 +133,13 @@ describe('bytes that are not UTF-8', { skip, concurrency: 1 }, () => {
     const [b, t] = created as [RunResult, RunResult];
     assert.equal(t.code, b.code, t.stderr.toString());
     const argvLine = (r: RunResult): string => /^sys\.argv: .*$/m.exec(r.stderr.toString())?.[0] ?? r.stderr.toString();
-    const lastLine = (r: RunResult): string => r.stderr.toString().trim().split('\n').filter((l) => !/^(sys\.argv|SSH_ORIGINAL_COMMAND|Platform|Linux|Borg|PID|Python)/.test(l)).pop() ?? '';
+    const lastLine = (r: RunResult): string =>
+      r.stderr
+        .toString()
+        .trim()
+        .split('\n')
+        .filter((l) => !/^(sys\.argv|SSH_ORIGINAL_COMMAND|Platform|Linux|Borg|PID|Python)/.test(l))
+        .pop() ?? '';
     if (b.code === 0) {
       const list = await lab.run(['borg', 'list', '--short', local], { env });
       assert.match(list.stdout.toString('latin1'), /^x\xff$/m);
@@ -141,7 +153,11 @@ describe('bytes that are not UTF-8', { skip, concurrency: 1 }, () => {
       await mkdir(into);
       const r = await sh(program, `"$@" extract "${local}::names" "$(printf 'raw/bad\\377name')"`, into);
       assert.equal(r.code, 0, `${who} extract: ${r.stderr.toString()}`);
-      assert.deepEqual(readdirSync(join(into, 'raw'), { encoding: 'buffer' }).map((n) => n.toString('latin1')), ['bad\xffname'], who);
+      assert.deepEqual(
+        readdirSync(join(into, 'raw'), { encoding: 'buffer' }).map((n) => n.toString('latin1')),
+        ['bad\xffname'],
+        who,
+      );
     }
   });
 });
@@ -153,9 +169,14 @@ describe('kill -9 of a tborg without a terminal', { skip }, () => {
     assert.equal(init.code, 0, init.stderr.toString());
     // stdin comes from a producer of its own that never ends, so borg cannot stop because its input
     // ended when tborg died (node closes a dead child's stdin pipe).
-    const producer = spawn('sh', ['-c', 'while :; do head -c 262144 /dev/urandom; sleep 0.02; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const producer = spawn('sh', ['-c', 'while :; do head -c 262144 /dev/urandom; sleep 0.02; done'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     // detached: a session without a controlling terminal, as under cron or `timeout -s KILL`.
-    const child = lab.spawn([process.execPath, TBORG, 'create', `${url}::big`, '-'], { stdio: [producer.stdout!, 'ignore', 'ignore'], detached: true });
+    const child = lab.spawn([process.execPath, TBORG, 'create', `${url}::big`, '-'], {
+      stdio: [producer.stdout!, 'ignore', 'ignore'],
+      detached: true,
+    });
     try {
       // borg is running and the server's borg serve holds the lock.
       // borg's own command line (python3 /usr/bin/borg ... create), not tborg's (tborg.js create).

@@ -18,7 +18,10 @@ const ALIVE = { interval: 1, countMax: 3 };
 
 function netnsList(): string[] {
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  return (r.stdout ?? '').split('\n').map((l) => l.split(' ')[0] ?? '').filter(Boolean);
+  return (r.stdout ?? '')
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter(Boolean);
 }
 
 describeEachLine('the lab', { skip }, (line) => {
@@ -101,9 +104,12 @@ describeEachLine('the lab', { skip }, (line) => {
   });
 
   test('dropConnection black-holes one live connection: its ssh gives up after (C+1) x I, the server later', async () => {
-    const ssh = lab.spawn(['ssh', '-F', lab.sshConfig, '-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=2', lab.host, 'echo started; exec sleep 30'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const ssh = lab.spawn(
+      ['ssh', '-F', lab.sshConfig, '-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=2', lab.host, 'echo started; exec sleep 30'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     ssh.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -174,7 +180,11 @@ describe('the version matrix', { skip }, () => {
       // roots by their path outside it.
       const sshdRoot = statSync(`/proc/${lab.sshdPid}/root/`);
       const expected = statSync(line.root === undefined ? '/' : `${line.root}/`);
-      assert.deepEqual([sshdRoot.dev, sshdRoot.ino], [expected.dev, expected.ino], `sshd's root is ${readlinkSync(`/proc/${lab.sshdPid}/root`)}`);
+      assert.deepEqual(
+        [sshdRoot.dev, sshdRoot.ino],
+        [expected.dev, expected.ino],
+        `sshd's root is ${readlinkSync(`/proc/${lab.sshdPid}/root`)}`,
+      );
     });
   }
 
@@ -190,7 +200,7 @@ describe('the version matrix', { skip }, () => {
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     assert.equal(code, 0);
     const [pid, dir, debian] = out.split('\n');
-    assert.equal(Number(pid), child.pid, 'the command ran as the wrapper\'s own process');
+    assert.equal(Number(pid), child.pid, "the command ran as the wrapper's own process");
     assert.equal(dir, cwd);
     // Inside the root: its own Debian release file, not the machine's.
     assert.notEqual(debian, readFileSync('/etc/debian_version', 'utf8').trim());

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { checkArgs, createArgs, initArgs, listArchivesArgs, withLockArgs, } from '../lab/borgs.js';
+import { checkArgs, createArgs, initArgs, listArchivesArgs, withLockArgs } from '../lab/borgs.js';
 import { describeEachLine, knownBorg2Gap, knownBorg2StaleLock } from '../lab/each-line.js';
 import { assertAtOnce, guardedWaitMs } from '../lab/at-once.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
@@ -75,7 +75,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.deepEqual(await archives(lab, repo), ['a1']);
   });
 
-  test('when the wait is spent: borg\'s exit code, borg\'s message once, then tborg\'s explanation', async () => {
+  test("when the wait is spent: borg's exit code, borg's message once, then tborg's explanation", async () => {
     const repo = lab.repoUrl('spent');
     assert.equal((await borg(lab, init(repo))).code, 0);
     const holder = lab.spawn(withLock(repo, 'sleep', '40'), { env: lab.env() });
@@ -92,7 +92,10 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
       // The lock's path when borg names it (borg 1, borg2 2.0.0b5: ".../lock.exclusive"); borgstore's
       // lock message names only the repository.
       const what = line.repoPrefix === 'repo-' ? String.raw`\S.*` : String.raw`\S*lock\.exclusive`;
-      assert.match(err, new RegExp(String.raw`tborg: gave up after waiting \d+s over \d+ attempts?: the repository lock ${what} on lab is still held\.`));
+      assert.match(
+        err,
+        new RegExp(String.raw`tborg: gave up after waiting \d+s over \d+ attempts?: the repository lock ${what} on lab is still held\.`),
+      );
       assert.match(err, /tborg: Next: tborg doctor ssh:\/\/lab\//);
       assert.match(err, /borg break-lock .* is safe only when no borg process uses the repository/);
       assert.equal(r.stdout.length, 0);
@@ -135,7 +138,9 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
   // data): plain 1 of 20 creates exited 63 "Cache is newer than repository - do you have multiple,
   // independently updated repos with same ID?" (1 round of 4), tborg 1 of 20 alike; 2.0.0b25 lost
   // none either way. tborg passes borg's error and exit code through, as it must.
-  const b19CacheRace = line.version === '2.0.0b19' && knownBorg2Gap(line, 'five creates at once: one may end 63 "Cache is newer than repository", plain borg2 alike');
+  const b19CacheRace =
+    line.version === '2.0.0b19' &&
+    knownBorg2Gap(line, 'five creates at once: one may end 63 "Cache is newer than repository", plain borg2 alike');
   test('five tborg creates started together all land', { todo: b19CacheRace }, async () => {
     const repo = lab.repoUrl('five');
     assert.equal((await borg(lab, init(repo))).code, 0);
@@ -144,7 +149,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.deepEqual(await archives(lab, repo), ['c1', 'c2', 'c3', 'c4', 'c5']);
   });
 
-  test('a missing repository fails like plain borg, at once, with borg\'s exit code', async () => {
+  test("a missing repository fails like plain borg, at once, with borg's exit code", async () => {
     const repo = lab.repoUrl('does-not-exist');
     let started = Date.now();
     const plain = await borg(lab, listArchivesArgs(line, repo));
@@ -181,7 +186,10 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     let connected = false;
     const watch = setInterval(() => {
       const mine = new Set(descendants(plain.pid!).map((p) => p.pid));
-      void lab.clientConnections().then((cs) => (connected ||= cs.some((c) => c.pid !== undefined && mine.has(c.pid))), () => undefined);
+      void lab.clientConnections().then(
+        (cs) => (connected ||= cs.some((c) => c.pid !== undefined && mine.has(c.pid))),
+        () => undefined,
+      );
     }, 100);
     await waitFor(() => connected, 60_000).finally(() => clearInterval(watch));
     const plainSent = Date.now();
@@ -195,12 +203,23 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     // Not a terminal (cron): one plain timestamped line per wait, no spinner, no escape codes.
     // tborg's wait: 10m40s by the serve model, 31m0s by borg2's store-lock model (lock-wait.ts).
     const total = line.repoPrefix === 'repo-' ? '31m0s' : '10m40s';
-    assert.match(err, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ tborg: waiting for the lock on ssh://lab/.*, \\d+s of ${total}, attempt 2$`, 'm'));
+    assert.match(
+      err,
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ tborg: waiting for the lock on ssh://lab/.*, \\d+s of ${total}, attempt 2$`,
+        'm',
+      ),
+    );
     assert.doesNotMatch(err, /\x1b|\r/);
     // The running attempt's own --lock-wait: what a tborg that kept SIGTERM from borg would sit out.
     // (tborg says its line as the attempt starts: its borg may be a moment behind.)
-    const attemptWait = () => descendants(waiter.pid!).map((p) => /--lock-wait[= ](\d+)/.exec(p.cmdline)?.[1]).find((w) => w !== undefined);
-    await waitFor(() => attemptWait() !== undefined, 30_000).catch(() => assert.fail(`no attempt with a --lock-wait: ${JSON.stringify(descendants(waiter.pid!))}`));
+    const attemptWait = () =>
+      descendants(waiter.pid!)
+        .map((p) => /--lock-wait[= ](\d+)/.exec(p.cmdline)?.[1])
+        .find((w) => w !== undefined);
+    await waitFor(() => attemptWait() !== undefined, 30_000).catch(() =>
+      assert.fail(`no attempt with a --lock-wait: ${JSON.stringify(descendants(waiter.pid!))}`),
+    );
     const guardedMs = Number(attemptWait()) * 1000;
     const sent = Date.now();
     waiter.kill('SIGTERM');
@@ -216,7 +235,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.equal(left.stdout.toString().trim(), '', 'no borg left running');
   });
 
-  test('the guide\'s failure: a backup cut off mid-upload rides out the stale borg serve and lands', async () => {
+  test("the guide's failure: a backup cut off mid-upload rides out the stale borg serve and lands", async () => {
     const repo = lab.repoUrl('outage');
     assert.equal((await borg(lab, init(repo))).code, 0);
     const big = join(lab.dir, 'big');
@@ -245,7 +264,9 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     // borg2 2.0.0b22+ talks to the server through borgstore's rest client, which reconnects by
     // itself ("rest: connection lost (...), trying to reconnect...", borgstore backends/rest.py);
     // the other lines end and tborg retries.
-    const lost = line.rest ? /connection to lab was lost; retrying|^rest: connection lost .*trying to reconnect/m : /connection to lab was lost; retrying/;
+    const lost = line.rest
+      ? /connection to lab was lost; retrying|^rest: connection lost .*trying to reconnect/m
+      : /connection to lab was lost; retrying/;
     await waitFor(() => lost.test(err), 20_000).catch(() => assert.fail(`the lost connection was not reported within 20 s:\n${err}`));
     const noticedAfter = (Date.now() - cutAt) / 1000;
     // Before the server's sshd gives up on the dead client ((4+1) x 2 s, clientAlive above).

@@ -37,7 +37,10 @@ describe('a monitor whose name never resolves', { skip: withNetns.ok ? false : w
     netnsEtc = join('/etc/netns', lab.netns!);
     mkdirSync(netnsEtc, { recursive: true });
     writeFileSync(join(netnsEtc, 'resolv.conf'), 'nameserver 127.0.0.53\noptions timeout:10 attempts:2\n');
-    const hole = lab.spawn([process.execPath, '-e', "require('dgram').createSocket('udp4').bind(53, '127.0.0.53', () => console.log('bound'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const hole = lab.spawn(
+      [process.execPath, '-e', "require('dgram').createSocket('udp4').bind(53, '127.0.0.53', () => console.log('bound'))"],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve, reject) => {
       hole.stdout!.once('data', () => resolve());
       hole.once('exit', (code) => reject(new Error(`the DNS black hole exited with ${code}`)));
@@ -76,9 +79,14 @@ describe('a monitor whose name never resolves', { skip: withNetns.ok ? false : w
     assert.equal(r.code, 0, err);
     // The status record's end is when borg ended: all that follows is the end ping (and the record).
     const end = await endOfBorg();
-    t0.diagnostic(`getaddrinfo alone ${lookupMs} ms; tborg ended ${exitedAt - end} ms after borg (budget ${PING_BUDGET_MS} ms, ${baseTailMs} ms without a ping)`);
+    t0.diagnostic(
+      `getaddrinfo alone ${lookupMs} ms; tborg ended ${exitedAt - end} ms after borg (budget ${PING_BUDGET_MS} ms, ${baseTailMs} ms without a ping)`,
+    );
     // At most the budget (with a quarter of it to spare, at-once.ts) beyond a run without a ping.
-    assert.ok(exitedAt - end < baseTailMs + PING_BUDGET_MS * 1.25, `tborg ended ${exitedAt - end} ms after borg; budget ${PING_BUDGET_MS} ms, ${baseTailMs} ms without a ping, getaddrinfo alone ${lookupMs} ms`);
+    assert.ok(
+      exitedAt - end < baseTailMs + PING_BUDGET_MS * 1.25,
+      `tborg ended ${exitedAt - end} ms after borg; budget ${PING_BUDGET_MS} ms, ${baseTailMs} ms without a ping, getaddrinfo alone ${lookupMs} ms`,
+    );
     const warnings = err.split('\n').filter((l) => / tborg: warning: ping to http:\/\/hc\.example\.org failed/.test(l));
     assert.equal(warnings.length, 1, err);
     assert.match(warnings[0]!, /could not resolve hc\.example\.org within \d+(\.\d)?s/);
@@ -132,7 +140,7 @@ describe('files tborg writes for itself, where they cannot be written', { skip: 
     assert.equal((await tborg(['status', '--max-age', '1h'], { XDG_STATE_HOME: state })).code, 0);
   });
 
-  test('an empty HOME: state goes to the password database\'s home, never under the working directory', async () => {
+  test("an empty HOME: state goes to the password database's home, never under the working directory", async () => {
     const repo = join(lab.dir, 'local-home');
     assert.equal((await lab.run(['borg', 'init', '-e', 'none', repo])).code, 0);
     const cwd = join(lab.dir, 'cwd');
@@ -144,7 +152,9 @@ describe('files tborg writes for itself, where they cannot be written', { skip: 
       assert.equal(r.code, 0, r.stderr.toString());
       assert.deepEqual(readdirSync(cwd), [], 'nothing relative to the working directory');
       const status = await tborg(['status', '--json'], env, cwd);
-      const mine = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string }> }).repositories.filter((x) => x.repository === repo);
+      const mine = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string }> }).repositories.filter(
+        (x) => x.repository === repo,
+      );
       assert.equal(mine.length, 1, status.stdout.toString());
     } finally {
       // The record went to the tester's own state directory: take it back out.

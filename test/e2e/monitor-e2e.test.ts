@@ -74,7 +74,7 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
   });
   after(async () => lab?.close());
 
-  test('under cron: sshd stopped at the start and started after tborg\'s second retry, the archive lands in the same run', async () => {
+  test("under cron: sshd stopped at the start and started after tborg's second retry, the archive lands in the same run", async () => {
     const repo = lab.repoUrl('later');
     assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
     await lab.stopSshd();
@@ -93,18 +93,25 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
     // One timestamped line per retried attempt, naming ssh's reason.
     const lines = err.split('\n').filter((l) => TIMESTAMPED.test(l));
     assert.ok(lines.length >= 2, err);
-    assert.ok(lines.some((l) => /Connection refused/.test(l)), err);
+    assert.ok(
+      lines.some((l) => /Connection refused/.test(l)),
+      err,
+    );
     // borg's own lines of the retried attempts stopped being true: tborg's line replaced them.
     assert.doesNotMatch(err, /Is borg working on the server/);
     const status = await tborg(lab, ['status', '--json']);
-    const record = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; unreachableRetries: number; exitCode: number }> }).repositories.find((x) => x.repository === recordKey(lab, 'later'));
+    const record = (
+      JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; unreachableRetries: number; exitCode: number }> }
+    ).repositories.find((x) => x.repository === recordKey(lab, 'later'));
     assert.equal(record?.exitCode, 0);
     assert.ok((record?.unreachableRetries ?? 0) >= 1);
   });
 
   // The machine's own borg2 (2.0.0b5 on Debian 12, b19 on Debian 13), in its own words (borgs.ts).
   const hostBorg2 = borgLines().find((l) => l.name === 'host-borg2');
-  test('borg2 too: sshd stopped at the start and started after tborg\'s first retry, the archive lands in the same run', { skip: hostBorg2 ? false : 'no borg2 installed' }, async (t) => {
+  test("borg2 too: sshd stopped at the start and started after tborg's first retry, the archive lands in the same run", {
+    skip: hostBorg2 ? false : 'no borg2 installed',
+  }, async (t) => {
     const line = hostBorg2!;
     const lab2 = await startLab({ name: 'connect-wait-borg2', line });
     t.after(() => lab2.close());
@@ -125,7 +132,7 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
     assert.deepEqual(list.stdout.toString().split('\n').filter(Boolean), ['b1']);
   });
 
-  test('on a terminal: fails at once with borg\'s error and exit code', async () => {
+  test("on a terminal: fails at once with borg's error and exit code", async () => {
     const repo = lab.repoUrl('tty');
     assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
     await lab.stopSshd();
@@ -167,7 +174,9 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
       // Well under the wait for the server that the signal cuts short.
       assertAtOnce(Date.now() - sent, { guardedMs });
       const status = await tborg(lab, ['status', '--json']);
-      const record = (JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; exitCode: number }> }).repositories.find((x) => x.repository === recordKey(lab, 'term'));
+      const record = (
+        JSON.parse(status.stdout.toString()) as { repositories: Array<{ repository: string; exitCode: number }> }
+      ).repositories.find((x) => x.repository === recordKey(lab, 'term'));
       assert.equal(record?.exitCode, 143);
     } finally {
       await lab.startSshd();
@@ -182,7 +191,8 @@ describe('a server unreachable at start', { skip: available.ok ? false : availab
       const guardedMs = await guardedWaitMs(lab, ['create', `${repo}::a1`, data]);
       for (const how of ['cron', 'tty'] as const) {
         const started = Date.now();
-        const r = how === 'cron' ? await tborg(lab, ['create', `${repo}::a1`, data]) : await tborgOnTty(lab, ['create', `${repo}::a1`, data]);
+        const r =
+          how === 'cron' ? await tborg(lab, ['create', `${repo}::a1`, data]) : await tborgOnTty(lab, ['create', `${repo}::a1`, data]);
         const out = r.stderr.toString() + r.stdout.toString();
         assert.equal(r.code, 2, `${how}: ${out}`);
         // ssh's own line, or, when borg 1.2.4 loses it (about 1 run in 10, docs/facts.md), borg's
@@ -217,14 +227,17 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     await lab?.close();
   });
 
-  test('a good run pings start and success; a failed one start and its exit code with borg\'s last error line', async () => {
+  test("a good run pings start and success; a failed one start and its exit code with borg's last error line", async () => {
     const repo = lab.repoUrl('ping');
     assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
     const url = `http://127.0.0.1:${monitor.port}/ping/check-1`;
     monitor.seen.length = 0;
     const good = await tborg(lab, ['create', `${repo}::a1`, data], { TBORG_PING_URL: url });
     assert.equal(good.code, 0, good.stderr.toString());
-    assert.deepEqual(monitor.seen.map((s) => `${s.method} ${s.url.replace(/\?rid=[-0-9a-f]+$/, '')}`), ['POST /ping/check-1/start', 'POST /ping/check-1']);
+    assert.deepEqual(
+      monitor.seen.map((s) => `${s.method} ${s.url.replace(/\?rid=[-0-9a-f]+$/, '')}`),
+      ['POST /ping/check-1/start', 'POST /ping/check-1'],
+    );
     const rids = monitor.seen.map((s) => new URL(s.url, 'http://x').searchParams.get('rid'));
     assert.equal(rids[0], rids[1]);
     assert.match(monitor.seen[1]!.body, /exit code 0/);
@@ -232,7 +245,10 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     monitor.seen.length = 0;
     const bad = await tborg(lab, ['--tborg-ping', url, 'create', `${lab.repoUrl('missing')}::a1`, data]);
     assert.equal(bad.code, 2);
-    assert.deepEqual(monitor.seen.map((s) => s.url.replace(/\?rid=.*$/, '')), ['/ping/check-1/start', '/ping/check-1/2']);
+    assert.deepEqual(
+      monitor.seen.map((s) => s.url.replace(/\?rid=.*$/, '')),
+      ['/ping/check-1/start', '/ping/check-1/2'],
+    );
     assert.match(monitor.seen[1]!.body, /exit code 2\n[\s\S]*Repository ssh:\/\/lab\S*missing does not exist\.\n$/);
 
     monitor.seen.length = 0;
@@ -257,7 +273,9 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     const repo = lab.repoUrl('pingdown');
     assert.equal((await borg(lab, ['init', '-e', 'none', repo])).code, 0);
     const endOfBorg = async (): Promise<number> => {
-      const status = JSON.parse((await tborg(lab, ['status', '--json'])).stdout.toString()) as { repositories: Array<{ repository: string; end: string }> };
+      const status = JSON.parse((await tborg(lab, ['status', '--json'])).stdout.toString()) as {
+        repositories: Array<{ repository: string; end: string }>;
+      };
       return Date.parse(status.repositories.find((r) => r.repository === recordKey(lab, 'pingdown'))!.end);
     };
     let t = Date.now();
@@ -277,7 +295,10 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     t = Date.now();
     const down = await tborg(lab, ['create', `${repo}::down`, data], { TBORG_PING_URL: `http://127.0.0.1:${deadPort}/p` });
     assert.equal(down.code, 0, down.stderr.toString());
-    const downWarnings = down.stderr.toString().split('\n').filter((l) => /tborg: warning: ping to http:\/\/127\.0\.0\.1:\d+ failed/.test(l));
+    const downWarnings = down.stderr
+      .toString()
+      .split('\n')
+      .filter((l) => /tborg: warning: ping to http:\/\/127\.0\.0\.1:\d+ failed/.test(l));
     assert.equal(downWarnings.length, 1, down.stderr.toString());
     assert.ok(Date.now() - t < baseMs + budgetBound, `down monitor: ${Date.now() - t} ms against ${baseMs} ms without`);
 
@@ -289,7 +310,14 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
       const exitedAt = Date.now();
       const hungMs = exitedAt - t;
       assert.equal(hung.code, 0, hung.stderr.toString());
-      assert.equal(hung.stderr.toString().split('\n').filter((l) => /tborg: warning: ping .* failed/.test(l)).length, 1, hung.stderr.toString());
+      assert.equal(
+        hung.stderr
+          .toString()
+          .split('\n')
+          .filter((l) => /tborg: warning: ping .* failed/.test(l)).length,
+        1,
+        hung.stderr.toString(),
+      );
       // The ping budget is 10 s per ping. The status record's end is when borg
       // ended: what follows it is the end ping's wait (plus writing the record).
       const end = await endOfBorg();
@@ -326,10 +354,18 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     // The metrics file's last writer read every record: all five are in it.
     const parseMetrics = () => {
       const require = createRequire(import.meta.url);
-      const parse = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
+      const parse = require('parse-prometheus-text-format') as (
+        text: string,
+      ) => Array<{ name: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
       return new Map(parse(readFileSync(metrics, 'utf8')).map((f) => [f.name, f.metrics]));
     };
-    assert.deepEqual(parseMetrics().get('tborg_last_exit_code')!.map((m) => m.labels.repository).sort(), names.map((n) => recordKey(lab, n)).sort());
+    assert.deepEqual(
+      parseMetrics()
+        .get('tborg_last_exit_code')!
+        .map((m) => m.labels.repository)
+        .sort(),
+      names.map((n) => recordKey(lab, n)).sort(),
+    );
     const plain = await tborg(lab, ['status', '--max-age', '1h'], env);
     assert.equal(plain.code, 0);
     assert.equal(plain.stdout.toString().trim().split('\n').length, 5);
@@ -339,7 +375,10 @@ describe('monitors: pings, status records, tborg status, metrics', { skip: avail
     assert.equal(failed.code, 2);
     const after = await tborg(lab, ['status', '--max-age', '1h'], env);
     assert.equal(after.code, 1, after.stdout.toString());
-    assert.match(after.stdout.toString(), new RegExp(`^failed +${recordKey(lab, 's3').replace(/[/.]/g, '\\$&')} +last backup succeeded \\d{4}-.* exit 2`, 'm'));
+    assert.match(
+      after.stdout.toString(),
+      new RegExp(`^failed +${recordKey(lab, 's3').replace(/[/.]/g, '\\$&')} +last backup succeeded \\d{4}-.* exit 2`, 'm'),
+    );
 
     const families = parseMetrics();
     const exit = families.get('tborg_last_exit_code')!;

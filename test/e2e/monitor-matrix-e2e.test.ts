@@ -55,7 +55,11 @@ describeEachLine('a failed backup stays failed', { skip: available.ok ? false : 
       const after = await status();
       assert.equal(after.code, 1, `after ${args[0]}: ${JSON.stringify(after.json)}`);
       const backups = after.json.repositories.filter((x) => x.kind === 'backup');
-      assert.deepEqual(backups.map((x) => [x.state, x.exitCode]), [['failed', bad.code]], `after ${args[0]}: one record, failed`);
+      assert.deepEqual(
+        backups.map((x) => [x.state, x.exitCode]),
+        [['failed', bad.code]],
+        `after ${args[0]}: one record, failed`,
+      );
       assert.notEqual(backups[0]!.lastSuccess, null);
     }
   });

@@ -56,7 +56,9 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
     // tborg_<name>{repository, kind="backup"} from the metrics file.
     const backupMetric = (metric: string): number | undefined => {
       const require = createRequire(import.meta.url);
-      const parse = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
+      const parse = require('parse-prometheus-text-format') as (
+        text: string,
+      ) => Array<{ name: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
       const family = parse(readFileSync(env.TBORG_METRICS_FILE, 'utf8')).find((f) => f.name === metric);
       const sample = family?.metrics.filter((m) => m.labels.kind === 'backup');
       assert.equal(sample?.length, 1, `${metric}: one backup series`);
@@ -75,19 +77,31 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
     const failed = await j.tborg(['create', `${repo}::a1`, data]);
     assert.equal(failed.code, 2, 'the archive exists: borg fails');
     monitor.seen.length = 0;
-    for (const args of [['prune', '--keep-last', '5', repo], ['compact', repo], ['list', repo], ['create', '--dry-run', `${repo}::dry`, data]]) {
+    for (const args of [
+      ['prune', '--keep-last', '5', repo],
+      ['compact', repo],
+      ['list', repo],
+      ['create', '--dry-run', `${repo}::dry`, data],
+    ]) {
       const r = await j.tborg(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr.toString()}`);
       const after = await j.status();
       assert.equal(after.code, 1, `after ${args[0]}: ${JSON.stringify(after.json)}`);
       const backup = after.json.repositories.filter((x) => x.kind === 'backup');
-      assert.deepEqual(backup.map((x) => [x.state, x.exitCode]), [['failed', 2]], args[0]);
+      assert.deepEqual(
+        backup.map((x) => [x.state, x.exitCode]),
+        [['failed', 2]],
+        args[0],
+      );
       assert.equal(j.backupMetric('tborg_last_success_timestamp_seconds'), landed, `after ${args[0]}: the last success stays`);
       assert.equal(j.backupMetric('tborg_last_exit_code'), 2, `after ${args[0]}`);
     }
     // Maintenance is recorded under its own name, and only logged at the monitor.
     const { json } = await j.status();
-    assert.deepEqual(json.repositories.map((x) => `${x.kind}:${x.state}`), ['backup:failed', 'compact:ok', 'prune:ok']);
+    assert.deepEqual(
+      json.repositories.map((x) => `${x.kind}:${x.state}`),
+      ['backup:failed', 'compact:ok', 'prune:ok'],
+    );
     assert.deepEqual(requestLines(monitor.seen), [`POST ${j.path}/log`, `POST ${j.path}/log`], 'no start, no success: only log entries');
     // The next good backup is what makes it fine again.
     monitor.seen.length = 0;
@@ -104,11 +118,14 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
     assert.equal(r.code, 2);
     const after = await j.status();
     assert.equal(after.code, 1);
-    assert.deepEqual(after.json.repositories.map((x) => `${x.kind}:${x.state}`), ['prune:failed']);
+    assert.deepEqual(
+      after.json.repositories.map((x) => `${x.kind}:${x.state}`),
+      ['prune:failed'],
+    );
     assert.deepEqual(requestLines(monitor.seen), [`POST ${j.path}/2`]);
   });
 
-  test('a mistyped read and a NO at delete\'s prompt leave status at 0 and ping nothing', async () => {
+  test("a mistyped read and a NO at delete's prompt leave status at 0 and ping nothing", async () => {
     const repo = lab.repoUrl('reads');
     assert.equal((await lab.run(['borg', 'init', '-e', 'none', repo])).code, 0);
     const j = job('reads');
@@ -125,7 +142,10 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
     assert.match(no.stderr.toString(), /Aborting\.\n/);
     const after = await j.status();
     assert.equal(after.code, 0, `a NO at the prompt: ${JSON.stringify(after.json)}`);
-    assert.deepEqual(after.json.repositories.map((x) => x.kind), ['backup']);
+    assert.deepEqual(
+      after.json.repositories.map((x) => x.kind),
+      ['backup'],
+    );
     assert.deepEqual(monitor.seen, []);
     assert.equal((await lab.run(['borg', 'list', '--short', repo])).stdout.toString(), 'a1\n');
   });
@@ -147,7 +167,7 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
     assert.equal(after.json.repositories.length, 1);
   });
 
-  test('one repository written four ways is one record, named by ssh -G\'s user, host and port', async () => {
+  test("one repository written four ways is one record, named by ssh -G's user, host and port", async () => {
     const path = lab.repoPath('spelled');
     const user = userInfo().username;
     assert.equal((await lab.run(['borg', 'init', '-e', 'none', `ssh://lab${path}`])).code, 0);
@@ -156,7 +176,17 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
     // prune's success as its last success: not counted, and gone once the new record is written.
     const old = join(j.env.XDG_STATE_HOME, 'tborg', recordFileName(`ssh://lab${path}`));
     mkdirSync(join(j.env.XDG_STATE_HOME, 'tborg'), { recursive: true });
-    writeFileSync(old, JSON.stringify({ version: 1, repository: `ssh://lab${path}`, command: 'prune', exitCode: 0, end: new Date().toISOString(), lastSuccess: new Date().toISOString() }));
+    writeFileSync(
+      old,
+      JSON.stringify({
+        version: 1,
+        repository: `ssh://lab${path}`,
+        command: 'prune',
+        exitCode: 0,
+        end: new Date().toISOString(),
+        lastSuccess: new Date().toISOString(),
+      }),
+    );
     assert.equal((await j.status()).code, 2, 'no records of the current version');
     const spellings = [`ssh://lab${path}`, `ssh://lab:${lab.port}${path}`, `ssh://${user}@lab${path}`, `lab:${path}`];
     for (const [i, spelled] of spellings.entries()) {
@@ -164,7 +194,10 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
       assert.equal(r.code, 0, `${spelled}: ${r.stderr.toString()}`);
     }
     const { json } = await j.status();
-    assert.deepEqual(json.repositories.map((x) => x.repository), [`ssh://${user}@127.0.0.1:${lab.port}${path}`]);
+    assert.deepEqual(
+      json.repositories.map((x) => x.repository),
+      [`ssh://${user}@127.0.0.1:${lab.port}${path}`],
+    );
     assert.ok(!existsSync(old), 'the older record is removed');
   });
 
@@ -174,7 +207,10 @@ describe('a backup is the unit of status, metrics and pings', { skip: available.
     const j = job('badurl');
     const r = await j.tborg(['create', `${repo}::a1`, data], { TBORG_PING_URL: 'htps//hc-ping.com/uuid' });
     assert.equal(r.code, 0, r.stderr.toString());
-    assert.match(r.stderr.toString(), /^(?:\S+ )?tborg: warning: no ping sent: .*not a URL: 'htps\/\/hc-ping\.com\/uuid'; the backup's result is unchanged$/m);
+    assert.match(
+      r.stderr.toString(),
+      /^(?:\S+ )?tborg: warning: no ping sent: .*not a URL: 'htps\/\/hc-ping\.com\/uuid'; the backup's result is unchanged$/m,
+    );
     assert.equal((await lab.run(['borg', 'list', '--short', repo])).stdout.toString(), 'a1\n');
     assert.equal((await j.status()).code, 0);
   });

@@ -20,8 +20,10 @@ describeEachLine('a command of yours runs once', { skip: available.ok ? false : 
   let counts: string;
   const tborg = (args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 180_000) =>
     lab.run([process.execPath, TBORG, ...args], { env: lab.env(env), timeoutMs });
-  const borg = (args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) => lab.run([line.client, ...args], { env: lab.env(env), timeoutMs });
-  const runs = (name: string): number => (existsSync(join(counts, name)) ? readFileSync(join(counts, name), 'utf8').split('\n').filter(Boolean).length : 0);
+  const borg = (args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) =>
+    lab.run([line.client, ...args], { env: lab.env(env), timeoutMs });
+  const runs = (name: string): number =>
+    existsSync(join(counts, name)) ? readFileSync(join(counts, name), 'utf8').split('\n').filter(Boolean).length : 0;
   // A command that notes each run in counts/NAME, then does `rest`.
   const counted = (name: string, rest: string): string[] => ['sh', '-c', `echo run >> ${join(counts, name)}; ${rest}`];
 
@@ -41,21 +43,25 @@ describeEachLine('a command of yours runs once', { skip: available.ok ? false : 
       const nested = `exec ${line.client} --lock-wait 1 ${listArchivesArgs(line, lab.repoUrl('b')).join(' ')}`;
       const plain = await borg(withLockArgs(line, lab.repoUrl('a'), ...counted('plain-nested', nested)));
       assert.equal(runs('plain-nested'), 1);
-      assert.match(plain.stderr.toString(), /^Failed to create\/acquire the lock .*\(timeout\)\./m, 'the nested borg said borg\'s own lock message');
+      assert.match(
+        plain.stderr.toString(),
+        /^Failed to create\/acquire the lock .*\(timeout\)\./m,
+        "the nested borg said borg's own lock message",
+      );
       // A bound of 30 s: without the fix tborg ran the command again and again until it was spent.
       const t = await tborg(['--tborg-max-wait', '30', ...withLockArgs(line, lab.repoUrl('a'), ...counted('tborg-nested', nested))]);
       const err = t.stderr.toString();
       assert.equal(runs('tborg-nested'), 1, err);
       assert.equal(t.code, plain.code, err);
       assert.equal(err.split('Failed to create/acquire the lock').length, 2, `the nested borg's message, once:\n${err}`);
-      assert.doesNotMatch(err, /tborg: /, 'tborg adds nothing: the message was the command\'s');
+      assert.doesNotMatch(err, /tborg: /, "tborg adds nothing: the message was the command's");
     } finally {
       holder.kill('SIGTERM');
       await new Promise((r) => holder.once('exit', r));
     }
   });
 
-  test('with-lock: a command that prints borg\'s lock line and exits 2 or 73 runs once', async () => {
+  test("with-lock: a command that prints borg's lock line and exits 2 or 73 runs once", async () => {
     for (const code of [2, 73]) {
       const script = `echo 'Failed to create/acquire the lock /srv/x/lock.exclusive (timeout).' >&2; exit ${code}`;
       const plain = await borg(withLockArgs(line, lab.repoUrl('a'), ...counted(`plain-${code}`, script)));
@@ -73,7 +79,10 @@ describeEachLine('a command of yours runs once', { skip: available.ok ? false : 
     await waitFor('c locked', () => lab.lockHeld('c'), 60_000);
     const marker = join(lab.dir, 'c-held-while-running');
     // The command checks that the lock is held while it runs (borg took it first).
-    const check = line.repoPrefix === 'repo-' ? `ls ${lab.repoPath('c')}/locks | grep -q . && touch ${marker}` : `test -e ${lab.repoPath('c')}/lock.roster && touch ${marker}`;
+    const check =
+      line.repoPrefix === 'repo-'
+        ? `ls ${lab.repoPath('c')}/locks | grep -q . && touch ${marker}`
+        : `test -e ${lab.repoPath('c')}/lock.roster && touch ${marker}`;
     const started = Date.now();
     const t = await tborg(withLockArgs(line, lab.repoUrl('c'), ...counted('held', check)));
     const elapsed = Date.now() - started;

@@ -56,7 +56,11 @@ describeEachLine('pass-through', { skip }, (line) => {
 
   // Runs `borg <args>` then `tborg <args>` (or each with its own arguments) and asserts the same exit
   // code, stdout and stderr. `swap` maps the text of borg's run onto tborg's (two repositories).
-  async function assertSame(borgArgs: readonly string[], tborgArgs: readonly string[] = borgArgs, swap: [string, string] | undefined = undefined): Promise<Same> {
+  async function assertSame(
+    borgArgs: readonly string[],
+    tborgArgs: readonly string[] = borgArgs,
+    swap: [string, string] | undefined = undefined,
+  ): Promise<Same> {
     const b = await borg(borgArgs);
     const t = await tborg(tborgArgs);
     const rewrite = (buf: Buffer): string => (swap ? buf.toString('latin1').replaceAll(swap[0], swap[1]) : buf.toString('latin1'));
@@ -99,7 +103,10 @@ describeEachLine('pass-through', { skip }, (line) => {
           assert.match(same.stdout.toString(), /\bone\b/);
           const json = await assertSame(repoList(line, a(), '--json'));
           const parsed = JSON.parse(json.stdout.toString()) as { archives: Array<{ name: string }> };
-          assert.deepEqual(parsed.archives.map((x) => x.name), ['one']);
+          assert.deepEqual(
+            parsed.archives.map((x) => x.name),
+            ['one'],
+          );
         });
 
         test('extract --stdout', async () => {
@@ -122,13 +129,14 @@ describeEachLine('pass-through', { skip }, (line) => {
         });
 
         // Over ssh only: the local run would show nothing more and costs suite time.
-        if (where === 'ssh') test('echo data | tborg create REPO::a - archives the data', async () => {
-          const r = await tborg(createArgs(line, b(), 'stdin', '-'), 'data\n');
-          assert.equal(r.code, 0, r.stderr.toString());
-          const back = await borg(extractStdoutArgs(line, b(), 'stdin'));
-          assert.equal(back.code, 0, back.stderr.toString());
-          assert.equal(back.stdout.toString(), 'data\n');
-        });
+        if (where === 'ssh')
+          test('echo data | tborg create REPO::a - archives the data', async () => {
+            const r = await tborg(createArgs(line, b(), 'stdin', '-'), 'data\n');
+            assert.equal(r.code, 0, r.stderr.toString());
+            const back = await borg(extractStdoutArgs(line, b(), 'stdin'));
+            assert.equal(back.code, 0, back.stderr.toString());
+            assert.equal(back.stdout.toString(), 'data\n');
+          });
       });
     }
 
@@ -139,7 +147,7 @@ describeEachLine('pass-through', { skip }, (line) => {
   });
 
   describe('SIGTERM to tborg during a create over ssh', { skip }, () => {
-    test('exits 143 (borg\'s), leaves no borg or ssh on either side, releases the lock', { timeout: 120_000 }, async () => {
+    test("exits 143 (borg's), leaves no borg or ssh on either side, releases the lock", { timeout: 120_000 }, async () => {
       const url = lab.repoUrl('sigterm');
       const init = await borg(initArgs(line, url));
       assert.equal(init.code, 0, init.stderr.toString());
@@ -151,7 +159,9 @@ describeEachLine('pass-through', { skip }, (line) => {
       const stderr: Buffer[] = [];
       child.stderr!.on('data', (b: Buffer) => stderr.push(b));
       child.stdout!.resume();
-      const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (code, signal) => resolve([code, signal])));
+      const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.once('close', (code, signal) => resolve([code, signal])),
+      );
       // Feed incompressible data for as long as borg reads it.
       let fed = 0;
       let feeding = true;
@@ -210,12 +220,16 @@ describeEachLine('pass-through', { skip }, (line) => {
       }
       assert.doesNotMatch(said, /\btborg: /, said);
 
-      await waitFor('no borg/ssh left on the client', async () => (await lab.clientPids()).length === 0, 10_000).catch(async (error: unknown) => {
-        assert.fail(`${String(error)}: ${JSON.stringify(await lab.clientPids())}`);
-      });
-      await waitFor('no borg serve left on the server', async () => (await lab.serverPids()).length === 0, 10_000).catch(async (error: unknown) => {
-        assert.fail(`${String(error)}: ${JSON.stringify(await lab.serverPids())}`);
-      });
+      await waitFor('no borg/ssh left on the client', async () => (await lab.clientPids()).length === 0, 10_000).catch(
+        async (error: unknown) => {
+          assert.fail(`${String(error)}: ${JSON.stringify(await lab.clientPids())}`);
+        },
+      );
+      await waitFor('no borg serve left on the server', async () => (await lab.serverPids()).length === 0, 10_000).catch(
+        async (error: unknown) => {
+          assert.fail(`${String(error)}: ${JSON.stringify(await lab.serverPids())}`);
+        },
+      );
       assert.equal(lab.lockHeld('sigterm'), false, 'the lock is gone');
       const lock = await borg(['--lock-wait', '1', ...withLockArgs(line, url, 'true')]);
       assert.equal(lock.code, 0, lock.stderr.toString());

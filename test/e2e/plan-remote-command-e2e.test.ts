@@ -33,7 +33,11 @@ describeEachLine('plan shows the remote command', { skip: available.ok ? false :
   const repo = (): string => lab.repoUrl('nothing-here');
   const cases: Array<[string, (r: string) => string[], NodeJS.ProcessEnv]> = [
     ['BORG_REMOTE_PATH', (r) => listArchivesArgs(line, r), { BORG_REMOTE_PATH: '/opt/borg-from-env' }],
-    ['--remote-path over BORG_REMOTE_PATH', (r) => ['--remote-path', '/opt/borg-from-option', ...listArchivesArgs(line, r)], { BORG_REMOTE_PATH: '/opt/borg-from-env' }],
+    [
+      '--remote-path over BORG_REMOTE_PATH',
+      (r) => ['--remote-path', '/opt/borg-from-option', ...listArchivesArgs(line, r)],
+      { BORG_REMOTE_PATH: '/opt/borg-from-env' },
+    ],
   ];
   for (const [name, args, env] of cases) {
     test(`${name}: the words borg sends`, async () => {

@@ -32,13 +32,15 @@ describeEachLine('the spinner on a terminal', { skip: available.ok ? false : ava
   });
   after(async () => lab?.close());
 
-  test('appears while the first attempt waits for a held lock, before that attempt\'s lock wait is over', { timeout: 300_000 }, async (context) => {
+  test("appears while the first attempt waits for a held lock, before that attempt's lock wait is over", {
+    timeout: 300_000,
+  }, async (context) => {
     const name = 'spin';
     const repo = lab.repoUrl(name);
     assert.equal((await lab.run([line.client, ...initArgs(line, repo)])).code, 0);
     const holder = lab.spawn([line.client, ...withLockArgs(line, repo, 'sleep', '120')], { stdio: 'ignore' });
     try {
-      await waitFor('the holder\'s lock', () => lab.lockHeld(name), 60_000);
+      await waitFor("the holder's lock", () => lab.lockHeld(name), 60_000);
       await sleep(500);
       const before = new Set(await lab.clientPids());
       // BORG_PASSPHRASE (the lab's env sets it) rules out a passphrase prompt, so a spinner may run
@@ -46,18 +48,24 @@ describeEachLine('the spinner on a terminal', { skip: available.ok ? false : ava
       const servesBefore = new Set(await lab.serverPids(/serve/));
       const started = Date.now();
       let asked: number | undefined;
-      const driving = lab.run(['python3', DRIVER, '25', 'waiting for ', TBORG, ...createArgs(line, repo, 'a', ROOT + '/package.json')], { timeoutMs: 120_000 });
+      const driving = lab.run(['python3', DRIVER, '25', 'waiting for ', TBORG, ...createArgs(line, repo, 'a', ROOT + '/package.json')], {
+        timeoutMs: 120_000,
+      });
       let lockWaitS: number | undefined;
-      await waitFor('the first attempt', async () => {
-        for (const pid of await lab.clientPids()) {
-          if (before.has(pid)) continue;
-          const wait = /python3?\S* \S*borg2? --lock-wait (\d+) create/.exec(cmdline(pid));
-          if (wait) lockWaitS = Number(wait[1]);
-        }
-        // borg asks for the lock once its `borg serve` runs: its lock wait starts about then.
-        if (asked === undefined && (await lab.serverPids(/serve/)).some((p) => !servesBefore.has(p))) asked = Date.now() - started;
-        return lockWaitS !== undefined && asked !== undefined;
-      }, 90_000);
+      await waitFor(
+        'the first attempt',
+        async () => {
+          for (const pid of await lab.clientPids()) {
+            if (before.has(pid)) continue;
+            const wait = /python3?\S* \S*borg2? --lock-wait (\d+) create/.exec(cmdline(pid));
+            if (wait) lockWaitS = Number(wait[1]);
+          }
+          // borg asks for the lock once its `borg serve` runs: its lock wait starts about then.
+          if (asked === undefined && (await lab.serverPids(/serve/)).some((p) => !servesBefore.has(p))) asked = Date.now() - started;
+          return lockWaitS !== undefined && asked !== undefined;
+        },
+        90_000,
+      );
       const r = await driving;
       assert.equal(r.code, 0, r.stderr.toString());
       const out = JSON.parse(r.stdout.toString()) as { first: number | null; transcript: string };

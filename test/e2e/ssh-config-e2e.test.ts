@@ -33,10 +33,11 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Outcome {
 
 // The default file is ~/.ssh/config of the user in the password database, not $HOME: run the CLI in
 // a mount namespace of its own with an empty tmpfs over that home, so the real one is never touched.
-const namespaceOk =
-  process.getuid?.() === 0 && spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status === 0;
+const namespaceOk = process.getuid?.() === 0 && spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status === 0;
 
-test('no --config: creates ~/.ssh (700) and ~/.ssh/config (600) under the passwd home, not $HOME', { skip: !namespaceOk && 'needs root and unshare -m' }, () => {
+test('no --config: creates ~/.ssh (700) and ~/.ssh/config (600) under the passwd home, not $HOME', {
+  skip: !namespaceOk && 'needs root and unshare -m',
+}, () => {
   const home = userInfo().homedir;
   const fakeHome = join(dir, 'not-home');
   mkdirSync(fakeHome);
@@ -65,7 +66,10 @@ test('no --config: creates ~/.ssh (700) and ~/.ssh/config (600) under the passwd
   assert.match(r.stdout, /nothing to change/);
   assert.match(r.stdout, new RegExp(`^700 ${home}/\\.ssh$`, 'm'));
   assert.match(r.stdout, new RegExp(`^600 ${home}/\\.ssh/config$`, 'm'));
-  assert.match(r.stdout, /^Host backup\n {2}# keepalive for borg, added by tborg ssh-config\n {2}ServerAliveInterval 10\n {2}ServerAliveCountMax 30$/m);
+  assert.match(
+    r.stdout,
+    /^Host backup\n {2}# keepalive for borg, added by tborg ssh-config\n {2}ServerAliveInterval 10\n {2}ServerAliveCountMax 30$/m,
+  );
   assert.deepEqual(readdirSync(fakeHome), [], '$HOME is not used');
   assert.ok(!existsSync(join(fakeHome, '.ssh')));
 });

@@ -73,16 +73,28 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
     return r.stdout.toString().split('\n').filter(Boolean);
   }
 
-  test('under a service (INVOCATION_ID, no terminal) `timeout 5 tborg create` stops when `timeout 5 borg create` does', { timeout: 300_000 }, async (context) => {
+  test('under a service (INVOCATION_ID, no terminal) `timeout 5 tborg create` stops when `timeout 5 borg create` does', {
+    timeout: 300_000,
+  }, async (context) => {
     // stdin that never ends, slowly: the create runs until a signal stops it. setsid: no controlling
     // terminal, as in a systemd unit; bin/tborg.js itself, as a unit's ExecStart runs it.
     const script = 'while :; do echo x; sleep 0.1; done | timeout 5 "$@"; echo "rc=$?" >&2';
     const env = lab.env({ INVOCATION_ID: '0123456789abcdef0123456789abcdef' });
     const plainRepo = await init('timeout-plain');
-    const plain = await runUntilExit(lab, ['setsid', '-w', 'sh', '-c', script, 'sh', ...borgArgv(createArgs(line, plainRepo, 'a', '-'))], env, 120_000);
+    const plain = await runUntilExit(
+      lab,
+      ['setsid', '-w', 'sh', '-c', script, 'sh', ...borgArgv(createArgs(line, plainRepo, 'a', '-'))],
+      env,
+      120_000,
+    );
     assert.match(plain.stderr, /rc=124\n$/, plain.stderr);
     const repo = await init('timeout-tborg');
-    const t = await runUntilExit(lab, ['setsid', '-w', 'sh', '-c', script, 'sh', ...tborgArgv(createArgs(line, repo, 'a', '-'))], env, 4 * plain.ms + 20_000);
+    const t = await runUntilExit(
+      lab,
+      ['setsid', '-w', 'sh', '-c', script, 'sh', ...tborgArgv(createArgs(line, repo, 'a', '-'))],
+      env,
+      4 * plain.ms + 20_000,
+    );
     context.diagnostic(`timeout 5: plain borg ${plain.ms} ms, tborg ${t.ms} ms`);
     assert.equal(t.signal, null, `tborg ran on past four times plain borg's ${plain.ms} ms`);
     assert.match(t.stderr, /rc=124\n$/, t.stderr);
@@ -91,7 +103,9 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
     await waitFor('no borg or ssh left', async () => (await lab.clientPids()).length === 0, 10_000);
   });
 
-  test('SIGTERM to every process of the run at once (systemd KillMode=control-group) ends as for plain borg', { timeout: 300_000 }, async (context) => {
+  test('SIGTERM to every process of the run at once (systemd KillMode=control-group) ends as for plain borg', {
+    timeout: 300_000,
+  }, async (context) => {
     // A local repository: borg's own answer to two SIGTERMs (its and tborg's), without ssh's death.
     const local = join(lab.dir, 'local');
     await mkdir(local, { recursive: true });
@@ -101,10 +115,18 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
       const r = await lab.run(borgArgv(initArgs(line, repo)));
       assert.equal(r.code, 0, r.stderr.toString());
       const argv = who === 'borg' ? borgArgv(createArgs(line, repo, 'a', '-')) : tborgArgv(createArgs(line, repo, 'a', '-'));
-      const running = runUntilExit(lab, ['setsid', '-w', 'sh', '-c', 'while :; do echo x; sleep 0.1; done | "$@"', 'sh', ...argv], lab.env(), 120_000);
+      const running = runUntilExit(
+        lab,
+        ['setsid', '-w', 'sh', '-c', 'while :; do echo x; sleep 0.1; done | "$@"', 'sh', ...argv],
+        lab.env(),
+        120_000,
+      );
       // tborg, borg and ssh: not the shell pipeline around them (its sh has them in its argv too).
       const lockHeld = (): boolean => borgsLockHeld(line, repo);
-      const ours = async (): Promise<number[]> => (await lab.clientPids()).filter((p) => /tborg\.js|borg2? .*create|^ssh /.test(cmdline(p)) && !/^(\S*\/)?(sh|setsid) /.test(cmdline(p)));
+      const ours = async (): Promise<number[]> =>
+        (await lab.clientPids()).filter(
+          (p) => /tborg\.js|borg2? .*create|^ssh /.test(cmdline(p)) && !/^(\S*\/)?(sh|setsid) /.test(cmdline(p)),
+        );
       // Inside the create (its lock taken: borg's signal handlers are installed long before).
       await waitFor('borg to take the lock', lockHeld, 90_000);
       await sleep(1000);
@@ -119,14 +141,16 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    test(`${signal} while the first attempt waits for a lock held elsewhere: over well within the attempt's lock wait, nothing left, the lock free`, { timeout: 300_000 }, async (context) => {
+    test(`${signal} while the first attempt waits for a lock held elsewhere: over well within the attempt's lock wait, nothing left, the lock free`, {
+      timeout: 300_000,
+    }, async (context) => {
       const name = `held-${signal}`;
       const repo = await init(name);
       const holder = lab.spawn(borgArgv(withLockArgs(line, repo, 'sleep', '120')), { stdio: 'ignore' });
       const holderPids = new Set<number>();
       try {
-        await waitFor('the holder\'s lock', () => lab.lockHeld(name), 60_000);
-        await waitFor('the holder\'s command', async () => (await lab.clientPids()).some((p) => /^sleep 120/.test(cmdline(p))), 30_000);
+        await waitFor("the holder's lock", () => lab.lockHeld(name), 60_000);
+        await waitFor("the holder's command", async () => (await lab.clientPids()).some((p) => /^sleep 120/.test(cmdline(p))), 30_000);
         for (const pid of await lab.clientPids()) holderPids.add(pid);
         const stop = async (argv: string[]): Promise<{ ended: Ended; lockWaitS: number; run: number[] }> => {
           const servesBefore = new Set(await lab.serverPids(/serve/));
@@ -152,7 +176,8 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
         const report = `tborg ${t.ended.ms} ms (attempt lock wait ${t.lockWaitS} s), plain borg --lock-wait 10: ${plain.ended.ms} ms`;
         context.diagnostic(report);
         assert.ok(t.ended.ms * 3 < t.lockWaitS * 1000, report);
-        if (signal === 'SIGTERM') assert.equal(t.ended.code, plain.ended.code, `${report}\ntborg: ${t.ended.stderr}\nborg: ${plain.ended.stderr}`);
+        if (signal === 'SIGTERM')
+          assert.equal(t.ended.code, plain.ended.code, `${report}\ntborg: ${t.ended.stderr}\nborg: ${plain.ended.stderr}`);
         // Plain borg notes a first SIGINT and acts on it after its lock wait (exit 2, the lock
         // timeout); tborg's waiting borg gets the second one at once: borg's "Keyboard interrupt", 130.
         else assert.equal(t.ended.code, 130, `${report}\ntborg: ${t.ended.stderr}\nborg: ${plain.ended.stderr}`);
@@ -169,7 +194,11 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
       assert.equal(next.code, 0, next.stderr.toString());
       assert.deepEqual(await archives(repo), []);
       // A serve that waited for the lock ends with its own lock wait, at the latest.
-      await waitFor('no serve left', async () => (await lab.serverPids(/serve/)).length === 0 && (await lab.clientPids()).length === 0, 60_000).catch(async (error: unknown) => {
+      await waitFor(
+        'no serve left',
+        async () => (await lab.serverPids(/serve/)).length === 0 && (await lab.clientPids()).length === 0,
+        60_000,
+      ).catch(async (error: unknown) => {
         const left = [...(await lab.serverPids()), ...(await lab.clientPids())].map(cmdline);
         assert.fail(`${String(error)}: ${JSON.stringify(left)}`);
       });

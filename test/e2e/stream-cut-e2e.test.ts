@@ -37,7 +37,10 @@ before(async () => {
   // file ahead when the connection goes.
   content = randomBytes(24 * 1024 * 1024);
   writeFileSync(join(data, 'big.bin'), content);
-  for (const args of [['init', '-e', 'none', repo], ['create', '--chunker-params', 'buzhash,10,23,16,4095', `${repo}::a`, 'big.bin']]) {
+  for (const args of [
+    ['init', '-e', 'none', repo],
+    ['create', '--chunker-params', 'buzhash,10,23,16,4095', `${repo}::a`, 'big.bin'],
+  ]) {
     const r = await lab.run(['borg', ...args], { cwd: data, timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr.toString());
   }
@@ -51,21 +54,24 @@ before(async () => {
   slowOpens = join(lab.dir, 'slow-opens');
   mkdirSync(slowOpens);
   slowBorg = join(lab.dir, 'slow-borg');
-  await writeFile(slowBorg, [
-    '#!/usr/bin/python3',
-    'import os, sys, time',
-    'from borg.remote import RepositoryServer',
-    'real_open = RepositoryServer.open',
-    'def slow_open(self, *args, **kwargs):',
-    `    with open(os.path.join(${JSON.stringify(slowOpens)}, str(os.getpid())), 'w'):`,
-    '        pass',
-    '    time.sleep(6)',
-    '    return real_open(self, *args, **kwargs)',
-    'RepositoryServer.open = slow_open',
-    'from borg.archiver import main',
-    'sys.exit(main())',
-    '',
-  ].join('\n'));
+  await writeFile(
+    slowBorg,
+    [
+      '#!/usr/bin/python3',
+      'import os, sys, time',
+      'from borg.remote import RepositoryServer',
+      'real_open = RepositoryServer.open',
+      'def slow_open(self, *args, **kwargs):',
+      `    with open(os.path.join(${JSON.stringify(slowOpens)}, str(os.getpid())), 'w'):`,
+      '        pass',
+      '    time.sleep(6)',
+      '    return real_open(self, *args, **kwargs)',
+      'RepositoryServer.open = slow_open',
+      'from borg.archiver import main',
+      'sys.exit(main())',
+      '',
+    ].join('\n'),
+  );
   await chmod(slowBorg, 0o755);
 });
 
@@ -117,7 +123,7 @@ async function runCut(argv: string[], env: NodeJS.ProcessEnv, when: 'stream' | '
     });
   } else {
     child.stdout!.on('data', (c: Buffer) => out.push(c));
-    cut = waitFor('the server\'s slow open', () => readdirSync(slowOpens).some((f) => !earlier.has(f)), 60_000).then(cutNow);
+    cut = waitFor("the server's slow open", () => readdirSync(slowOpens).some((f) => !earlier.has(f)), 60_000).then(cutNow);
   }
   await cut;
   const code = await done;
@@ -170,7 +176,11 @@ describe('a connection cut while the result goes to stdout', { skip }, () => {
     test(`${c.name}: borg's error and exit code, once, and no byte written twice`, async () => {
       const reference = await c.reference();
       assert.ok(reference.length > 0);
-      const plain = await runCut(['borg', ...c.args()], { BORG_RSH: `${lab.rsh} -o ServerAliveInterval=1 -o ServerAliveCountMax=3` }, c.when);
+      const plain = await runCut(
+        ['borg', ...c.args()],
+        { BORG_RSH: `${lab.rsh} -o ServerAliveInterval=1 -o ServerAliveCountMax=3` },
+        c.when,
+      );
       const t = await runCut([process.execPath, TBORG, ...c.args()], KEEPALIVE, c.when);
       // Plain borg fails under this cut; tborg ends the same way, with borg's code.
       assert.equal(codeClass(plain.code), 'error', plain.stderr);

@@ -47,7 +47,9 @@ export function describeEachBorg2Line(
 
 // Why a line has no rest over ssh (b25+), or false when it has.
 export function b2SkipNoRest(line: BorgLine): string | false {
-  return servesRestOverSsh({ proto: 'ssh', host: '127.0.0.1' } as Location, 2, line.version) ? false : `borg2 ${line.version} serves ssh:// with borg serve, not --rest`;
+  return servesRestOverSsh({ proto: 'ssh', host: '127.0.0.1' } as Location, 2, line.version)
+    ? false
+    : `borg2 ${line.version} serves ssh:// with borg serve, not --rest`;
 }
 
 export interface Borg2Lab {
@@ -102,9 +104,19 @@ export async function startBorg2Lab(line: BorgLine, name: string): Promise<Borg2
   }
   const withHome = (argv: readonly string[]): string[] =>
     underRoot
-      ? ['unshare', '-m', '--propagation', 'unchanged', 'sh', '-c',
+      ? [
+          'unshare',
+          '-m',
+          '--propagation',
+          'unchanged',
+          'sh',
+          '-c',
           'p=$1 s=$2; shift 2; mount --bind "$p" "$s" && mount --bind "$0" /root && mount --bind "$s" "$p" && exec "$@"',
-          home, project, stash, ...argv]
+          home,
+          project,
+          stash,
+          ...argv,
+        ]
       : ['unshare', '-m', '--propagation', 'unchanged', 'sh', '-c', 'mount --bind "$0" /root && exec "$@"', home, ...argv];
   const userEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
     const env = lab.env(extra);
@@ -125,7 +137,9 @@ export async function startBorg2Lab(line: BorgLine, name: string): Promise<Borg2
     borg2: (args, extra = {}) => run([line.client, ...args], extra),
     tborg: (args, extra = {}) => run([process.execPath, TBORG, ...args], extra),
     repoListArgs: (repo) =>
-      line.repoPrefix === 'repo-' ? ['repo-list', '--format', '{archive}{NL}', '-r', repo] : [`${line.repoPrefix}list`, '--short', '-r', repo],
+      line.repoPrefix === 'repo-'
+        ? ['repo-list', '--format', '{archive}{NL}', '-r', repo]
+        : [`${line.repoPrefix}list`, '--short', '-r', repo],
     restOverSsh: servesRestOverSsh({ proto: 'ssh', host: '127.0.0.1' } as Location, 2, line.version),
   };
 }

@@ -51,9 +51,9 @@ function _(major: 1 | 2, line: string, expect: Expect, env: NodeJS.ProcessEnv = 
 export function describeRepository(r: RepositoryArgument | null): string | null {
   if (!r) return null;
   const l = r.location;
-  const where =
-    r.source === 'argument' ? `#${r.argIndex}` : r.argIndex === null ? r.source : `${r.source}#${r.argIndex}`;
-  const host = l.host === null ? '' : `${l.user ? `${l.user}@` : ''}${l.host.includes(':') ? `[${l.host}]` : l.host}${l.port ? `:${l.port}` : ''} `;
+  const where = r.source === 'argument' ? `#${r.argIndex}` : r.argIndex === null ? r.source : `${r.source}#${r.argIndex}`;
+  const host =
+    l.host === null ? '' : `${l.user ? `${l.user}@` : ''}${l.host.includes(':') ? `[${l.host}]` : l.host}${l.port ? `:${l.port}` : ''} `;
   return `${where} ${l.proto} ${host}${l.path}${l.archive ? ` ::${l.archive}` : ''}`;
 }
 

@@ -10,7 +10,13 @@ import { readRsh, sshTarget } from '../../src/ssh/rsh.js';
 export const defaults = splitArguments([], {}).options;
 
 // A plan for `args`, as a run would make it, with `ssh` as ssh -G's ServerAlive* (null: no ssh).
-export function planFor(args: string[], env: NodeJS.ProcessEnv, ssh: { interval: number; countMax: number; intervalIsDefault?: boolean } | null, major: 1 | 2 = 1, options = defaults) {
+export function planFor(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ssh: { interval: number; countMax: number; intervalIsDefault?: boolean } | null,
+  major: 1 | 2 = 1,
+  options = defaults,
+) {
   const commandLine = parseBorgCommandLine(args, env, major);
   const loc = commandLine.repository!.location;
   const rsh = readRsh(commandLine.rsh?.value ?? null, env);

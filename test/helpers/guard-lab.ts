@@ -29,10 +29,13 @@ export async function installGuardOverSsh(lab: Lab): Promise<string> {
   const path = join(dir, 'tborg-serve-guard');
   const script = tborgOut(['authorized-keys', '--print-guard']);
   const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-  const r = await lab.run(lab.sshArgv(`mkdir -p ${q(dir)} && cat > ${q(`${path}.new`)} && chmod 755 ${q(`${path}.new`)} && mv ${q(`${path}.new`)} ${q(path)}`), {
-    input: script,
-    timeoutMs: 30_000,
-  });
+  const r = await lab.run(
+    lab.sshArgv(`mkdir -p ${q(dir)} && cat > ${q(`${path}.new`)} && chmod 755 ${q(`${path}.new`)} && mv ${q(`${path}.new`)} ${q(path)}`),
+    {
+      input: script,
+      timeoutMs: 30_000,
+    },
+  );
   assert.equal(r.code, 0, r.stderr.toString());
   return path;
 }

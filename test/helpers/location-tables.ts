@@ -8,7 +8,8 @@ export const E = { BORG_REPO: 'ssh://u@envhost:2222/srv/r' };
 // "<proto> [user@]host[:port] <path> [::archive]", or 'invalid'.
 export function describe(l: Location | undefined): string {
   if (!l) return 'invalid';
-  const host = l.host === null ? '' : `${l.user ? `${l.user}@` : ''}${l.host.includes(':') ? `[${l.host}]` : l.host}${l.port ? `:${l.port}` : ''} `;
+  const host =
+    l.host === null ? '' : `${l.user ? `${l.user}@` : ''}${l.host.includes(':') ? `[${l.host}]` : l.host}${l.port ? `:${l.port}` : ''} `;
   return `${l.proto} ${host}${l.path}${l.archive ? ` ::${l.archive}` : ''}`;
 }
 
@@ -120,36 +121,80 @@ export const BORG2: Array<[string, string, NodeJS.ProcessEnv?]> = [
 // b23 is master the day before its release, b24 from its changelog (location-grammar.ts), b25 the sid
 // root's parseformat.py. Local paths are made absolute against cwd /work/dir.
 export const GENERATIONS: Array<[string, Record<string, string>]> = [
-  ["host:repo", { b5: "file host:repo", b13: "file /work/dir/host:repo" }],
-  ["ssh://user@host:2222/srv/repo", { b5: "ssh user@host:2222 /srv/repo", b13: "ssh user@host:2222 srv/repo" }],
-  ["ssh://host/./rel", { b5: "ssh host /./rel", b13: "ssh host rel" }],
-  ["ssh://host/~/repo", { b5: "ssh host /~/repo", b13: "ssh host ~/repo" }],
-  ["ssh://host//abs", { b5: "ssh host //abs", b13: "ssh host /abs" }],
-  ["ssh://user@host:2222/srv/repo::arch", { b5: "ssh user@host:2222 /srv/repo", b13: "ssh user@host:2222 srv/repo::arch" }],
-  ["[::1]:repo", { b5: "file [", b13: "file /work/dir/[::1]:repo" }],
-  ["file:///tmp/repo", { b5: "file /tmp/repo" }],
-  ["file://server/share/repo", { b5: "file server/share/repo", b13: "invalid" }],
-  ["socket:///run/borg.sock", { b5: "file socket:/run/borg.sock", b6: "socket /run/borg.sock", b22: "file /work/dir/socket:/run/borg.sock" }],
-  ["sftp://user@host:22/srv/repo", { b5: "file sftp:/user@host:22/srv/repo", b10: "sftp user@host:22 /srv/repo", b13: "sftp user@host:22 srv/repo", b22: "sftp sftp://user@host:22/srv/repo" }],
-  ["rclone://remote:path", { b5: "file rclone:/remote:path", b11: "rclone remote:path", b13: "rclone //remote:path", b22: "rclone rclone://remote:path" }],
-  ["rclone:remote:path", { b5: "file rclone:remote:path", b13: "rclone remote:path", b22: "rclone rclone:remote:path" }],
-  ["s3:profile@https://s3.example.com:9000/bucket/path", { b5: "file s3:profile@https:/s3.example.com:9000/bucket/path", b13: "file /work/dir/s3:profile@https:/s3.example.com:9000/bucket/path", b20: "s3 profile@s3.example.com:9000 bucket/path", b22: "s3 s3:profile@https://s3.example.com:9000/bucket/path" }],
-  ["b2:/bucket/p", { b5: "file b2:/bucket/p", b13: "file /work/dir/b2:/bucket/p", b20: "b2 bucket/p", b22: "b2 b2:/bucket/p" }],
-  ["http://user:pw@host:8080/", { b5: "file http:/user:pw@host:8080", b13: "file /work/dir/http:/user:pw@host:8080", b21: "http user@host:8080 /", b22: "http http://user:pw@host:8080/" }],
-  ["rest://user@host:2222/repo", { b5: "file rest:/user@host:2222/repo", b13: "file /work/dir/rest:/user@host:2222/repo", b22: "rest user@host:2222 repo", b25: "file /work/dir/rest:/user@host:2222/repo" }],
-  ["rest:///abs/repo", { b5: "file rest:/abs/repo", b13: "file /work/dir/rest:/abs/repo", b22: "rest abs/repo", b25: "file /work/dir/rest:/abs/repo" }],
-  ["rest://host//abs", { b5: "file rest:/host/abs", b13: "file /work/dir/rest:/host/abs", b22: "rest host /abs", b25: "file /work/dir/rest:/host/abs" }],
-  ["//double/slash", { b5: "invalid" }],
-  ["repo", { b5: "file repo", b13: "file /work/dir/repo" }],
-  ["./a:b", { b5: "file a:b", b13: "file /work/dir/a:b" }],
-  ["h:r::a::b", { b5: "file h:r", b13: "file /work/dir/h:r::a::b" }],
-  ["ssh://host", { b5: "invalid" }],
-  ["ssh://host:0/x", { b5: "ssh host /x", b13: "ssh host x" }],
-  ["ssh://h/a//b/./c", { b5: "ssh h /a/b/c", b13: "ssh h a/b/c" }],
-  ["ssh:foo", { b5: "file ssh:foo", b13: "file /work/dir/ssh:foo", b24: "invalid" }],
-  ["ssh://host/", { b5: "invalid" }],
-  ["file:relative", { b5: "file file:relative", b13: "file /work/dir/file:relative", b24: "invalid" }],
-  ["rest:foo", { b5: "file rest:foo", b13: "file /work/dir/rest:foo", b24: "invalid", b25: "file /work/dir/rest:foo" }],
-  ["sftp:x", { b5: "file sftp:x", b13: "file /work/dir/sftp:x", b22: "sftp sftp:x" }],
+  ['host:repo', { b5: 'file host:repo', b13: 'file /work/dir/host:repo' }],
+  ['ssh://user@host:2222/srv/repo', { b5: 'ssh user@host:2222 /srv/repo', b13: 'ssh user@host:2222 srv/repo' }],
+  ['ssh://host/./rel', { b5: 'ssh host /./rel', b13: 'ssh host rel' }],
+  ['ssh://host/~/repo', { b5: 'ssh host /~/repo', b13: 'ssh host ~/repo' }],
+  ['ssh://host//abs', { b5: 'ssh host //abs', b13: 'ssh host /abs' }],
+  ['ssh://user@host:2222/srv/repo::arch', { b5: 'ssh user@host:2222 /srv/repo', b13: 'ssh user@host:2222 srv/repo::arch' }],
+  ['[::1]:repo', { b5: 'file [', b13: 'file /work/dir/[::1]:repo' }],
+  ['file:///tmp/repo', { b5: 'file /tmp/repo' }],
+  ['file://server/share/repo', { b5: 'file server/share/repo', b13: 'invalid' }],
+  [
+    'socket:///run/borg.sock',
+    { b5: 'file socket:/run/borg.sock', b6: 'socket /run/borg.sock', b22: 'file /work/dir/socket:/run/borg.sock' },
+  ],
+  [
+    'sftp://user@host:22/srv/repo',
+    {
+      b5: 'file sftp:/user@host:22/srv/repo',
+      b10: 'sftp user@host:22 /srv/repo',
+      b13: 'sftp user@host:22 srv/repo',
+      b22: 'sftp sftp://user@host:22/srv/repo',
+    },
+  ],
+  [
+    'rclone://remote:path',
+    { b5: 'file rclone:/remote:path', b11: 'rclone remote:path', b13: 'rclone //remote:path', b22: 'rclone rclone://remote:path' },
+  ],
+  ['rclone:remote:path', { b5: 'file rclone:remote:path', b13: 'rclone remote:path', b22: 'rclone rclone:remote:path' }],
+  [
+    's3:profile@https://s3.example.com:9000/bucket/path',
+    {
+      b5: 'file s3:profile@https:/s3.example.com:9000/bucket/path',
+      b13: 'file /work/dir/s3:profile@https:/s3.example.com:9000/bucket/path',
+      b20: 's3 profile@s3.example.com:9000 bucket/path',
+      b22: 's3 s3:profile@https://s3.example.com:9000/bucket/path',
+    },
+  ],
+  ['b2:/bucket/p', { b5: 'file b2:/bucket/p', b13: 'file /work/dir/b2:/bucket/p', b20: 'b2 bucket/p', b22: 'b2 b2:/bucket/p' }],
+  [
+    'http://user:pw@host:8080/',
+    {
+      b5: 'file http:/user:pw@host:8080',
+      b13: 'file /work/dir/http:/user:pw@host:8080',
+      b21: 'http user@host:8080 /',
+      b22: 'http http://user:pw@host:8080/',
+    },
+  ],
+  [
+    'rest://user@host:2222/repo',
+    {
+      b5: 'file rest:/user@host:2222/repo',
+      b13: 'file /work/dir/rest:/user@host:2222/repo',
+      b22: 'rest user@host:2222 repo',
+      b25: 'file /work/dir/rest:/user@host:2222/repo',
+    },
+  ],
+  [
+    'rest:///abs/repo',
+    { b5: 'file rest:/abs/repo', b13: 'file /work/dir/rest:/abs/repo', b22: 'rest abs/repo', b25: 'file /work/dir/rest:/abs/repo' },
+  ],
+  [
+    'rest://host//abs',
+    { b5: 'file rest:/host/abs', b13: 'file /work/dir/rest:/host/abs', b22: 'rest host /abs', b25: 'file /work/dir/rest:/host/abs' },
+  ],
+  ['//double/slash', { b5: 'invalid' }],
+  ['repo', { b5: 'file repo', b13: 'file /work/dir/repo' }],
+  ['./a:b', { b5: 'file a:b', b13: 'file /work/dir/a:b' }],
+  ['h:r::a::b', { b5: 'file h:r', b13: 'file /work/dir/h:r::a::b' }],
+  ['ssh://host', { b5: 'invalid' }],
+  ['ssh://host:0/x', { b5: 'ssh host /x', b13: 'ssh host x' }],
+  ['ssh://h/a//b/./c', { b5: 'ssh h /a/b/c', b13: 'ssh h a/b/c' }],
+  ['ssh:foo', { b5: 'file ssh:foo', b13: 'file /work/dir/ssh:foo', b24: 'invalid' }],
+  ['ssh://host/', { b5: 'invalid' }],
+  ['file:relative', { b5: 'file file:relative', b13: 'file /work/dir/file:relative', b24: 'invalid' }],
+  ['rest:foo', { b5: 'file rest:foo', b13: 'file /work/dir/rest:foo', b24: 'invalid', b25: 'file /work/dir/rest:foo' }],
+  ['sftp:x', { b5: 'file sftp:x', b13: 'file /work/dir/sftp:x', b22: 'sftp sftp:x' }],
 ];
 export const BETAS = [1, 5, 6, 9, 10, 11, 12, 13, 19, 20, 21, 22, 23, 24, 25];

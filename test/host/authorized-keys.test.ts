@@ -23,7 +23,8 @@ const ED25519 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgOpCX1wHbaj7eO+mLVc6g9orq
 const ED25519_PUB = `${ED25519} backup@client one\n`;
 const ECDSA =
   'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBLBd9b6xKokZRK2kIF3q32O5LfFrm2x723vLVEWdsm8PdWXbvHcM90nTlvJQ3gPuLb/8AZj7uHfr1C1WO8Nnwok=';
-const PRIVATE = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n';
+const PRIVATE =
+  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n';
 
 const dir = mkdtempSync(join(tmpdir(), 'tborg-authorized-keys-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,7 +89,12 @@ const lines: Array<[string, Partial<AuthorizedKeysOptions>, string, string]> = [
     ED25519_PUB,
     `command="'/opt/a=b/borg' serve",restrict ${ED25519} backup@client one`,
   ],
-  ['no comment, trailing space, CRLF', { restrictToPaths: ['/p'] }, `${ECDSA} \r\n`, `command="borg serve --restrict-to-path /p",restrict ${ECDSA}`],
+  [
+    'no comment, trailing space, CRLF',
+    { restrictToPaths: ['/p'] },
+    `${ECDSA} \r\n`,
+    `command="borg serve --restrict-to-path /p",restrict ${ECDSA}`,
+  ],
   [
     'blank and # lines around the key; comment spacing kept',
     {},
@@ -119,11 +125,7 @@ const badKeys: Array<[string, string, RegExp]> = [
   ['damaged base64', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgOp!X1wHbaj7eO\n', /base64 data is damaged or of another type/],
   ['truncated', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\n', /damaged/],
   ['type mismatch', `ssh-rsa ${ED25519.split(' ')[1]} c\n`, /damaged or of another type/],
-  [
-    'a certificate',
-    'ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t c\n',
-    /certificate/,
-  ],
+  ['a certificate', 'ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t c\n', /certificate/],
 ];
 for (const [name, text, message] of badKeys) {
   test(`parsePublicKey refuses: ${name}`, () => {
@@ -335,9 +337,7 @@ const nasty = [
   '/srv/  two  spaces  ',
   '/srv/,comma",restrict',
 ];
-const shells = ['sh', 'dash', 'bash', 'zsh', 'ksh', 'mksh'].filter(
-  (shell) => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0,
-);
+const shells = ['sh', 'dash', 'bash', 'zsh', 'ksh', 'mksh'].filter((shell) => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0);
 
 test(`round trip: every path reaches borg serve byte for byte (${shells.join(', ')})`, () => {
   assert.ok(shells.includes('sh'));
@@ -387,10 +387,19 @@ test('round trip: a file named like a path is not created by the shell (no redir
 test('buildServeArgv for borg2: --rest first, restrictions, then --permissions', () => {
   const base = { ...defaultAuthorizedKeysOptions(), borg2: true, remotePath: 'borg2' };
   assert.deepEqual(buildServeArgv({ ...base, restrictToRepositories: ['/srv/r'], permissions: 'write-only' }), [
-    'borg2', 'serve', '--rest', '--restrict-to-repository', '/srv/r', '--permissions', 'write-only',
+    'borg2',
+    'serve',
+    '--rest',
+    '--restrict-to-repository',
+    '/srv/r',
+    '--permissions',
+    'write-only',
   ]);
   assert.deepEqual(buildServeArgv({ ...base, restrictToPaths: ['/srv'] }), ['borg2', 'serve', '--rest', '--restrict-to-path', '/srv']);
-  assert.throws(() => buildServeArgv({ ...base, appendOnly: true }), /borg 2 has no --append-only; use --permissions no-delete or write-only/);
+  assert.throws(
+    () => buildServeArgv({ ...base, appendOnly: true }),
+    /borg 2 has no --append-only; use --permissions no-delete or write-only/,
+  );
   assert.throws(() => buildServeArgv({ ...base, storageQuota: '10G' }), /borg 2 has no --storage-quota/);
   assert.throws(() => buildServeArgv({ ...defaultAuthorizedKeysOptions(), permissions: 'read-only' }), /--permissions is borg 2's/);
 });

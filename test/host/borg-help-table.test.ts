@@ -163,7 +163,13 @@ interface Flavour {
 }
 
 const FLAVOURS: Flavour[] = [
-  { bin: 'borg', commands: BORG1_COMMANDS, common: BORG1_COMMON_OPTIONS, topOnly: BORG1_TOP_ONLY_OPTIONS, knownPositionalDifferences: () => ({}) },
+  {
+    bin: 'borg',
+    commands: BORG1_COMMANDS,
+    common: BORG1_COMMON_OPTIONS,
+    topOnly: BORG1_TOP_ONLY_OPTIONS,
+    knownPositionalDifferences: () => ({}),
+  },
   {
     bin: 'borg2',
     commands: BORG2_COMMANDS,
@@ -183,56 +189,61 @@ const FLAVOURS: Flavour[] = [
 
 // borg and borg2 are checked at the same time, each in its own Python process.
 describe('installed borg --help against src/borg/borg1-commands.ts and borg2-commands.ts', { concurrency: true }, () => {
-for (const flavour of FLAVOURS) {
-  test(`${flavour.bin} --help of every command matches the table`, { skip: !findOnPath(flavour.bin) && `${flavour.bin} not installed` }, async () => {
-    const help = await readHelpPages(flavour.bin);
-    const top = parseHelp(help.page([]));
-    const version = parseBorgVersion(`borg ${help.version}`);
-    assert.ok(version, `${flavour.bin}'s version ${help.version}`);
-    const positionalDifferences = flavour.knownPositionalDifferences(version.version);
-    const common = tableOptions(flavour.common);
-    const topOptions = tableOptions([...flavour.topOnly, ...flavour.common]);
-    const problems: string[] = [];
-    const compare = (where: string, page: HelpPage, table: Map<string, Arity>): void => {
-      for (const [name, arity] of page.options) {
-        const mine = table.get(name);
-        if (mine === undefined) problems.push(`${where}: ${name} (${arity === 0 ? 'flag' : 'takes a value'}) is missing from the table`);
-        else if (mine !== arity) problems.push(`${where}: ${name} has arity ${String(arity)} in borg, ${String(mine)} in the table`);
+  for (const flavour of FLAVOURS) {
+    test(`${flavour.bin} --help of every command matches the table`, {
+      skip: !findOnPath(flavour.bin) && `${flavour.bin} not installed`,
+    }, async () => {
+      const help = await readHelpPages(flavour.bin);
+      const top = parseHelp(help.page([]));
+      const version = parseBorgVersion(`borg ${help.version}`);
+      assert.ok(version, `${flavour.bin}'s version ${help.version}`);
+      const positionalDifferences = flavour.knownPositionalDifferences(version.version);
+      const common = tableOptions(flavour.common);
+      const topOptions = tableOptions([...flavour.topOnly, ...flavour.common]);
+      const problems: string[] = [];
+      const compare = (where: string, page: HelpPage, table: Map<string, Arity>): void => {
+        for (const [name, arity] of page.options) {
+          const mine = table.get(name);
+          if (mine === undefined) problems.push(`${where}: ${name} (${arity === 0 ? 'flag' : 'takes a value'}) is missing from the table`);
+          else if (mine !== arity) problems.push(`${where}: ${name} has arity ${String(arity)} in borg, ${String(mine)} in the table`);
+        }
+      };
+      compare(`${flavour.bin}`, top, topOptions);
+
+      // Mid commands (key, debug, benchmark) list their own subcommands.
+      const mids = top.commands.filter((c) => flavour.commands[c]?.subcommands);
+      const midPages = mids.map((m) => parseHelp(help.page([m])));
+      const leaves: string[][] = [];
+      for (const c of top.commands) if (!flavour.commands[c]?.subcommands) leaves.push([c]);
+      mids.forEach((m, i) => {
+        compare(`${flavour.bin} ${m}`, midPages[i]!, common);
+        for (const sub of midPages[i]!.commands) leaves.push([m, sub]);
+      });
+      for (const path of leaves) {
+        if (!flavour.commands[path.join(' ')]) problems.push(`${flavour.bin} ${path.join(' ')}: command missing from the table`);
       }
-    };
-    compare(`${flavour.bin}`, top, topOptions);
+      const known = leaves.filter((p) => flavour.commands[p.join(' ')]);
+      assert.ok(known.length > 20, `only ${known.length} commands found in ${flavour.bin}'s help`);
 
-    // Mid commands (key, debug, benchmark) list their own subcommands.
-    const mids = top.commands.filter((c) => flavour.commands[c]?.subcommands);
-    const midPages = mids.map((m) => parseHelp(help.page([m])));
-    const leaves: string[][] = [];
-    for (const c of top.commands) if (!flavour.commands[c]?.subcommands) leaves.push([c]);
-    mids.forEach((m, i) => {
-      compare(`${flavour.bin} ${m}`, midPages[i]!, common);
-      for (const sub of midPages[i]!.commands) leaves.push([m, sub]);
+      const pages = known.map((path) => parseHelp(help.page(path)));
+      known.forEach((path, i) => {
+        const key = path.join(' ');
+        const spec = flavour.commands[key]!;
+        const page = pages[i]!;
+        const table = new Map([...common, ...tableOptions(spec.options)]);
+        compare(`${flavour.bin} ${key}`, page, table);
+        // A table option borg also has must agree (checked above); one borg lacks is another version's.
+        const tail = positionalDifferences[key] ?? usagePositionals(spec.positionals ?? []);
+        const usage = page.usage;
+        const ok = tail === '' ? !page.hasPositionals : usage.endsWith(` ${tail}`);
+        if (!ok)
+          problems.push(
+            `${flavour.bin} ${version.version} ${key}: usage "${usage.slice(-80)}" does not end with the table's positionals "${tail}"`,
+          );
+      });
+      assert.deepEqual(problems, []);
     });
-    for (const path of leaves) {
-      if (!flavour.commands[path.join(' ')]) problems.push(`${flavour.bin} ${path.join(' ')}: command missing from the table`);
-    }
-    const known = leaves.filter((p) => flavour.commands[p.join(' ')]);
-    assert.ok(known.length > 20, `only ${known.length} commands found in ${flavour.bin}'s help`);
-
-    const pages = known.map((path) => parseHelp(help.page(path)));
-    known.forEach((path, i) => {
-      const key = path.join(' ');
-      const spec = flavour.commands[key]!;
-      const page = pages[i]!;
-      const table = new Map([...common, ...tableOptions(spec.options)]);
-      compare(`${flavour.bin} ${key}`, page, table);
-      // A table option borg also has must agree (checked above); one borg lacks is another version's.
-      const tail = positionalDifferences[key] ?? usagePositionals(spec.positionals ?? []);
-      const usage = page.usage;
-      const ok = tail === '' ? !page.hasPositionals : usage.endsWith(` ${tail}`);
-      if (!ok) problems.push(`${flavour.bin} ${version.version} ${key}: usage "${usage.slice(-80)}" does not end with the table's positionals "${tail}"`);
-    });
-    assert.deepEqual(problems, []);
-  });
-}
+  }
 });
 
 test('parseHelp reads argparse option lines', () => {

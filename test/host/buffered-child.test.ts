@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readProcStat } from '../../src/process/proc-stat.js';
-import { describeChildFailure, KILL_GRACE_MS, runBufferedChild, runBufferedChildSync, type BufferedChildResult } from '../../src/process/buffered-child.js';
+import {
+  describeChildFailure,
+  KILL_GRACE_MS,
+  runBufferedChild,
+  runBufferedChildSync,
+  type BufferedChildResult,
+} from '../../src/process/buffered-child.js';
 import { sshStderrLine, sshStderrLines } from '../../src/ssh/ssh-settings.js';
 
 // Gone, or a zombie its new parent has not reaped yet (a container's pid 1 may never reap).
@@ -47,7 +53,11 @@ for (const [name, run] of engines) {
 test('buffered child, async: a timeout reaches the whole process group (what the child started), SIGTERM first', async () => {
   // The child traps SIGTERM to say it was asked; its grandchild (pid on stdout) holds no pipe of ours,
   // and ignores SIGTERM, so only the group SIGKILL after the child ended can reach it.
-  const r = await runBufferedChild('sh', ['-c', 'trap "echo term >&2; exit 143" TERM; (trap "" TERM; exec sleep 30) >/dev/null 2>&1 & echo $! ; wait'], { env, timeoutMs: 500 });
+  const r = await runBufferedChild(
+    'sh',
+    ['-c', 'trap "echo term >&2; exit 143" TERM; (trap "" TERM; exec sleep 30) >/dev/null 2>&1 & echo $! ; wait'],
+    { env, timeoutMs: 500 },
+  );
   assert.equal(r.timedOut, true);
   assert.match(r.stderr, /term/);
   assert.ok(r.durationMs < KILL_GRACE_MS, `SIGTERM ended it (${r.durationMs} ms), no SIGKILL needed`);
@@ -79,11 +89,31 @@ for (const [name, result, said, expected] of failures) {
 }
 
 const stderrs: Array<[string, string, string[]]> = [
-  ['CRLF lines and blanks', 'ssh: connect to host h port 22: Connection refused\r\n\r\n', ['ssh: connect to host h port 22: Connection refused']],
-  ['the pseudo-terminal notice', 'Pseudo-terminal will not be allocated because stdin is not a terminal.\r\n/x line 3: Bad configuration option: nope\n', ['/x line 3: Bad configuration option: nope']],
-  ['-v chatter and the host-key note', 'OpenSSH_9.2p1 Debian-2, OpenSSL 3.0\ndebug1: Reading configuration data /x\nWarning: Permanently added \'[h]:22\' (ED25519) to the list of known hosts.\nPermission denied (publickey).\n', ['Permission denied (publickey).']],
-  ['a borg --log-json line', '{"type": "log_message", "message": "Repository /r does not exist.", "levelname": "ERROR"}\n', ['Repository /r does not exist.']],
-  ['borg\'s LockTimeout keeps its msgid', '{"type": "log_message", "message": "Failed to create/acquire the lock /r/lock.exclusive (timeout).", "msgid": "LockTimeout"}\n{"message": "x", "msgid": "LockTimeout"}\n', ['Failed to create/acquire the lock /r/lock.exclusive (timeout).', 'x (LockTimeout)']],
+  [
+    'CRLF lines and blanks',
+    'ssh: connect to host h port 22: Connection refused\r\n\r\n',
+    ['ssh: connect to host h port 22: Connection refused'],
+  ],
+  [
+    'the pseudo-terminal notice',
+    'Pseudo-terminal will not be allocated because stdin is not a terminal.\r\n/x line 3: Bad configuration option: nope\n',
+    ['/x line 3: Bad configuration option: nope'],
+  ],
+  [
+    '-v chatter and the host-key note',
+    "OpenSSH_9.2p1 Debian-2, OpenSSL 3.0\ndebug1: Reading configuration data /x\nWarning: Permanently added '[h]:22' (ED25519) to the list of known hosts.\nPermission denied (publickey).\n",
+    ['Permission denied (publickey).'],
+  ],
+  [
+    'a borg --log-json line',
+    '{"type": "log_message", "message": "Repository /r does not exist.", "levelname": "ERROR"}\n',
+    ['Repository /r does not exist.'],
+  ],
+  [
+    "borg's LockTimeout keeps its msgid",
+    '{"type": "log_message", "message": "Failed to create/acquire the lock /r/lock.exclusive (timeout).", "msgid": "LockTimeout"}\n{"message": "x", "msgid": "LockTimeout"}\n',
+    ['Failed to create/acquire the lock /r/lock.exclusive (timeout).', 'x (LockTimeout)'],
+  ],
   ['a brace that is no JSON stays', '{not json\n', ['{not json']],
 ];
 for (const [name, stderr, lines] of stderrs) {

@@ -167,7 +167,9 @@ function installedBeta(bin: string): number | null {
   const launcher = findLauncher(bin);
   if (!launcher) return null;
   try {
-    const version = parseBorgVersion(execFileSync(launcher, ['--version'], { encoding: 'utf8', env: { ...process.env, BORG_FUSE_IMPL: 'none' } }));
+    const version = parseBorgVersion(
+      execFileSync(launcher, ['--version'], { encoding: 'utf8', env: { ...process.env, BORG_FUSE_IMPL: 'none' } }),
+    );
     return version ? borg2Generation(version.version) : null;
   } catch {
     return null;
@@ -180,7 +182,10 @@ for (const major of [1, 2] as const) {
   const forThisBeta = (e: Expect): boolean =>
     e.oracleBetas === undefined || (beta !== null && beta >= (e.oracleBetas.since ?? 0) && beta <= (e.oracleBetas.until ?? Infinity));
   const mine = rows.filter((r) => r.major === major && r.expect.oracle === undefined && forThisBeta(r.expect));
-  const answer = askBorg(bin, mine.map((r) => ({ argv: r.argv, env: r.env })));
+  const answer = askBorg(
+    bin,
+    mine.map((r) => ({ argv: r.argv, env: r.env })),
+  );
   test(`the installed ${bin}'s own parser agrees with the table`, { skip: typeof answer === 'string' ? answer : false }, () => {
     if (typeof answer === 'string') return;
     const problems: string[] = [];
@@ -195,17 +200,21 @@ for (const major of [1, 2] as const) {
       if (row.expect.olderPythonRejects && !answer.newerArgparse && ours === 'runs') ours = 'rejected';
       // borg's parser returns for `borg`, `borg key` etc. and prints help afterwards.
       const printsHelpLater = theirs === 'runs' && r.helpOrVersion && r.invalid === null;
-      if (theirs !== ours && !printsHelpLater) problems.push(`${where}: borg ${theirs} (${o.message ?? o.exception ?? ''}), tborg ${ours} (${r.invalid ?? ''})`);
+      if (theirs !== ours && !printsHelpLater)
+        problems.push(`${where}: borg ${theirs} (${o.message ?? o.exception ?? ''}), tborg ${ours} (${r.invalid ?? ''})`);
       if (theirs !== 'runs' || ours !== 'runs') return;
       const repo = r.opensRepository || r.repository ? pick(r.repository?.location as unknown as Record<string, unknown>, major) : null;
       const wanted = r.repository === null && !r.opensRepository ? null : pick(o.location, major);
-      if (JSON.stringify(repo) !== JSON.stringify(wanted)) problems.push(`${where}: repository ${JSON.stringify(wanted)} in borg, ${JSON.stringify(repo)} in tborg`);
+      if (JSON.stringify(repo) !== JSON.stringify(wanted))
+        problems.push(`${where}: repository ${JSON.stringify(wanted)} in borg, ${JSON.stringify(repo)} in tborg`);
       if (major === 2 && r.otherRepository) {
         const other = pick(r.otherRepository.location as unknown as Record<string, unknown>, 2);
-        if (JSON.stringify(other) !== JSON.stringify(pick(o.other, 2))) problems.push(`${where}: other repository ${JSON.stringify(o.other)} in borg`);
+        if (JSON.stringify(other) !== JSON.stringify(pick(o.other, 2)))
+          problems.push(`${where}: other repository ${JSON.stringify(o.other)} in borg`);
       }
       if ((r.rsh?.value ?? null) !== o.rsh) problems.push(`${where}: --rsh ${o.rsh} in borg, ${r.rsh?.value} in tborg`);
-      if ((r.lockWait ?? answer.lockWaitDefault) !== o.lock_wait) problems.push(`${where}: --lock-wait ${o.lock_wait} in borg, ${r.lockWait} in tborg`);
+      if ((r.lockWait ?? answer.lockWaitDefault) !== o.lock_wait)
+        problems.push(`${where}: --lock-wait ${o.lock_wait} in borg, ${r.lockWait} in tborg`);
       if (r.logJson !== o.log_json) problems.push(`${where}: --log-json ${o.log_json} in borg`);
       if (r.remotePath !== o.remote_path) problems.push(`${where}: --remote-path ${o.remote_path} in borg`);
     });

@@ -38,13 +38,22 @@ describe('runDoctor with a fake process runner', { skip: sshAvailable ? false : 
     });
     const fullEnv = { PATH: process.env.PATH, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), TBORG_BORG: fakeBorg, ...env };
     return {
-      context: { args: [], options: splitArguments([], fullEnv).options, env: fullEnv, terminal: new Terminal({ stdout: sink, stderr: sink }), selfPaths: [] },
+      context: {
+        args: [],
+        options: splitArguments([], fullEnv).options,
+        env: fullEnv,
+        terminal: new Terminal({ stdout: sink, stderr: sink }),
+        selfPaths: [],
+      },
       out: () => text,
     };
   }
 
   // Answers by program: ssh -> the server probe, borg -> the repository probe. Records each call.
-  function runner(answers: { ssh?: Partial<BufferedChildResult>; borg?: Partial<BufferedChildResult> }): { run: ProcessRunner; calls: Array<{ file: string; args: readonly string[]; options: BufferedChildOptions }> } {
+  function runner(answers: { ssh?: Partial<BufferedChildResult>; borg?: Partial<BufferedChildResult> }): {
+    run: ProcessRunner;
+    calls: Array<{ file: string; args: readonly string[]; options: BufferedChildOptions }>;
+  } {
     const calls: Array<{ file: string; args: readonly string[]; options: BufferedChildOptions }> = [];
     const run: ProcessRunner = async (file, args, options) => {
       calls.push({ file, args, options });
@@ -59,19 +68,48 @@ describe('runDoctor with a fake process runner', { skip: sshAvailable ? false : 
 
   const RSH = 'ssh -F /dev/null -o ServerAliveInterval=10 -o ServerAliveCountMax=30';
 
-  test('healthy: every check ok, exit 0; both probes run with doctor\'s ssh options', async () => {
+  test("healthy: every check ok, exit 0; both probes run with doctor's ssh options", async () => {
     const { context: ctx } = context({ BORG_RSH: RSH });
     const { run, calls } = runner({});
     const lines: string[] = [];
     const report = await runDoctor(ctx, ['ssh://lab.invalid/srv/r'], [], { run, onCheck: (check) => lines.push(formatCheck(check)) });
-    assert.deepEqual(report.checks.map((x) => [x.name, x.status]), [
-      ['borg', 'ok'], ['location', 'ok'], ['keepalive', 'ok'], ['lock-wait', 'ok'], ['server', 'ok'], ['repository', 'ok'], ['lock', 'ok'],
-    ]);
+    assert.deepEqual(
+      report.checks.map((x) => [x.name, x.status]),
+      [
+        ['borg', 'ok'],
+        ['location', 'ok'],
+        ['keepalive', 'ok'],
+        ['lock-wait', 'ok'],
+        ['server', 'ok'],
+        ['repository', 'ok'],
+        ['lock', 'ok'],
+      ],
+    );
     assert.equal(report.verdict.exitCode, 0);
     assert.equal(lines.length, 7);
-    assert.match(lines[2]!, /^ok {4}keepalive {2}ServerAliveInterval 10 from BORG_RSH \(-o ServerAliveInterval=10\), ServerAliveCountMax 30 from BORG_RSH \(-o ServerAliveCountMax=30\)/);
+    assert.match(
+      lines[2]!,
+      /^ok {4}keepalive {2}ServerAliveInterval 10 from BORG_RSH \(-o ServerAliveInterval=10\), ServerAliveCountMax 30 from BORG_RSH \(-o ServerAliveCountMax=30\)/,
+    );
     const ssh = calls.find((x) => x.file === 'ssh')!;
-    assert.deepEqual([...ssh.args], ['-F', '/dev/null', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', 'lab.invalid', 'borg', '--version']);
+    assert.deepEqual(
+      [...ssh.args],
+      [
+        '-F',
+        '/dev/null',
+        '-o',
+        'ServerAliveInterval=10',
+        '-o',
+        'ServerAliveCountMax=30',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ConnectTimeout=10',
+        'lab.invalid',
+        'borg',
+        '--version',
+      ],
+    );
     const borg = calls.find((x) => x.file === fakeBorg)!;
     assert.deepEqual([...borg.args], ['list', '--json', '--last', '1', '--lock-wait', '5', 'ssh://lab.invalid/srv/r']);
     assert.equal(borg.options.env.BORG_RSH, `${RSH} -o BatchMode=yes -o ConnectTimeout=10`);
@@ -83,18 +121,28 @@ describe('runDoctor with a fake process runner', { skip: sshAvailable ? false : 
     const { run, calls } = runner({ ssh: { exitCode: 255, stderr: 'ssh: connect to host lab.invalid port 22: Connection refused\r\n' } });
     const report = await runDoctor(ctx, ['--remote-path', 'borg-1.2', 'ssh://lab.invalid/srv/r'], [], { run });
     assert.equal(report.verdict.exitCode, 2);
-    assert.deepEqual(report.checks.slice(4).map((x) => [x.name, x.status]), [['server', 'fail'], ['repository', 'skip'], ['lock', 'skip']]);
+    assert.deepEqual(
+      report.checks.slice(4).map((x) => [x.name, x.status]),
+      [
+        ['server', 'fail'],
+        ['repository', 'skip'],
+        ['lock', 'skip'],
+      ],
+    );
     assert.equal(calls.find((x) => x.file === fakeBorg)!.options.signal?.aborted, true);
     assert.deepEqual(calls.find((x) => x.file === 'ssh')!.args.slice(-2), ['borg-1.2', '--version']);
   });
 
-  test('no keepalive of the user\'s: exit 1, tborg\'s injected into the probes as into a run', async () => {
+  test("no keepalive of the user's: exit 1, tborg's injected into the probes as into a run", async () => {
     const { context: ctx } = context({ BORG_RSH: 'ssh -F /dev/null' });
     const { run, calls } = runner({});
     const report = await runDoctor(ctx, ['ssh://lab.invalid/srv/r'], [], { run });
     assert.equal(report.verdict.exitCode, 1);
     assert.equal(report.checks.find((x) => x.name === 'keepalive')!.status, 'warn');
-    assert.equal(calls.find((x) => x.file === fakeBorg)!.options.env.BORG_RSH, 'ssh -F /dev/null -o ServerAliveInterval=10 -o ServerAliveCountMax=30 -o BatchMode=yes -o ConnectTimeout=10');
+    assert.equal(
+      calls.find((x) => x.file === fakeBorg)!.options.env.BORG_RSH,
+      'ssh -F /dev/null -o ServerAliveInterval=10 -o ServerAliveCountMax=30 -o BatchMode=yes -o ConnectTimeout=10',
+    );
   });
 
   test('locked: exit 1', async () => {
@@ -121,8 +169,14 @@ describe('runDoctor with a fake process runner', { skip: sshAvailable ? false : 
     const { context: ctx } = context({});
     const { run, calls } = runner({});
     const report = await runDoctor(ctx, [join(dir, 'repo')], [], { run });
-    assert.deepEqual(calls.map((x) => x.file), [fakeBorg]);
-    assert.deepEqual(report.checks.map((x) => x.status), ['ok', 'ok', 'skip', 'ok', 'skip', 'ok', 'ok']);
+    assert.deepEqual(
+      calls.map((x) => x.file),
+      [fakeBorg],
+    );
+    assert.deepEqual(
+      report.checks.map((x) => x.status),
+      ['ok', 'ok', 'skip', 'ok', 'skip', 'ok', 'ok'],
+    );
     assert.equal(report.verdict.exitCode, 0);
   });
 });

@@ -8,7 +8,7 @@ import { joinRsh, sshTarget, withKeepalive } from '../../src/ssh/rsh.js';
 import { resolveSshSettings } from '../../src/ssh/ssh-settings.js';
 
 // Python's own shlex, when there is a python3: the reference borg uses.
-const PYTHON = ['/usr/bin/python3', 'python3'].find((p) => p.includes('/') ? existsSync(p) : spawnSync(p, ['-c', '0']).status === 0);
+const PYTHON = ['/usr/bin/python3', 'python3'].find((p) => (p.includes('/') ? existsSync(p) : spawnSync(p, ['-c', '0']).status === 0));
 
 function pythonSplit(inputs: readonly string[]): Array<string[] | string> {
   const script = `
@@ -24,7 +24,6 @@ print(json.dumps(out))`;
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as Array<string[] | string>;
 }
-
 
 const SPLIT_CASES: Array<[string, string[]]> = [
   ['ssh', ['ssh']],
@@ -51,7 +50,6 @@ const SPLIT_CASES: Array<[string, string[]]> = [
   ['', []],
 ];
 
-
 test('splitLikePython agrees with Python shlex.split on the table', { skip: PYTHON === undefined && 'no python3' }, () => {
   const py = pythonSplit(SPLIT_CASES.map(([s]) => s));
   SPLIT_CASES.forEach(([input, expected], i) => {
@@ -68,7 +66,45 @@ test("withKeepalive: the user's own -o still wins in ssh (first obtained value)"
 
 // Nasty words for the round trip: quotes of both kinds, backslashes, $, newlines, tabs, globs,
 // non-ASCII, empty strings, leading dashes.
-const ALPHABET = ["'", '"', '\\', '$', ' ', '\t', '\n', '*', '?', '#', '!', '`', ';', '&', '|', '(', ')', '{', '}', '=', ':', '@', '%', ',', '.', '/', '-', '_', '~', 'a', 'Z', '0', 'é', '€', '😀', "''", '$\''];
+const ALPHABET = [
+  "'",
+  '"',
+  '\\',
+  '$',
+  ' ',
+  '\t',
+  '\n',
+  '*',
+  '?',
+  '#',
+  '!',
+  '`',
+  ';',
+  '&',
+  '|',
+  '(',
+  ')',
+  '{',
+  '}',
+  '=',
+  ':',
+  '@',
+  '%',
+  ',',
+  '.',
+  '/',
+  '-',
+  '_',
+  '~',
+  'a',
+  'Z',
+  '0',
+  'é',
+  '€',
+  '😀',
+  "''",
+  "$'",
+];
 
 function randomWords(seed: number): string[] {
   let x = seed;
@@ -79,7 +115,6 @@ function randomWords(seed: number): string[] {
   const count = 1 + rnd(5);
   return Array.from({ length: count }, () => Array.from({ length: rnd(8) }, () => ALPHABET[rnd(ALPHABET.length)]!).join(''));
 }
-
 
 test('joinRsh quotes exactly like Python shlex.join on 1000 random word lists', { skip: PYTHON === undefined && 'no python3' }, () => {
   const lists = Array.from({ length: 1000 }, (_, i) => randomWords(i + 1));

@@ -117,7 +117,9 @@ function keepaliveOf(file: string, host: string): [number, number] {
 
 function backupsOf(file: string): string[] {
   const base = file.split('/').pop()!;
-  return readdirSync(dir).filter((n) => n.startsWith(`${base}.tborg-backup-`)).map((n) => join(dir, n));
+  return readdirSync(dir)
+    .filter((n) => n.startsWith(`${base}.tborg-backup-`))
+    .map((n) => join(dir, n));
 }
 
 function tempFilesLeft(): string[] {
@@ -132,7 +134,10 @@ test('--write: HOST gets the keepalive, nobody else changes, comments, mode and 
   assert.equal(first.stderr, '');
   assert.match(first.stdout, /^backup: ServerAliveInterval 0, ServerAliveCountMax 5 /m);
   assert.match(first.stdout, /ServerAliveCountMax 5: from .*:3 \(Host \*\)/);
-  assert.match(first.stdout, /Wrote .*: ssh -G now shows ServerAliveInterval 10, ServerAliveCountMax 30 for backup; \d+ other host names checked, unchanged\./);
+  assert.match(
+    first.stdout,
+    /Wrote .*: ssh -G now shows ServerAliveInterval 10, ServerAliveCountMax 30 for backup; \d+ other host names checked, unchanged\./,
+  );
 
   // ssh -G shows it.
   assert.deepEqual(keepaliveOf(f, 'backup'), [10, 30]);
@@ -149,7 +154,14 @@ test('--write: HOST gets the keepalive, nobody else changes, comments, mode and 
   // Only whole lines were added, before `Host *` (line 2); every original byte is still there.
   const now = readFileSync(f, 'utf8');
   const [heading, ...rest] = original.split('\n');
-  const block = ['', 'Host backup', '  # keepalive for borg, added by tborg ssh-config', '  ServerAliveInterval 10', '  ServerAliveCountMax 30', ''];
+  const block = [
+    '',
+    'Host backup',
+    '  # keepalive for borg, added by tborg ssh-config',
+    '  ServerAliveInterval 10',
+    '  ServerAliveCountMax 30',
+    '',
+  ];
   assert.equal(now, [heading, ...block, ...rest].join('\n'));
   assert.ok(now.includes('  ServerAliveCountMax 5   # give up late\n'), 'the space before an end-of-line comment is kept');
 
@@ -191,7 +203,12 @@ test('a keepalive the user set (here through an Include) is not overridden', asy
   for (const host of ['nas', 'db']) {
     const r = await runCommand([host, '--config', f, '--write']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, new RegExp(`${host} already has a keepalive you set: ServerAliveInterval (20|15) \\(.*\\)\\. tborg does not override it; nothing written\\.`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `${host} already has a keepalive you set: ServerAliveInterval (20|15) \\(.*\\)\\. tborg does not override it; nothing written\\.`,
+      ),
+    );
   }
   assert.match((await runCommand(['nas', '--config', f])).stdout, /ServerAliveInterval 20: from .*10-nas\.conf:2 \(Host nas\)/);
   assert.equal(readFileSync(f, 'utf8'), before);
@@ -204,7 +221,8 @@ test("BatchMode yes alone is not the user's keepalive (Debian's default 300): tb
   const f = configFile('Host backup\n  BatchMode yes\n');
   const r = await runCommand(['backup', '--config', f, '--write']);
   assert.equal(r.code, 0, r.stderr);
-  if (debianSsh) assert.match(r.stdout, /ServerAliveInterval 300: not set for this host in the config files \(ssh's default: 300, as BatchMode is yes/);
+  if (debianSsh)
+    assert.match(r.stdout, /ServerAliveInterval 300: not set for this host in the config files \(ssh's default: 300, as BatchMode is yes/);
   assert.match(r.stdout, /Wrote /);
   assert.deepEqual(keepaliveOf(f, 'backup'), [10, 30]);
 });
@@ -213,7 +231,9 @@ test("BatchMode yes alone is not the user's keepalive (Debian's default 300): tb
 // tborg cannot evaluate looks like a place the value may come from, and 300 is also the default. ssh,
 // asked again with BatchMode off, says which: here the Match does not apply, so it is the default and
 // tborg writes; where the user's 300 does apply, it is theirs and kept.
-test("BatchMode's default 300 beside a `Match exec` that does not apply: still Debian's default, written; a 300 that applies is kept", { skip: !debianSsh && 'not Debian OpenSSH' }, async () => {
+test("BatchMode's default 300 beside a `Match exec` that does not apply: still Debian's default, written; a 300 that applies is kept", {
+  skip: !debianSsh && 'not Debian OpenSSH',
+}, async () => {
   const f = configFile('Host backup\n  BatchMode yes\nMatch exec false\n  ServerAliveInterval 300\n');
   const r = await runCommand(['backup', '--config', f, '--write']);
   assert.equal(r.code, 0, r.stderr);
@@ -229,11 +249,16 @@ test("BatchMode's default 300 beside a `Match exec` that does not apply: still D
   assert.equal(readFileSync(g, 'utf8'), before);
 });
 
-test("Debian's alias ProtocolKeepAlives counts as the user's ServerAliveInterval", { skip: !debianSsh && 'not Debian OpenSSH' }, async () => {
+test("Debian's alias ProtocolKeepAlives counts as the user's ServerAliveInterval", {
+  skip: !debianSsh && 'not Debian OpenSSH',
+}, async () => {
   const f = configFile('Host backup\n  ProtocolKeepAlives 20 # old spelling\n');
   const r = await runCommand(['backup', '--config', f, '--write']);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /backup already has a keepalive you set: ServerAliveInterval 20 \(.*:2 \(Host backup\)\)\. tborg does not override it/);
+  assert.match(
+    r.stdout,
+    /backup already has a keepalive you set: ServerAliveInterval 20 \(.*:2 \(Host backup\)\)\. tborg does not override it/,
+  );
   assert.equal(backupsOf(f).length, 0);
 });
 
@@ -309,7 +334,10 @@ test('a candidate ssh refuses: exit 2, file untouched, no backup, no temp file (
   const before = readFileSync(f, 'utf8');
   const r = cli(['backup', '--config', f, '--write'], { ...process.env, PATH: `${fake}:${process.env.PATH}` });
   assert.equal(r.code, 2, r.stdout + r.stderr);
-  assert.match(r.stderr, /^tborg: ssh-config: ssh refuses the edited file: candidate line 3: Bad configuration option: nope; terminating, 1 bad configuration options; .* untouched\n$/);
+  assert.match(
+    r.stderr,
+    /^tborg: ssh-config: ssh refuses the edited file: candidate line 3: Bad configuration option: nope; terminating, 1 bad configuration options; .* untouched\n$/,
+  );
   assert.equal(readFileSync(f, 'utf8'), before);
   assert.equal(backupsOf(f).length, 0);
   assert.deepEqual(tempFilesLeft(), []);

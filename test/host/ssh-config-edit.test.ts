@@ -54,19 +54,46 @@ const CASES: Case[] = [
     name: '`Host *` defaults first, with end-of-line comments: a new block before it',
     text: '# my ssh config\nHost *   # defaults\n  ServerAliveCountMax 5 # five\n  Compression yes\n\nHost web\n  User w\n',
     placement: 'new-block',
-    expected: ['# my ssh config', '', 'Host backup', ...ADDED, '', 'Host *   # defaults', '  ServerAliveCountMax 5 # five', '  Compression yes', '', 'Host web', '  User w', ''].join('\n'),
+    expected: [
+      '# my ssh config',
+      '',
+      'Host backup',
+      ...ADDED,
+      '',
+      'Host *   # defaults',
+      '  ServerAliveCountMax 5 # five',
+      '  Compression yes',
+      '',
+      'Host web',
+      '  User w',
+      '',
+    ].join('\n'),
   },
   {
-    name: "comments that belong to the block go with it",
+    name: 'comments that belong to the block go with it',
     text: 'Host web\n  User w\n\n# defaults for all\n# (keep last)\nHost *\n  ServerAliveInterval 0\n',
     placement: 'new-block',
-    expected: ['Host web', '  User w', '', 'Host backup', ...ADDED, '', '# defaults for all', '# (keep last)', 'Host *', '  ServerAliveInterval 0', ''].join('\n'),
+    expected: [
+      'Host web',
+      '  User w',
+      '',
+      'Host backup',
+      ...ADDED,
+      '',
+      '# defaults for all',
+      '# (keep last)',
+      'Host *',
+      '  ServerAliveInterval 0',
+      '',
+    ].join('\n'),
   },
   {
     name: "the host's own block first: into it",
     text: 'Host backup   # mine\n  HostName nas.example.com\n  User borg\nHost *\n  ServerAliveCountMax 5\n',
     placement: 'own-block',
-    expected: ['Host backup   # mine', ...ADDED, '  HostName nas.example.com', '  User borg', 'Host *', '  ServerAliveCountMax 5', ''].join('\n'),
+    expected: ['Host backup   # mine', ...ADDED, '  HostName nas.example.com', '  User borg', 'Host *', '  ServerAliveCountMax 5', ''].join(
+      '\n',
+    ),
   },
   {
     name: "the host's own block after `Host *`: a new block before `Host *`",
@@ -74,10 +101,18 @@ const CASES: Case[] = [
     placement: 'new-block',
   },
   {
-    name: "own block with an explicit 0 and tab indentation",
+    name: 'own block with an explicit 0 and tab indentation',
     text: 'HOST backup\n\tServerAliveInterval 0\n\tUser borg\n',
     placement: 'own-block',
-    expected: ['HOST backup', '\t# keepalive for borg, added by tborg ssh-config', '\tServerAliveInterval 10', '\tServerAliveCountMax 30', '\tServerAliveInterval 0', '\tUser borg', ''].join('\n'),
+    expected: [
+      'HOST backup',
+      '\t# keepalive for borg, added by tborg ssh-config',
+      '\tServerAliveInterval 10',
+      '\tServerAliveCountMax 30',
+      '\tServerAliveInterval 0',
+      '\tUser borg',
+      '',
+    ].join('\n'),
   },
   {
     name: 'a shared block `Host backup web` is not its own: new block, web unchanged',
@@ -96,9 +131,18 @@ const CASES: Case[] = [
     text: '# top\nServerAliveInterval 0\nUser everyone\n\nHost web\n  User w\n',
     placement: 'new-block-then-host-star',
     expected: [
-      '# top', '', 'Host backup', ...ADDED,
-      '# added by tborg ssh-config: the lines below still apply to every host', 'Host *',
-      'ServerAliveInterval 0', 'User everyone', '', 'Host web', '  User w', '',
+      '# top',
+      '',
+      'Host backup',
+      ...ADDED,
+      '# added by tborg ssh-config: the lines below still apply to every host',
+      'Host *',
+      'ServerAliveInterval 0',
+      'User everyone',
+      '',
+      'Host web',
+      '  User w',
+      '',
     ].join('\n'),
     others: ['web', 'x'],
   },
@@ -209,9 +253,14 @@ test('edit refuses what it cannot write as a Host pattern', () => {
 });
 
 test('edit reports the lines it shadows for the host', () => {
-  const plan = planSshConfigEdit('Host *\n  ServerAliveCountMax 5\n  ServerAliveInterval 0\n', 'backup', { interval: 10, countMax: 30 }, EDIT);
-  assert.deepEqual(
-    plan.shadowed.map((s) => `${s.keyword}=${s.value}@${s.line}`).sort(),
-    ['ServerAliveCountMax=5@2', 'ServerAliveInterval=0@3'],
+  const plan = planSshConfigEdit(
+    'Host *\n  ServerAliveCountMax 5\n  ServerAliveInterval 0\n',
+    'backup',
+    { interval: 10, countMax: 30 },
+    EDIT,
   );
+  assert.deepEqual(plan.shadowed.map((s) => `${s.keyword}=${s.value}@${s.line}`).sort(), [
+    'ServerAliveCountMax=5@2',
+    'ServerAliveInterval=0@3',
+  ]);
 });

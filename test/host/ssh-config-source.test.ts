@@ -103,7 +103,8 @@ test('collectHostNames: every name the files mention, wildcards made concrete', 
   const names = collectHostNames(file('include-main.conf'));
   for (const n of ['inc', 'other', 'topa', 'topb', 'mi', 'x']) assert.ok(names.includes(n), `${n} in ${names.join(' ')}`);
   const basic = collectHostNames(file('basic.conf'));
-  for (const n of ['backup', 'Backup', 'bykup', 'x.example.org', '.example.org']) assert.ok(basic.includes(n), `${n} in ${basic.join(' ')}`);
+  for (const n of ['backup', 'Backup', 'bykup', 'x.example.org', '.example.org'])
+    assert.ok(basic.includes(n), `${n} in ${basic.join(' ')}`);
   assert.ok(statSync(file('basic.conf')).isFile());
 });
 

@@ -39,8 +39,6 @@ async function runCommand(args: string[], options: Partial<TborgOptions> = {}): 
   }
 }
 
-
-
 // `sshd -t` needs its privilege separation directory /run/sshd. When it is missing, a private mount
 // namespace with a tmpfs on /run provides one without touching the machine (needs root).
 function sshdTest(configFile: string): { status: number | null; output: string } | undefined {

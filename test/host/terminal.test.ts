@@ -18,7 +18,7 @@ function tty(columns: number) {
   return { stderr, text: () => text };
 }
 
-test('on a terminal: a spinner while waiting, gone before borg\'s first byte', async () => {
+test("on a terminal: a spinner while waiting, gone before borg's first byte", async () => {
   const err = tty(80);
   const t = new Terminal({ stdout: new PassThrough(), stderr: err.stderr }, { env: { TERM: 'xterm' } });
   await t.waiting(() => 'waiting for the lock on h:/r, 3s of 10m40s, attempt 2');
@@ -36,7 +36,10 @@ test('on a terminal: a spinner while waiting, gone before borg\'s first byte', a
 });
 
 test('not a terminal (cron) and --tborg-quiet: plain timestamped lines, no escape codes', async () => {
-  for (const [stderr, quiet] of [[new PassThrough(), false], [tty(80).stderr, true]] as const) {
+  for (const [stderr, quiet] of [
+    [new PassThrough(), false],
+    [tty(80).stderr, true],
+  ] as const) {
     let text = '';
     stderr.on('data', (c: Buffer) => (text += c.toString('latin1')));
     const t = new Terminal({ stdout: new PassThrough(), stderr }, { quiet, now: () => new Date('2026-11-26T02:00:05.123Z') });
@@ -73,7 +76,7 @@ test('passthrough reports backpressure so the caller can pause borg', async () =
   assert.equal(resumed, true);
 });
 
-test('--log-json: tborg\'s lines are byte for byte what borg\'s JsonFormatter (Python json.dumps) writes', async () => {
+test("--log-json: tborg's lines are byte for byte what borg's JsonFormatter (Python json.dumps) writes", async () => {
   const { execFileSync } = await import('node:child_process');
   const stderr = new PassThrough();
   let text = '';
@@ -86,11 +89,24 @@ test('--log-json: tborg\'s lines are byte for byte what borg\'s JsonFormatter (P
   t.warn('short --lock-wait');
   t.error('ssh -G failed for h: bad');
   await t.waiting(() => 'waiting');
-  const python = execFileSync('python3', ['-c', `
+  const python = execFileSync(
+    'python3',
+    [
+      '-c',
+      `
 import json, sys
 for m, l in json.loads(sys.argv[1]):
     print(json.dumps({"type": "log_message", "time": ${at.getTime() / 1000}, "message": m, "levelname": l, "name": "tborg"}))
-`, JSON.stringify([[message, 'INFO'], ['short --lock-wait', 'WARNING'], ['ssh -G failed for h: bad', 'ERROR'], ['waiting', 'INFO']])], { encoding: 'utf8' });
+`,
+      JSON.stringify([
+        [message, 'INFO'],
+        ['short --lock-wait', 'WARNING'],
+        ['ssh -G failed for h: bad', 'ERROR'],
+        ['waiting', 'INFO'],
+      ]),
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(text, python);
 });
 

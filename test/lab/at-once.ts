@@ -32,5 +32,8 @@ export function assertAtOnce(ms: number, reference: { guardedMs: number; plainMs
   const margin = reference.guardedMs / 4;
   const bound = (reference.plainMs ?? 0) + margin;
   const plain = reference.plainMs === undefined ? '' : `plain borg's ${reference.plainMs} ms + `;
-  assert.ok(ms < bound, `${what} took ${ms} ms: not at once (bound: ${plain}a quarter of the ${reference.guardedMs} ms wait it guards against)`);
+  assert.ok(
+    ms < bound,
+    `${what} took ${ms} ms: not at once (bound: ${plain}a quarter of the ${reference.guardedMs} ms wait it guards against)`,
+  );
 }

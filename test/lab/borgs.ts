@@ -76,7 +76,10 @@ function hostVersion(argv: readonly string[], pattern: RegExp): string | undefin
 
 // The roots in the matrix; kept in step with wantedSuites in scripts/setup.mjs.
 function wantedSuites(env: NodeJS.ProcessEnv = process.env, hostBorg = hostVersion(['borg', '--version'], /borg (\S+)/)): string[] {
-  if (env.TBORG_LAB_SUITES !== undefined) return env.TBORG_LAB_SUITES.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.TBORG_LAB_SUITES !== undefined)
+    return env.TBORG_LAB_SUITES.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return hostBorg?.startsWith('1.2.') ? ['sid'] : ['sid', 'bookworm'];
 }
 
@@ -84,7 +87,12 @@ function wantedSuites(env: NodeJS.ProcessEnv = process.env, hostBorg = hostVersi
 function readyVersions(root: string): Record<string, string> | undefined {
   try {
     const text = readFileSync(join(root, '.ready'), 'utf8');
-    return Object.fromEntries(text.trim().split('\n').map((l) => l.split(' ', 2) as [string, string]));
+    return Object.fromEntries(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ', 2) as [string, string]),
+    );
   } catch {
     return undefined;
   }
@@ -103,7 +111,11 @@ function line(suite: string | undefined, root: string | undefined, client: 'borg
     repoPrefix = /\brepo-create\b/.test(run('--help')) ? 'repo-' : 'r';
     // A mode that does not exist: argparse prints the usage and every valid choice.
     const usage = run(`${repoPrefix}create`, '-e', 'no-such-mode', '-r', '/nonexistent');
-    const choices = /invalid choice: 'no-such-mode' \(choose from ([^)]*)\)/.exec(usage)?.[1]?.split(/[\s,']+/).filter(Boolean) ?? [];
+    const choices =
+      /invalid choice: 'no-such-mode' \(choose from ([^)]*)\)/
+        .exec(usage)?.[1]
+        ?.split(/[\s,']+/)
+        .filter(Boolean) ?? [];
     const pick = (...wanted: string[]): string => wanted.find((m) => choices.includes(m)) ?? wanted[0]!;
     modes = { plain: pick('none', 'authenticated-sha256'), encrypted: pick('repokey-aes-ocb', 'aes256-ocb') };
     rest = !usage.includes('--rsh');
@@ -160,7 +172,10 @@ function discover(env: NodeJS.ProcessEnv): Discovery {
 
 function selected(all: readonly BorgLine[], filter: string | undefined): BorgLine[] {
   if (filter === undefined || filter.trim() === '') return [...all];
-  const tokens = filter.split(',').map((t) => t.trim()).filter(Boolean);
+  const tokens = filter
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   return all.filter((l) => tokens.some((t) => l.name === t || l.version.startsWith(t) || l.version.endsWith(t)));
 }
 

@@ -197,7 +197,10 @@ function labPid(name: string): number | undefined {
 
 function netnsPidsSync(ns: string): number[] {
   const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
-  return (r.stdout ?? '').split('\n').filter((l) => /^\d+$/.test(l.trim())).map(Number);
+  return (r.stdout ?? '')
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l.trim()))
+    .map(Number);
 }
 
 function killAll(pids: readonly number[], signal: NodeJS.Signals): void {
@@ -366,7 +369,11 @@ class LabImpl implements Lab {
     const ns = this.requireNetns('clientPids');
     const server = new Set([this.sshdPid, ...descendants(this.sshdPid).map((p) => p.pid)]);
     const r = await runBuffered(['ip', 'netns', 'pids', ns]);
-    const pids = r.stdout.toString().split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+    const pids = r.stdout
+      .toString()
+      .split('\n')
+      .filter((l) => /^\d+$/.test(l))
+      .map(Number);
     const result: number[] = [];
     for (const pid of pids) {
       if (server.has(pid) || !isRunning(pid)) continue;
@@ -450,13 +457,27 @@ class LabImpl implements Lab {
     }
     if (!(kibPerSecond > 0)) throw new Error(`lab: bad rate ${kibPerSecond}`);
     const rate = `${Math.round(kibPerSecond * 8)}kbit`;
-    await check(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'tbf', 'rate', rate, 'burst', '64kb', 'latency', '2s'], 'tc qdisc');
+    await check(
+      ['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'tbf', 'rate', rate, 'burst', '64kb', 'latency', '2s'],
+      'tc qdisc',
+    );
   }
 
   async rejectAll(): Promise<void> {
     this.requireNetns('rejectAll');
     await this.ensureFaultChain();
-    await this.iptables(['-A', FAULT_CHAIN, '-p', 'tcp', '--dport', String(this.port), '-j', 'REJECT', '--reject-with', 'icmp-host-unreachable']);
+    await this.iptables([
+      '-A',
+      FAULT_CHAIN,
+      '-p',
+      'tcp',
+      '--dport',
+      String(this.port),
+      '-j',
+      'REJECT',
+      '--reject-with',
+      'icmp-host-unreachable',
+    ]);
   }
 
   async stopSshd(): Promise<void> {
@@ -521,7 +542,10 @@ class LabImpl implements Lab {
       mkdir(join(dir, 'client')),
       mkdir(join(dir, 'client-cache')),
       mkdir(join(dir, 'server')),
-      check(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'tborg-lab-host', '-f', join(dir, 'ssh_host_ed25519_key')], 'ssh-keygen (host key)'),
+      check(
+        ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'tborg-lab-host', '-f', join(dir, 'ssh_host_ed25519_key')],
+        'ssh-keygen (host key)',
+      ),
       check(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'tborg-lab-client', '-f', this.clientKey], 'ssh-keygen (client key)'),
       this.netns === undefined ? Promise.resolve() : this.createNetns(this.netns),
     ]);

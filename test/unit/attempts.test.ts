@@ -21,10 +21,31 @@ function plan(overrides: Partial<Plan['retry']> = {}, lockWait: Partial<Plan['lo
       userGiven: false,
       userSource: null,
       attemptSeconds: 10,
-      model: { kind: 'serve', why: 'w', clientBound: 20, serverBound: 40, margin: 20, seconds: 60, formula: 'f', serverAlive: { interval: 3, countMax: 3 }, tcpKeepaliveFallback: false },
+      model: {
+        kind: 'serve',
+        why: 'w',
+        clientBound: 20,
+        serverBound: 40,
+        margin: 20,
+        seconds: 60,
+        formula: 'f',
+        serverAlive: { interval: 3, countMax: 3 },
+        tcpKeepaliveFallback: false,
+      },
       ...lockWait,
     },
-    retry: { deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, connectWaitSeconds: 0, userCommand: null, boundSource: 'model', boundSeconds: 60, landedCheck: null, ...overrides },
+    retry: {
+      deadlineSeconds: 60,
+      lockTimeouts: true,
+      connectionRetries: 3,
+      noConnectionRetry: null,
+      connectWaitSeconds: 0,
+      userCommand: null,
+      boundSource: 'model',
+      boundSeconds: 60,
+      landedCheck: null,
+      ...overrides,
+    },
     command: ['create'],
     baseArgv: ['create', 'ssh://h/srv/r::a', '/data'],
     warnings: [],
@@ -94,7 +115,10 @@ test('a held lock is waited out: retried until borg gets it, exit code is the su
   assert.equal(out.attempts, 3);
   assert.deepEqual(h.argvs[0], ['--lock-wait', '10', 'create', 'ssh://h/srv/r::a', '/data']);
   // Attempts that waited inside borg are followed almost at once.
-  assert.ok(h.sleeps.every((ms) => ms < 300), `${h.sleeps}`);
+  assert.ok(
+    h.sleeps.every((ms) => ms < 300),
+    `${h.sleeps}`,
+  );
   // Not a terminal: one plain timestamped line per wait, no escape codes or \r. borg's own lock
   // message of the attempts tborg retried is not shown: it stopped being true.
   const lines = h.output().trim().split('\n');
@@ -103,13 +127,16 @@ test('a held lock is waited out: retried until borg gets it, exit code is the su
   assert.doesNotMatch(h.output(), /\r|\x1b/);
 });
 
-test('the deadline ends the wait with borg\'s exit code and one explanation', async () => {
+test("the deadline ends the wait with borg's exit code and one explanation", async () => {
   const h = harness(Array.from({ length: 10 }, () => LOCK));
   const out = await runAttempts(plan(), {}, h.deps);
   assert.equal(out.exitCode, 2);
   assert.equal(out.lastKind, 'lock-timeout');
   assert.ok(h.elapsed() >= 60_000 && h.elapsed() < 75_000, `${h.elapsed()}`);
-  assert.match(h.output(), /gave up after waiting 1m\d+s over \d attempts: the repository lock \/srv\/r\/lock.exclusive on h is still held/);
+  assert.match(
+    h.output(),
+    /gave up after waiting 1m\d+s over \d attempts: the repository lock \/srv\/r\/lock.exclusive on h is still held/,
+  );
   // borg's own error of the last attempt stands, once, before tborg's explanation.
   assert.equal(h.output().split('Failed to create/acquire the lock').length, 2);
   assert.ok(h.output().indexOf('Failed to create/acquire') < h.output().indexOf('gave up after'));
@@ -120,7 +147,10 @@ test('later attempts never wait in borg past the deadline', async () => {
   const h = harness(Array.from({ length: 10 }, () => HELD));
   await runAttempts(plan({ deadlineSeconds: 25 }, { seconds: 25, attemptSeconds: 10 }), {}, h.deps);
   const waits = h.argvs.map((a) => Number(a[1]));
-  assert.ok(waits.every((w) => w >= 1 && w <= 14), `${waits}`);
+  assert.ok(
+    waits.every((w) => w >= 1 && w <= 14),
+    `${waits}`,
+  );
   // Start-up included, the last attempt ends by the deadline (25 s), not one attempt later.
   assert.ok(h.elapsed() <= 25_000, `${h.elapsed()} ms, waits ${waits}`);
   assert.ok(h.elapsed() >= 20_000, `${h.elapsed()} ms: gave up early`);
@@ -132,7 +162,10 @@ test('--tborg-max-wait 15: the last attempt is cut to fit, and the counts agree'
   assert.equal(out.lastKind, 'lock-timeout');
   // By 15 s plus at most one of borg's polls, not 20 s.
   assert.ok(h.elapsed() <= 16_000, `${h.elapsed()} ms, waits ${h.argvs.map((a) => a[1])}`);
-  assert.deepEqual(h.argvs.map((a) => a[1]), ['10', '2']);
+  assert.deepEqual(
+    h.argvs.map((a) => a[1]),
+    ['10', '2'],
+  );
   // Every "attempt N" announced ran, and the give-up message counts the same attempts.
   const announced = [...h.output().matchAll(/attempt (\d+)$/gm)].map((m) => Number(m[1]));
   assert.deepEqual(announced, [2]);
@@ -170,13 +203,17 @@ test('a lost connection after the lock wait is spent still gets its retry', asyn
 
 test('input that cannot be replayed: a lost connection is not retried, and tborg says why', async () => {
   const h = harness([LOST, OK]);
-  const out = await runAttempts(plan({ connectionRetries: 0, noConnectionRetry: 'create - reads input that cannot be replayed' }), {}, h.deps);
+  const out = await runAttempts(
+    plan({ connectionRetries: 0, noConnectionRetry: 'create - reads input that cannot be replayed' }),
+    {},
+    h.deps,
+  );
   assert.equal(out.exitCode, 2);
   assert.equal(out.attempts, 1);
   assert.match(h.output(), /not retrying the lost connection: create - reads input that cannot be replayed/);
 });
 
-test('a stream to stdout: not retried, borg\'s error and code stand, one line of tborg\'s', async () => {
+test("a stream to stdout: not retried, borg's error and code stand, one line of tborg's", async () => {
   const reason = 'extract --stdout writes its result to stdout; a second attempt would write it again';
   const h = harness([LOST, OK]);
   const out = await runAttempts(plan({ connectionRetries: 0, noConnectionRetry: reason }), {}, h.deps);
@@ -187,9 +224,17 @@ test('a stream to stdout: not retried, borg\'s error and code stand, one line of
   assert.ok(h.output().startsWith(LOST.stderr), "borg's own error first, unchanged");
 });
 
-test('a short --lock-wait of the user\'s is mentioned only when a wait happened', async () => {
-  const warning = { kind: 'short-lock-wait' as const, text: '--lock-wait 60 is shorter than the 10m40s ...', onRun: false, onWait: true as const };
-  const withWarning = (): Plan => ({ ...plan({ deadlineSeconds: 60 }, { userGiven: true, attemptSeconds: null, seconds: 60 }), warnings: [warning] });
+test("a short --lock-wait of the user's is mentioned only when a wait happened", async () => {
+  const warning = {
+    kind: 'short-lock-wait' as const,
+    text: '--lock-wait 60 is shorter than the 10m40s ...',
+    onRun: false,
+    onWait: true as const,
+  };
+  const withWarning = (): Plan => ({
+    ...plan({ deadlineSeconds: 60 }, { userGiven: true, attemptSeconds: null, seconds: 60 }),
+    warnings: [warning],
+  });
   const quiet = harness([OK]);
   await runAttempts(withWarning(), {}, quiet.deps);
   assert.equal(quiet.output(), '', 'a run that did not wait says nothing (cron mails nothing)');
@@ -231,7 +276,7 @@ test('the spinner tells the running attempt, and stops saying "waiting" once bor
   assert.match(status!() ?? '', /, 1m0s of 1m0s, /);
 });
 
-test('a signal during an attempt: borg\'s own exit code, no further attempt', async () => {
+test("a signal during an attempt: borg's own exit code, no further attempt", async () => {
   const h = harness([LOCK, { rc: 143, stderr: '', seconds: 1 }, OK], { stopAfter: 2 });
   const out = await runAttempts(plan(), {}, h.deps);
   assert.equal(out.exitCode, 143);
@@ -264,33 +309,57 @@ test('the spinner may stay up during an attempt only when borg can neither promp
     [p('create'), { BORG_PASSPHRASE: 'x' }, true, true],
   ];
   for (const [pl, env, stdoutIsTTY, expected] of rows) {
-    assert.equal(spinnerSafeDuringAttempts(pl, env, { stdoutIsTTY }), expected, `${pl.baseArgv.join(' ')} ${JSON.stringify(env)} stdout tty ${stdoutIsTTY}`);
+    assert.equal(
+      spinnerSafeDuringAttempts(pl, env, { stdoutIsTTY }),
+      expected,
+      `${pl.baseArgv.join(' ')} ${JSON.stringify(env)} stdout tty ${stdoutIsTTY}`,
+    );
   }
 });
 
 // borg2 store locks (lock-wait.ts 'store'): a 1860 s wait, 60 s attempts after the first, and the
 // 30-minute rule said once.
 function storePlan(seconds: number): Plan {
-  const p = plan({ deadlineSeconds: seconds }, {
-    seconds,
-    attemptSeconds: 10,
-    model: { kind: 'store', why: 'w', clientBound: 120, serverBound: 1800, margin: 60, seconds: 1860, formula: 'f', serverAlive: null, tcpKeepaliveFallback: false },
-  });
+  const p = plan(
+    { deadlineSeconds: seconds },
+    {
+      seconds,
+      attemptSeconds: 10,
+      model: {
+        kind: 'store',
+        why: 'w',
+        clientBound: 120,
+        serverBound: 1800,
+        margin: 60,
+        seconds: 1860,
+        formula: 'f',
+        serverAlive: null,
+        tcpKeepaliveFallback: false,
+      },
+    },
+  );
   return { ...p, borg: { ...p.borg, version: '2.0.0b25', major: 2 }, command: ['check'] };
 }
-const STORE_LOCK = { rc: 73, stderr: 'Failed to create/acquire the lock ssh://h//srv/r (timeout). Repository is locked by: shared lock on host x@1, pid 9, age 12m.\n', seconds: 10 };
+const STORE_LOCK = {
+  rc: 73,
+  stderr: 'Failed to create/acquire the lock ssh://h//srv/r (timeout). Repository is locked by: shared lock on host x@1, pid 9, age 12m.\n',
+  seconds: 10,
+};
 
 test('store locks: the 30-minute rule is said once at the first lock timeout, later attempts are 60 s long', async () => {
   const h = harness([STORE_LOCK, { ...STORE_LOCK, seconds: 60 }, { ...STORE_LOCK, seconds: 60 }, OK]);
   const out = await runAttempts(storePlan(1860), {}, h.deps);
   assert.equal(out.exitCode, 0);
-  assert.deepEqual(h.argvs.map((a) => a[1]), ['10', '60', '60', '60']);
+  assert.deepEqual(
+    h.argvs.map((a) => a[1]),
+    ['10', '60', '60', '60'],
+  );
   const said = h.output().split("borg2 keeps a vanished client's lock in the repository until it is 30m0s old").length - 1;
   assert.equal(said, 1, h.output());
   assert.match(h.output(), /ssh:\/\/h\/srv\/r is locked: another client holds a lock on it\./);
 });
 
-test('store locks: a wait cut short by --tborg-max-wait still says why, then gives up with borg\'s rc 73', async () => {
+test("store locks: a wait cut short by --tborg-max-wait still says why, then gives up with borg's rc 73", async () => {
   const h = harness([{ ...STORE_LOCK, seconds: 8 }]);
   const out = await runAttempts(storePlan(8), {}, h.deps);
   assert.equal(out.exitCode, 73);
@@ -300,7 +369,7 @@ test('store locks: a wait cut short by --tborg-max-wait still says why, then giv
 
 // p-retry as the driver (attempts.ts): its signal, its failures, and the run's counts.
 
-test('a signal during an attempt that succeeds: borg\'s 0 stands, no further attempt', async () => {
+test("a signal during an attempt that succeeds: borg's 0 stands, no further attempt", async () => {
   const h = harness([LOCK, OK, OK], { stopAfter: 2 });
   const out = await runAttempts(plan(), {}, h.deps);
   assert.deepEqual([out.exitCode, out.attempts, h.argvs.length], [0, 2, 2]);
@@ -324,18 +393,32 @@ test('an attempt that could not run at all is an error, not retried', async () =
 });
 
 test('under cron an unreachable server is waited for, and the run counts those retries', async () => {
-  const refused = { rc: 2, stderr: 'Remote: ssh: connect to host h port 22: Connection refused\nConnection closed by remote host. Is borg working on the server?\n', seconds: 1 };
+  const refused = {
+    rc: 2,
+    stderr:
+      'Remote: ssh: connect to host h port 22: Connection refused\nConnection closed by remote host. Is borg working on the server?\n',
+    seconds: 1,
+  };
   const h = harness([refused, refused, LOCK, OK]);
   const out = await runAttempts(plan({ connectWaitSeconds: 900 }), {}, h.deps);
   assert.deepEqual([out.exitCode, out.attempts, out.unreachableRetries, out.lockRetries, out.connectionRetries], [0, 4, 2, 1, 0]);
   assert.deepEqual(h.sleeps.slice(0, 2), [750, 1500]);
-  assert.equal((h.output().match(/tborg: cannot reach h \(ssh: connect to host h port 22: Connection refused\); retrying in/g) ?? []).length, 2, h.output());
+  assert.equal(
+    (h.output().match(/tborg: cannot reach h \(ssh: connect to host h port 22: Connection refused\); retrying in/g) ?? []).length,
+    2,
+    h.output(),
+  );
   // borg's own lines of the retried attempts pass as they came; its held lock message is dropped.
   assert.equal(h.output().split('Failed to create/acquire').length, 1);
 });
 
-test('when tborg gives up, borg\'s held lock message comes before tborg\'s warning and explanation (in the order written)', async () => {
-  const warning = { kind: 'short-lock-wait' as const, text: '--lock-wait 5 is shorter than the 10m40s ...', onRun: false, onWait: true as const };
+test("when tborg gives up, borg's held lock message comes before tborg's warning and explanation (in the order written)", async () => {
+  const warning = {
+    kind: 'short-lock-wait' as const,
+    text: '--lock-wait 5 is shorter than the 10m40s ...',
+    onRun: false,
+    onWait: true as const,
+  };
   const p: Plan = { ...plan({ deadlineSeconds: 5 }, { userGiven: true, attemptSeconds: null, seconds: 5 }), warnings: [warning] };
   const h = harness([{ ...LOCK, seconds: 6 }]);
   await runAttempts(p, {}, h.deps);
@@ -344,7 +427,7 @@ test('when tborg gives up, borg\'s held lock message comes before tborg\'s warni
   assert.ok(lockAt !== -1 && lockAt < out.indexOf('warning: --lock-wait 5 is shorter'), out);
 });
 
-test('a broken output pipe ends the run like a stopping signal: borg\'s code, no retry, no word of a lost connection', async () => {
+test("a broken output pipe ends the run like a stopping signal: borg's code, no retry, no word of a lost connection", async () => {
   const h = harness([LOST, OK]);
   const attempt = h.deps.attempt;
   h.deps.attempt = async (argv, env, opts) => ({ ...(await attempt(argv, env, opts)), outputClosed: true });
@@ -357,7 +440,7 @@ test('a broken output pipe ends the run like a stopping signal: borg\'s code, no
 // README "A server that cannot be reached at start": borg's bare hint is settled by tborg's probe,
 // asked only then; a port that refuses keeps the wait going, one that answers ends it.
 const HINT_ONLY = { rc: 2, stderr: 'Connection closed by remote host. Is borg working on the server?\n', seconds: 1 };
-test('the connect wait probes only after borg\'s bare hint, and waits on while the port refuses', async () => {
+test("the connect wait probes only after borg's bare hint, and waits on while the port refuses", async () => {
   const h = harness([HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, HINT_ONLY, OK]);
   let probes = 0;
   h.deps.probe = async () => {
@@ -371,7 +454,7 @@ test('the connect wait probes only after borg\'s bare hint, and waits on while t
   assert.match(h.output(), /cannot reach h \(connect to host h port 22: Connection refused \(tborg's probe; borg relayed no reason\)\)/);
 });
 
-test('a port that answers while borg gives only its hint (a forced /bin/false): one attempt, borg\'s answer', async () => {
+test("a port that answers while borg gives only its hint (a forced /bin/false): one attempt, borg's answer", async () => {
   const h = harness([HINT_ONLY, OK]);
   h.deps.probe = async () => ({ open: true, detail: 'connect to host h port 22' });
   const out = await runAttempts(plan({ connectWaitSeconds: 900 }), {}, h.deps);

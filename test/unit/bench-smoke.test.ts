@@ -90,7 +90,10 @@ describe('stats', () => {
     assert.equal(lanes.length, 3);
     assert.deepEqual(lanes.flat().sort(), [...trials].sort());
     for (const lane of lanes) assert.equal(lane.filter((t) => t.startsWith('L')).length, 1);
-    assert.deepEqual(dealToSlots(['a'], 0, () => 1), [['a']]);
+    assert.deepEqual(
+      dealToSlots(['a'], 0, () => 1),
+      [['a']],
+    );
   });
 });
 
@@ -113,17 +116,17 @@ describe('format', () => {
   for (const [actual, expected] of cases) test(`${expected}`, () => assert.equal(actual, expected));
 
   test('renderTable: a padded Markdown table, pipes in cells escaped', () => {
-    const table = renderTable(['Figure', 'Value'], [
-      ['start-up', '1.05 x'],
-      ['a|b', 'x'],
-    ]);
-    assert.equal(
-      table,
-      ['| Figure   | Value  |', '| -------- | ------ |', '| start-up | 1.05 x |', '| a\\|b     | x      |'].join('\n'),
+    const table = renderTable(
+      ['Figure', 'Value'],
+      [
+        ['start-up', '1.05 x'],
+        ['a|b', 'x'],
+      ],
     );
+    assert.equal(table, ['| Figure   | Value  |', '| -------- | ------ |', '| start-up | 1.05 x |', '| a\\|b     | x      |'].join('\n'));
   });
 
-  test('renderTable: missing cells are empty, every line has the header\'s columns', () => {
+  test("renderTable: missing cells are empty, every line has the header's columns", () => {
     const lines = renderTable(['A', 'B', 'C'], [['1']]).split('\n');
     assert.equal(lines.length, 3);
     for (const line of lines) assert.equal(line.split(' | ').length, 3);
@@ -187,7 +190,13 @@ describe('the JSON record', () => {
     data: { ratio: 1.06 },
     goalsMet: true,
   };
-  const failed: BenchOutcome = { name: 'outage', rows: [failedRow('outage', 'lab: boom\nmore')], data: {}, goalsMet: false, error: 'lab: boom' };
+  const failed: BenchOutcome = {
+    name: 'outage',
+    rows: [failedRow('outage', 'lab: boom\nmore')],
+    data: {},
+    goalsMet: false,
+    error: 'lab: boom',
+  };
 
   function report(outcomes: BenchOutcome[]) {
     return buildReport({
@@ -237,7 +246,7 @@ describe('the JSON record', () => {
     assert.deepEqual(checkReportShape(broken), ['machine.borg is not a string', 'unknown bench warp']);
   });
 
-  test('table rows have the header\'s columns, one per bench name known', () => {
+  test("table rows have the header's columns, one per bench name known", () => {
     assert.equal(rowCells(startup.rows[0]!).length, TABLE_HEADER.length);
     assert.deepEqual([...BENCH_NAMES], ['startup', 'plan', 'streaming', 'handoff', 'contention', 'outage', 'monitoring', 'guard']);
   });

@@ -13,7 +13,13 @@ function scan(text: string, chunkSize = 7) {
 // Messages as borg 1.2.4 / borg2 b5, borg 1.4.0 (measured in a Debian 13 root) and ssh print them
 // (docs/facts.md "What borg prints and returns"), with legacy and modern (BORG_EXIT_CODES=modern) codes.
 const table: Array<[string, number, string, string, string | undefined]> = [
-  ['lock timeout, repository', 2, 'Failed to create/acquire the lock /srv/repo/lock.exclusive (timeout).\n', 'lock-timeout', '/srv/repo/lock.exclusive'],
+  [
+    'lock timeout, repository',
+    2,
+    'Failed to create/acquire the lock /srv/repo/lock.exclusive (timeout).\n',
+    'lock-timeout',
+    '/srv/repo/lock.exclusive',
+  ],
   ['lock timeout, shared lock', 2, 'Failed to create/acquire the lock /srv/r/lock (timeout).\n', 'lock-timeout', '/srv/r/lock'],
   ['lock timeout, modern rc, no text', 73, '', 'lock-timeout', undefined],
   [
@@ -23,21 +29,63 @@ const table: Array<[string, number, string, string, string | undefined]> = [
     'lock-timeout',
     '/srv/a b/lock.exclusive',
   ],
-  ['lost: ssh timeout', 2, 'Remote: Timeout, server 127.0.0.1 not responding.\nConnection closed by remote host\n', 'connection-lost', undefined],
+  [
+    'lost: ssh timeout',
+    2,
+    'Remote: Timeout, server 127.0.0.1 not responding.\nConnection closed by remote host\n',
+    'connection-lost',
+    undefined,
+  ],
   ['lost: closed', 2, 'Connection closed by remote host\n', 'connection-lost', undefined],
-  ['lost: broken pipe traceback', 2, 'Local Exception\nTraceback (most recent call last):\n  File "x"\nBrokenPipeError: [Errno 32] Broken pipe\n', 'connection-lost', undefined],
+  [
+    'lost: broken pipe traceback',
+    2,
+    'Local Exception\nTraceback (most recent call last):\n  File "x"\nBrokenPipeError: [Errno 32] Broken pipe\n',
+    'connection-lost',
+    undefined,
+  ],
   ['lost: modern 80', 80, 'Connection closed by remote host\n', 'connection-lost', undefined],
   ['lost: modern 87', 87, '', 'connection-lost', undefined],
   ['lost: borg 1.4 broken pipe, legacy rc', 2, 'Connection to remote host is broken. Broken Pipe\n', 'connection-lost', undefined],
   ['lost: borg 1.4 broken pipe, modern 87', 87, 'Connection to remote host is broken. Broken Pipe\n', 'connection-lost', undefined],
-  ['lock timeout, modern 73 with its message', 73, 'Failed to create/acquire the lock /srv/repo/lock.exclusive (timeout).\n', 'lock-timeout', '/srv/repo/lock.exclusive'],
-  ['modern 81: borg never started on the server', 81, 'Remote: ssh: connect to host h port 22: Connection refused\nConnection closed by remote host. Is borg working on the server?\n', 'other', undefined],
+  [
+    'lock timeout, modern 73 with its message',
+    73,
+    'Failed to create/acquire the lock /srv/repo/lock.exclusive (timeout).\n',
+    'lock-timeout',
+    '/srv/repo/lock.exclusive',
+  ],
+  [
+    'modern 81: borg never started on the server',
+    81,
+    'Remote: ssh: connect to host h port 22: Connection refused\nConnection closed by remote host. Is borg working on the server?\n',
+    'other',
+    undefined,
+  ],
   ['modern 83: path not allowed', 83, 'Repository path not allowed: /x\n', 'other', undefined],
   ['modern 86: unexpected data from the server', 86, 'Got unexpected RPC data format from server:\nxyz\n', 'other', undefined],
   ['modern 13: no repository', 13, 'Repository ssh://h/x does not exist.\n', 'other', undefined],
-  ["modern 52: wrong passphrase, borg 1.4.5's capital P", 52, 'Passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND, or via BORG_PASSPHRASE_FD is incorrect.\n', 'other', undefined],
-  ['unreachable is not lost', 2, 'Remote: ssh: connect to host 127.0.0.1 port 1: Connection refused\nConnection closed by remote host. Is borg working on the server?\n', 'other', undefined],
-  ['ctrl-c with a lock line is not a lock problem', 2, 'Failed to create/acquire the lock /x/lock.exclusive (timeout).\nGot Ctrl-C / SIGINT.\n', 'other', '/x/lock.exclusive'],
+  [
+    "modern 52: wrong passphrase, borg 1.4.5's capital P",
+    52,
+    'Passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND, or via BORG_PASSPHRASE_FD is incorrect.\n',
+    'other',
+    undefined,
+  ],
+  [
+    'unreachable is not lost',
+    2,
+    'Remote: ssh: connect to host 127.0.0.1 port 1: Connection refused\nConnection closed by remote host. Is borg working on the server?\n',
+    'other',
+    undefined,
+  ],
+  [
+    'ctrl-c with a lock line is not a lock problem',
+    2,
+    'Failed to create/acquire the lock /x/lock.exclusive (timeout).\nGot Ctrl-C / SIGINT.\n',
+    'other',
+    '/x/lock.exclusive',
+  ],
   ['wrong passphrase', 2, 'passphrase supplied in BORG_PASSPHRASE is incorrect.\n', 'other', undefined],
   ['missing repository', 2, 'Repository /x does not exist.\n', 'other', undefined],
   ['success', 0, 'Failed to create/acquire the lock /x (timeout).\n', 'ok', '/x'],
@@ -65,7 +113,13 @@ const table: Array<[string, number, string, string, string | undefined]> = [
     'lock-timeout',
     'ssh://root@h:2222//srv/r',
   ],
-  ['progress with \\r only', 2, '0 B O 0 B C\r1 B O\rFailed to create/acquire the lock /p/lock.exclusive (timeout).', 'lock-timeout', '/p/lock.exclusive'],
+  [
+    'progress with \\r only',
+    2,
+    '0 B O 0 B C\r1 B O\rFailed to create/acquire the lock /p/lock.exclusive (timeout).',
+    'lock-timeout',
+    '/p/lock.exclusive',
+  ],
 ];
 
 for (const [name, rc, stderr, kind, lockPath] of table) {
@@ -132,25 +186,59 @@ test('a lock path that is not ASCII comes out as borg wrote it (UTF-8), also whe
 // these check what a line-by-line reading would give: every message, wherever the reads split it.
 const NOISE = 'Remote: borg.repository DEBUG A /home/u/Connect/Timeout/Failed files/PipeErr/Could n/x: connec\n';
 const messages: Array<[string, string, (f: ReturnType<StderrScanner['end']>) => unknown, unknown]> = [
-  ['lock timeout', 'Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).', (f) => f.lockTimeout?.path, '/srv/r/lock.exclusive'],
+  [
+    'lock timeout',
+    'Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).',
+    (f) => f.lockTimeout?.path,
+    '/srv/r/lock.exclusive',
+  ],
   [
     'lock timeout, --log-json',
     '{"type": "log_message", "message": "Failed to create/acquire the lock /srv/a b/lock (timeout).", "msgid": "LockTimeout"}',
     (f) => f.lockTimeout?.path,
     '/srv/a b/lock',
   ],
-  ['lock timeout, --log-json msgid only', '{"type": "log_message", "message": "x", "msgid":"LockTimeout"}', (f) => f.lockTimeout !== undefined, true],
-  ['ssh timeout', 'Remote: Timeout, server 10.0.0.1 not responding.', (f) => f.connectionLost, 'Remote: Timeout, server 10.0.0.1 not responding.'],
+  [
+    'lock timeout, --log-json msgid only',
+    '{"type": "log_message", "message": "x", "msgid":"LockTimeout"}',
+    (f) => f.lockTimeout !== undefined,
+    true,
+  ],
+  [
+    'ssh timeout',
+    'Remote: Timeout, server 10.0.0.1 not responding.',
+    (f) => f.connectionLost,
+    'Remote: Timeout, server 10.0.0.1 not responding.',
+  ],
   ['connection broken', 'Connection to remote host is broken.', (f) => f.connectionLost, 'Connection to remote host is broken.'],
   ['broken pipe', 'BrokenPipeError: [Errno 32] Broken pipe', (f) => f.connectionLost, 'BrokenPipeError: [Errno 32] Broken pipe'],
   ['closed', 'Connection closed by remote host', (f) => f.connectionLost, 'Connection closed by remote host'],
-  ['ssh connect', 'Remote: ssh: connect to host backup port 22: No route to host', (f) => f.unreachable, 'Remote: ssh: connect to host backup port 22: No route to host'],
-  ['ssh resolve', 'ssh: Could not resolve hostname nohost: Name or service not known', (f) => f.unreachable, 'ssh: Could not resolve hostname nohost: Name or service not known'],
-  ['closed with hint', 'Connection closed by remote host. Is borg working on the server?', (f) => f.unreachable, 'Connection closed by remote host. Is borg working on the server?'],
+  [
+    'ssh connect',
+    'Remote: ssh: connect to host backup port 22: No route to host',
+    (f) => f.unreachable,
+    'Remote: ssh: connect to host backup port 22: No route to host',
+  ],
+  [
+    'ssh resolve',
+    'ssh: Could not resolve hostname nohost: Name or service not known',
+    (f) => f.unreachable,
+    'ssh: Could not resolve hostname nohost: Name or service not known',
+  ],
+  [
+    'closed with hint',
+    'Connection closed by remote host. Is borg working on the server?',
+    (f) => f.unreachable,
+    'Connection closed by remote host. Is borg working on the server?',
+  ],
 ];
 
 for (const [name, message, read, expected] of messages) {
-  for (const [ending, eol] of [['LF', '\n'], ['CRLF', '\r\n'], ['CR', '\r']] as const) {
+  for (const [ending, eol] of [
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ] as const) {
     test(`scan: ${name} (${ending}) split between two reads at every offset, among other lines`, () => {
       const bytes = Buffer.from(`${NOISE}${message}${eol}${NOISE}`);
       for (let cut = 0; cut <= bytes.length; cut++) {
@@ -188,7 +276,7 @@ test('scan: the first lost and unreachable lines count and the last lock line, i
   }
 });
 
-test('scan: borg\'s message at the end of a line over 64 KiB is not borg\'s line, and only that line\'s end (64 KiB and the last read) is kept', () => {
+test("scan: borg's message at the end of a line over 64 KiB is not borg's line, and only that line's end (64 KiB and the last read) is kept", () => {
   const long = `${'x'.repeat(200 * 1024)}Failed to create/acquire the lock /srv/long/lock (timeout).`;
   for (const size of [4096, 65536, 100_000]) {
     const f = scan(`before\n${long}\nafter\n`, size);
@@ -201,8 +289,16 @@ test('scan: borg\'s message at the end of a line over 64 KiB is not borg\'s line
 
 test('scan: the last lines equal a line-by-line reading, whatever the reads (random streams)', () => {
   const pool = [
-    'A /home/u/a', '', 'Remote: x', 'Failed to open', 'Connection closed by remote host', 'p 1 %\r', 'p 2 %\r',
-    '{"type": "log_message", "msgid": "LockTimeout"}', 'Remote: Timeout, server h not responding.', 'ü€ line',
+    'A /home/u/a',
+    '',
+    'Remote: x',
+    'Failed to open',
+    'Connection closed by remote host',
+    'p 1 %\r',
+    'p 2 %\r',
+    '{"type": "log_message", "msgid": "LockTimeout"}',
+    'Remote: Timeout, server h not responding.',
+    'ü€ line',
   ];
   let seed = 7;
   const random = (n: number): number => {
@@ -224,7 +320,11 @@ test('scan: the last lines equal a line-by-line reading, whatever the reads (ran
       at += size;
     }
     const f = s.end();
-    const lines = bytes.toString().split(/\r|\n/).filter((l) => l.length > 0).slice(-12);
+    const lines = bytes
+      .toString()
+      .split(/\r|\n/)
+      .filter((l) => l.length > 0)
+      .slice(-12);
     assert.deepEqual(f.lastLines, lines, JSON.stringify(text));
     assert.deepEqual(f, expected, JSON.stringify(text));
   }
@@ -235,22 +335,32 @@ test('scan: a message after a \\r progress line is the line from the \\r on; bla
   for (const size of [1, 7, text.length]) {
     const f = scan(text, size);
     assert.equal(f.connectionLost, 'Connection closed by remote host', `chunk size ${size}`);
-    assert.deepEqual(f.lastLines, ['12 B O 3 B C', '14 B O 5 B C', 'Connection closed by remote host', 'first', 'second'], `chunk size ${size}`);
+    assert.deepEqual(
+      f.lastLines,
+      ['12 B O 3 B C', '14 B O 5 B C', 'Connection closed by remote host', 'first', 'second'],
+      `chunk size ${size}`,
+    );
   }
 });
 
 // borg's lock message is a line of its own (locking.py LockTimeout through logging's '%(message)s'):
 // the same words inside another line — a command's output, a file name under `create --list` —
 // are no lock timeout; borg2 b19+ adds who holds it after the message.
-test('scan: the lock-timeout message counts only as a whole line of borg\'s', () => {
+test("scan: the lock-timeout message counts only as a whole line of borg's", () => {
   const rows: Array<[string, string | undefined]> = [
     ['Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).', '/srv/r/lock.exclusive'],
-    ['Failed to create/acquire the lock ssh://h//srv/r (timeout). Repository is locked by: shared lock on host x@1, pid 9, age 12m.', 'ssh://h//srv/r'],
+    [
+      'Failed to create/acquire the lock ssh://h//srv/r (timeout). Repository is locked by: shared lock on host x@1, pid 9, age 12m.',
+      'ssh://h//srv/r',
+    ],
     ['Failed to create/acquire the lock ssh://h//srv/r (timeout). ', 'ssh://h//srv/r'],
     ['my job: Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).', undefined],
     ['A /data/Failed to create/acquire the lock x (timeout).', undefined],
     ['  Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).', undefined],
-    ['{"type": "log_message", "time": 1.5, "message": "Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).", "levelname": "ERROR", "name": "borg.locking", "msgid": "LockTimeout"}', '/srv/r/lock.exclusive'],
+    [
+      '{"type": "log_message", "time": 1.5, "message": "Failed to create/acquire the lock /srv/r/lock.exclusive (timeout).", "levelname": "ERROR", "name": "borg.locking", "msgid": "LockTimeout"}',
+      '/srv/r/lock.exclusive',
+    ],
     ['echo {"msgid": "LockTimeout"}', undefined],
     ['{"type": "file_status", "path": "x", "msgid": "LockTimeout"}', undefined],
   ];

@@ -21,5 +21,14 @@ for (const [output, version, major] of table) {
 
 test('borgLine: borg 2 and later follow line 2; borg 1 and an unknown version line 1', () => {
   const lines = ['1.2.4', '1.4.0.dev12+g1234abc', '2.0.0b5', '2.0.0', '3.0.0', null, undefined, ''].map((v) => [v, borgLine(v)]);
-  assert.deepEqual(lines, [['1.2.4', 1], ['1.4.0.dev12+g1234abc', 1], ['2.0.0b5', 2], ['2.0.0', 2], ['3.0.0', 2], [null, 1], [undefined, 1], ['', 1]]);
+  assert.deepEqual(lines, [
+    ['1.2.4', 1],
+    ['1.4.0.dev12+g1234abc', 1],
+    ['2.0.0b5', 2],
+    ['2.0.0', 2],
+    ['3.0.0', 2],
+    [null, 1],
+    [undefined, 1],
+    ['', 1],
+  ]);
 });

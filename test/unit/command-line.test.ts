@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import { parseBorgCommandLine, type BorgCommandLine } from '../../src/borg/command-line.js';
 import { describeRepository, rows, type Expect } from '../helpers/command-line-rows.js';
 
-
 function actual(r: BorgCommandLine, expect: Expect): Expect {
   const got: Expect = { cmd: r.command.join(' '), repo: describeRepository(r.repository) };
   if (r.rsh) got.rsh = [r.rsh.value, r.rsh.index, r.rsh.form];
@@ -42,13 +41,63 @@ for (const row of rows) {
 test('the table is long and covers every borg 1.x command', () => {
   assert.ok(rows.length >= 200, `${rows.length} rows`);
   const seen = new Set(rows.filter((r) => r.major === 1).map((r) => parseBorgCommandLine(r.argv, r.env, 1).command.join(' ')));
-  for (const c of ['create', 'extract', 'list', 'info', 'diff', 'delete', 'prune', 'compact', 'check', 'mount', 'umount', 'with-lock', 'break-lock', 'key export', 'key import', 'config', 'recreate', 'import-tar', 'export-tar', 'init', 'rename', 'upgrade', 'benchmark crud', 'serve', 'help']) {
+  for (const c of [
+    'create',
+    'extract',
+    'list',
+    'info',
+    'diff',
+    'delete',
+    'prune',
+    'compact',
+    'check',
+    'mount',
+    'umount',
+    'with-lock',
+    'break-lock',
+    'key export',
+    'key import',
+    'config',
+    'recreate',
+    'import-tar',
+    'export-tar',
+    'init',
+    'rename',
+    'upgrade',
+    'benchmark crud',
+    'serve',
+    'help',
+  ]) {
     assert.ok(seen.has(c), c);
   }
 });
 
 test('never throws, whatever the words', () => {
-  const words = ['--', '-', '-e', '--rsh', '--rsh=', '-r', '--repo=', 'create', 'with-lock', 'key', '::', 'h:r::a', '-xsC', '--lock-wait', '5', '-h', '', '=', '--=x', '-=', '{', 'serve', 'help'];
+  const words = [
+    '--',
+    '-',
+    '-e',
+    '--rsh',
+    '--rsh=',
+    '-r',
+    '--repo=',
+    'create',
+    'with-lock',
+    'key',
+    '::',
+    'h:r::a',
+    '-xsC',
+    '--lock-wait',
+    '5',
+    '-h',
+    '',
+    '=',
+    '--=x',
+    '-=',
+    '{',
+    'serve',
+    'help',
+  ];
   let seed = 7;
   const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
   for (let i = 0; i < 3000; i++) {

@@ -41,14 +41,22 @@ function namedPaths(text: string): { paths: string[]; bare: string[] } {
 }
 
 test('namedPaths: paths with a folder and bare file names, not URLs or package files', () => {
-  const text = '// see src/run/next-step.ts and test/lab/lab.ts, or next-step.ts; borg src/borg/archiver.py; p-retry index.js; dist/test/unit/x.js; test/e2e/borg2-*-e2e.test.ts';
-  assert.deepEqual(namedPaths(text), { paths: ['src/run/next-step.ts', 'test/lab/lab.ts', 'test/e2e/borg2-*-e2e.test.ts'], bare: ['next-step.ts'] });
+  const text =
+    '// see src/run/next-step.ts and test/lab/lab.ts, or next-step.ts; borg src/borg/archiver.py; p-retry index.js; dist/test/unit/x.js; test/e2e/borg2-*-e2e.test.ts';
+  assert.deepEqual(namedPaths(text), {
+    paths: ['src/run/next-step.ts', 'test/lab/lab.ts', 'test/e2e/borg2-*-e2e.test.ts'],
+    bare: ['next-step.ts'],
+  });
 });
 
 test('every repository path named in a comment or the docs exists', () => {
-  const all = files(ROOT).map((f) => relative(ROOT, f)).filter((f) => !f.startsWith('dist/') && !f.startsWith('.git/'));
+  const all = files(ROOT)
+    .map((f) => relative(ROOT, f))
+    .filter((f) => !f.startsWith('dist/') && !f.startsWith('.git/'));
   const names = new Set(all.map((f) => basename(f)));
-  const sources = SOURCE_DIRS.flatMap((d) => all.filter((f) => f.startsWith(`${d}/`) && /\.(ts|mjs|js|sh)$/.test(f) || (d === 'test' && f === 'test/lab/in-root')));
+  const sources = SOURCE_DIRS.flatMap((d) =>
+    all.filter((f) => (f.startsWith(`${d}/`) && /\.(ts|mjs|js|sh)$/.test(f)) || (d === 'test' && f === 'test/lab/in-root')),
+  );
   // A path with `*` names the files it matches (test/e2e/borg2-*-e2e.test.ts): one must exist.
   const exists = (p: string): boolean => {
     if (!p.includes('*')) return existsSync(join(ROOT, p));

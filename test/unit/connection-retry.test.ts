@@ -199,9 +199,14 @@ for (const [major, line, expect] of ROWS) {
 // Every command in the grammar tables has a decision and a row: a command added to
 // borg1-commands.ts or borg2-commands.ts without a decision is never retried
 // (connectionRetryRefusal's default), and this test names it.
-for (const [major, table] of [[1, BORG1_COMMANDS], [2, BORG2_COMMANDS]] as const) {
+for (const [major, table] of [
+  [1, BORG1_COMMANDS],
+  [2, BORG2_COMMANDS],
+] as const) {
   test(`every borg${major === 2 ? '2' : ''} command has a connection-retry decision and a row`, () => {
-    const covered = new Set(ROWS.filter((r) => r[0] === major).map((r) => parseBorgCommandLine(split(r[1]), major === 2 ? E2 : {}, major).command.join(' ')));
+    const covered = new Set(
+      ROWS.filter((r) => r[0] === major).map((r) => parseBorgCommandLine(split(r[1]), major === 2 ? E2 : {}, major).command.join(' ')),
+    );
     const missing: string[] = [];
     for (const [command, spec] of Object.entries(table)) {
       assert.ok(command in CONNECTION_RETRY_RULES, `no decision for ${command}`);
@@ -213,7 +218,13 @@ for (const [major, table] of [[1, BORG1_COMMANDS], [2, BORG2_COMMANDS]] as const
 
 test('a command tborg has no decision for is never retried, with a reason', async () => {
   const { connectionRetryRefusal } = await import('../../src/borg/connection-retry.js');
-  const reason = connectionRetryRefusal({ command: 'frobnicate', major: 2, options: new Map(), positionals: new Map(), consumesStdin: null });
+  const reason = connectionRetryRefusal({
+    command: 'frobnicate',
+    major: 2,
+    options: new Map(),
+    positionals: new Map(),
+    consumesStdin: null,
+  });
   assert.match(reason ?? '', /^frobnicate is not on tborg's list of commands checked to be safe/);
 });
 

@@ -5,14 +5,27 @@ import { doctorPlanArgs, listCommand, splitDoctorWords } from '../../src/guide/d
 // What follows `tborg doctor`: borg's options, the one repository, and the command doctor plans with.
 
 describe('the argument', () => {
-  const cases: Array<[string, string[], 1 | 2, { options?: string[]; repository: string | null; droppedArchive?: string | null; error?: string | null }, string[]?]> = [
+  const cases: Array<
+    [
+      string,
+      string[],
+      1 | 2,
+      { options?: string[]; repository: string | null; droppedArchive?: string | null; error?: string | null },
+      string[]?,
+    ]
+  > = [
     ['an ssh URL', ['ssh://h/r'], 1, { repository: 'ssh://h/r' }],
     ['scp style', ['h:r'], 1, { repository: 'h:r' }],
     ['--rsh with its value', ['--rsh', 'ssh -x', 'h:r'], 1, { options: ['--rsh', 'ssh -x'], repository: 'h:r' }],
     ['--rsh=value', ['--rsh=ssh -x', 'h:r'], 1, { options: ['--rsh=ssh -x'], repository: 'h:r' }],
     ['a flag takes no value', ['--debug', 'h:r'], 1, { options: ['--debug'], repository: 'h:r' }],
     ['--lock-wait N', ['--lock-wait', '5', 'h:r'], 1, { options: ['--lock-wait', '5'], repository: 'h:r' }],
-    ['--remote-path after the repository', ['h:r', '--remote-path', 'borg1'], 1, { options: ['--remote-path', 'borg1'], repository: 'h:r' }],
+    [
+      '--remote-path after the repository',
+      ['h:r', '--remote-path', 'borg1'],
+      1,
+      { options: ['--remote-path', 'borg1'], repository: 'h:r' },
+    ],
     ['-r for borg 2', ['-r', 'ssh://h/r'], 2, { repository: 'ssh://h/r' }],
     ['--repo= for borg 2', ['--repo=ssh://h/r'], 2, { repository: 'ssh://h/r' }],
     ['-rREPO', ['-rssh://h/r'], 2, { repository: 'ssh://h/r' }],

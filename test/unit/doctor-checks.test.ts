@@ -9,7 +9,12 @@ import { defaults, planFor } from '../helpers/doctor-fixtures.js';
 // The checks doctor makes from the plan alone (keepalive, lock wait) and from the local borg.
 
 describe('keepalive and lock-wait checks', () => {
-  const sources: KeepaliveSources = { interval: '~/.ssh/config:12 (Host lab)', countMax: '~/.ssh/config:13 (Host lab)', configFile: '/root/.ssh/config', explicitConfig: false };
+  const sources: KeepaliveSources = {
+    interval: '~/.ssh/config:12 (Host lab)',
+    countMax: '~/.ssh/config:13 (Host lab)',
+    configFile: '/root/.ssh/config',
+    explicitConfig: false,
+  };
 
   test('configured: where each value comes from', () => {
     const { plan, input } = planFor(['list', 'ssh://lab/r'], {}, { interval: 10, countMax: 30 });
@@ -21,13 +26,13 @@ describe('keepalive and lock-wait checks', () => {
     );
   });
 
-  test('configured with ssh\'s default count', () => {
+  test("configured with ssh's default count", () => {
     const { plan, input } = planFor(['list', 'ssh://lab/r'], {}, { interval: 15, countMax: 3 });
     const check = checkKeepalive(plan, input, { ...sources, countMax: null });
     assert.match(check.detail, /ServerAliveCountMax 3 \(ssh's default\): ssh gives up on a silent server after \(3\+1\) x 15 = 60 s/);
   });
 
-  test('none of the user\'s: warn, say what is injected and how to make it permanent', () => {
+  test("none of the user's: warn, say what is injected and how to make it permanent", () => {
     const { plan, input } = planFor(['list', 'ssh://lab/r'], { BORG_RSH: 'ssh -F /c' }, { interval: 0, countMax: 3 });
     const check = checkKeepalive(plan, input, { interval: null, countMax: null, configFile: '/c', explicitConfig: true });
     assert.equal(check.status, 'warn');
@@ -38,7 +43,7 @@ describe('keepalive and lock-wait checks', () => {
     assert.equal(check.data?.state, 'injected');
   });
 
-  test('Debian\'s BatchMode default of 300 is not the user\'s', () => {
+  test("Debian's BatchMode default of 300 is not the user's", () => {
     const { plan, input } = planFor(['list', 'ssh://lab/r'], {}, { interval: 300, countMax: 3, intervalIsDefault: true });
     const check = checkKeepalive(plan, input, sources);
     assert.equal(check.status, 'warn');
@@ -57,7 +62,10 @@ describe('keepalive and lock-wait checks', () => {
 
   test('a local repository: not applicable', () => {
     const { plan, input } = planFor(['list', '/srv/r'], {}, null);
-    assert.deepEqual([checkKeepalive(plan, input, null).status, checkKeepalive(plan, input, null).detail], ['skip', 'not applicable: local repository']);
+    assert.deepEqual(
+      [checkKeepalive(plan, input, null).status, checkKeepalive(plan, input, null).detail],
+      ['skip', 'not applicable: local repository'],
+    );
   });
 
   test('an rsh that is not ssh: warn', () => {
@@ -68,11 +76,14 @@ describe('keepalive and lock-wait checks', () => {
     assert.match(check.detail, /^BORG_RSH \(sh -c 'exec socat - TCP:x:1'\) is not ssh/);
   });
 
-  test('lock wait: the plan\'s number and its reasons', () => {
+  test("lock wait: the plan's number and its reasons", () => {
     const { plan } = planFor(['list', 'ssh://lab/r'], {}, { interval: 10, countMax: 30 });
     const check = checkLockWait(plan, { serverAliveGiven: false });
     assert.equal(check.status, 'ok');
-    assert.match(check.detail, /^10m40s: max\(\(30\+1\)x10, 2x\(30\+1\)x10\) \+ 20 = 640 s: your ssh gives up after 310 s, a stale borg serve is gone ~620 s after a drop \(server ClientAlive 10 x 30, assumed/);
+    assert.match(
+      check.detail,
+      /^10m40s: max\(\(30\+1\)x10, 2x\(30\+1\)x10\) \+ 20 = 640 s: your ssh gives up after 310 s, a stale borg serve is gone ~620 s after a drop \(server ClientAlive 10 x 30, assumed/,
+    );
     assert.equal(check.data?.seconds, 640);
   });
 
@@ -94,12 +105,20 @@ describe('keepalive and lock-wait checks', () => {
 describe('the local borg', () => {
   test('found', () => {
     assert.deepEqual(
-      [checkLocalBorg({ path: '/usr/bin/borg', version: '1.2.4', error: null, fromOption: false, skippedTborg: ['/usr/local/bin/borg'] })].map((x) => [x.status, x.detail]),
+      [
+        checkLocalBorg({ path: '/usr/bin/borg', version: '1.2.4', error: null, fromOption: false, skippedTborg: ['/usr/local/bin/borg'] }),
+      ].map((x) => [x.status, x.detail]),
       [['ok', '/usr/bin/borg 1.2.4, not tborg; skipped /usr/local/bin/borg (tborg itself)']],
     );
   });
   test('none', () => {
-    const check = checkLocalBorg({ path: null, version: null, error: 'no borg found on PATH; install BorgBackup', fromOption: false, skippedTborg: [] });
+    const check = checkLocalBorg({
+      path: null,
+      version: null,
+      error: 'no borg found on PATH; install BorgBackup',
+      fromOption: false,
+      skippedTborg: [],
+    });
     assert.deepEqual([check.status, check.detail], ['fail', 'no borg found on PATH; install BorgBackup']);
   });
   test('no version', () => {

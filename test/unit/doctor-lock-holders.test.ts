@@ -3,7 +3,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkHolders, lastingLockHolders, parseExclusiveName, parseRoster, readLockHolders, type LockHolder } from '../../src/guide/doctor/lock-holders.js';
+import {
+  checkHolders,
+  lastingLockHolders,
+  parseExclusiveName,
+  parseRoster,
+  readLockHolders,
+  type LockHolder,
+} from '../../src/guide/doctor/lock-holders.js';
 
 // borg's lock files as doctor reads them: who holds a lock, and whether it lasts.
 
@@ -15,7 +22,11 @@ describe('lock files', () => {
   after(async () => rm(dir, { recursive: true, force: true }));
 
   test('names and rosters as borg writes them', () => {
-    assert.deepEqual(parseExclusiveName('host.example.org@1234567.4242-0'), { host: 'host.example.org@1234567', pid: 4242, kind: 'exclusive' });
+    assert.deepEqual(parseExclusiveName('host.example.org@1234567.4242-0'), {
+      host: 'host.example.org@1234567',
+      pid: 4242,
+      kind: 'exclusive',
+    });
     assert.equal(parseExclusiveName('junk'), null);
     assert.deepEqual(parseRoster('{"shared": [["h@1", 7, 0]], "exclusive": []}'), [{ host: 'h@1', pid: 7, kind: 'shared' }]);
     assert.deepEqual(parseRoster('{not json'), []);
@@ -71,10 +82,16 @@ describe('lock files', () => {
   });
 
   test('a holder makes the lock check a warning', () => {
-    assert.equal(checkHolders('cache', '/c/lock.exclusive', [], () => null), null);
+    assert.equal(
+      checkHolders('cache', '/c/lock.exclusive', [], () => null),
+      null,
+    );
     const check = checkHolders('cache', '/c/id/lock.exclusive', [{ host: 'box.lan@1', pid: 42, kind: 'exclusive' }], () => true)!;
     assert.equal(check.status, 'warn');
-    assert.equal(check.detail, 'locked now (cache lock /c/id/lock.exclusive: exclusive lock of pid 42 on box.lan, running): another borg on this machine uses its cache of this repository');
+    assert.equal(
+      check.detail,
+      'locked now (cache lock /c/id/lock.exclusive: exclusive lock of pid 42 on box.lan, running): another borg on this machine uses its cache of this repository',
+    );
     const stale = checkHolders('repository', '/r/lock.roster', [{ host: 'box@1', pid: 42, kind: 'shared' }], () => false)!;
     assert.match(stale.detail, /gone: stale, borg removes it itself\): a reader/);
   });

@@ -9,24 +9,45 @@ import { planFor, SSH_OPTS } from '../helpers/doctor-fixtures.js';
 // user's words (and tborg's keepalive, as a run has it), `--json --last 1 --lock-wait 5` last.
 
 describe('the repository probe argv', () => {
-  test('injected keepalive in BORG_RSH, then doctor\'s options; --json --last 1 --lock-wait 5 before the repository', () => {
+  test("injected keepalive in BORG_RSH, then doctor's options; --json --last 1 --lock-wait 5 before the repository", () => {
     const env = { BORG_RSH: 'ssh -F /cfg' };
     const args = ['list', 'ssh://lab/r'];
     const { plan, commandLine } = planFor(args, env, { interval: 0, countMax: 3 });
     assert.equal(plan.keepalive, 'injected');
-    assert.deepEqual(planRshWords(plan, commandLine, env), ['ssh', '-F', '/cfg', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30']);
+    assert.deepEqual(planRshWords(plan, commandLine, env), [
+      'ssh',
+      '-F',
+      '/cfg',
+      '-o',
+      'ServerAliveInterval=10',
+      '-o',
+      'ServerAliveCountMax=30',
+    ]);
     const probe = repositoryProbe(plan, commandLine, env, splitDoctorWords(['ssh://lab/r'], 1), 1, SSH_OPTS);
     assert.deepEqual(probe.argv, ['list', '--json', '--last', '1', '--lock-wait', '5', 'ssh://lab/r']);
-    assert.equal(probe.env.BORG_RSH, 'ssh -F /cfg -o ServerAliveInterval=10 -o ServerAliveCountMax=30 -o BatchMode=yes -o ConnectTimeout=10');
+    assert.equal(
+      probe.env.BORG_RSH,
+      'ssh -F /cfg -o ServerAliveInterval=10 -o ServerAliveCountMax=30 -o BatchMode=yes -o ConnectTimeout=10',
+    );
   });
 
-  test('the user\'s --rsh is where the options go (borg prefers it to BORG_RSH)', () => {
+  test("the user's --rsh is where the options go (borg prefers it to BORG_RSH)", () => {
     const env = { BORG_RSH: 'ssh -v' };
     const words = ['--rsh', 'ssh -F /c', 'ssh://lab/r'];
     const { plan, commandLine } = planFor(['list', ...words], env, { interval: 20, countMax: 3 });
     assert.equal(plan.keepalive, 'configured');
     const probe = repositoryProbe(plan, commandLine, env, splitDoctorWords(words, 1), 1, SSH_OPTS);
-    assert.deepEqual(probe.argv, ['list', '--rsh', 'ssh -F /c -o BatchMode=yes -o ConnectTimeout=10', '--json', '--last', '1', '--lock-wait', '5', 'ssh://lab/r']);
+    assert.deepEqual(probe.argv, [
+      'list',
+      '--rsh',
+      'ssh -F /c -o BatchMode=yes -o ConnectTimeout=10',
+      '--json',
+      '--last',
+      '1',
+      '--lock-wait',
+      '5',
+      'ssh://lab/r',
+    ]);
     assert.equal(probe.env.BORG_RSH, undefined);
   });
 
@@ -34,10 +55,13 @@ describe('the repository probe argv', () => {
     const words = ['--rsh=ssh -F /c', 'ssh://lab/r'];
     const { plan, commandLine } = planFor(['list', ...words], {}, { interval: 0, countMax: 3 });
     const probe = repositoryProbe(plan, commandLine, {}, splitDoctorWords(words, 1), 1, SSH_OPTS);
-    assert.equal(probe.argv[1], '--rsh=ssh -F /c -o ServerAliveInterval=10 -o ServerAliveCountMax=30 -o BatchMode=yes -o ConnectTimeout=10');
+    assert.equal(
+      probe.argv[1],
+      '--rsh=ssh -F /c -o ServerAliveInterval=10 -o ServerAliveCountMax=30 -o BatchMode=yes -o ConnectTimeout=10',
+    );
   });
 
-  test('the user\'s --lock-wait stays in the plan but the probe\'s comes later and wins', () => {
+  test("the user's --lock-wait stays in the plan but the probe's comes later and wins", () => {
     const words = ['--lock-wait', '600', 'ssh://lab/r'];
     const { plan, commandLine } = planFor(['list', ...words], {}, { interval: 10, countMax: 30 });
     assert.equal(plan.lockWait.seconds, 600);

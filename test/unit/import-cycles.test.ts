@@ -55,13 +55,23 @@ const graphs: Array<[string, Record<string, string[]>, string[][]]> = [
   ['two modules importing each other', { a: ['b'], b: ['a'] }, [['a', 'b']]],
   ['a ring through three', { main: ['cmd'], cmd: ['ctx'], ctx: ['main'], other: ['main'] }, [['cmd', 'ctx', 'main']]],
   ['a module importing itself', { a: ['a'], b: [] }, [['a']]],
-  ['two separate rings', { a: ['b'], b: ['a'], c: ['d'], d: ['c'] }, [['a', 'b'], ['c', 'd']]],
+  [
+    'two separate rings',
+    { a: ['b'], b: ['a'], c: ['d'], d: ['c'] },
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+    ],
+  ],
 ];
 
 for (const [name, edges, expected] of graphs) {
   test(`cycles: ${name}`, () => {
     const found = cycles(new Map(Object.entries(edges)));
-    assert.deepEqual(found.sort((x, y) => x[0]!.localeCompare(y[0]!)), expected);
+    assert.deepEqual(
+      found.sort((x, y) => x[0]!.localeCompare(y[0]!)),
+      expected,
+    );
   });
 }
 

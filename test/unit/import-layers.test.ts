@@ -62,13 +62,17 @@ test('layers: an import into a higher folder is a violation, one into the same o
 test('layers: the table itself points one way (each folder lists only folders above it in the table)', () => {
   const order = LAYERS.map(([folder]) => folder);
   for (const [i, [folder, below]] of LAYERS.entries()) {
-    for (const other of below) assert.ok(order.indexOf(other) > -1 && order.indexOf(other) < i, `${folder} may import ${other}, which is not below it`);
+    for (const other of below)
+      assert.ok(order.indexOf(other) > -1 && order.indexOf(other) < i, `${folder} may import ${other}, which is not below it`);
   }
   assert.deepEqual(LAYERS[0], ['core', []], 'src/core imports nothing of tborg');
 });
 
 test('layers: every folder of src/ has its place in the table', () => {
-  const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const folders = readdirSync(SRC, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   assert.deepEqual(folders, LAYERS.map(([folder]) => folder).sort());
 });
 

@@ -5,18 +5,36 @@ import { decideKeepalive, findKeepaliveOptions, mentionsSetupTimeout } from '../
 const guide = { interval: 10, countMax: 30 };
 const cases: Array<[string, Parameters<typeof decideKeepalive>, ReturnType<typeof decideKeepalive>]> = [
   ['not ssh', [null, 'inject', guide], { state: 'not-applicable', inject: {}, effective: null }],
-  ['nothing configured: inject both', [{ interval: 0, countMax: 3 }, 'inject', guide],
-    { state: 'injected', inject: { interval: 10, countMax: 30 }, effective: { interval: 10, countMax: 30 } }],
-  ['user count kept', [{ interval: 0, countMax: 5 }, 'inject', { interval: 7, countMax: 9 }],
-    { state: 'injected', inject: { interval: 7 }, effective: { interval: 7, countMax: 5 } }],
-  ['configured interval never overridden', [{ interval: 60, countMax: 3 }, 'inject', guide],
-    { state: 'configured', inject: {}, effective: { interval: 60, countMax: 3 } }],
-  ['warn changes nothing', [{ interval: 0, countMax: 3 }, 'warn', guide],
-    { state: 'warned', inject: {}, effective: { interval: 0, countMax: 3 } }],
-  ['off changes nothing', [{ interval: 0, countMax: 3 }, 'off', guide],
-    { state: 'off', inject: {}, effective: { interval: 0, countMax: 3 } }],
-  ['configured wins over warn', [{ interval: 5, countMax: 2 }, 'warn', guide],
-    { state: 'configured', inject: {}, effective: { interval: 5, countMax: 2 } }],
+  [
+    'nothing configured: inject both',
+    [{ interval: 0, countMax: 3 }, 'inject', guide],
+    { state: 'injected', inject: { interval: 10, countMax: 30 }, effective: { interval: 10, countMax: 30 } },
+  ],
+  [
+    'user count kept',
+    [{ interval: 0, countMax: 5 }, 'inject', { interval: 7, countMax: 9 }],
+    { state: 'injected', inject: { interval: 7 }, effective: { interval: 7, countMax: 5 } },
+  ],
+  [
+    'configured interval never overridden',
+    [{ interval: 60, countMax: 3 }, 'inject', guide],
+    { state: 'configured', inject: {}, effective: { interval: 60, countMax: 3 } },
+  ],
+  [
+    'warn changes nothing',
+    [{ interval: 0, countMax: 3 }, 'warn', guide],
+    { state: 'warned', inject: {}, effective: { interval: 0, countMax: 3 } },
+  ],
+  [
+    'off changes nothing',
+    [{ interval: 0, countMax: 3 }, 'off', guide],
+    { state: 'off', inject: {}, effective: { interval: 0, countMax: 3 } },
+  ],
+  [
+    'configured wins over warn',
+    [{ interval: 5, countMax: 2 }, 'warn', guide],
+    { state: 'configured', inject: {}, effective: { interval: 5, countMax: 2 } },
+  ],
 ];
 for (const [name, args, expected] of cases) {
   test(`decideKeepalive: ${name}`, () => assert.deepEqual(decideKeepalive(...args), expected));

@@ -8,17 +8,66 @@ import { StderrScanner } from '../../src/borg/borg-errors.js';
 // The landed check (README "What is retried"): which list tells whether a lost create or rename
 // landed, how its answer is read, and how the run ends on each answer.
 
-const resolve = (name: string): string | undefined => ({ hostname: 'laptop', user: 'ann', fqdn: 'laptop.lan' } as Record<string, string>)[name] ?? 'x';
+const resolve = (name: string): string | undefined =>
+  (({ hostname: 'laptop', user: 'ann', fqdn: 'laptop.lan' }) as Record<string, string>)[name] ?? 'x';
 
 const PLANS: Array<[name: string, argv: string[], major: 1 | 2, version: string, expected: LandedCheck | null]> = [
-  ['borg 1 create', ['create', 'ssh://h/srv/r::a-{now}', '/data'], 1, '1.2.4', { kind: 'create', listArgv: ['list', '--json', 'ssh://h/srv/r'], archive: 'a-{now}', old: null }],
-  ['borg 1 create with --rsh and --remote-path', ['--rsh', 'ssh -F /c', 'create', '--remote-path', '/opt/borg', 'h:r::a', '/data'], 1, '1.2.4', { kind: 'create', listArgv: ['--rsh', 'ssh -F /c', '--remote-path', '/opt/borg', 'list', '--json', 'h:r'], archive: 'a', old: null }],
-  ['borg 1 create with --rsh=', ['--rsh=ssh -F /c', 'create', 'h:r::a', '/data'], 1, '1.2.4', { kind: 'create', listArgv: ['--rsh=ssh -F /c', 'list', '--json', 'h:r'], archive: 'a', old: null }],
-  ['borg 1 create ::NAME from BORG_REPO', ['create', '::a', '/data'], 1, '1.2.4', { kind: 'create', listArgv: ['list', '--json'], archive: 'a', old: null }],
-  ['borg 1 rename', ['rename', 'ssh://h/srv/r::old', 'new'], 1, '1.4.5', { kind: 'rename', listArgv: ['list', '--json', 'ssh://h/srv/r'], archive: 'new', old: 'old' }],
-  ['borg2 b5 create', ['create', '-r', 'ssh://h//srv/r', 'a', '/data'], 2, '2.0.0b5', { kind: 'create', listArgv: ['rlist', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null }],
-  ['borg2 b25 create', ['create', '-r', 'ssh://h//srv/r', 'a', '/data'], 2, '2.0.0b25', { kind: 'create', listArgv: ['repo-list', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null }],
-  ['borg2 b25 rename', ['rename', '-r', 'ssh://h//srv/r', 'a', 'b'], 2, '2.0.0b25', { kind: 'rename', listArgv: ['repo-list', '--json', '-r', 'ssh://h//srv/r'], archive: 'b', old: 'a' }],
+  [
+    'borg 1 create',
+    ['create', 'ssh://h/srv/r::a-{now}', '/data'],
+    1,
+    '1.2.4',
+    { kind: 'create', listArgv: ['list', '--json', 'ssh://h/srv/r'], archive: 'a-{now}', old: null },
+  ],
+  [
+    'borg 1 create with --rsh and --remote-path',
+    ['--rsh', 'ssh -F /c', 'create', '--remote-path', '/opt/borg', 'h:r::a', '/data'],
+    1,
+    '1.2.4',
+    { kind: 'create', listArgv: ['--rsh', 'ssh -F /c', '--remote-path', '/opt/borg', 'list', '--json', 'h:r'], archive: 'a', old: null },
+  ],
+  [
+    'borg 1 create with --rsh=',
+    ['--rsh=ssh -F /c', 'create', 'h:r::a', '/data'],
+    1,
+    '1.2.4',
+    { kind: 'create', listArgv: ['--rsh=ssh -F /c', 'list', '--json', 'h:r'], archive: 'a', old: null },
+  ],
+  [
+    'borg 1 create ::NAME from BORG_REPO',
+    ['create', '::a', '/data'],
+    1,
+    '1.2.4',
+    { kind: 'create', listArgv: ['list', '--json'], archive: 'a', old: null },
+  ],
+  [
+    'borg 1 rename',
+    ['rename', 'ssh://h/srv/r::old', 'new'],
+    1,
+    '1.4.5',
+    { kind: 'rename', listArgv: ['list', '--json', 'ssh://h/srv/r'], archive: 'new', old: 'old' },
+  ],
+  [
+    'borg2 b5 create',
+    ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
+    2,
+    '2.0.0b5',
+    { kind: 'create', listArgv: ['rlist', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
+  ],
+  [
+    'borg2 b25 create',
+    ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
+    2,
+    '2.0.0b25',
+    { kind: 'create', listArgv: ['repo-list', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
+  ],
+  [
+    'borg2 b25 rename',
+    ['rename', '-r', 'ssh://h//srv/r', 'a', 'b'],
+    2,
+    '2.0.0b25',
+    { kind: 'rename', listArgv: ['repo-list', '--json', '-r', 'ssh://h//srv/r'], archive: 'b', old: 'a' },
+  ],
   ['prune makes no archive', ['prune', '--keep-daily', '7', 'ssh://h/srv/r'], 1, '1.2.4', null],
 ];
 for (const [name, argv, major, version, expected] of PLANS) {
@@ -48,14 +97,30 @@ for (const [template, name, matches] of PATTERNS) {
 test('archivePattern: a name borg refuses has no pattern', () => assert.equal(archivePattern('a-{', resolve), null));
 
 const SINCE = Date.parse('2026-12-06T06:10:00');
-const list = (...archives: Array<[string, string]>): string => JSON.stringify({ archives: archives.map(([name, start]) => ({ name, archive: name, start, time: start })) });
+const list = (...archives: Array<[string, string]>): string =>
+  JSON.stringify({ archives: archives.map(([name, start]) => ({ name, archive: name, start, time: start })) });
 const CREATE: LandedCheck = { kind: 'create', listArgv: [], archive: '{hostname}-{now}', old: null };
 const RENAME: LandedCheck = { kind: 'rename', listArgv: [], archive: 'new', old: 'old' };
 const READS: Array<[name: string, json: string, check: LandedCheck, expected: ReturnType<typeof readLanded>]> = [
-  ['the archive, started after the attempt', list(['laptop-2026-12-06T06:10:01', '2026-12-06T06:10:01.123456']), CREATE, { landed: 'laptop-2026-12-06T06:10:01' }],
-  ['yesterday\'s archive of the same pattern is not this run\'s', list(['laptop-2026-12-05T06:10:01', '2026-12-05T06:10:01.000000']), CREATE, { landed: null }],
-  ['a checkpoint is no landed archive', list(['laptop-2026-12-06T06:10:01.checkpoint', '2026-12-06T06:10:01.000000']), CREATE, { landed: null }],
-  ['another host\'s archive is not this run\'s', list(['nas-2026-12-06T06:10:01', '2026-12-06T06:10:01.000000']), CREATE, { landed: null }],
+  [
+    'the archive, started after the attempt',
+    list(['laptop-2026-12-06T06:10:01', '2026-12-06T06:10:01.123456']),
+    CREATE,
+    { landed: 'laptop-2026-12-06T06:10:01' },
+  ],
+  [
+    "yesterday's archive of the same pattern is not this run's",
+    list(['laptop-2026-12-05T06:10:01', '2026-12-05T06:10:01.000000']),
+    CREATE,
+    { landed: null },
+  ],
+  [
+    'a checkpoint is no landed archive',
+    list(['laptop-2026-12-06T06:10:01.checkpoint', '2026-12-06T06:10:01.000000']),
+    CREATE,
+    { landed: null },
+  ],
+  ["another host's archive is not this run's", list(['nas-2026-12-06T06:10:01', '2026-12-06T06:10:01.000000']), CREATE, { landed: null }],
   ['borg2 with a UTC offset', list(['laptop-x', '2026-12-06T06:10:01.000000+00:00']), CREATE, { landed: 'laptop-x' }],
   ['a rename that landed', list(['new', '2026-12-01T00:00:00']), RENAME, { landed: 'new' }],
   ['a rename that did not', list(['old', '2026-12-01T00:00:00']), RENAME, { landed: null }],
@@ -72,8 +137,15 @@ function state(): RunState {
     repository: { location: 'ssh://h/srv/r', proto: 'ssh', user: null, host: 'h', port: null, path: '/srv/r', archive: 'a' },
     lockWait: { seconds: 60, userGiven: false, userSource: null, attemptSeconds: 10, model: null },
     retry: {
-      deadlineSeconds: 60, lockTimeouts: true, connectionRetries: 3, noConnectionRetry: null, connectWaitSeconds: 0,
-      userCommand: null, boundSource: 'model' as const, boundSeconds: 240, landedCheck: { ...CREATE, archive: 'a' },
+      deadlineSeconds: 60,
+      lockTimeouts: true,
+      connectionRetries: 3,
+      noConnectionRetry: null,
+      connectWaitSeconds: 0,
+      userCommand: null,
+      boundSource: 'model' as const,
+      boundSeconds: 240,
+      landedCheck: { ...CREATE, archive: 'a' },
     },
     command: ['create'],
     warnings: [],
@@ -89,20 +161,31 @@ test('afterLandedCheck: landed -> done, exit 0, one line saying so', () => {
   const { step } = afterLandedCheck(state(), { landed: 'a' }, lost(), 5000);
   assert.equal(step.next, 'done');
   assert.equal(step.next === 'done' && step.exitCode, 0);
-  assert.deepEqual(step.after.map((l) => l.text), ['the archive a had landed before the connection was lost (the repository\'s archive list shows it): not running borg again; exit 0, as the clean run']);
+  assert.deepEqual(
+    step.after.map((l) => l.text),
+    [
+      "the archive a had landed before the connection was lost (the repository's archive list shows it): not running borg again; exit 0, as the clean run",
+    ],
+  );
 });
 test('afterLandedCheck: not landed -> the retry goes ahead at once', () => {
   const { step } = afterLandedCheck(state(), { landed: null }, lost(), 5000);
   assert.deepEqual([step.next, step.next === 'retry' && step.delayMs, step.after.length], ['retry', 0, 0]);
 });
-test('afterLandedCheck: the check failed -> borg\'s error stands, and why', () => {
+test("afterLandedCheck: the check failed -> borg's error stands, and why", () => {
   const { step } = afterLandedCheck(state(), { error: 'Connection closed by remote host' }, lost(), 5000);
   assert.equal(step.next === 'done' && step.exitCode, 2);
-  assert.deepEqual(step.after.map((l) => `${l.level}: ${l.text}`), ['WARNING: not retrying the lost connection: could not find out whether the archive a landed (Connection closed by remote host)']);
+  assert.deepEqual(
+    step.after.map((l) => `${l.level}: ${l.text}`),
+    ['WARNING: not retrying the lost connection: could not find out whether the archive a landed (Connection closed by remote host)'],
+  );
 });
 test('afterLandedCheck: the old lock outlived the wait -> tborg gives up as on a lock timeout, with its explanation', () => {
   const { step } = afterLandedCheck(state(), { locked: '/srv/r/lock.exclusive' }, lost(), 45_000);
   assert.equal(step.next, 'give-up');
   assert.equal(step.next === 'give-up' && step.exitCode, 2);
-  assert.match(step.after[0]!.text, /^gave up after waiting 45s over 1 attempt: the repository lock \/srv\/r\/lock.exclusive on h is still held\.$/);
+  assert.match(
+    step.after[0]!.text,
+    /^gave up after waiting 45s over 1 attempt: the repository lock \/srv\/r\/lock.exclusive on h is still held\.$/,
+  );
 });

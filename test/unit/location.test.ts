@@ -56,7 +56,10 @@ test('borg2Generation reads borg 2 version strings', () => {
 test('placeholders: expanded in user, host and path when values are given, kept as written otherwise', () => {
   const placeholder = (name: string, spec: string): string | undefined =>
     spec === '' ? ({ user: 'alice', hostname: 'vm', fqdn: 'vm.example.org' } as Record<string, string>)[name] : undefined;
-  assert.equal(describe(parseLocation('{user}@{fqdn}:{hostname}/r::{hostname}-{now}', {}, 1, { placeholder })), 'ssh alice@vm.example.org vm/r ::{hostname}-{now}');
+  assert.equal(
+    describe(parseLocation('{user}@{fqdn}:{hostname}/r::{hostname}-{now}', {}, 1, { placeholder })),
+    'ssh alice@vm.example.org vm/r ::{hostname}-{now}',
+  );
   assert.equal(describe(parseLocation('{user}@{fqdn}:r', {}, 1)), 'ssh {user}@{fqdn} r');
   assert.equal(describe(parseLocation('/srv/{{literal}}', {}, 1)), 'file /srv/{literal}');
   assert.equal(describe(parseLocation('ssh://{hostname}/r', {}, 2, { placeholder })), 'ssh vm /r');
@@ -105,19 +108,50 @@ test('host and remoteShellVariable', () => {
 
 test('pythonNormpath is posixpath.normpath', () => {
   const cases: Array<[string, string]> = [
-    ['', '.'], ['.', '.'], ['/', '/'], ['//', '//'], ['///', '/'], ['//a//b/', '//a/b'], ['///a', '/a'],
-    ['a/../..', '..'], ['/../a', '/a'], ['../../a/./b/..', '../../a'], ['a/b/../../..', '..'], ['./a:b', 'a:b'],
+    ['', '.'],
+    ['.', '.'],
+    ['/', '/'],
+    ['//', '//'],
+    ['///', '/'],
+    ['//a//b/', '//a/b'],
+    ['///a', '/a'],
+    ['a/../..', '..'],
+    ['/../a', '/a'],
+    ['../../a/./b/..', '../../a'],
+    ['a/b/../../..', '..'],
+    ['./a:b', 'a:b'],
   ];
   for (const [input, expected] of cases) assert.equal(pythonNormpath(input), expected, input);
 });
 
 test('never throws', () => {
-  const pieces = ['ssh://', 'file://', 'rest://', ':', '::', '/', '[', ']', '@', 'h', '{', '}', '.', '..', '22', '\n', ' ', 's3:', 'rclone:'];
+  const pieces = [
+    'ssh://',
+    'file://',
+    'rest://',
+    ':',
+    '::',
+    '/',
+    '[',
+    ']',
+    '@',
+    'h',
+    '{',
+    '}',
+    '.',
+    '..',
+    '22',
+    '\n',
+    ' ',
+    's3:',
+    'rclone:',
+  ];
   let seed = 11;
   const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
   for (let i = 0; i < 5000; i++) {
     const text = Array.from({ length: next() % 8 }, () => pieces[next() % pieces.length]).join('');
-    for (const version of ['2.0.0b5', '2.0.0b13', '2.0.0b22', '2.0.0b24', '2.0.0b25']) parseLocation(text, { BORG_REPO: text }, 2, { version });
+    for (const version of ['2.0.0b5', '2.0.0b13', '2.0.0b22', '2.0.0b24', '2.0.0b25'])
+      parseLocation(text, { BORG_REPO: text }, 2, { version });
     parseLocation(text, { BORG_REPO: text }, 1);
   }
 });

@@ -25,7 +25,11 @@ const streams: Array<{ name: string; before: string; from: string }> = [
   { name: 'the message alone', before: '', from: MESSAGE },
   { name: 'after output lines', before: 'Remote: borg serve says hi\nsomething else\n', from: `${MESSAGE}more after it\n` },
   { name: 'after a progress line ended by \\r', before: 'Remote: x\n  12.3 MB O 4.5 MB C /home/u/Fotos\r', from: MESSAGE },
-  { name: 'inside --log-json', before: '{"type": "progress_percent"}\n', from: `{"type": "log_message", "levelname": "ERROR", "message": "${MESSAGE.trimEnd()}", "msgid": "LockTimeout"}\n` },
+  {
+    name: 'inside --log-json',
+    before: '{"type": "progress_percent"}\n',
+    from: `{"type": "log_message", "levelname": "ERROR", "message": "${MESSAGE.trimEnd()}", "msgid": "LockTimeout"}\n`,
+  },
   { name: 'with \\r\\n line ends', before: 'a line\r\n', from: MESSAGE.replace('\n', '\r\n') },
 ];
 
@@ -60,7 +64,7 @@ test("borg's prompts and progress never wait for the next read; an open --log-js
   const prompts = [
     'Enter passphrase for key /root/.config/borg/keys/x: ',
     'Enter new passphrase: ',
-    "Do you want to continue? [yN] ",
+    'Do you want to continue? [yN] ',
     "Type 'YES' if you understand this and want to continue: ",
     'Warning: Attempting to access a previously unknown unencrypted repository!\nDo you want to continue? [yN] ',
     '  1.23 GB O 456.78 MB C 12.34 MB D 4567 N home/u/READ\r',
@@ -71,7 +75,10 @@ test("borg's prompts and progress never wait for the next read; an open --log-js
     assert.deepEqual(hold.end(), { held: Buffer.alloc(0), unheld: Buffer.alloc(0) });
   }
   const hold = new LockLineHold();
-  assert.equal(hold.filter(Buffer.from('{"type": "file_status", "status": "A", "path": "home/u/a"}\n{"type": "log_')).toString(), '{"type": "file_status", "status": "A", "path": "home/u/a"}\n');
+  assert.equal(
+    hold.filter(Buffer.from('{"type": "file_status", "status": "A", "path": "home/u/a"}\n{"type": "log_')).toString(),
+    '{"type": "file_status", "status": "A", "path": "home/u/a"}\n',
+  );
   assert.equal(hold.filter(Buffer.from('message", "message": "x"}\n')).toString(), '{"type": "log_message", "message": "x"}\n');
 });
 

@@ -114,7 +114,10 @@ test('attempts cover W exactly, each short enough for borg to poll every <= 1.5 
       parts.push(a);
       left -= a;
     }
-    assert.equal(parts.reduce((x, y) => x + y, 0), w);
+    assert.equal(
+      parts.reduce((x, y) => x + y, 0),
+      w,
+    );
     assert.ok(parts.every((p) => p >= 5) || parts.length === 1, `${w}: ${parts.join('+')}`);
   }
 });

@@ -25,11 +25,28 @@ function connectWait(waitSeconds: number, start: number, host: string) {
 }
 import { parseDuration } from '../../src/core/duration.js';
 import { escapeLabelValue, formatMetrics } from '../../src/monitor/metrics.js';
-import { buildPingRequest, checkPingUrl, endBody, isSuccess, MAX_BODY_BYTES, choosePingRole, resolvePingStyle } from '../../src/monitor/ping.js';
+import {
+  buildPingRequest,
+  checkPingUrl,
+  endBody,
+  isSuccess,
+  MAX_BODY_BYTES,
+  choosePingRole,
+  resolvePingStyle,
+} from '../../src/monitor/ping.js';
 import { parseGetentHosts } from '../../src/monitor/ping-address.js';
 import { classifyRun, isRefusedPrompt, repositoryKey } from '../../src/monitor/run-record.js';
 import { findBaseDirectory } from '../../src/process/state-files.js';
-import { nextRecord, NEVER_SUCCEEDED_KEPT_MS, recordFileName, removeOldRecord, writeRecord, readRecord, type RunRecord, type StatusRecord } from '../../src/monitor/status-record.js';
+import {
+  nextRecord,
+  NEVER_SUCCEEDED_KEPT_MS,
+  recordFileName,
+  removeOldRecord,
+  writeRecord,
+  readRecord,
+  type RunRecord,
+  type StatusRecord,
+} from '../../src/monitor/status-record.js';
 import { splitArguments } from '../../src/cli/tborg-options.js';
 
 // The monitoring pure parts (README "Monitoring"), as tables: which failures to reach the server are waited out, durations,
@@ -51,23 +68,41 @@ const reachTable: Array<[string, number, string, ReturnType<typeof classifyReach
   ['no route', 2, `Remote: ssh: connect to host 127.0.0.1 port 2222: No route to host\n${HINT}\n`, 'unreachable'],
   ['timed out', 2, `Remote: ssh: connect to host 127.0.0.1 port 2222: Connection timed out\n${HINT}\n`, 'unreachable'],
   ['network unreachable', 2, `Remote: ssh: connect to host 10.1.2.3 port 22: Network is unreachable\n${HINT}\n`, 'unreachable'],
-  ['name resolution', 2, `Remote: ssh: Could not resolve hostname nosuchhost.invalid: Temporary failure in name resolution\n${HINT}\n`, 'unreachable'],
+  [
+    'name resolution',
+    2,
+    `Remote: ssh: Could not resolve hostname nosuchhost.invalid: Temporary failure in name resolution\n${HINT}\n`,
+    'unreachable',
+  ],
   ['borg2 rest over ssh', 2, 'rest connection was lost: ssh: connect to host backup port 22: Connection refused\n', 'unreachable'],
-  ['borg2 2.0.0b19: ssh\'s line, then a 10-line traceback from RemoteRepository.__del__ (Debian 13)', 80,
+  [
+    "borg2 2.0.0b19: ssh's line, then a 10-line traceback from RemoteRepository.__del__ (Debian 13)",
+    80,
     'stderr: ssh: connect to host 127.0.0.1 port 2222: Connection refused\nException ignored in: <function RemoteRepository.__del__ at 0x7f25499d3ce0>\n' +
-    'Traceback (most recent call last):\n' +
-    '  File "/usr/lib/borgbackup2/borg/remote.py", line 641, in __del__\n    self.close()\n' +
-    '  File "/usr/lib/borgbackup2/borg/remote.py", line 1003, in close\n    self.call("close", {}, wait=True)\n' +
-    '  File "/usr/lib/borgbackup2/borg/remote.py", line 724, in call\n    for resp in self.call_many(cmd, [args], **kw):\n' +
-    '  File "/usr/lib/borgbackup2/borg/remote.py", line 854, in call_many\n    raise ConnectionClosed()\n' +
-    'borg.remote.ConnectionClosed: Connection closed by remote host\nConnection closed by remote host\n', 'unreachable'],
-  ['the hint alone (ssh\'s line lost)', 2, `${HINT}\n`, 'ambiguous'],
-  ['borg2 b25 at open, no ssh words (LogLevel QUIET, a forced /bin/false)', 2,
+      'Traceback (most recent call last):\n' +
+      '  File "/usr/lib/borgbackup2/borg/remote.py", line 641, in __del__\n    self.close()\n' +
+      '  File "/usr/lib/borgbackup2/borg/remote.py", line 1003, in close\n    self.call("close", {}, wait=True)\n' +
+      '  File "/usr/lib/borgbackup2/borg/remote.py", line 724, in call\n    for resp in self.call_many(cmd, [args], **kw):\n' +
+      '  File "/usr/lib/borgbackup2/borg/remote.py", line 854, in call_many\n    raise ConnectionClosed()\n' +
+      'borg.remote.ConnectionClosed: Connection closed by remote host\nConnection closed by remote host\n',
+    'unreachable',
+  ],
+  ["the hint alone (ssh's line lost)", 2, `${HINT}\n`, 'ambiguous'],
+  [
+    'borg2 b25 at open, no ssh words (LogLevel QUIET, a forced /bin/false)',
+    2,
     "rest: connection lost (BackendConnectionError('stdio server closed connection unexpectedly')), trying to reconnect...\n" +
-    "Error: Could not access the repository via borg serve on the remote host: rest connection was lost and could not be reestablished: BackendConnectionError('stdio server closed connection unexpectedly')\n" +
-    'Is borg 2 installed there (see BORG_REMOTE_PATH)? For a borg 1.x repository, use --from-borg1.\n', 'ambiguous'],
+      "Error: Could not access the repository via borg serve on the remote host: rest connection was lost and could not be reestablished: BackendConnectionError('stdio server closed connection unexpectedly')\n" +
+      'Is borg 2 installed there (see BORG_REMOTE_PATH)? For a borg 1.x repository, use --from-borg1.\n',
+    'ambiguous',
+  ],
   ['wrong key', 2, `Remote: root@127.0.0.1: Permission denied (publickey).\n${HINT}\n`, 'final'],
-  ['changed host key', 2, `Remote: @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nRemote: Host key verification failed.\n${HINT}\n`, 'final'],
+  [
+    'changed host key',
+    2,
+    `Remote: @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nRemote: Host key verification failed.\n${HINT}\n`,
+    'final',
+  ],
   ['host key verification only', 2, `Remote: Host key verification failed.\n${HINT}\n`, 'final'],
   ['no borg on the server', 2, `Remote: bash: line 1: borg-nope: command not found\n${HINT}\n`, 'final'],
   ['no borg on the server, zsh', 2, `Remote: zsh:1: command not found: borg\n${HINT}\n`, 'final'],
@@ -97,7 +132,10 @@ test('connect wait: retries unreachable attempts with growing jittered pauses un
   for (;;) {
     const d = wait.decide({ exitCode: 2, findings: refused, now, random: 0.5 });
     if (!d.retry) break;
-    assert.match(d.line, /^cannot reach backup \(ssh: connect to host 1\.2\.3\.4 port 22: Connection refused\); retrying in \d+s, \d+s of 1m0s waited/);
+    assert.match(
+      d.line,
+      /^cannot reach backup \(ssh: connect to host 1\.2\.3\.4 port 22: Connection refused\); retrying in \d+s, \d+s of 1m0s waited/,
+    );
     delays.push(d.delayMs);
     now += d.delayMs + 100;
   }
@@ -113,31 +151,58 @@ test('connect wait: never for a final answer, off at 0, closed once the server w
   assert.equal(connectWait(900, 0, 'h').decide({ exitCode: 2, findings: denied, now: 0, random: 0 }).retry, false);
   assert.equal(connectWait(0, 0, 'h').decide({ exitCode: 2, findings: refused, now: 0, random: 0 }).retry, false);
   const w = connectWait(900, 0, 'h');
-  assert.equal(w.decide({ exitCode: 2, findings: findings('Failed to create/acquire the lock /r/lock (timeout).\n'), now: 0, random: 0 }).retry, false);
-  assert.equal(w.decide({ exitCode: 2, findings: refused, now: 1, random: 0 }).retry, false, 'a refused connection after the server was reached is not "at start"');
+  assert.equal(
+    w.decide({ exitCode: 2, findings: findings('Failed to create/acquire the lock /r/lock (timeout).\n'), now: 0, random: 0 }).retry,
+    false,
+  );
+  assert.equal(
+    w.decide({ exitCode: 2, findings: refused, now: 1, random: 0 }).retry,
+    false,
+    'a refused connection after the server was reached is not "at start"',
+  );
 });
 
 test('connect wait without a probe: the hint alone is looked at again five times in a row, not more', () => {
   const bare = findings(`${HINT}\n`);
   const refused = findings(`Remote: ssh: connect to host h port 22: Connection refused\n${HINT}\n`);
   const w = connectWait(900, 0, 'h');
-  const seq = [bare, bare, bare, bare, refused, bare, bare, bare, bare, bare, bare].map((f, i) => w.decide({ exitCode: 2, findings: f, now: i, random: 0 }).retry);
+  const seq = [bare, bare, bare, bare, refused, bare, bare, bare, bare, bare, bare].map(
+    (f, i) => w.decide({ exitCode: 2, findings: f, now: i, random: 0 }).retry,
+  );
   assert.deepEqual(seq, [true, true, true, true, true, true, true, true, true, true, false]);
 });
 
 const durations: Array<[string, number | RegExp]> = [
-  ['0', 0], ['90', 90], ['90s', 90], ['15m', 900], ['1h30m', 5400], ['2d', 172800], [' 1H ', 3600],
-  ['', /expected a duration/], ['-5', /expected a duration/], ['5x', /expected a duration/], ['m', /expected a duration/], ['1.5h', /expected a duration/],
+  ['0', 0],
+  ['90', 90],
+  ['90s', 90],
+  ['15m', 900],
+  ['1h30m', 5400],
+  ['2d', 172800],
+  [' 1H ', 3600],
+  ['', /expected a duration/],
+  ['-5', /expected a duration/],
+  ['5x', /expected a duration/],
+  ['m', /expected a duration/],
+  ['1.5h', /expected a duration/],
 ];
 for (const [text, expected] of durations) {
   test(`parseDuration ${JSON.stringify(text)}`, () => {
     if (typeof expected === 'number') assert.equal(parseDuration(text, 'x'), expected);
-    else assert.throws(() => parseDuration(text, 'x'), (e: Error & { exitCode?: number }) => expected.test(e.message) && e.exitCode === 2);
+    else
+      assert.throws(
+        () => parseDuration(text, 'x'),
+        (e: Error & { exitCode?: number }) => expected.test(e.message) && e.exitCode === 2,
+      );
   });
 }
 
 test('options: monitoring twins and bad values are one line and exit 2', () => {
-  const o = splitArguments(['--tborg-ping', 'https://hc.example/abc', 'create'], { TBORG_CONNECT_WAIT: '2m', TBORG_STATUS_FILE: 'none', TBORG_PING_ALL: '1' }).options;
+  const o = splitArguments(['--tborg-ping', 'https://hc.example/abc', 'create'], {
+    TBORG_CONNECT_WAIT: '2m',
+    TBORG_STATUS_FILE: 'none',
+    TBORG_PING_ALL: '1',
+  }).options;
   assert.equal(o.pingUrl, 'https://hc.example/abc');
   assert.equal(o.connectWait, 120);
   assert.equal(o.statusFile, null);
@@ -153,14 +218,18 @@ test('options: monitoring twins and bad values are one line and exit 2', () => {
     [['list'], { TBORG_CONNECT_WAIT: 'soon' }, /TBORG_CONNECT_WAIT: expected a duration/],
     [['--tborg-metrics-file', ''], {}, /--tborg-metrics-file: expected the path/],
   ] as Array<[string[], Record<string, string>, RegExp]>) {
-    assert.throws(() => splitArguments(argv, env), (e: Error & { exitCode?: number }) => re.test(e.message) && e.exitCode === 2 && !e.message.includes('\n'));
+    assert.throws(
+      () => splitArguments(argv, env),
+      (e: Error & { exitCode?: number }) => re.test(e.message) && e.exitCode === 2 && !e.message.includes('\n'),
+    );
   }
 });
 
 test('ping: a backup is a job, maintenance fails loudly but never reports fine, the rest only with --tborg-ping-all', () => {
   for (const c of ['create', 'import-tar']) assert.equal(choosePingRole([c], false, false), 'job', c);
   for (const c of ['prune', 'compact', 'check', 'delete', 'recreate']) assert.equal(choosePingRole([c], false, false), 'maintenance', c);
-  for (const c of ['list', 'info', 'extract', 'mount', 'rlist', 'repo-list', 'diff', 'init', 'repo-create', 'rename', 'key']) assert.equal(choosePingRole([c], false, false), null, c);
+  for (const c of ['list', 'info', 'extract', 'mount', 'rlist', 'repo-list', 'diff', 'init', 'repo-create', 'rename', 'key'])
+    assert.equal(choosePingRole([c], false, false), null, c);
   assert.equal(choosePingRole(['key', 'export'], false, false), null);
   assert.equal(choosePingRole(['create'], true, false), null, 'a dry run changes nothing');
   assert.equal(choosePingRole(['prune'], true, false), null);
@@ -169,7 +238,7 @@ test('ping: a backup is a job, maintenance fails loudly but never reports fine, 
   assert.equal(choosePingRole(['prune'], false, true), 'maintenance', '--tborg-ping-all never lets maintenance report the check fine');
 });
 
-test('success: 0, 1 and borg\'s modern warning codes; errors and signals are not', () => {
+test("success: 0, 1 and borg's modern warning codes; errors and signals are not", () => {
   for (const c of [0, 1, 100, 107, 127]) assert.ok(isSuccess(c), String(c));
   for (const c of [2, 3, 13, 99, 128, 130, 143]) assert.ok(!isSuccess(c), String(c));
 });
@@ -188,19 +257,31 @@ test('recorded kind: backups and maintenance; never reads, dry runs or a refused
   assert.ok(!isRefusedPrompt(ended(0, `${yes}Aborting.`)));
 });
 
-test('getent ahosts: every address once, in getaddrinfo\'s order', () => {
-  assert.deepEqual(parseGetentHosts('::1             STREAM localhost\n::1             DGRAM\n127.0.0.1       STREAM \n'), [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }]);
+test("getent ahosts: every address once, in getaddrinfo's order", () => {
+  assert.deepEqual(parseGetentHosts('::1             STREAM localhost\n::1             DGRAM\n127.0.0.1       STREAM \n'), [
+    { address: '::1', family: 6 },
+    { address: '127.0.0.1', family: 4 },
+  ]);
   assert.deepEqual(parseGetentHosts('192.0.2.7       STREAM hc.example\n'), [{ address: '192.0.2.7', family: 4 }]);
   assert.deepEqual(parseGetentHosts(''), []);
 });
 
-test('state directory: XDG_STATE_HOME, else an absolute HOME, else the password database\'s; never relative', () => {
+test("state directory: XDG_STATE_HOME, else an absolute HOME, else the password database's; never relative", () => {
   assert.equal(findBaseDirectory({ XDG_STATE_HOME: '/s', HOME: '/h' }, 'state'), '/s');
   assert.equal(findBaseDirectory({ XDG_STATE_HOME: 'rel', HOME: '/h' }, 'state'), '/h/.local/state');
   assert.equal(findBaseDirectory({ HOME: '/h' }, 'cache'), '/h/.cache');
-  assert.equal(findBaseDirectory({ HOME: '' }, 'state', () => '/root'), '/root/.local/state');
-  assert.equal(findBaseDirectory({ HOME: 'rel' }, 'state', () => '/root'), '/root/.local/state');
-  assert.equal(findBaseDirectory({ HOME: '' }, 'state', () => ''), null);
+  assert.equal(
+    findBaseDirectory({ HOME: '' }, 'state', () => '/root'),
+    '/root/.local/state',
+  );
+  assert.equal(
+    findBaseDirectory({ HOME: 'rel' }, 'state', () => '/root'),
+    '/root/.local/state',
+  );
+  assert.equal(
+    findBaseDirectory({ HOME: '' }, 'state', () => ''),
+    null,
+  );
 });
 
 test('ping: requests per style', () => {
@@ -208,16 +289,21 @@ test('ping: requests per style', () => {
   assert.equal(resolvePingStyle('https://kuma.example/api/push/tok?status=up', undefined), 'uptime-kuma');
   assert.equal(resolvePingStyle('https://hc-ping.com/uuid', undefined), 'healthchecks');
   assert.equal(resolvePingStyle('https://kuma.example/api/push/tok', 'healthchecks'), 'healthchecks');
-  const hc = (e: Parameters<typeof buildPingRequest>[2]) => buildPingRequest('healthchecks', 'https://hc.example/ping/u-1/', e, 'RID', 'tborg: borg create r')!;
+  const hc = (e: Parameters<typeof buildPingRequest>[2]) =>
+    buildPingRequest('healthchecks', 'https://hc.example/ping/u-1/', e, 'RID', 'tborg: borg create r')!;
   assert.equal(hc('start').url, 'https://hc.example/ping/u-1/start?rid=RID');
   assert.equal(hc(end(0)).url, 'https://hc.example/ping/u-1?rid=RID');
   assert.equal(hc(end(1)).url, 'https://hc.example/ping/u-1?rid=RID');
   assert.equal(hc(end(2)).url, 'https://hc.example/ping/u-1/2?rid=RID');
-  assert.equal(buildPingRequest('healthchecks', 'https://hc.example/ping/u-1/', end(0), 'RID', 'x', 'log')!.url, 'https://hc.example/ping/u-1/log?rid=RID');
+  assert.equal(
+    buildPingRequest('healthchecks', 'https://hc.example/ping/u-1/', end(0), 'RID', 'x', 'log')!.url,
+    'https://hc.example/ping/u-1/log?rid=RID',
+  );
   assert.equal(buildPingRequest('uptime-kuma', 'https://k.example/api/push/tok', end(0), 'RID', 'x', 'log'), null);
   assert.equal(hc(end(143)).method, 'POST');
   assert.match(hc(end(2)).body, /^tborg: borg create r: exit code 2\na\nRepository \/x does not exist\.\n$/);
-  const kuma = (e: Parameters<typeof buildPingRequest>[2]) => buildPingRequest('uptime-kuma', 'https://k.example/api/push/tok?status=up&msg=OK&ping=', e, 'RID', 'borg create r');
+  const kuma = (e: Parameters<typeof buildPingRequest>[2]) =>
+    buildPingRequest('uptime-kuma', 'https://k.example/api/push/tok?status=up&msg=OK&ping=', e, 'RID', 'borg create r');
   assert.equal(kuma('start'), null);
   const down = new URL(kuma(end(2))!.url);
   assert.equal(down.searchParams.get('status'), 'down');
@@ -226,7 +312,7 @@ test('ping: requests per style', () => {
   assert.equal(new URL(kuma(end(0))!.url).searchParams.get('status'), 'up');
 });
 
-test('ping: the body keeps the end of borg\'s stderr within the bound', () => {
+test("ping: the body keeps the end of borg's stderr within the bound", () => {
   const lines = Array.from({ length: 12 }, (_, i) => `${i}`.repeat(2000));
   const body = endBody({ exitCode: 2, lastLines: lines, durationMs: 1 }, 'tborg');
   assert.ok(Buffer.byteLength(body) <= MAX_BODY_BYTES, `${Buffer.byteLength(body)}`);
@@ -236,8 +322,19 @@ test('ping: the body keeps the end of borg\'s stderr within the bound', () => {
 
 function run(over: Partial<RunRecord> = {}): RunRecord {
   return {
-    repository: 'ssh://h/srv/r', kind: 'backup', command: 'create', start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:01:00.000Z', exitCode: 0,
-    lockWaitSeconds: 0, attempts: 1, lockRetries: 0, connectionRetries: 0, unreachableRetries: 0, borgVersion: '1.2.4', ...over,
+    repository: 'ssh://h/srv/r',
+    kind: 'backup',
+    command: 'create',
+    start: '2026-01-01T00:00:00.000Z',
+    end: '2026-01-01T00:01:00.000Z',
+    exitCode: 0,
+    lockWaitSeconds: 0,
+    attempts: 1,
+    lockRetries: 0,
+    connectionRetries: 0,
+    unreachableRetries: 0,
+    borgVersion: '1.2.4',
+    ...over,
   };
 }
 const maintenance = (command: string, over: Partial<RunRecord> = {}) => run({ kind: 'maintenance', command, ...over });
@@ -248,7 +345,10 @@ test('status record: the last backup and its last success; maintenance apart, ne
   const failed = nextRecord(ok, run({ exitCode: 2, end: '2026-01-02T00:00:00.000Z' }));
   assert.equal(failed.backup?.exitCode, 2);
   assert.equal(failed.backup?.lastSuccess, ok.backup?.lastSuccess);
-  const pruned = nextRecord(nextRecord(failed, maintenance('prune', { end: '2026-01-02T01:00:00.000Z' })), maintenance('compact', { end: '2026-01-02T02:00:00.000Z' }));
+  const pruned = nextRecord(
+    nextRecord(failed, maintenance('prune', { end: '2026-01-02T01:00:00.000Z' })),
+    maintenance('compact', { end: '2026-01-02T02:00:00.000Z' }),
+  );
   assert.deepEqual(pruned.backup, failed.backup, 'maintenance never touches the backup');
   assert.equal(pruned.maintenance.prune?.lastSuccess, '2026-01-02T01:00:00.000Z');
   assert.equal(pruned.maintenance.compact?.exitCode, 0);
@@ -260,7 +360,7 @@ test('status record: the last backup and its last success; maintenance apart, ne
   const older = nextRecord(warning, run({ end: '2026-01-03T12:00:00.000Z' }));
   assert.equal(older.backup?.lastSuccess, '2026-01-04T00:00:00.000Z');
   const other = nextRecord(older, run({ repository: 'ssh://h/srv/other', exitCode: 2 }));
-  assert.equal(other.backup?.lastSuccess, null, 'a single --tborg-status-file shared by two repositories: the last one\'s');
+  assert.equal(other.backup?.lastSuccess, null, "a single --tborg-status-file shared by two repositories: the last one's");
   assert.deepEqual(other.maintenance, {});
 });
 
@@ -271,7 +371,7 @@ test('status record: file names are safe and distinct', () => {
   assert.match(recordFileName('../../etc/passwd'), /^etc-passwd-[0-9a-f]{10}\.json$/);
 });
 
-test('status record: the repository key is borg\'s canonical form, with ssh -G\'s host, port and user', () => {
+test("status record: the repository key is borg's canonical form, with ssh -G's host, port and user", () => {
   const r = (o: object) => ({ location: 'x', proto: 'ssh', user: null, host: 'h', port: null, path: '/srv/r', archive: null, ...o });
   assert.equal(repositoryKey(r({})), 'ssh://h/srv/r');
   const g = { hostname: '192.0.2.1', port: 22, user: 'me' };
@@ -285,13 +385,15 @@ test('status record: the repository key is borg\'s canonical form, with ssh -G\'
 
 test('status record: concurrent writers of one repository keep the last success', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'tborg-status-')), 'r.json');
-  const runs = Array.from({ length: 20 }, (_, i) => run({ exitCode: i === 7 ? 0 : 2, end: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() }));
+  const runs = Array.from({ length: 20 }, (_, i) =>
+    run({ exitCode: i === 7 ? 0 : 2, end: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() }),
+  );
   await Promise.all(runs.map((r) => writeRecord(path, r)));
   const record = await readRecord(path);
   assert.equal(record?.backup?.lastSuccess, runs[7]!.end);
 });
 
-test('status record: an older tborg\'s version 1 record is not read (its last success may be a prune\'s), and is removed', async () => {
+test("status record: an older tborg's version 1 record is not read (its last success may be a prune's), and is removed", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tborg-status-'));
   const old = join(dir, 'old.json');
   writeFileSync(old, JSON.stringify({ version: 1, ...run({ command: 'prune' }), lastSuccess: '2026-01-01T00:01:00.000Z' }));
@@ -308,17 +410,41 @@ test('metrics: one series per repository and kind; label values escaped; parses 
   assert.equal(escapeLabelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
   const now = Date.parse('2026-01-02T00:00:00.000Z');
   const weird = nextRecord(undefined, run({ repository: 'ssh://h/srv/we"ird\\path\nx' }));
-  const local = nextRecord(nextRecord(nextRecord(undefined, run({ repository: '/srv/local' })), run({ repository: '/srv/local', exitCode: 2, attempts: 3, lockWaitSeconds: 12.5 })), maintenance('prune', { repository: '/srv/local' }));
+  const local = nextRecord(
+    nextRecord(
+      nextRecord(undefined, run({ repository: '/srv/local' })),
+      run({ repository: '/srv/local', exitCode: 2, attempts: 3, lockWaitSeconds: 12.5 }),
+    ),
+    maintenance('prune', { repository: '/srv/local' }),
+  );
   const records: StatusRecord[] = [weird, local];
   const require = createRequire(import.meta.url);
-  const parse = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; type: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
+  const parse = require('parse-prometheus-text-format') as (
+    text: string,
+  ) => Array<{ name: string; type: string; metrics: Array<{ value: string; labels: Record<string, string> }> }>;
   const families = parse(formatMetrics(records, now));
   const byName = new Map(families.map((f) => [f.name, f]));
-  assert.deepEqual([...byName.keys()].sort(), ['tborg_attempts', 'tborg_last_exit_code', 'tborg_last_run_timestamp_seconds', 'tborg_last_success_timestamp_seconds', 'tborg_lock_wait_seconds']);
+  assert.deepEqual([...byName.keys()].sort(), [
+    'tborg_attempts',
+    'tborg_last_exit_code',
+    'tborg_last_run_timestamp_seconds',
+    'tborg_last_success_timestamp_seconds',
+    'tborg_lock_wait_seconds',
+  ]);
   for (const f of families) assert.equal(f.type, 'GAUGE');
   const success = byName.get('tborg_last_success_timestamp_seconds')!.metrics;
-  assert.deepEqual(success.map((m) => [m.labels.repository, m.labels.kind]), [['ssh://h/srv/we"ird\\path\nx', 'backup'], ['/srv/local', 'backup'], ['/srv/local', 'prune']]);
-  assert.deepEqual(success.map((m) => Number(m.value)), [Date.UTC(2026, 0, 1, 0, 1) / 1000, Date.UTC(2026, 0, 1, 0, 1) / 1000, Date.UTC(2026, 0, 1, 0, 1) / 1000]);
+  assert.deepEqual(
+    success.map((m) => [m.labels.repository, m.labels.kind]),
+    [
+      ['ssh://h/srv/we"ird\\path\nx', 'backup'],
+      ['/srv/local', 'backup'],
+      ['/srv/local', 'prune'],
+    ],
+  );
+  assert.deepEqual(
+    success.map((m) => Number(m.value)),
+    [Date.UTC(2026, 0, 1, 0, 1) / 1000, Date.UTC(2026, 0, 1, 0, 1) / 1000, Date.UTC(2026, 0, 1, 0, 1) / 1000],
+  );
   assert.equal(Number(byName.get('tborg_last_exit_code')!.metrics[1]!.value), 2);
   assert.equal(Number(byName.get('tborg_lock_wait_seconds')!.metrics[1]!.value), 12.5);
   assert.equal(Number(byName.get('tborg_attempts')!.metrics[1]!.value), 3);
@@ -339,10 +465,15 @@ test('status verdicts: per repository and kind; failed, stale (backups only), ok
   assert.deepEqual(states([fixedByPrune], 3600), ['backup:failed', 'prune:ok'], 'maintenance never makes a failed backup fine');
   const oldPrune = nextRecord(good, maintenance('prune', at('2025-12-01T00:00:00.000Z')));
   assert.deepEqual(states([oldPrune], 3600), ['backup:ok', 'prune:ok'], 'maintenance is not judged by --max-age');
-  assert.deepEqual(states([nextRecord(good, maintenance('check', { exitCode: 2 }))]), ['backup:ok', 'check:failed'], 'maintenance fails loudly');
+  assert.deepEqual(
+    states([nextRecord(good, maintenance('check', { exitCode: 2 }))]),
+    ['backup:ok', 'check:failed'],
+    'maintenance fails loudly',
+  );
   assert.equal(judgeRecords([good], now, 3600)[0]!.lastSuccessAgeSeconds, 1800);
   // A mistyped host: failed for a week, then forgotten; a repository that once succeeded never is.
-  const typo = (ageMs: number) => nextRecord(undefined, run({ repository: 'ssh://typo/r', exitCode: 2, end: new Date(now - ageMs).toISOString() }));
+  const typo = (ageMs: number) =>
+    nextRecord(undefined, run({ repository: 'ssh://typo/r', exitCode: 2, end: new Date(now - ageMs).toISOString() }));
   assert.deepEqual(states([typo(NEVER_SUCCEEDED_KEPT_MS - 60_000)]), ['backup:failed']);
   assert.deepEqual(states([typo(NEVER_SUCCEEDED_KEPT_MS + 60_000)]), []);
   const longFailed = nextRecord(good, run({ exitCode: 2, end: new Date(now - NEVER_SUCCEEDED_KEPT_MS - 60_000).toISOString() }));
@@ -369,7 +500,10 @@ test('the hold keeps back ssh\'s "cannot connect" line and what follows; other l
   assert.equal(late.filter(Buffer.alloc(70 * 1024, 'x\n')).length, 70 * 1024);
   assert.equal(late.filter(Buffer.from(text)).toString(), text);
   const other = new LockLineHold();
-  assert.equal(other.filter(Buffer.from('Remote: Permission denied (publickey).\n')).toString(), 'Remote: Permission denied (publickey).\n');
+  assert.equal(
+    other.filter(Buffer.from('Remote: Permission denied (publickey).\n')).toString(),
+    'Remote: Permission denied (publickey).\n',
+  );
 });
 
 test('connect wait: once the wait is spent, one line says so', () => {
@@ -378,7 +512,10 @@ test('connect wait: once the wait is spent, one line says so', () => {
   assert.equal(w.decide({ exitCode: 2, findings: refused, now: 0, random: 0 }).retry, true);
   const last = w.decide({ exitCode: 2, findings: refused, now: 6000, random: 0 });
   assert.equal(last.retry, false);
-  assert.match(!last.retry && last.line ? last.line : '', /^gave up: h could not be reached within 5s \(--tborg-connect-wait\), over 2 attempts$/);
+  assert.match(
+    !last.retry && last.line ? last.line : '',
+    /^gave up: h could not be reached within 5s \(--tborg-connect-wait\), over 2 attempts$/,
+  );
 });
 
 test('ping: run ids are version 4 UUIDs, as Healthchecks requires for rid', async () => {
@@ -386,5 +523,8 @@ test('ping: run ids are version 4 UUIDs, as Healthchecks requires for rid', asyn
   const ids = new Set(Array.from({ length: 200 }, () => randomRunId()));
   assert.equal(ids.size, 200);
   for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  assert.equal(randomRunId(() => 0.999), 'ffffffff-ffff-4fff-bfff-ffffffffffff');
+  assert.equal(
+    randomRunId(() => 0.999),
+    'ffffffff-ffff-4fff-bfff-ffffffffffff',
+  );
 });

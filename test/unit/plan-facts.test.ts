@@ -37,7 +37,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function context(args: string[], env: NodeJS.ProcessEnv): CommandContext {
   const sink = new PassThrough();
-  return { args, options: { ...defaultOptions(), borg: fakeBorg }, env, terminal: new Terminal({ stdout: sink, stderr: sink }, { quiet: true }), selfPaths: [] };
+  return {
+    args,
+    options: { ...defaultOptions(), borg: fakeBorg },
+    env,
+    terminal: new Terminal({ stdout: sink, stderr: sink }, { quiet: true }),
+    selfPaths: [],
+  };
 }
 
 interface SshAnswer {
@@ -50,7 +56,10 @@ interface SshAnswer {
 
 // An `ssh -G` that answers exactly the targets of the table (as SshSettings, through parseSshG) and
 // records every question with the environment it was asked in.
-function givenSsh(answers: SshAnswer[]): { resolve: PlanFactSources['resolveSshSettings']; asked: Array<{ target: string[]; env: NodeJS.ProcessEnv | undefined }> } {
+function givenSsh(answers: SshAnswer[]): {
+  resolve: PlanFactSources['resolveSshSettings'];
+  asked: Array<{ target: string[]; env: NodeJS.ProcessEnv | undefined }>;
+} {
   const asked: Array<{ target: string[]; env: NodeJS.ProcessEnv | undefined }> = [];
   const resolve = (target: readonly string[], options: ResolveOptions = {}): SshSettings => {
     asked.push({ target: [...target], env: options.env });
@@ -67,19 +76,30 @@ function givenSsh(answers: SshAnswer[]): { resolve: PlanFactSources['resolveSshS
   return { resolve, asked };
 }
 
-const borgSays = (version: string): PlanFactSources['readBorgVersion'] => (): BorgVersion => ({ version, major: Number(version.split('.')[0]) });
+const borgSays =
+  (version: string): PlanFactSources['readBorgVersion'] =>
+  (): BorgVersion => ({ version, major: Number(version.split('.')[0]) });
 
-async function planWith(args: string[], env: NodeJS.ProcessEnv, version: string, answers: SshAnswer[]): Promise<{ plan: Plan; asked: ReturnType<typeof givenSsh>['asked'] }> {
+async function planWith(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  version: string,
+  answers: SshAnswer[],
+): Promise<{ plan: Plan; asked: ReturnType<typeof givenSsh>['asked'] }> {
   const ssh = givenSsh(answers);
-  const input = await gatherPlanInput(context(args, env), { facts: { resolveSshSettings: ssh.resolve, readBorgVersion: borgSays(version) } });
+  const input = await gatherPlanInput(context(args, env), {
+    facts: { resolveSshSettings: ssh.resolve, readBorgVersion: borgSays(version) },
+  });
   assert.equal(existsSync(borgRan), false, 'borg must not run when its version is given');
   return { plan: buildPlan(input), asked: ssh.asked };
 }
 
-
-describe('every question to ssh carries the caller\'s env', () => {
+describe("every question to ssh carries the caller's env", () => {
   test('the first ssh -G, the BatchMode re-ask and the SetupTimeOut probe', async () => {
-    const env = { BORG_RSH: 'ssh -F /dev/null -o BatchMode=yes -o ServerAliveInterval=300 -o SetupTimeOut=9', PATH: process.env.PATH ?? '' };
+    const env = {
+      BORG_RSH: 'ssh -F /dev/null -o BatchMode=yes -o ServerAliveInterval=300 -o SetupTimeOut=9',
+      PATH: process.env.PATH ?? '',
+    };
     const words = splitLikePython(env.BORG_RSH);
     const { plan, asked } = await planWith(['create', 'backup:repo::a', '/x'], env, '1.2.4', [
       { target: [...words, 'backup'], interval: 300, batchMode: true },
@@ -174,7 +194,15 @@ describe('borg2 plans with given facts', () => {
     assert.equal(p.lockWait.model?.kind, 'store');
     assert.ok(p.lockWait.seconds >= 30 * 60);
     assert.match(p.lockWait.model!.why, /runs borg serve, which keeps its lock in the repository/);
-    assert.deepEqual(splitLikePython(p.env.BORG_RSH ?? ''), ['ssh', '-F', '/dev/null', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30']);
+    assert.deepEqual(splitLikePython(p.env.BORG_RSH ?? ''), [
+      'ssh',
+      '-F',
+      '/dev/null',
+      '-o',
+      'ServerAliveInterval=10',
+      '-o',
+      'ServerAliveCountMax=30',
+    ]);
     assert.deepEqual(p.ssh?.argv.slice(-3), ['-p', '2222', 'root@127.0.0.1']);
   });
 

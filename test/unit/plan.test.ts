@@ -63,7 +63,12 @@ interface Row {
   };
 }
 
-function ssh(configured: [number, number], words: string[] = ['ssh'], source: RshWords['source'] = 'default', extra: Partial<SshFacts> = {}): SshFacts {
+function ssh(
+  configured: [number, number],
+  words: string[] = ['ssh'],
+  source: RshWords['source'] = 'default',
+  extra: Partial<SshFacts> = {},
+): SshFacts {
   return { words, source, configured, ...extra };
 }
 
@@ -88,10 +93,25 @@ const ROWS: Row[] = [
     name: "BORG_RSH with quoted words: every word the user had survives borg's shlex.split",
     args: HOST_ARGS,
     env: { BORG_RSH: `ssh -F '/cfg dir/c f' -o 'ProxyCommand=ssh -W %h:%p jump' -i "/k/it's key" -o "SetEnv=A=\\"x y\\" B=$HOME"` },
-    ssh: ssh([0, 3], ['ssh', '-F', '/cfg dir/c f', '-o', 'ProxyCommand=ssh -W %h:%p jump', '-i', "/k/it's key", '-o', 'SetEnv=A="x y" B=$HOME'], 'BORG_RSH'),
+    ssh: ssh(
+      [0, 3],
+      ['ssh', '-F', '/cfg dir/c f', '-o', 'ProxyCommand=ssh -W %h:%p jump', '-i', "/k/it's key", '-o', 'SetEnv=A="x y" B=$HOME'],
+      'BORG_RSH',
+    ),
     expect: {
       keepalive: 'injected',
-      borgRshWords: ['ssh', '-F', '/cfg dir/c f', '-o', 'ProxyCommand=ssh -W %h:%p jump', '-i', "/k/it's key", '-o', 'SetEnv=A="x y" B=$HOME', ...I10C30],
+      borgRshWords: [
+        'ssh',
+        '-F',
+        '/cfg dir/c f',
+        '-o',
+        'ProxyCommand=ssh -W %h:%p jump',
+        '-i',
+        "/k/it's key",
+        '-o',
+        'SetEnv=A="x y" B=$HOME',
+        ...I10C30,
+      ],
       argv: ['--lock-wait', '10', ...HOST_ARGS],
       effective: [10, 30],
       lockWait: 640,
@@ -116,26 +136,50 @@ const ROWS: Row[] = [
     args: HOST_ARGS,
     env: { BORG_RSH: 'ssh -F /c' },
     ssh: ssh([0, 8], ['ssh', '-F', '/c'], 'BORG_RSH'),
-    expect: { keepalive: 'injected', borgRsh: 'ssh -F /c -o ServerAliveInterval=10', argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [10, 8], lockWait: 640 },
+    expect: {
+      keepalive: 'injected',
+      borgRsh: 'ssh -F /c -o ServerAliveInterval=10',
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [10, 8],
+      lockWait: 640,
+    },
   },
   {
     name: 'CountMax 1 configured (below the default): only ServerAliveInterval',
     args: HOST_ARGS,
     ssh: ssh([0, 1]),
-    expect: { keepalive: 'injected', borgRsh: 'ssh -o ServerAliveInterval=10', argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [10, 1], lockWait: 640 },
+    expect: {
+      keepalive: 'injected',
+      borgRsh: 'ssh -o ServerAliveInterval=10',
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [10, 1],
+      lockWait: 640,
+    },
   },
   {
     name: "Debian's BatchMode default 300 is nobody's choice: injected",
     args: HOST_ARGS,
     env: { BORG_RSH: 'ssh -o BatchMode=yes' },
     ssh: ssh([300, 3], ['ssh', '-o', 'BatchMode=yes'], 'BORG_RSH', { intervalIsDefault: true }),
-    expect: { keepalive: 'injected', borgRshWords: ['ssh', '-o', 'BatchMode=yes', ...I10C30], argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [10, 30], lockWait: 640 },
+    expect: {
+      keepalive: 'injected',
+      borgRshWords: ['ssh', '-o', 'BatchMode=yes', ...I10C30],
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [10, 30],
+      lockWait: 640,
+    },
   },
   {
     name: 'BatchMode default interval with a configured CountMax 5: only the interval',
     args: HOST_ARGS,
     ssh: ssh([300, 5], ['ssh'], 'default', { intervalIsDefault: true }),
-    expect: { keepalive: 'injected', borgRsh: 'ssh -o ServerAliveInterval=10', argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [10, 5], lockWait: 640 },
+    expect: {
+      keepalive: 'injected',
+      borgRsh: 'ssh -o ServerAliveInterval=10',
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [10, 5],
+      lockWait: 640,
+    },
   },
   {
     // 5 x 7 asked for: (7+1) x 5 = 40 -> 640
@@ -143,7 +187,13 @@ const ROWS: Row[] = [
     args: HOST_ARGS,
     options: { keepalive: { interval: 5, countMax: 7 } },
     ssh: ssh([0, 3]),
-    expect: { keepalive: 'injected', borgRsh: 'ssh -o ServerAliveInterval=5 -o ServerAliveCountMax=7', argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [5, 7], lockWait: 640 },
+    expect: {
+      keepalive: 'injected',
+      borgRsh: 'ssh -o ServerAliveInterval=5 -o ServerAliveCountMax=7',
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [5, 7],
+      lockWait: 640,
+    },
   },
   {
     // 60 x 20 injected: client bound 21 x 60 = 1260 > 620 -> 1280 (> I x C = 1200)
@@ -151,7 +201,13 @@ const ROWS: Row[] = [
     args: HOST_ARGS,
     options: { keepalive: { interval: 60, countMax: 20 } },
     ssh: ssh([0, 3]),
-    expect: { keepalive: 'injected', borgRshWords: ['ssh', '-o', 'ServerAliveInterval=60', '-o', 'ServerAliveCountMax=20'], argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [60, 20], lockWait: 1280 },
+    expect: {
+      keepalive: 'injected',
+      borgRshWords: ['ssh', '-o', 'ServerAliveInterval=60', '-o', 'ServerAliveCountMax=20'],
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [60, 20],
+      lockWait: 1280,
+    },
   },
 
   // ---- a value the user configured is never overridden ----
@@ -188,14 +244,26 @@ const ROWS: Row[] = [
     args: HOST_ARGS,
     env: { BORG_RSH: 'ssh -o ServerAliveCountMax=3' },
     ssh: ssh([0, 3], ['ssh', '-o', 'ServerAliveCountMax=3'], 'BORG_RSH'),
-    expect: { keepalive: 'injected', borgRsh: 'ssh -o ServerAliveCountMax=3 -o ServerAliveInterval=10', argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [10, 3], lockWait: 640 },
+    expect: {
+      keepalive: 'injected',
+      borgRsh: 'ssh -o ServerAliveCountMax=3 -o ServerAliveInterval=10',
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [10, 3],
+      lockWait: 640,
+    },
   },
   {
     name: "-o 'serveralivecountmax 3' (space, lowercase) in BORG_RSH is the user's too",
     args: HOST_ARGS,
     env: { BORG_RSH: "ssh -o 'serveralivecountmax 3'" },
     ssh: ssh([0, 3], ['ssh', '-o', 'serveralivecountmax 3'], 'BORG_RSH'),
-    expect: { keepalive: 'injected', borgRshWords: ['ssh', '-o', 'serveralivecountmax 3', ...I10], argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [10, 3], lockWait: 640 },
+    expect: {
+      keepalive: 'injected',
+      borgRshWords: ['ssh', '-o', 'serveralivecountmax 3', ...I10],
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [10, 3],
+      lockWait: 640,
+    },
   },
   {
     // ssh keeps the first -o it reads: an injection after the user's would change nothing and the
@@ -216,7 +284,15 @@ const ROWS: Row[] = [
     expect: {
       keepalive: 'injected',
       env: {},
-      argv: ['--lock-wait', '10', 'create', '--rsh', 'ssh -p 23 -i /k -o ServerAliveInterval=10 -o ServerAliveCountMax=30', 'backup:repo::a', '/data'],
+      argv: [
+        '--lock-wait',
+        '10',
+        'create',
+        '--rsh',
+        'ssh -p 23 -i /k -o ServerAliveInterval=10 -o ServerAliveCountMax=30',
+        'backup:repo::a',
+        '/data',
+      ],
       rshAt: { index: 4, prefix: '', words: ['ssh', '-p', '23', '-i', '/k', ...I10C30] },
       effective: [10, 30],
       lockWait: 640,
@@ -229,7 +305,14 @@ const ROWS: Row[] = [
     expect: {
       keepalive: 'injected',
       env: {},
-      argv: ['--lock-wait', '10', "--rsh=ssh -i '/k k' -o ServerAliveInterval=10 -o ServerAliveCountMax=30", 'create', 'backup:repo::a', '/data'],
+      argv: [
+        '--lock-wait',
+        '10',
+        "--rsh=ssh -i '/k k' -o ServerAliveInterval=10 -o ServerAliveCountMax=30",
+        'create',
+        'backup:repo::a',
+        '/data',
+      ],
       rshAt: { index: 2, prefix: '--rsh=', words: ['ssh', '-i', '/k k', ...I10C30] },
       effective: [10, 30],
       lockWait: 640,
@@ -254,7 +337,17 @@ const ROWS: Row[] = [
     expect: {
       keepalive: 'injected',
       env: {},
-      argv: ['--lock-wait', '10', 'create', '--rsh', 'ssh -a', '--rsh', 'ssh -b -o ServerAliveInterval=10 -o ServerAliveCountMax=30', 'backup:repo::a', '/data'],
+      argv: [
+        '--lock-wait',
+        '10',
+        'create',
+        '--rsh',
+        'ssh -a',
+        '--rsh',
+        'ssh -b -o ServerAliveInterval=10 -o ServerAliveCountMax=30',
+        'backup:repo::a',
+        '/data',
+      ],
       effective: [10, 30],
       lockWait: 640,
     },
@@ -278,14 +371,26 @@ const ROWS: Row[] = [
     name: '--rsh with a configured interval: argv untouched but for --lock-wait',
     args: ['create', '--rsh', 'ssh -o ServerAliveInterval=5', 'backup:repo::a', '/data'],
     ssh: ssh([5, 3], ['ssh', '-o', 'ServerAliveInterval=5'], '--rsh'),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '10', 'create', '--rsh', 'ssh -o ServerAliveInterval=5', 'backup:repo::a', '/data'], effective: [5, 3], lockWait: 640 },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '10', 'create', '--rsh', 'ssh -o ServerAliveInterval=5', 'backup:repo::a', '/data'],
+      effective: [5, 3],
+      lockWait: 640,
+    },
   },
   {
     name: 'borg 2: -r ssh://user@host:port, BORG_RSH',
     args: ['-r', 'ssh://u@backup:2222/./repo', 'create', 'a', '/data'],
     major: 2,
     ssh: ssh([0, 3]),
-    expect: { keepalive: 'injected', borgRsh: 'ssh -o ServerAliveInterval=10 -o ServerAliveCountMax=30', argv: ['--lock-wait', '10', '-r', 'ssh://u@backup:2222/./repo', 'create', 'a', '/data'], effective: [10, 30], lockWait: 640 },
+    expect: {
+      keepalive: 'injected',
+      borgRsh: 'ssh -o ServerAliveInterval=10 -o ServerAliveCountMax=30',
+      argv: ['--lock-wait', '10', '-r', 'ssh://u@backup:2222/./repo', 'create', 'a', '/data'],
+      effective: [10, 30],
+      lockWait: 640,
+    },
   },
 
   // ---- warn and off ----
@@ -300,7 +405,9 @@ const ROWS: Row[] = [
       argv: ['--lock-wait', '10', ...HOST_ARGS],
       effective: [0, 3],
       lockWait: 640,
-      warnings: [/^ssh to backup has no ServerAliveInterval.*"ServerAliveInterval 10" and "ServerAliveCountMax 30".*\/home\/u\/\.ssh\/config:12.*tborg ssh-config backup --write/],
+      warnings: [
+        /^ssh to backup has no ServerAliveInterval.*"ServerAliveInterval 10" and "ServerAliveCountMax 30".*\/home\/u\/\.ssh\/config:12.*tborg ssh-config backup --write/,
+      ],
     },
   },
   {
@@ -329,7 +436,9 @@ const ROWS: Row[] = [
       argv: ['--lock-wait', '10', ...HOST_ARGS],
       effective: [300, 3],
       lockWait: 1220,
-      warnings: [/^ssh to backup has only Debian's BatchMode default ServerAliveInterval \(300 s\): .*"ServerAliveInterval 10" and "ServerAliveCountMax 30"/],
+      warnings: [
+        /^ssh to backup has only Debian's BatchMode default ServerAliveInterval \(300 s\): .*"ServerAliveInterval 10" and "ServerAliveCountMax 30"/,
+      ],
     },
   },
   {
@@ -337,7 +446,14 @@ const ROWS: Row[] = [
     args: HOST_ARGS,
     options: { keepaliveMode: 'warn' },
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [15, 4], lockWait: 640, warnings: [] },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [15, 4],
+      lockWait: 640,
+      warnings: [],
+    },
   },
   {
     name: 'off: nothing changed, nothing said',
@@ -354,23 +470,55 @@ const ROWS: Row[] = [
     env: { BORG_RSH: "sh -c 'exec socat - TCP:backup:22'" },
     nonSsh: { words: ['sh', '-c', 'exec socat - TCP:backup:22'], source: 'BORG_RSH' },
     // No keepalive to know: the client bound is 0, the server bound the guide's 620.
-    expect: { keepalive: 'not-applicable', env: {}, argv: ['--lock-wait', '10', ...HOST_ARGS], effective: null, lockWait: 640, warnings: [], planOnlyWarnings: [/^BORG_RSH \(sh -c .*\) is not ssh/], connectionRetries: 0 },
+    expect: {
+      keepalive: 'not-applicable',
+      env: {},
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: null,
+      lockWait: 640,
+      warnings: [],
+      planOnlyWarnings: [/^BORG_RSH \(sh -c .*\) is not ssh/],
+      connectionRetries: 0,
+    },
   },
   {
     name: 'local repository: not-applicable, no ssh, no warning even with --tborg-server-alive none',
     args: ['create', '/srv/repo::a', '/data'],
     options: { serverAlive: null },
-    expect: { keepalive: 'not-applicable', env: {}, argv: ['--lock-wait', '10', 'create', '/srv/repo::a', '/data'], effective: null, lockWait: 640, warnings: [], connectionRetries: 0 },
+    expect: {
+      keepalive: 'not-applicable',
+      env: {},
+      argv: ['--lock-wait', '10', 'create', '/srv/repo::a', '/data'],
+      effective: null,
+      lockWait: 640,
+      warnings: [],
+      connectionRetries: 0,
+    },
   },
   {
     name: 'file:// repository: not-applicable',
     args: ['list', 'file:///srv/repo'],
-    expect: { keepalive: 'not-applicable', env: {}, argv: ['--lock-wait', '10', 'list', 'file:///srv/repo'], effective: null, lockWait: 640, warnings: [], connectionRetries: 0 },
+    expect: {
+      keepalive: 'not-applicable',
+      env: {},
+      argv: ['--lock-wait', '10', 'list', 'file:///srv/repo'],
+      effective: null,
+      lockWait: 640,
+      warnings: [],
+      connectionRetries: 0,
+    },
   },
   {
-    name: 'local repository with the user\'s --lock-wait 5: no warning (no stale borg serve locally)',
+    name: "local repository with the user's --lock-wait 5: no warning (no stale borg serve locally)",
     args: ['create', '--lock-wait', '5', '/srv/repo::a', '/data'],
-    expect: { keepalive: 'not-applicable', env: {}, argv: ['create', '--lock-wait', '5', '/srv/repo::a', '/data'], lockWait: 5, userGiven: true, warnings: [] },
+    expect: {
+      keepalive: 'not-applicable',
+      env: {},
+      argv: ['create', '--lock-wait', '5', '/srv/repo::a', '/data'],
+      lockWait: 5,
+      userGiven: true,
+      warnings: [],
+    },
   },
   ...(
     [
@@ -418,7 +566,9 @@ const ROWS: Row[] = [
       attemptSeconds: null,
       // Not on every run (a nightly cron job would mail it every night): only once a wait happened.
       warnings: [],
-      planOnlyWarnings: [/^--lock-wait 60 is shorter than the 10m40s a stale borg serve can hold the lock.*max\(\(30\+1\)x10, 2x\(30\+1\)x10\) \+ 20 = 640 s/],
+      planOnlyWarnings: [
+        /^--lock-wait 60 is shorter than the 10m40s a stale borg serve can hold the lock.*max\(\(30\+1\)x10, 2x\(30\+1\)x10\) \+ 20 = 640 s/,
+      ],
       onWaitWarnings: [/^--lock-wait 60 is shorter/],
     },
   },
@@ -426,19 +576,45 @@ const ROWS: Row[] = [
     name: '--lock-wait=700 (above W): respected, no warning',
     args: ['create', '--lock-wait=700', 'backup:repo::a', '/data'],
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['create', '--lock-wait=700', 'backup:repo::a', '/data'], effective: [15, 4], lockWait: 700, userGiven: true, deadline: 700, attemptSeconds: null, warnings: [] },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['create', '--lock-wait=700', 'backup:repo::a', '/data'],
+      effective: [15, 4],
+      lockWait: 700,
+      userGiven: true,
+      deadline: 700,
+      attemptSeconds: null,
+      warnings: [],
+    },
   },
   {
     name: '--lock-wait 640 (exactly W): no warning',
     args: ['--lock-wait', '640', 'create', 'backup:repo::a', '/data'],
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '640', 'create', 'backup:repo::a', '/data'], effective: [15, 4], lockWait: 640, userGiven: true, warnings: [] },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '640', 'create', 'backup:repo::a', '/data'],
+      effective: [15, 4],
+      lockWait: 640,
+      userGiven: true,
+      warnings: [],
+    },
   },
   {
     name: 'top-level --lock-wait 5 and command --lock-wait 900: borg takes 900, no warning',
     args: ['--lock-wait', '5', 'create', '--lock-wait', '900', 'backup:repo::a', '/data'],
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '5', 'create', '--lock-wait', '900', 'backup:repo::a', '/data'], effective: [15, 4], lockWait: 900, userGiven: true, warnings: [] },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '5', 'create', '--lock-wait', '900', 'backup:repo::a', '/data'],
+      effective: [15, 4],
+      lockWait: 900,
+      userGiven: true,
+      warnings: [],
+    },
   },
   {
     // no ClientAlive on the server: TCP keepalive, 7200 + 9 x 75 = 7875 s -> 7895
@@ -457,7 +633,7 @@ const ROWS: Row[] = [
     },
   },
   {
-    name: '--tborg-server-alive none and the user\'s --lock-wait 600: two warnings',
+    name: "--tborg-server-alive none and the user's --lock-wait 600: two warnings",
     args: ['create', '--lock-wait', '600', 'backup:repo::a', '/data'],
     options: { serverAlive: null },
     ssh: ssh([15, 4]),
@@ -479,7 +655,14 @@ const ROWS: Row[] = [
     args: HOST_ARGS,
     options: { keepalive: { interval: 1, countMax: 3 }, serverAlive: { interval: 1, countMax: 3 } },
     ssh: ssh([0, 3]),
-    expect: { keepalive: 'injected', borgRsh: 'ssh -o ServerAliveInterval=1 -o ServerAliveCountMax=3', argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [1, 3], lockWait: 28, deadline: 28 },
+    expect: {
+      keepalive: 'injected',
+      borgRsh: 'ssh -o ServerAliveInterval=1 -o ServerAliveCountMax=3',
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [1, 3],
+      lockWait: 28,
+      deadline: 28,
+    },
   },
   {
     // server 20x5: 2 x 6 x 20 = 240; client 10x30 injected: 310 -> 330
@@ -487,35 +670,75 @@ const ROWS: Row[] = [
     args: HOST_ARGS,
     options: { serverAlive: { interval: 20, countMax: 5 } },
     ssh: ssh([0, 3]),
-    expect: { keepalive: 'injected', borgRshWords: ['ssh', ...I10C30], argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [10, 30], lockWait: 330 },
+    expect: {
+      keepalive: 'injected',
+      borgRshWords: ['ssh', ...I10C30],
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [10, 30],
+      lockWait: 330,
+    },
   },
   {
     name: '--tborg-max-wait 3600: the retry deadline; attempts stay 10 s',
     args: HOST_ARGS,
     options: { maxWait: 3600 },
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '10', ...HOST_ARGS], effective: [15, 4], lockWait: 640, deadline: 3600, attemptSeconds: 10 },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      effective: [15, 4],
+      lockWait: 640,
+      deadline: 3600,
+      attemptSeconds: 10,
+    },
   },
   {
     name: '--tborg-max-wait 14: one 14 s attempt rather than 10 + 4',
     args: HOST_ARGS,
     options: { maxWait: 14 },
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '14', ...HOST_ARGS], effective: [15, 4], lockWait: 640, deadline: 14, attemptSeconds: 14 },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '14', ...HOST_ARGS],
+      effective: [15, 4],
+      lockWait: 640,
+      deadline: 14,
+      attemptSeconds: 14,
+    },
   },
   {
     name: '--tborg-max-wait 0: a single attempt with the shortest --lock-wait borg takes',
     args: HOST_ARGS,
     options: { maxWait: 0 },
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '1', ...HOST_ARGS], effective: [15, 4], lockWait: 640, deadline: 0, attemptSeconds: 1 },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '1', ...HOST_ARGS],
+      effective: [15, 4],
+      lockWait: 640,
+      deadline: 0,
+      attemptSeconds: 1,
+    },
   },
   {
     name: "--tborg-max-wait with the user's --lock-wait: the deadline is tborg's, the argv the user's",
     args: ['create', '--lock-wait', '30', 'backup:repo::a', '/data'],
     options: { maxWait: 120 },
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['create', '--lock-wait', '30', 'backup:repo::a', '/data'], effective: [15, 4], lockWait: 30, userGiven: true, deadline: 120, attemptSeconds: null, onWaitWarnings: [/^--lock-wait 30 is shorter/] },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['create', '--lock-wait', '30', 'backup:repo::a', '/data'],
+      effective: [15, 4],
+      lockWait: 30,
+      userGiven: true,
+      deadline: 120,
+      attemptSeconds: null,
+      onWaitWarnings: [/^--lock-wait 30 is shorter/],
+    },
   },
 
   // ---- input that cannot be replayed ----
@@ -523,45 +746,95 @@ const ROWS: Row[] = [
     name: 'create - : a lost connection is not retried',
     args: ['create', 'backup:repo::a', '-'],
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '10', 'create', 'backup:repo::a', '-'], lockWait: 640, noConnectionRetry: /create -/ },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '10', 'create', 'backup:repo::a', '-'],
+      lockWait: 640,
+      noConnectionRetry: /create -/,
+    },
   },
   {
     name: 'create --paths-from-stdin: a lost connection is not retried',
     args: ['create', '--paths-from-stdin', 'backup:repo::a'],
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '10', 'create', '--paths-from-stdin', 'backup:repo::a'], lockWait: 640, noConnectionRetry: /--paths-from-stdin/ },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '10', 'create', '--paths-from-stdin', 'backup:repo::a'],
+      lockWait: 640,
+      noConnectionRetry: /--paths-from-stdin/,
+    },
   },
   {
     name: 'extract --stdout: lock timeouts retried, a lost connection not (its stdout is its result)',
     args: ['extract', '--stdout', 'backup:repo::a', 'big.bin'],
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '10', 'extract', '--stdout', 'backup:repo::a', 'big.bin'], lockWait: 640, lockTimeouts: true, connectionRetries: 0, noConnectionRetry: /^extract --stdout writes its result to stdout/ },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '10', 'extract', '--stdout', 'backup:repo::a', 'big.bin'],
+      lockWait: 640,
+      lockTimeouts: true,
+      connectionRetries: 0,
+      noConnectionRetry: /^extract --stdout writes its result to stdout/,
+    },
   },
   {
     name: 'list --json: a lost connection is not retried',
     args: ['list', '--json', 'backup:repo'],
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '10', 'list', '--json', 'backup:repo'], lockWait: 640, connectionRetries: 0, noConnectionRetry: /^list writes its result to stdout/ },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '10', 'list', '--json', 'backup:repo'],
+      lockWait: 640,
+      connectionRetries: 0,
+      noConnectionRetry: /^list writes its result to stdout/,
+    },
   },
   {
     name: 'create --content-from-command: your command is not run twice',
     args: ['create', '--content-from-command', 'backup:repo::a', '--', 'pg_dump', 'db'],
     ssh: ssh([15, 4]),
     // One attempt that waits the whole wait inside borg: borg takes the lock before it runs the command.
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '640', 'create', '--content-from-command', 'backup:repo::a', '--', 'pg_dump', 'db'], lockWait: 640, lockTimeouts: false, connectionRetries: 0, noConnectionRetry: /runs your command/ },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '640', 'create', '--content-from-command', 'backup:repo::a', '--', 'pg_dump', 'db'],
+      lockWait: 640,
+      lockTimeouts: false,
+      connectionRetries: 0,
+      noConnectionRetry: /runs your command/,
+    },
   },
   {
     name: 'BORG_PASSPHRASE_FD: read by the first attempt, so a lost connection is not retried',
     args: HOST_ARGS,
     env: { BORG_PASSPHRASE_FD: '3' },
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '10', ...HOST_ARGS], lockWait: 640, connectionRetries: 0, noConnectionRetry: /BORG_PASSPHRASE_FD/ },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      lockWait: 640,
+      connectionRetries: 0,
+      noConnectionRetry: /BORG_PASSPHRASE_FD/,
+    },
   },
   {
     name: 'create of files: lost connections retried (3 by default)',
     args: HOST_ARGS,
     ssh: ssh([15, 4]),
-    expect: { keepalive: 'configured', env: {}, argv: ['--lock-wait', '10', ...HOST_ARGS], lockWait: 640, noConnectionRetry: null, lockTimeouts: true, connectionRetries: 3 },
+    expect: {
+      keepalive: 'configured',
+      env: {},
+      argv: ['--lock-wait', '10', ...HOST_ARGS],
+      lockWait: 640,
+      noConnectionRetry: null,
+      lockTimeouts: true,
+      connectionRetries: 3,
+    },
   },
 ];
 
@@ -576,7 +849,8 @@ function toInput(row: Row): PlanInput {
     assert.ok(loc?.host, `${row.name}: the row gives ssh facts, so the line must have an ssh repository`);
     // The hand-written words must be what borg itself splits out of the user's value.
     if (row.ssh.source === 'BORG_RSH') assert.deepEqual(splitLikePython(env.BORG_RSH ?? ''), row.ssh.words, `${row.name}: BORG_RSH words`);
-    if (row.ssh.source === '--rsh') assert.deepEqual(splitLikePython(commandLine.rsh?.value ?? ''), row.ssh.words, `${row.name}: --rsh words`);
+    if (row.ssh.source === '--rsh')
+      assert.deepEqual(splitLikePython(commandLine.rsh?.value ?? ''), row.ssh.words, `${row.name}: --rsh words`);
     sshFacts = {
       rsh: { words: row.ssh.words, source: row.ssh.source },
       target: [...row.ssh.words, loc.host],
@@ -670,7 +944,12 @@ test('buildPlan invariants over every row with an ssh repository', () => {
     // The guide's rule: W > I x C of the effective keepalive.
     assert.ok(plan.lockWait.model!.seconds > eff.interval * eff.countMax, row.name);
     // W covers the server bound: 2 x (C+1) x I of what the server runs (the guide's 10 x 30 unless told).
-    const server = row.options?.serverAlive === null ? 7200 + 9 * 75 : row.options?.serverAlive ? 2 * (row.options.serverAlive.countMax + 1) * row.options.serverAlive.interval : 2 * 31 * 10;
+    const server =
+      row.options?.serverAlive === null
+        ? 7200 + 9 * 75
+        : row.options?.serverAlive
+          ? 2 * (row.options.serverAlive.countMax + 1) * row.options.serverAlive.interval
+          : 2 * 31 * 10;
     assert.ok(plan.lockWait.model!.seconds >= server, row.name);
     // and the client bound: (C+1) x I.
     assert.ok(plan.lockWait.model!.seconds >= (eff.countMax + 1) * eff.interval, row.name);
@@ -688,7 +967,7 @@ test('buildPlan invariants over every row with an ssh repository', () => {
   assert.ok(checked > 30, `${checked} rows`);
 });
 
-test('attemptArgv: later attempts carry their own --lock-wait, the user\'s words unchanged', () => {
+test("attemptArgv: later attempts carry their own --lock-wait, the user's words unchanged", () => {
   const row = ROWS[0]!;
   const plan: Plan = buildPlan(toInput(row));
   assert.deepEqual(attemptArgv(plan, 7), ['--lock-wait', '7', 'create', 'backup:repo::a', '/data']);

@@ -13,7 +13,9 @@ test('README "Development": one table row per folder of src/, naming files that 
   const section = readme.slice(readme.indexOf('\n## Development'), readme.indexOf('\n## ', readme.indexOf('\n## Development') + 1));
   const rows = section.split('\n').filter((l) => /^\| `src\/[^`]+\/` \|/.test(l));
   const folders = rows.map((l) => /^\| `src\/([^`]+)\/`/.exec(l)![1]!);
-  const tree = readdirSync(`${ROOT}src`, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const tree = readdirSync(`${ROOT}src`, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
   assert.deepEqual([...folders].sort(), [...tree].sort());
   for (const [i, row] of rows.entries()) {
     const starts = row.split('|').at(-2)!;

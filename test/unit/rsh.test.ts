@@ -35,11 +35,10 @@ test('splitLikePython: table', () => {
   }
 });
 
-
 // docs/facts.md says npm shlex splits exactly like Python's shlex.split. Not quite: npm shlex 3 also reads
 // bash's $'...' / $"..." quotes and drops a backslash-newline. tborg therefore splits with its own
 // port (splitLikePython) and uses npm shlex only for quoting.
-test('npm shlex split differs from Python on $\'...\' and backslash-newline (docs/facts.md correction)', () => {
+test("npm shlex split differs from Python on $'...' and backslash-newline (docs/facts.md correction)", () => {
   assert.deepEqual(npmShlexSplit("$'a b'"), ['a b']);
   assert.deepEqual(splitLikePython("$'a b'"), ['$a b']);
   assert.deepEqual(npmShlexSplit('a\\\nb'), ['ab']);
@@ -58,7 +57,15 @@ test('readRsh: --rsh, else BORG_RSH, else ssh, with Python truthiness', () => {
 
 test('isSsh: only the ssh program itself', () => {
   const yes = [['ssh'], ['/usr/bin/ssh', '-i', 'k'], ['./ssh']];
-  const no = [[], ['sh', '-c', 'exec socat - TCP:h:22'], ['env', 'X=1', 'ssh'], ['autossh', '-M', '0'], ['sshpass', '-p', 'x', 'ssh'], ['ssh.exe'], ['/usr/bin/ssh-agent']];
+  const no = [
+    [],
+    ['sh', '-c', 'exec socat - TCP:h:22'],
+    ['env', 'X=1', 'ssh'],
+    ['autossh', '-M', '0'],
+    ['sshpass', '-p', 'x', 'ssh'],
+    ['ssh.exe'],
+    ['/usr/bin/ssh-agent'],
+  ];
   for (const w of yes) assert.equal(isSsh(w), true, w.join(' '));
   for (const w of no) assert.equal(isSsh(w), false, w.join(' '));
 });
@@ -71,12 +78,17 @@ test('sshTarget: words + -p PORT + [user@]host, as borg remote.py ssh_cmd', () =
 
 test('withKeepalive appends after the user words', () => {
   assert.deepEqual(withKeepalive(['ssh', '-o', 'ServerAliveInterval=7'], { interval: 10, countMax: 30 }), [
-    'ssh', '-o', 'ServerAliveInterval=7', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=30',
+    'ssh',
+    '-o',
+    'ServerAliveInterval=7',
+    '-o',
+    'ServerAliveInterval=10',
+    '-o',
+    'ServerAliveCountMax=30',
   ]);
   assert.deepEqual(withKeepalive(['ssh'], {}), ['ssh']);
   assert.throws(() => withKeepalive(['ssh'], { interval: 1.5 }));
 });
-
 
 test('parseSshArgv reads ssh options like ssh.c getopt', () => {
   assert.deepEqual(parseSshArgv(['-F', 'a', '-qFb', '-oX=1', '-o', 'Y 2', '-p', '22', 'u@h', '-l', 'z', 'cmd', '-F', 'no']), {
@@ -92,7 +104,45 @@ test('parseSshArgv reads ssh options like ssh.c getopt', () => {
 
 // Nasty words for the round trip: quotes of both kinds, backslashes, $, newlines, tabs, globs,
 // non-ASCII, empty strings, leading dashes.
-const ALPHABET = ["'", '"', '\\', '$', ' ', '\t', '\n', '*', '?', '#', '!', '`', ';', '&', '|', '(', ')', '{', '}', '=', ':', '@', '%', ',', '.', '/', '-', '_', '~', 'a', 'Z', '0', 'é', '€', '😀', "''", '$\''];
+const ALPHABET = [
+  "'",
+  '"',
+  '\\',
+  '$',
+  ' ',
+  '\t',
+  '\n',
+  '*',
+  '?',
+  '#',
+  '!',
+  '`',
+  ';',
+  '&',
+  '|',
+  '(',
+  ')',
+  '{',
+  '}',
+  '=',
+  ':',
+  '@',
+  '%',
+  ',',
+  '.',
+  '/',
+  '-',
+  '_',
+  '~',
+  'a',
+  'Z',
+  '0',
+  'é',
+  '€',
+  '😀',
+  "''",
+  "$'",
+];
 
 function randomWords(seed: number): string[] {
   let x = seed;
@@ -104,11 +154,9 @@ function randomWords(seed: number): string[] {
   return Array.from({ length: count }, () => Array.from({ length: rnd(8) }, () => ALPHABET[rnd(ALPHABET.length)]!).join(''));
 }
 
-
 test('joinRsh round trip: splitLikePython(joinRsh(words)) === words (1000 random word lists)', () => {
   for (let seed = 1; seed <= 1000; seed++) {
     const words = randomWords(seed);
     assert.deepEqual(splitLikePython(joinRsh(words)), words, JSON.stringify(words));
   }
 });
-

@@ -5,7 +5,7 @@ import { spinnerSafeDuringAttempts } from '../../src/run/run-borg.js';
 
 // A spinner must not share a terminal with a command whose stdout is its result, whatever the borg
 // calls it: borg 1.x `list`, borg2 b5 `rlist`, borg2 b10+ `repo-list` (docs/facts.md "borg 2").
-test('spinnerSafeDuringAttempts: no spinner over a terminal that shows the result, by every borg\'s command name', () => {
+test("spinnerSafeDuringAttempts: no spinner over a terminal that shows the result, by every borg's command name", () => {
   const env = { BORG_PASSPHRASE: 'x' };
   const tty = { stdoutIsTTY: true };
   const plan = (command: string, baseArgv: string[] = []): Plan => ({ command: [command], baseArgv }) as unknown as Plan;

@@ -26,7 +26,14 @@ function plan(args: string[], env: NodeJS.ProcessEnv, tborg: string[] = [], majo
     options,
     borg: { path: '/usr/bin/borg', version, major },
     commandLine,
-    ssh: loc.host ? { rsh, target: sshTarget(rsh.words, { user: loc.user, host: loc.host, port: loc.port }), configured: { interval: 0, countMax: 3 }, hostBlock: null } : null,
+    ssh: loc.host
+      ? {
+          rsh,
+          target: sshTarget(rsh.words, { user: loc.user, host: loc.host, port: loc.port }),
+          configured: { interval: 0, countMax: 3 },
+          hostBlock: null,
+        }
+      : null,
     nonSshRsh: null,
     runToken: TOKEN,
   };
@@ -34,14 +41,23 @@ function plan(args: string[], env: NodeJS.ProcessEnv, tborg: string[] = [], majo
 }
 
 describe('the guard in the authorized_keys line', () => {
-  test('the guard goes in front of today\'s borg serve argv, after the variables', () => {
+  test("the guard goes in front of today's borg serve argv, after the variables", () => {
     const options = { ...defaultAuthorizedKeysOptions(), restrictToPaths: ['/srv/borg'], setEnv: ['BORG_HOST_ID=nas'] };
     const today = buildServeCommand(options);
-    assert.equal(buildServeCommand({ ...options, guardPath: '/home/b/.local/bin/tborg-serve-guard' }), today.replace('borg serve', '/home/b/.local/bin/tborg-serve-guard borg serve'));
-    assert.equal(buildServeCommand({ ...options, guardPath: "/home/it's/g" }), today.replace('borg serve', `'/home/it'\\''s/g' borg serve`));
+    assert.equal(
+      buildServeCommand({ ...options, guardPath: '/home/b/.local/bin/tborg-serve-guard' }),
+      today.replace('borg serve', '/home/b/.local/bin/tborg-serve-guard borg serve'),
+    );
+    assert.equal(
+      buildServeCommand({ ...options, guardPath: "/home/it's/g" }),
+      today.replace('borg serve', `'/home/it'\\''s/g' borg serve`),
+    );
   });
   test('refused: a relative path, and borg2 serve --rest (no serve holds the lock there)', () => {
-    assert.throws(() => buildServeCommand({ ...defaultAuthorizedKeysOptions(), guardPath: 'bin/g' }), /--guard-path "bin\/g" is not an absolute path/);
+    assert.throws(
+      () => buildServeCommand({ ...defaultAuthorizedKeysOptions(), guardPath: 'bin/g' }),
+      /--guard-path "bin\/g" is not an absolute path/,
+    );
     assert.throws(() => buildServeCommand({ ...defaultAuthorizedKeysOptions(), borg2: true, guardPath: '/g' }), /hold their own lock/);
   });
   test('the script has every placeholder filled and starts with its interpreter', () => {
@@ -53,7 +69,7 @@ describe('the guard in the authorized_keys line', () => {
 });
 
 describe('the run token in the remote path', () => {
-  test('prefixes the user\'s --remote-path in place (separate and joined), else BORG_REMOTE_PATH, else borg', () => {
+  test("prefixes the user's --remote-path in place (separate and joined), else BORG_REMOTE_PATH, else borg", () => {
     const at = (argv: string[]) => parseBorgCommandLine(argv, {}, 1);
     const separate = ['--remote-path', '/opt/borg', 'list', 'ssh://h/r'];
     assert.deepEqual(injectRunToken(separate, at(separate).remotePathAt, '/opt/borg', {}, TOKEN), {
@@ -61,12 +77,21 @@ describe('the run token in the remote path', () => {
       env: {},
     });
     const joined = ['list', '--remote-pa=/opt/borg', 'ssh://h/r'];
-    assert.deepEqual(injectRunToken(joined, at(joined).remotePathAt, '/opt/borg', {}, TOKEN).argv, ['list', `--remote-pa=TBORG_RUN=${TOKEN} /opt/borg`, 'ssh://h/r']);
-    assert.deepEqual(injectRunToken(['list', 'ssh://h/r'], null, null, { BORG_REMOTE_PATH: 'borg-1.2' }, TOKEN).env, { BORG_REMOTE_PATH: `TBORG_RUN=${TOKEN} borg-1.2` });
+    assert.deepEqual(injectRunToken(joined, at(joined).remotePathAt, '/opt/borg', {}, TOKEN).argv, [
+      'list',
+      `--remote-pa=TBORG_RUN=${TOKEN} /opt/borg`,
+      'ssh://h/r',
+    ]);
+    assert.deepEqual(injectRunToken(['list', 'ssh://h/r'], null, null, { BORG_REMOTE_PATH: 'borg-1.2' }, TOKEN).env, {
+      BORG_REMOTE_PATH: `TBORG_RUN=${TOKEN} borg-1.2`,
+    });
     assert.deepEqual(injectRunToken(['list', 'ssh://h/r'], null, null, {}, TOKEN).env, { BORG_REMOTE_PATH: `TBORG_RUN=${TOKEN} borg` });
     // An empty --remote-path is not borg's (remote.py: `args.remote_path or BORG_REMOTE_PATH`).
     const empty = ['--remote-path', '', 'list', 'ssh://h/r'];
-    assert.deepEqual(injectRunToken(empty, at(empty).remotePathAt, '', { BORG_REMOTE_PATH: 'b' }, TOKEN), { argv: empty, env: { BORG_REMOTE_PATH: `TBORG_RUN=${TOKEN} b` } });
+    assert.deepEqual(injectRunToken(empty, at(empty).remotePathAt, '', { BORG_REMOTE_PATH: 'b' }, TOKEN), {
+      argv: empty,
+      env: { BORG_REMOTE_PATH: `TBORG_RUN=${TOKEN} b` },
+    });
     assert.throws(() => composeRemotePath('XYZ', 'borg'), /bad run token/);
   });
   test('not applicable: no repository, no ssh, store locks, two repositories', () => {
@@ -90,7 +115,7 @@ describe('the plan with --tborg-server-guard', () => {
     assert.deepEqual(plan(args, { TBORG_SERVER_GUARD: 'off' }).env, off.env);
     assert.equal(off.lockWait.seconds, 640);
   });
-  test('on: the token in BORG_REMOTE_PATH, the 10 x 6 keepalive, and a wait that no longer waits for the server\'s sshd', () => {
+  test("on: the token in BORG_REMOTE_PATH, the 10 x 6 keepalive, and a wait that no longer waits for the server's sshd", () => {
     const on = plan(args, { BORG_REMOTE_PATH: 'borg-1.2' }, ['--tborg-server-guard', 'on']);
     assert.deepEqual(on.serverGuard, { on: true, sent: true, notApplicable: null });
     assert.equal(on.env.BORG_REMOTE_PATH, `TBORG_RUN=${TOKEN} borg-1.2`);
@@ -114,7 +139,7 @@ describe('the plan with --tborg-server-guard', () => {
   });
 });
 
-describe('doctor\'s words about the guard', () => {
+describe("doctor's words about the guard", () => {
   const server = { name: 'server' as const, status: 'ok' as const, detail: 'reachable in 0.3 s' };
   test('found and used, found and unused, missing and wanted, missing', () => {
     assert.match(addGuardFinding(server, 1, true, 'nas').detail, /runs tborg's guard 1: a lost connection's stale borg serve is ended/);

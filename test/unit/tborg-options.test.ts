@@ -15,7 +15,13 @@ const cases: Array<[string, string[], Record<string, string>, string[], Partial<
   ['option with separate value, anywhere', ['list', '--tborg-max-wait', '90', 'r'], {}, ['list', 'r'], { maxWait: 90 }],
   ['after -- belongs to borg', ['create', 'r::a', '--', '--tborg-quiet'], {}, ['create', 'r::a', '--', '--tborg-quiet'], { quiet: false }],
   ['env twin', ['list'], { TBORG_KEEPALIVE_MODE: 'warn', TBORG_QUIET: '1' }, ['list'], { keepaliveMode: 'warn', quiet: true }],
-  ['command line beats env', ['--tborg-keepalive-mode', 'off', 'list'], { TBORG_KEEPALIVE_MODE: 'warn' }, ['list'], { keepaliveMode: 'off' }],
+  [
+    'command line beats env',
+    ['--tborg-keepalive-mode', 'off', 'list'],
+    { TBORG_KEEPALIVE_MODE: 'warn' },
+    ['list'],
+    { keepaliveMode: 'off' },
+  ],
   ['server alive none', ['--tborg-server-alive=none'], {}, [], { serverAlive: null }],
   ['TBORG_HELP is not a setting', ['list'], { TBORG_HELP: '1' }, ['list'], { help: false }],
 ];
@@ -41,7 +47,10 @@ const bad: Array<[string[], Record<string, string>, RegExp]> = [
 ];
 for (const [argv, env, message] of bad) {
   test(`splitArguments rejects ${JSON.stringify(argv)} ${JSON.stringify(env)}`, () => {
-    assert.throws(() => splitArguments(argv, env), (e: Error & { exitCode?: number }) => message.test(e.message) && e.exitCode === 2 && !e.message.includes('\n'));
+    assert.throws(
+      () => splitArguments(argv, env),
+      (e: Error & { exitCode?: number }) => message.test(e.message) && e.exitCode === 2 && !e.message.includes('\n'),
+    );
   });
 }
 

@@ -36,7 +36,8 @@ export interface AuthorizedKeysArgs {
 // `tborg authorized-keys`: borg's serve guide's restricted key line, quoted so that any path survives.
 export async function runAuthorizedKeysCommand(context: CommandContext, args: AuthorizedKeysArgs): Promise<number> {
   if (args.printGuard) {
-    if (args.keyFiles.length > 0 || args.guard) throw new UsageError(`--print-guard prints the guard only; give no key file and no --guard`);
+    if (args.keyFiles.length > 0 || args.guard)
+      throw new UsageError(`--print-guard prints the guard only; give no key file and no --guard`);
     context.terminal.out(buildServeGuardScript());
     return 0;
   }
@@ -77,9 +78,7 @@ export async function runAuthorizedKeysCommand(context: CommandContext, args: Au
     context.terminal.warn(`${done === 'written' ? 'wrote' : 'kept (already up to date)'} the guard at ${options.guardPath}`);
   }
   if (options.restrictToPaths.length === 0 && options.restrictToRepositories.length === 0) {
-    context.terminal.warn(
-      'no --restrict-to-path or --restrict-to-repository: this key can use every repository the account can reach',
-    );
+    context.terminal.warn('no --restrict-to-path or --restrict-to-repository: this key can use every repository the account can reach');
   }
   context.terminal.out(`${line}\n`);
   return 0;

@@ -69,32 +69,39 @@ export function describePlan(plan: Plan): string {
     // borg 1.x adds its log level and debug topics after `serve` (remote.py borg_cmd): "...".
     const remote = plan.ssh.transport === 'borg serve' ? ` ${plan.ssh.remoteCommand.map(showWord).join(' ')} ...` : '';
     lines.push(`ssh argv:   ${plan.ssh.argv.map(showWord).join(' ')}${remote}`);
-    lines.push(`keepalive:  ${plan.keepalive}: configured ServerAliveInterval ${c.interval}, CountMax ${c.countMax}; ` +
-      `effective ${e.interval} x ${e.countMax}`);
+    lines.push(
+      `keepalive:  ${plan.keepalive}: configured ServerAliveInterval ${c.interval}, CountMax ${c.countMax}; ` +
+        `effective ${e.interval} x ${e.countMax}`,
+    );
   } else {
     lines.push(`keepalive:  ${plan.keepalive}`);
   }
   if (plan.lockWait.model) {
     const m = plan.lockWait.model;
-    const yours = plan.lockWait.userSource === 'BORG_LOCK_WAIT' ? ' (your BORG_LOCK_WAIT)' : plan.lockWait.userGiven ? ' (your --lock-wait)' : '';
+    const yours =
+      plan.lockWait.userSource === 'BORG_LOCK_WAIT' ? ' (your BORG_LOCK_WAIT)' : plan.lockWait.userGiven ? ' (your --lock-wait)' : '';
     lines.push(`lock wait:  ${formatDuration(plan.lockWait.seconds)}${yours}; tborg's ${m.kind}-lock model: ${m.formula}`);
     lines.push(`            ${m.why}`);
     lines.push(
       plan.serverGuard?.sent
         ? `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, the guard ending the stale serve ${m.serverBound} s, margin ${m.margin} s`
         : m.kind === 'store'
-        ? `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, store lock expiry ${m.serverBound} s, margin ${m.margin} s`
-        : `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, server bound (2 x (CountMax+1) x Interval of ClientAlive) ${m.serverBound} s, margin ${m.margin} s`,
+          ? `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, store lock expiry ${m.serverBound} s, margin ${m.margin} s`
+          : `            client bound (ServerAlive (C+1) x I) ${m.clientBound} s, server bound (2 x (CountMax+1) x Interval of ClientAlive) ${m.serverBound} s, margin ${m.margin} s`,
     );
     lines.push(describeRetry(plan));
   } else {
     lines.push('retry:      none');
   }
   if (plan.retry.connectWaitSeconds > 0) {
-    lines.push(`connect:    a server that cannot be reached at start is retried for up to ${formatDuration(plan.retry.connectWaitSeconds)} (--tborg-connect-wait)`);
+    lines.push(
+      `connect:    a server that cannot be reached at start is retried for up to ${formatDuration(plan.retry.connectWaitSeconds)} (--tborg-connect-wait)`,
+    );
   }
   if (plan.serverGuard?.on) {
-    lines.push(`guard:      ${plan.serverGuard.sent ? 'a run token goes to the server\'s guard in the remote path (README "The server half")' : `no run token: ${plan.serverGuard.notApplicable}`}`);
+    lines.push(
+      `guard:      ${plan.serverGuard.sent ? 'a run token goes to the server\'s guard in the remote path (README "The server half")' : `no run token: ${plan.serverGuard.notApplicable}`}`,
+    );
   }
   for (const w of plan.warnings) lines.push(`warning:    ${w.text}`);
   return `${lines.join('\n')}\n`;
@@ -105,7 +112,10 @@ export function describePlan(plan: Plan): string {
 function describeRetry(plan: Plan): string {
   const { retry, lockWait } = plan;
   if (retry.userCommand) {
-    const wait = lockWait.attemptSeconds !== null ? `borg itself waits up to ${formatDuration(lockWait.attemptSeconds)} for the lock (--lock-wait ${lockWait.attemptSeconds})` : 'borg itself waits for the lock (your lock wait)';
+    const wait =
+      lockWait.attemptSeconds !== null
+        ? `borg itself waits up to ${formatDuration(lockWait.attemptSeconds)} for the lock (--lock-wait ${lockWait.attemptSeconds})`
+        : 'borg itself waits for the lock (your lock wait)';
     return `retry:      none: ${retry.userCommand}, so it gets one attempt; ${wait}`;
   }
   const lost = retry.noConnectionRetry ? `not retried (${retry.noConnectionRetry})` : `up to ${retry.connectionRetries} times`;

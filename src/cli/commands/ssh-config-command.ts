@@ -36,7 +36,8 @@ function requestOf(context: CommandContext, args: SshConfigArgs): Request {
   if (args.hosts.length > 1) throw new UsageError(`one HOST only, got ${args.hosts.join(' ')}`);
   const host = args.hosts[0]!;
   checkHostAlias(host);
-  const keepalive = args.keepalive !== undefined ? parseAlivePair(args.keepalive, '--keepalive') : (context.options.keepalive ?? GUIDE_ALIVE_PAIR);
+  const keepalive =
+    args.keepalive !== undefined ? parseAlivePair(args.keepalive, '--keepalive') : (context.options.keepalive ?? GUIDE_ALIVE_PAIR);
   if (args.config === '') throw new UsageError('--config needs a file name');
   return { host, config: args.config, write: args.write, keepalive: { interval: keepalive.interval, countMax: keepalive.countMax } };
 }
@@ -71,10 +72,16 @@ export async function runSshConfigCommand(context: CommandContext, words: SshCon
   // that is ssh's default, not the user's choice, so tborg may still write its own. Asked once; when
   // the interval in effect is that default, it is also the default to show.
   const intervalIsDefault = intervalIsBatchModeDefault(target, now, { env: context.env });
-  const defaultInterval = intervalIsDefault ? now.serverAliveInterval : defaultServerAliveInterval(now.batchMode, 'ssh', { env: context.env });
+  const defaultInterval = intervalIsDefault
+    ? now.serverAliveInterval
+    : defaultServerAliveInterval(now.batchMode, 'ssh', { env: context.env });
   const intervalDefaultText = defaultInterval === 0 ? 'off' : `${defaultInterval}, as BatchMode is yes (Debian's ssh)`;
-  out(`${host}: ServerAliveInterval ${now.serverAliveInterval}, ServerAliveCountMax ${now.serverAliveCountMax} (${joinRsh([target[0]!, '-G', ...target.slice(1)])})`);
-  out(`  ServerAliveInterval ${now.serverAliveInterval}: ${describeSource(intervalSource, now.serverAliveInterval, parseTimeValue, intervalDefaultText)}`);
+  out(
+    `${host}: ServerAliveInterval ${now.serverAliveInterval}, ServerAliveCountMax ${now.serverAliveCountMax} (${joinRsh([target[0]!, '-G', ...target.slice(1)])})`,
+  );
+  out(
+    `  ServerAliveInterval ${now.serverAliveInterval}: ${describeSource(intervalSource, now.serverAliveInterval, parseTimeValue, intervalDefaultText)}`,
+  );
   out(`  ServerAliveCountMax ${now.serverAliveCountMax}: ${describeSource(countSource, now.serverAliveCountMax, toNumber, '3')}`);
 
   if (now.serverAliveInterval === keepalive.interval && now.serverAliveCountMax === keepalive.countMax) {
@@ -99,10 +106,14 @@ export async function runSshConfigCommand(context: CommandContext, words: SshCon
   );
   for (const line of plan.inserted) out(`    + ${line}`.trimEnd());
   for (const s of plan.shadowed) {
-    out(`  ${s.keyword} ${s.value} at ${file.path}:${s.line} then no longer applies to ${host}${s.certain ? '' : ' (where it did)'}; other hosts keep it.`);
+    out(
+      `  ${s.keyword} ${s.value} at ${file.path}:${s.line} then no longer applies to ${host}${s.certain ? '' : ' (where it did)'}; other hosts keep it.`,
+    );
   }
   if (!args.write) {
-    out(`Run \`tborg ssh-config ${host}${args.config !== undefined ? ` --config ${args.config}` : ''} --write\` to write it (a backup copy is kept beside the file).`);
+    out(
+      `Run \`tborg ssh-config ${host}${args.config !== undefined ? ` --config ${args.config}` : ''} --write\` to write it (a backup copy is kept beside the file).`,
+    );
     return 0;
   }
   let result: WriteResult;

@@ -10,7 +10,12 @@ export function toNumber(text: string): number | null {
 }
 
 // Where the value in effect comes from, as the report's second and third lines say it.
-export function describeSource(source: SettingSource | null, effective: number, parse: (t: string) => number | null, defaultText: string): string {
+export function describeSource(
+  source: SettingSource | null,
+  effective: number,
+  parse: (t: string) => number | null,
+  defaultText: string,
+): string {
   if (source === null) return `not set for this host in the config files (ssh's default: ${defaultText})`;
   const where = describePlace(source);
   if (!source.certain) return `perhaps from ${where}, if that Match applies (tborg does not evaluate it)`;

@@ -18,9 +18,7 @@ export async function runSshdConfigCommand(context: CommandContext, args: SshdCo
     serverAlive = args.serverAlive.trim().toLowerCase() === 'none' ? null : parseAlivePair(args.serverAlive, '--server-alive');
   }
   if (serverAlive === null) {
-    throw new UsageError(
-      "the server alive setting is 'none', which is what these lines fix; give IxC, e.g. --server-alive 10x30",
-    );
+    throw new UsageError("the server alive setting is 'none', which is what these lines fix; give IxC, e.g. --server-alive 10x30");
   }
   context.terminal.out(formatSshdConfig({ serverAlive: serverAlive ?? GUIDE_ALIVE_PAIR, matchUser: args.matchUser, borg2: args.borg2 }));
   return 0;

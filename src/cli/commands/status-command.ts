@@ -70,7 +70,13 @@ export async function runStatusCommand(context: CommandContext, args: StatusArgs
   const lines = judgeRecords(records, Date.now(), maxAge);
   const exitCode = lines.length === 0 ? 2 : lines.every((l) => l.state === 'ok') ? 0 : 1;
   if (args.json) {
-    const repositories = lines.map((l) => ({ repository: l.repository, kind: l.kind, ...l.run, state: l.state, lastSuccessAgeSeconds: l.lastSuccessAgeSeconds }));
+    const repositories = lines.map((l) => ({
+      repository: l.repository,
+      kind: l.kind,
+      ...l.run,
+      state: l.state,
+      lastSuccessAgeSeconds: l.lastSuccessAgeSeconds,
+    }));
     context.terminal.out(`${JSON.stringify({ exitCode, maxAgeSeconds: maxAge ?? null, repositories }, null, 2)}\n`);
   } else if (lines.length === 0) {
     context.terminal.error('no status records yet (they are written after each backup and maintenance run)', 'status');

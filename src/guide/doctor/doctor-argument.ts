@@ -106,7 +106,10 @@ export function checkLocation(input: PlanInput, split: DoctorWords): Check {
     return {
       name: 'location',
       status: 'fail',
-      detail: split.repository === null ? 'no repository given, and BORG_REPO is not set' : `bad argument: borg would not open a repository with ${input.args.join(' ')}`,
+      detail:
+        split.repository === null
+          ? 'no repository given, and BORG_REPO is not set'
+          : `bad argument: borg would not open a repository with ${input.args.join(' ')}`,
     };
   }
   const l = repo.location;

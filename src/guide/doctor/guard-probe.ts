@@ -32,7 +32,11 @@ export function readGuardVersion(result: BufferedChildResult): number | null {
 export function addGuardFinding(server: Check, version: number | null, guardOn: boolean, host: string): Check {
   const data = { ...server.data, guard: version, serverGuard: guardOn };
   if (version !== null && guardOn) {
-    return { ...server, detail: `${server.detail}; runs tborg's guard ${version}: a lost connection's stale borg serve is ended by the next attempt`, data };
+    return {
+      ...server,
+      detail: `${server.detail}; runs tborg's guard ${version}: a lost connection's stale borg serve is ended by the next attempt`,
+      data,
+    };
   }
   if (version !== null) {
     return {

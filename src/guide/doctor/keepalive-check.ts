@@ -73,7 +73,6 @@ export function checkKeepalive(plan: Plan, input: PlanInput, sources: KeepaliveS
   };
 }
 
-
 // Where ServerAliveInterval/CountMax for `alias` come from, in ssh's order: a -o in the user's
 // words (command line beats every file), the user's file (or -F file), the system file (not with
 // -F). ssh -G has already said what the values are; this only says where they are written.
@@ -96,10 +95,7 @@ export function findKeepaliveSources(
       const m = /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/.exec(option);
       if (m && canonicalKeyword(m[1]!.toLowerCase(), dialect) === wanted) return `${source} (-o ${option})`;
     }
-    const places = [
-      ...(file ? [{ file, system: false }] : []),
-      ...(explicit ? [] : [{ file: SYSTEM_CONFIG_FILE, system: true }]),
-    ];
+    const places = [...(file ? [{ file, system: false }] : []), ...(explicit ? [] : [{ file: SYSTEM_CONFIG_FILE, system: true }])];
     for (const place of places) {
       const found = findSettingSource(place.file, alias, keyword, { user, system: place.system, dialect });
       if (found) {

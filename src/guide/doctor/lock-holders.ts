@@ -57,10 +57,18 @@ function describeHolder(h: LockHolder, alive: boolean | null): string {
 // After a free repository lock: the local cache lock of this repository (another borg on this
 // machine; `borg list` does not take it, `borg create` does), or, for a local repository, other
 // readers in its roster. `holders` are what the files said, `ownHost` tells which pids to test.
-export function checkHolders(kind: 'cache' | 'repository', path: string, holders: readonly LockHolder[], isAlive: (h: LockHolder) => boolean | null): Check | null {
+export function checkHolders(
+  kind: 'cache' | 'repository',
+  path: string,
+  holders: readonly LockHolder[],
+  isAlive: (h: LockHolder) => boolean | null,
+): Check | null {
   if (holders.length === 0) return null;
   const described = holders.map((h) => describeHolder(h, isAlive(h)));
-  const what = kind === 'cache' ? 'another borg on this machine uses its cache of this repository' : 'a reader (borg mount, list, extract?) holds it; a backup would wait';
+  const what =
+    kind === 'cache'
+      ? 'another borg on this machine uses its cache of this repository'
+      : 'a reader (borg mount, list, extract?) holds it; a backup would wait';
   return {
     name: 'lock',
     status: 'warn',

@@ -30,8 +30,8 @@ export function checkLockWait(plan: Plan, options: { serverAliveGiven: boolean }
   const server = plan.serverGuard?.sent
     ? `the server's guard ends this run's stale borg serve when the next attempt connects, within ${m.serverBound} s, whatever the server's sshd does (--tborg-server-guard on)`
     : m.serverAlive
-    ? `a stale borg serve is gone ~${m.serverBound} s after a drop (server ClientAlive ${m.serverAlive.interval} x ${m.serverAlive.countMax}${options.serverAliveGiven ? '' : ', assumed: tell tborg with --tborg-server-alive'})`
-    : `a stale borg serve can hold the lock ~${formatDuration(m.serverBound)} (no ClientAlive on the server: TCP keepalive)`;
+      ? `a stale borg serve is gone ~${m.serverBound} s after a drop (server ClientAlive ${m.serverAlive.interval} x ${m.serverAlive.countMax}${options.serverAliveGiven ? '' : ', assumed: tell tborg with --tborg-server-alive'})`
+      : `a stale borg serve can hold the lock ~${formatDuration(m.serverBound)} (no ClientAlive on the server: TCP keepalive)`;
   const client = m.clientBound > 0 ? `your ssh gives up after ${m.clientBound} s, ` : '';
   const attempts = lw.attemptSeconds !== null ? `; borg attempts of --lock-wait ${lw.attemptSeconds}` : '';
   const detail = `${formatDuration(lw.seconds)}${lw.userGiven ? ' (your --lock-wait)' : ''}: ${m.formula}: ${client}${server}${attempts}`;

@@ -71,6 +71,11 @@ export function repositoryProbe(
 
 // The ssh argv of the reachability probe: the plan's rsh words (with tborg's keepalive, as a run
 // would have them) + doctor's -o options + borg's `-p PORT` and [user@]host + the remote command.
-export function serverProbeArgv(rshWords: readonly string[], sshOptions: readonly string[], loc: { user: string | null; host: string; port: number | null }, remotePath: string): string[] {
+export function serverProbeArgv(
+  rshWords: readonly string[],
+  sshOptions: readonly string[],
+  loc: { user: string | null; host: string; port: number | null },
+  remotePath: string,
+): string[] {
   return [...sshTarget([...rshWords, ...sshOptions], loc), remotePath, '--version'];
 }

@@ -50,7 +50,10 @@ export function describeAge(then: Date, now: Date): string {
 export function interpretRepositoryProbe(result: BufferedChildResult, ctx: RepositoryProbeContext): RepositoryOutcome {
   const lines = sshStderrLines(result.stderr);
   const text = lines.join('\n');
-  const last = lines.filter((l) => !/^Warning: Attempting to access|^Do you want to continue/.test(l)).slice(-2).join('; ');
+  const last = lines
+    .filter((l) => !/^Warning: Attempting to access|^Do you want to continue/.test(l))
+    .slice(-2)
+    .join('; ');
   const skipLock = (why: string): Check => ({ name: 'lock', status: 'skip', detail: why, data: { locked: null, kind: null, path: null } });
   const lockFree: Check = {
     name: 'lock',
@@ -66,7 +69,10 @@ export function interpretRepositoryProbe(result: BufferedChildResult, ctx: Repos
   if (result.spawnError) return fail(`cannot run borg: ${result.spawnError}`, skipLock('not checked'));
   // Stopped by doctor: the time limit, or an abort (the server probe failed, or the user's signal).
   if (result.timedOut || result.aborted) {
-    return fail(`${ctx.command} did not finish within ${ctx.timeoutSeconds} s${last ? `: ${last}` : ''}`, skipLock('not checked: borg did not finish'));
+    return fail(
+      `${ctx.command} did not finish within ${ctx.timeoutSeconds} s${last ? `: ${last}` : ''}`,
+      skipLock('not checked: borg did not finish'),
+    );
   }
   const lock = LOCK_TIMEOUT_RE.exec(text);
   if (lock || result.exitCode === 73 || /LockTimeout/.test(text)) {
@@ -82,7 +88,12 @@ export function interpretRepositoryProbe(result: BufferedChildResult, ctx: Repos
         ? `${holders ? `held by ${holders}` : 'another client holds an exclusive lock (check, compact, ...)'}; borg2 keeps a vanished client's lock in the repository until it is 30m0s old (tborg waits for that, see lock-wait)`
         : 'another borg is using it, or a stale borg serve is left from a dropped connection (tborg waits for it, see lock-wait)';
     return {
-      repository: { name: 'repository', status: 'skip', detail: 'not opened: it is locked (see lock)', data: { exitCode: result.exitCode } },
+      repository: {
+        name: 'repository',
+        status: 'skip',
+        detail: 'not opened: it is locked (see lock)',
+        data: { exitCode: result.exitCode },
+      },
       lock: {
         name: 'lock',
         status: 'warn',
@@ -99,7 +110,10 @@ export function interpretRepositoryProbe(result: BufferedChildResult, ctx: Repos
     return fail(`not a borg repository: ${last}`, skipLock('not checked: no repository'));
   }
   if (/Repository path not allowed|path not allowed/i.test(text)) {
-    return fail(`the server's borg serve refuses this path (--restrict-to-path/--restrict-to-repository): ${last}`, skipLock('not checked'));
+    return fail(
+      `the server's borg serve refuses this path (--restrict-to-path/--restrict-to-repository): ${last}`,
+      skipLock('not checked'),
+    );
   }
   if (/Borg server is too old/.test(text)) {
     return fail(`the server's borg is too old for this borg: ${last}; point --remote-path at a newer borg`, skipLock('not checked'));
@@ -109,7 +123,10 @@ export function interpretRepositoryProbe(result: BufferedChildResult, ctx: Repos
     return fail(`wrong passphrase: ${last}`, lockFree);
   }
   if (/can not acquire a passphrase|Interactive password query failed|exceeded the maximum password retries/.test(text)) {
-    return fail('needs a passphrase and none is given (BORG_PASSPHRASE, BORG_PASSCOMMAND or BORG_PASSPHRASE_FD); borg would prompt, a cron job cannot answer', lockFree);
+    return fail(
+      'needs a passphrase and none is given (BORG_PASSPHRASE, BORG_PASSCOMMAND or BORG_PASSPHRASE_FD); borg would prompt, a cron job cannot answer',
+      lockFree,
+    );
   }
   if (/previously unknown unencrypted repository/.test(text) && /Aborting|aborted/.test(text)) {
     return fail(
@@ -118,7 +135,10 @@ export function interpretRepositoryProbe(result: BufferedChildResult, ctx: Repos
     );
   }
   if (/was previously located at/.test(text) && /Aborting|aborted/.test(text)) {
-    return fail('borg asks because the repository moved, and a cron job cannot answer: set BORG_RELOCATED_REPO_ACCESS_IS_OK=yes or run borg list once at a terminal', lockFree);
+    return fail(
+      'borg asks because the repository moved, and a cron job cannot answer: set BORG_RELOCATED_REPO_ACCESS_IS_OK=yes or run borg list once at a terminal',
+      lockFree,
+    );
   }
   if (/Is borg working on the server\?/.test(text) || [80, 81, 87].includes(result.exitCode ?? -1)) {
     return fail(`borg serve did not work on the server: ${last}`, skipLock('not checked: no connection'));

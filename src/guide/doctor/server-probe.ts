@@ -21,11 +21,21 @@ export interface ServerProbeContext {
 export function interpretServerProbe(result: BufferedChildResult, ctx: ServerProbeContext): Check {
   const command = `${ctx.remotePath} --version`;
   const said = sshStderrLine(result.stderr);
-  const data: Record<string, unknown> = { host: ctx.host, remotePath: ctx.remotePath, seconds: result.durationMs / 1000, exitCode: result.exitCode };
+  const data: Record<string, unknown> = {
+    host: ctx.host,
+    remotePath: ctx.remotePath,
+    seconds: result.durationMs / 1000,
+    exitCode: result.exitCode,
+  };
   if (result.spawnError) return { name: 'server', status: 'fail', detail: `cannot run ssh: ${result.spawnError}`, data };
   // Stopped by doctor: the time limit, or the user's signal (the check is not printed then).
   if (result.timedOut || result.aborted) {
-    return { name: 'server', status: 'fail', detail: `no answer from ${ctx.host} within ${ctx.timeoutSeconds} s${said ? `: ${said}` : ''}`, data };
+    return {
+      name: 'server',
+      status: 'fail',
+      detail: `no answer from ${ctx.host} within ${ctx.timeoutSeconds} s${said ? `: ${said}` : ''}`,
+      data,
+    };
   }
   if (result.exitCode === 255) {
     let what: string;
@@ -45,7 +55,12 @@ export function interpretServerProbe(result: BufferedChildResult, ctx: ServerPro
     const remoteMajor = Number(version.split('.')[0]);
     if (ctx.localMajor !== null && remoteMajor !== ctx.localMajor) {
       const hint = ctx.localMajor === 2 ? ' (borg 2 needs a borg 2 server: --remote-path)' : '';
-      return { name: 'server', status: 'warn', detail: `${took}; the server runs borg ${version}, this borg is ${ctx.localMajor}.x${hint}`, data };
+      return {
+        name: 'server',
+        status: 'warn',
+        detail: `${took}; the server runs borg ${version}, this borg is ${ctx.localMajor}.x${hint}`,
+        data,
+      };
     }
     return { name: 'server', status: 'ok', detail: `${took}; the server runs borg ${version} (${ctx.remotePath})`, data };
   }
