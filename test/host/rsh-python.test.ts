@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { joinRsh, sshTarget, withKeepalive } from '../../src/ssh/rsh.js';
 import { resolveSshSettings } from '../../src/ssh/ssh-settings.js';
+import { randomWords } from '../helpers/random-words.js';
 
 // Python's own shlex, when there is a python3: the reference borg uses.
 const PYTHON = ['/usr/bin/python3', 'python3'].find((p) => (p.includes('/') ? existsSync(p) : spawnSync(p, ['-c', '0']).status === 0));
@@ -63,58 +64,6 @@ test("withKeepalive: the user's own -o still wins in ssh (first obtained value)"
   assert.equal(s.serverAliveInterval, 7);
   assert.equal(s.serverAliveCountMax, 30);
 });
-
-// Nasty words for the round trip: quotes of both kinds, backslashes, $, newlines, tabs, globs,
-// non-ASCII, empty strings, leading dashes.
-const ALPHABET = [
-  "'",
-  '"',
-  '\\',
-  '$',
-  ' ',
-  '\t',
-  '\n',
-  '*',
-  '?',
-  '#',
-  '!',
-  '`',
-  ';',
-  '&',
-  '|',
-  '(',
-  ')',
-  '{',
-  '}',
-  '=',
-  ':',
-  '@',
-  '%',
-  ',',
-  '.',
-  '/',
-  '-',
-  '_',
-  '~',
-  'a',
-  'Z',
-  '0',
-  'é',
-  '€',
-  '😀',
-  "''",
-  "$'",
-];
-
-function randomWords(seed: number): string[] {
-  let x = seed;
-  const rnd = (n: number): number => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x % n;
-  };
-  const count = 1 + rnd(5);
-  return Array.from({ length: count }, () => Array.from({ length: rnd(8) }, () => ALPHABET[rnd(ALPHABET.length)]!).join(''));
-}
 
 test('joinRsh quotes exactly like Python shlex.join on 1000 random word lists', { skip: PYTHON === undefined && 'no python3' }, () => {
   const lists = Array.from({ length: 1000 }, (_, i) => randomWords(i + 1));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { split as npmShlexSplit } from 'shlex';
 import { isSsh, joinRsh, parseSshArgv, readRsh, splitLikePython, sshTarget, withKeepalive } from '../../src/ssh/rsh.js';
+import { randomWords } from '../helpers/random-words.js';
 
 const SPLIT_CASES: Array<[string, string[]]> = [
   ['ssh', ['ssh']],
@@ -101,58 +102,6 @@ test('parseSshArgv reads ssh options like ssh.c getopt', () => {
   assert.equal(parseSshArgv(['--', '-F', 'x']).destination, '-F');
   assert.equal(parseSshArgv(['-vvv', '-4', 'host']).destination, 'host');
 });
-
-// Nasty words for the round trip: quotes of both kinds, backslashes, $, newlines, tabs, globs,
-// non-ASCII, empty strings, leading dashes.
-const ALPHABET = [
-  "'",
-  '"',
-  '\\',
-  '$',
-  ' ',
-  '\t',
-  '\n',
-  '*',
-  '?',
-  '#',
-  '!',
-  '`',
-  ';',
-  '&',
-  '|',
-  '(',
-  ')',
-  '{',
-  '}',
-  '=',
-  ':',
-  '@',
-  '%',
-  ',',
-  '.',
-  '/',
-  '-',
-  '_',
-  '~',
-  'a',
-  'Z',
-  '0',
-  'é',
-  '€',
-  '😀',
-  "''",
-  "$'",
-];
-
-function randomWords(seed: number): string[] {
-  let x = seed;
-  const rnd = (n: number): number => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x % n;
-  };
-  const count = 1 + rnd(5);
-  return Array.from({ length: count }, () => Array.from({ length: rnd(8) }, () => ALPHABET[rnd(ALPHABET.length)]!).join(''));
-}
 
 test('joinRsh round trip: splitLikePython(joinRsh(words)) === words (1000 random word lists)', () => {
   for (let seed = 1; seed <= 1000; seed++) {
