@@ -4,40 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { runOwnCommandLine } from '../../src/cli/own-commands.js';
-import { TborgError } from '../../src/core/errors.js';
-import type { CommandContext } from '../../src/cli/command-context.js';
-import { defaultOptions, type TborgOptions } from '../../src/cli/tborg-options.js';
-import { Terminal } from '../../src/cli/terminal.js';
-
-interface Captured {
-  code: number | undefined;
-  stdout: string;
-  error: TborgError | undefined;
-}
-
-async function runCommand(args: string[], options: Partial<TborgOptions> = {}): Promise<Captured> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const context: CommandContext = {
-    args,
-    options: { ...defaultOptions(), ...options },
-    env: {},
-    terminal: new Terminal({ stdout, stderr }, { quiet: true }),
-    selfPaths: [],
-  };
-  try {
-    const code = await runOwnCommandLine(['sshd-config', ...args], context);
-    return { code, stdout: out, error: undefined };
-  } catch (error) {
-    if (!(error instanceof TborgError)) throw error;
-    return { code: undefined, stdout: out, error };
-  }
-}
+import { runSshdConfigCommand } from '../helpers/sshd-config-command.js';
 
 // `sshd -t` needs its privilege separation directory /run/sshd. When it is missing, a private mount
 // namespace with a tmpfs on /run provides one without touching the machine (needs root).
@@ -69,7 +37,7 @@ test('sshd -t accepts the printed lines, with and without Match User', async (t)
     if (!broken) return t.skip('cannot run sshd -t here (no /run/sshd and not root)');
     assert.notEqual(broken.status, 0, broken.output);
     for (const args of [[], ['--server-alive', '1x3'], ['--match-user', 'borg,backup'], ['--server-alive', '86400x1000']]) {
-      const r = await runCommand(args);
+      const r = await runSshdConfigCommand(args);
       const file = join(dir, `sshd_config_${args.join('_')}`);
       writeFileSync(file, base + r.stdout);
       const checked = sshdTest(file);

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { runOwnCommandLine } from '../../src/cli/own-commands.js';
-import { TborgError } from '../../src/core/errors.js';
-import type { CommandContext } from '../../src/cli/command-context.js';
 import { formatSshdConfig } from '../../src/guide/sshd-config.js';
-import { defaultOptions, type TborgOptions } from '../../src/cli/tborg-options.js';
-import { Terminal } from '../../src/cli/terminal.js';
+import type { TborgOptions } from '../../src/cli/tborg-options.js';
+import { runSshdConfigCommand } from '../helpers/sshd-config-command.js';
 
 const HEADER = '# borg serve: let sshd notice a vanished client so a stale `borg serve` releases the repository lock\n';
 
@@ -51,51 +47,24 @@ for (const [name, options, expected] of formats) {
   });
 }
 
-interface Captured {
-  code: number | undefined;
-  stdout: string;
-  error: TborgError | undefined;
-}
-
-async function runCommand(args: string[], options: Partial<TborgOptions> = {}): Promise<Captured> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const context: CommandContext = {
-    args,
-    options: { ...defaultOptions(), ...options },
-    env: {},
-    terminal: new Terminal({ stdout, stderr }, { quiet: true }),
-    selfPaths: [],
-  };
-  try {
-    const code = await runOwnCommandLine(['sshd-config', ...args], context);
-    return { code, stdout: out, error: undefined };
-  } catch (error) {
-    if (!(error instanceof TborgError)) throw error;
-    return { code: undefined, stdout: out, error };
-  }
-}
-
 test('sshd-config prints the guide by default', async () => {
-  const r = await runCommand([]);
+  const r = await runSshdConfigCommand([]);
   assert.equal(r.code, 0);
   assert.equal(r.stdout, formatSshdConfig({ serverAlive: { interval: 10, countMax: 30 } }));
 });
 
 test('sshd-config takes --tborg-server-alive (parsed by main) and --server-alive, which wins', async () => {
-  const a = await runCommand([], { serverAlive: { interval: 3, countMax: 2 } });
+  const a = await runSshdConfigCommand([], { serverAlive: { interval: 3, countMax: 2 } });
   assert.match(a.stdout, /^ClientAliveInterval 3\nClientAliveCountMax 2\n$/m);
-  const b = await runCommand(['--server-alive', '2x4'], { serverAlive: { interval: 3, countMax: 2 } });
+  const b = await runSshdConfigCommand(['--server-alive', '2x4'], { serverAlive: { interval: 3, countMax: 2 } });
   assert.match(b.stdout, /ClientAliveInterval 2\nClientAliveCountMax 4\n$/);
   assert.match(b.stdout, /about 20 s;/);
-  const c = await runCommand(['--server-alive=7x5', '--match-user', 'backup']);
+  const c = await runSshdConfigCommand(['--server-alive=7x5', '--match-user', 'backup']);
   assert.match(c.stdout, /Match User backup\n {4}ClientAliveInterval 7\n {4}ClientAliveCountMax 5\n$/);
 });
 
 test('sshd-config --help prints usage on stdout', async () => {
-  const r = await runCommand(['--help']);
+  const r = await runSshdConfigCommand(['--help']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^tborg sshd-config /);
   assert.match(r.stdout, /--match-user/);
@@ -115,7 +84,7 @@ const bad: Array<[string[], Partial<TborgOptions>, RegExp]> = [
 ];
 for (const [args, options, message] of bad) {
   test(`sshd-config refuses ${JSON.stringify(args)} ${JSON.stringify(options)}`, async () => {
-    const r = await runCommand(args, options);
+    const r = await runSshdConfigCommand(args, options);
     assert.equal(r.stdout, '');
     assert.ok(r.error, 'expected an error');
     assert.equal(r.error.exitCode, 2);
