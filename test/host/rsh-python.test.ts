@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { joinRsh, sshTarget, withKeepalive } from '../../src/ssh/rsh.js';
 import { resolveSshSettings } from '../../src/ssh/ssh-settings.js';
-import { randomWords } from '../helpers/random-words.js';
+import { randomWords, SPLIT_CASES } from '../helpers/rsh-cases.js';
 
 // Python's own shlex, when there is a python3: the reference borg uses.
 const PYTHON = ['/usr/bin/python3', 'python3'].find((p) => (p.includes('/') ? existsSync(p) : spawnSync(p, ['-c', '0']).status === 0));
@@ -25,31 +25,6 @@ print(json.dumps(out))`;
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as Array<string[] | string>;
 }
-
-const SPLIT_CASES: Array<[string, string[]]> = [
-  ['ssh', ['ssh']],
-  ['  ssh   -i  /k  ', ['ssh', '-i', '/k']],
-  ['ssh -o "ServerAliveInterval 7"', ['ssh', '-o', 'ServerAliveInterval 7']],
-  ["ssh -i '/home/a b/key'", ['ssh', '-i', '/home/a b/key']],
-  ['ssh -i /home/a\\ b/key', ['ssh', '-i', '/home/a b/key']],
-  ['a"b"c', ['abc']],
-  ["''", ['']],
-  ['a "" b', ['a', '', 'b']],
-  ['"a\\"b"', ['a"b']],
-  ['"a\\b"', ['a\\b']],
-  ['"a\\\\b"', ['a\\b']],
-  ["'a\\b'", ['a\\b']],
-  ["it's\\ ok", null as unknown as string[]], // no closing quotation
-  ['x\\', null as unknown as string[]], // no escaped character
-  ["$'a b'", ['$a b']], // no ANSI-C quotes in Python's shlex
-  ['$"a b"', ['$a b']],
-  ['a\\\nb', ['a\nb']], // backslash-newline is a newline, not a continuation
-  ['"a\\\nb"', ['a\\\nb']],
-  ['a#b #c', ['a#b', '#c']], // no comments in shlex.split
-  ['sh -c \'exec socat - "TCP:h:22"\'', ['sh', '-c', 'exec socat - "TCP:h:22"']],
-  ['ünï\tcödé\r\nx', ['ünï', 'cödé', 'x']],
-  ['', []],
-];
 
 test('splitLikePython agrees with Python shlex.split on the table', { skip: PYTHON === undefined && 'no python3' }, () => {
   const py = pythonSplit(SPLIT_CASES.map(([s]) => s));

@@ -2,32 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { split as npmShlexSplit } from 'shlex';
 import { isSsh, joinRsh, parseSshArgv, readRsh, splitLikePython, sshTarget, withKeepalive } from '../../src/ssh/rsh.js';
-import { randomWords } from '../helpers/random-words.js';
-
-const SPLIT_CASES: Array<[string, string[]]> = [
-  ['ssh', ['ssh']],
-  ['  ssh   -i  /k  ', ['ssh', '-i', '/k']],
-  ['ssh -o "ServerAliveInterval 7"', ['ssh', '-o', 'ServerAliveInterval 7']],
-  ["ssh -i '/home/a b/key'", ['ssh', '-i', '/home/a b/key']],
-  ['ssh -i /home/a\\ b/key', ['ssh', '-i', '/home/a b/key']],
-  ['a"b"c', ['abc']],
-  ["''", ['']],
-  ['a "" b', ['a', '', 'b']],
-  ['"a\\"b"', ['a"b']],
-  ['"a\\b"', ['a\\b']],
-  ['"a\\\\b"', ['a\\b']],
-  ["'a\\b'", ['a\\b']],
-  ["it's\\ ok", null as unknown as string[]], // no closing quotation
-  ['x\\', null as unknown as string[]], // no escaped character
-  ["$'a b'", ['$a b']], // no ANSI-C quotes in Python's shlex
-  ['$"a b"', ['$a b']],
-  ['a\\\nb', ['a\nb']], // backslash-newline is a newline, not a continuation
-  ['"a\\\nb"', ['a\\\nb']],
-  ['a#b #c', ['a#b', '#c']], // no comments in shlex.split
-  ['sh -c \'exec socat - "TCP:h:22"\'', ['sh', '-c', 'exec socat - "TCP:h:22"']],
-  ['ünï\tcödé\r\nx', ['ünï', 'cödé', 'x']],
-  ['', []],
-];
+import { randomWords, SPLIT_CASES } from '../helpers/rsh-cases.js';
 
 test('splitLikePython: table', () => {
   for (const [input, expected] of SPLIT_CASES) {
