@@ -50,3 +50,13 @@ export function readProcExe(pid: number): string | undefined {
     return undefined;
   }
 }
+
+// The process's argv as one NUL-separated text (/proc/PID/cmdline), or '' when it is gone: compared
+// as a whole, it tells a pid reused by another program from the one first seen.
+export function readProcCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return '';
+  }
+}

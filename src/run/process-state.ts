@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fstatSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
-import { readProcStat } from '../process/proc-stat.js';
+import { readProcCmdline, readProcStat } from '../process/proc-stat.js';
 
 // What /proc says about tborg and the borg it runs: the facts the signal rules of borg-process.ts
 // (README "Signals", docs/facts.md) are decided from. Every reader answers "unknown" (false, empty)
@@ -109,11 +109,9 @@ function childrenOf(pid: number): Array<{ pid: number; argv: string[] }> {
     }
   }
   return pids.flatMap((child) => {
-    try {
-      return [{ pid: child, argv: readFileSync(`/proc/${child}/cmdline`, 'latin1').split('\0').slice(0, -1) }];
-    } catch {
-      return [];
-    }
+    const cmdline = readProcCmdline(child);
+    // Gone meanwhile: no argv, not a child.
+    return cmdline === '' ? [] : [{ pid: child, argv: cmdline.split('\0').slice(0, -1) }];
   });
 }
 

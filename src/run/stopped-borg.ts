@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { HOLDS_LOCK_MARGIN_MS } from './wait-status.js';
+import { readProcCmdline } from '../process/proc-stat.js';
 import { readActivity, serveChildren, waitsForChild } from './process-state.js';
 
 // A stop (SIGTERM, Ctrl-C) while borg waits for a lock that another client holds on the server.
@@ -45,7 +45,7 @@ export function watchStoppedBorg(borg: StoppedBorg, now: () => number = Date.now
   let idle = { since: now(), activity: readActivity(borg.pid) };
   const serves = new Map<number, string>();
   const remember = (): void => {
-    for (const pid of serveChildren(borg.pid)) if (!serves.has(pid)) serves.set(pid, readCmdline(pid));
+    for (const pid of serveChildren(borg.pid)) if (!serves.has(pid)) serves.set(pid, readProcCmdline(pid));
   };
   remember();
   const timer = setInterval(() => {
@@ -76,17 +76,9 @@ export function watchStoppedBorg(borg: StoppedBorg, now: () => number = Date.now
   return {
     end(): void {
       clearInterval(timer);
-      for (const [pid, argv] of serves) if (argv !== '' && readCmdline(pid) === argv) signal(pid, 'SIGTERM');
+      for (const [pid, argv] of serves) if (argv !== '' && readProcCmdline(pid) === argv) signal(pid, 'SIGTERM');
     },
   };
-}
-
-function readCmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-  } catch {
-    return '';
-  }
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
