@@ -6,6 +6,7 @@ import { StderrScanner } from '../../src/borg/borg-errors.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { AttemptResult } from '../../src/run/borg-process.js';
 import { Terminal } from '../../src/cli/terminal.js';
+import { RETRY_DEFAULTS } from '../helpers/plan-retry.js';
 
 // The retry schedule, driven by a fake clock and scripted borg attempts: no real waiting.
 
@@ -35,15 +36,7 @@ function plan(overrides: Partial<Plan['retry']> = {}, lockWait: Partial<Plan['lo
       ...lockWait,
     },
     retry: {
-      deadlineSeconds: 60,
-      lockTimeouts: true,
-      connectionRetries: 3,
-      noConnectionRetry: null,
-      connectWaitSeconds: 0,
-      userCommand: null,
-      boundSource: 'model',
-      boundSeconds: 60,
-      landedCheck: null,
+      ...RETRY_DEFAULTS,
       ...overrides,
     },
     command: ['create'],

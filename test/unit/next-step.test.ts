@@ -6,6 +6,7 @@ import type { LockWaitModel } from '../../src/plan/lock-wait.js';
 import type { Plan, PlanWarning } from '../../src/plan/plan.js';
 import { nextStep, startAttempt, startRun, type EndedAttempt, type RunState, type Step } from '../../src/run/next-step.js';
 import { describeWait, HOLDS_LOCK_MARGIN_MS } from '../../src/run/wait-status.js';
+import { RETRY_DEFAULTS } from '../helpers/plan-retry.js';
 
 // The retry policy as a table (as antfu/ni tests its builders): the run's state and the attempt that
 // just ended go in, "done", "retry in N ms" or "give up" and tborg's lines come out. The clock starts
@@ -64,15 +65,7 @@ function given(g: Given = {}): RunState {
     repository: g.local ? { ...REPO, location: '/srv/r', proto: 'file', host: null } : REPO,
     lockWait: { seconds: 60, userGiven: false, userSource: null, attemptSeconds: 10, model: g.borg2 ? STORE : SERVE, ...g.lockWait },
     retry: {
-      deadlineSeconds: 60,
-      lockTimeouts: true,
-      connectionRetries: 3,
-      noConnectionRetry: null,
-      connectWaitSeconds: 0,
-      userCommand: null,
-      boundSource: 'model',
-      boundSeconds: 60,
-      landedCheck: null,
+      ...RETRY_DEFAULTS,
       ...g.retry,
     },
     command: g.command ?? ['create'],
