@@ -1,49 +1,18 @@
 // gatherPlanInput with the real ssh: what only it can show, that the caller's environment and PATH
 // reach the `ssh -G` it asks (the table with given answers is test/unit/plan-facts.test.ts).
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { PassThrough } from 'node:stream';
-import type { BorgVersion } from '../../src/borg/borg-version.js';
-import type { CommandContext } from '../../src/cli/command-context.js';
-import { Terminal } from '../../src/cli/terminal.js';
-import { defaultOptions } from '../../src/cli/tborg-options.js';
-import { gatherPlanInput, type PlanFactSources } from '../../src/plan/plan-facts.js';
+import { describe, test } from 'node:test';
+import { gatherPlanInput } from '../../src/plan/plan-facts.js';
+import { borgSays, usePlanFactsFixture } from '../helpers/plan-facts-fixture.js';
 
-let dir = '';
-let fakeBorg = '';
-let borgRan = '';
-
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tborg-plan-facts-'));
-  borgRan = join(dir, 'borg-ran');
-  fakeBorg = join(dir, 'borg');
-  // Never run when the version is given: it leaves a marker if it is.
-  writeFileSync(fakeBorg, `#!/bin/sh\necho "$@" >> '${borgRan}'\necho "borg 1.2.4"\n`);
-  chmodSync(fakeBorg, 0o755);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function context(args: string[], env: NodeJS.ProcessEnv): CommandContext {
-  const sink = new PassThrough();
-  return {
-    args,
-    options: { ...defaultOptions(), borg: fakeBorg },
-    env,
-    terminal: new Terminal({ stdout: sink, stderr: sink }, { quiet: true }),
-    selfPaths: [],
-  };
-}
-
-const borgSays =
-  (version: string): PlanFactSources['readBorgVersion'] =>
-  (): BorgVersion => ({ version, major: Number(version.split('.')[0]) });
+const fixture = usePlanFactsFixture();
+const { context } = fixture;
 
 describe("the caller's environment reaches ssh -G (real ssh)", () => {
   test("a Match exec that reads a variable only the caller's env has", async () => {
-    const config = join(dir, 'env.conf');
+    const config = join(fixture.dir(), 'env.conf');
     writeFileSync(config, 'Match exec "test x$TBORG_PLAN_FACTS_MARK = xcaller"\n  ServerAliveInterval 42\n  ServerAliveCountMax 5\n');
     assert.equal(process.env.TBORG_PLAN_FACTS_MARK, undefined);
     const env = { ...process.env, TBORG_PLAN_FACTS_MARK: 'caller', BORG_RSH: `ssh -F ${config}` };
@@ -59,7 +28,7 @@ describe("the caller's environment reaches ssh -G (real ssh)", () => {
   });
 
   test("the `ssh` on the caller's PATH is the one asked", async () => {
-    const bin = mkdtempSync(join(dir, 'bin-'));
+    const bin = mkdtempSync(join(fixture.dir(), 'bin-'));
     const log = join(bin, 'asked');
     writeFileSync(
       join(bin, 'ssh'),

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { PassThrough } from 'node:stream';
-import type { BorgVersion } from '../../src/borg/borg-version.js';
-import type { CommandContext } from '../../src/cli/command-context.js';
-import { Terminal } from '../../src/cli/terminal.js';
-import { defaultOptions } from '../../src/cli/tborg-options.js';
+import { describe, test } from 'node:test';
+import { borgSays, usePlanFactsFixture } from '../helpers/plan-facts-fixture.js';
 import { buildPlan, type Plan } from '../../src/plan/plan.js';
 import { gatherPlanInput, type PlanFactSources } from '../../src/plan/plan-facts.js';
 import { splitLikePython } from '../../src/ssh/rsh.js';
@@ -21,30 +16,8 @@ import { parseSshG, type ResolveOptions, type SshSettings } from '../../src/ssh/
 // ssh-config corpus) and test/cli/borg2-plan-cli.test.ts; test/host/plan-facts-ssh.test.ts runs the real
 // ssh for what only it can show: the caller's environment reaches it.
 
-let dir = '';
-let fakeBorg = '';
-let borgRan = '';
-
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tborg-plan-facts-'));
-  borgRan = join(dir, 'borg-ran');
-  fakeBorg = join(dir, 'borg');
-  // Never run when the version is given: it leaves a marker if it is.
-  writeFileSync(fakeBorg, `#!/bin/sh\necho "$@" >> '${borgRan}'\necho "borg 1.2.4"\n`);
-  chmodSync(fakeBorg, 0o755);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function context(args: string[], env: NodeJS.ProcessEnv): CommandContext {
-  const sink = new PassThrough();
-  return {
-    args,
-    options: { ...defaultOptions(), borg: fakeBorg },
-    env,
-    terminal: new Terminal({ stdout: sink, stderr: sink }, { quiet: true }),
-    selfPaths: [],
-  };
-}
+const fixture = usePlanFactsFixture();
+const { context } = fixture;
 
 interface SshAnswer {
   target: string[];
@@ -76,10 +49,6 @@ function givenSsh(answers: SshAnswer[]): {
   return { resolve, asked };
 }
 
-const borgSays =
-  (version: string): PlanFactSources['readBorgVersion'] =>
-  (): BorgVersion => ({ version, major: Number(version.split('.')[0]) });
-
 async function planWith(
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -90,7 +59,7 @@ async function planWith(
   const input = await gatherPlanInput(context(args, env), {
     facts: { resolveSshSettings: ssh.resolve, readBorgVersion: borgSays(version) },
   });
-  assert.equal(existsSync(borgRan), false, 'borg must not run when its version is given');
+  assert.equal(existsSync(fixture.borgRan()), false, 'borg must not run when its version is given');
   return { plan: buildPlan(input), asked: ssh.asked };
 }
 
@@ -115,7 +84,7 @@ describe("every question to ssh carries the caller's env", () => {
 
   test("Debian's BatchMode default, told by the re-ask: injected, the re-ask in the caller's env", async () => {
     // A config line ssh may or may not apply (a Match exec tborg does not run): so ssh is asked again.
-    const config = join(dir, 'batch.conf');
+    const config = join(fixture.dir(), 'batch.conf');
     writeFileSync(config, 'Match exec "test -e /nonexistent/tborg"\n  ServerAliveInterval 0\n');
     const env = { BORG_RSH: `ssh -F ${config} -o BatchMode=yes` };
     const words = splitLikePython(env.BORG_RSH);
@@ -130,7 +99,7 @@ describe("every question to ssh carries the caller's env", () => {
     assert.deepEqual(plan.ssh?.configured, { interval: 300, countMax: 3 });
     assert.deepEqual(plan.ssh?.effective, { interval: 10, countMax: 30 });
     // Without the line, nothing could have set the 300: no second question.
-    const plainConfig = join(dir, 'plain.conf');
+    const plainConfig = join(fixture.dir(), 'plain.conf');
     writeFileSync(plainConfig, 'Host other\n  User x\n');
     const plainEnv = { BORG_RSH: `ssh -F ${plainConfig} -o BatchMode=yes` };
     const plain = await planWith(['create', 'backup:repo::a', '/x'], plainEnv, '1.2.4', [
