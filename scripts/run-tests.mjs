@@ -35,7 +35,17 @@ const purpose = sources.every((f) => f.startsWith('test/unit/')) ? 'unit' : 'tes
 const setup = spawnSync(process.execPath, [join(root, 'scripts', 'setup.mjs'), purpose], { stdio: 'inherit', cwd: root });
 if (setup.status !== 0) process.exit(setup.status ?? 1);
 
-const files = sources.map((f) => join('dist', f.replace(/\.ts$/, '.js')));
+// The runner starts files in the order given, so a long file started late runs on alone at the end
+// while the other lanes sit idle: the folders whose files take longest start first. The lab's real
+// borg and sshd (e2e) wait longest, then the fake borg (cli), the installed programs (host), the pure
+// tables (unit).
+const FOLDER_ORDER = ['test/e2e/', 'test/cli/', 'test/host/', 'test/unit/'];
+const rank = (f) => {
+  const i = FOLDER_ORDER.findIndex((dir) => f.startsWith(dir));
+  return i === -1 ? FOLDER_ORDER.length : i;
+};
+const ordered = [...sources].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+const files = ordered.map((f) => join('dist', f.replace(/\.ts$/, '.js')));
 const r = spawnSync(
   process.execPath,
   [

@@ -1,59 +1,32 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { checkArgs, createArgs, initArgs, listArchivesArgs, withLockArgs } from '../lab/borgs.js';
-import { describeEachLine, knownBorg2Gap, knownBorg2StaleLock } from '../lab/each-line.js';
+import { before, test } from 'node:test';
+import { createArgs, initArgs, listArchivesArgs, withLockArgs } from '../lab/borgs.js';
+import { describeEachLine, knownBorg2Gap } from '../lab/each-line.js';
 import { assertAtOnce, guardedWaitMs } from '../lab/at-once.js';
-import { labAvailable, startLab, type Lab } from '../lab/lab.js';
-import { descendants, runBuffered } from '../lab/processes.js';
+import { labAvailable, type Lab } from '../lab/lab.js';
+import { archives, borg, tborg, useLockLab, waitFor } from '../helpers/lock-lab.js';
 
 // README "How long tborg waits for a lock" over the lab's real sshd, on every borg line of the version matrix (test/lab/borgs.ts):
-// held locks, contention, the guide's failure (a connection black-holed mid-upload) and what must
-// never be retried.
+// held locks, contention and what must never be retried. A stop while tborg waits and the guide's
+// failure (a connection black-holed mid-upload) are in test/e2e/lock-outage-e2e.test.ts.
 
-const TBORG = join(import.meta.dirname, '..', '..', '..', 'bin', 'tborg.js');
 const available = labAvailable({ matrix: true });
 
-function tborg(lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) {
-  return lab.run([process.execPath, TBORG, ...args], { env: lab.env(env), timeoutMs });
-}
-function borg(lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) {
-  return lab.run([lab.line!.client, ...args], { env: lab.env(env), timeoutMs });
-}
-async function archives(lab: Lab, repo: string): Promise<string[]> {
-  const r = await borg(lab, listArchivesArgs(lab.line, repo));
-  assert.equal(r.code, 0, r.stderr.toString());
-  return r.stdout.toString().split('\n').filter(Boolean).sort();
-}
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 function lockHeld(lab: Lab, name: string): boolean {
   return lab.lockHeld(name);
 }
 
 describeEachLine('locks over the lab sshd', { skip: available.ok ? false : available.why }, (line) => {
+  const fixture = useLockLab(line, 'lock');
   let lab: Lab;
   let data: string;
   const init = (repo: string, encrypted = false): string[] => initArgs(line, repo, encrypted);
   const create = (repo: string, name: string, ...paths: string[]): string[] => createArgs(line, repo, name, ...paths);
   const withLock = (repo: string, ...command: string[]): string[] => [line.client, ...withLockArgs(line, repo, ...command)];
-  before(async () => {
-    // The server gives up on a dead client after (4+1) x 2 = 10 s, the client (TBORG_KEEPALIVE 1x3
-    // below) after (3+1) x 1 = 4 s: the outage test's stale borg serve is there for certain when
-    // the client notices. (With both at 1x3, OpenSSH 10.6's sshd could end the session first.)
-    lab = await startLab({ clientAlive: { interval: 2, countMax: 4 }, line, name: `lock-${line.name}` });
-    data = join(lab.dir, 'data');
-    mkdirSync(data);
-    for (let i = 0; i < 20; i++) writeFileSync(join(data, `f${i}`), `file ${i}\n`.repeat(1000));
+  before(() => {
+    lab = fixture.lab();
+    data = fixture.data();
   });
-  after(async () => lab?.close());
 
   test('a lock held by another client for 12 s is waited out and the backup lands', async () => {
     const repo = lab.repoUrl('held');
@@ -173,117 +146,5 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.notEqual(r.code, 0);
     assert.match(r.stderr.toString(), /passphrase supplied in BORG_PASSPHRASE.* is incorrect/i);
     assert.doesNotMatch(r.stderr.toString(), /tborg:/);
-  });
-
-  test('SIGTERM while waiting: tborg exits 143 at once (like plain borg), nothing left running', async () => {
-    const repo = lab.repoUrl('term');
-    assert.equal((await borg(lab, init(repo))).code, 0);
-    const holder = lab.spawn(withLock(repo, 'sleep', '30'), { env: lab.env() });
-    await waitFor(() => lockHeld(lab, 'term'), 60_000);
-    // Plain borg signalled the same way in this test: SIGTERM once its connection is up and it waits.
-    const plain = lab.spawn([line.client, '--lock-wait', '600', ...create(repo, 'p', data)], { env: lab.env() });
-    const plainExited = new Promise((r) => plain.once('exit', r));
-    let connected = false;
-    const watch = setInterval(() => {
-      const mine = new Set(descendants(plain.pid!).map((p) => p.pid));
-      void lab.clientConnections().then(
-        (cs) => (connected ||= cs.some((c) => c.pid !== undefined && mine.has(c.pid))),
-        () => undefined,
-      );
-    }, 100);
-    await waitFor(() => connected, 60_000).finally(() => clearInterval(watch));
-    const plainSent = Date.now();
-    plain.kill('SIGTERM');
-    await plainExited;
-    const plainMs = Date.now() - plainSent;
-    const waiter = lab.spawn([process.execPath, TBORG, ...create(repo, 't', data)], { env: lab.env() });
-    let err = '';
-    waiter.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-    await waitFor(() => err.includes('tborg: waiting for the lock'), 30_000);
-    // Not a terminal (cron): one plain timestamped line per wait, no spinner, no escape codes.
-    // tborg's wait: 10m40s by the serve model, 31m0s by borg2's store-lock model (lock-wait.ts).
-    const total = line.repoPrefix === 'repo-' ? '31m0s' : '10m40s';
-    assert.match(
-      err,
-      new RegExp(
-        `^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ tborg: waiting for the lock on ssh://lab/.*, \\d+s of ${total}, attempt 2$`,
-        'm',
-      ),
-    );
-    assert.doesNotMatch(err, /\x1b|\r/);
-    // The running attempt's own --lock-wait: what a tborg that kept SIGTERM from borg would sit out.
-    // (tborg says its line as the attempt starts: its borg may be a moment behind.)
-    const attemptWait = () =>
-      descendants(waiter.pid!)
-        .map((p) => /--lock-wait[= ](\d+)/.exec(p.cmdline)?.[1])
-        .find((w) => w !== undefined);
-    await waitFor(() => attemptWait() !== undefined, 30_000).catch(() =>
-      assert.fail(`no attempt with a --lock-wait: ${JSON.stringify(descendants(waiter.pid!))}`),
-    );
-    const guardedMs = Number(attemptWait()) * 1000;
-    const sent = Date.now();
-    waiter.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => waiter.once('exit', (c, s) => r(c ?? (s ? 128 + 15 : null))));
-    // Typically ~0.3 s (borg handles SIGTERM at once; the remote side closes with the connection).
-    assertAtOnce(Date.now() - sent, { plainMs, guardedMs });
-    assert.equal(code, 143);
-    holder.kill('SIGTERM');
-    await new Promise((r) => holder.once('exit', r));
-    await waitFor(() => !lockHeld(lab, 'term'), 10_000);
-    // The machine's pgrep sees every process, the line's root's included.
-    const left = await runBuffered(['pgrep', '-af', `borg.*${lab.repoPath('term')}`]);
-    assert.equal(left.stdout.toString().trim(), '', 'no borg left running');
-  });
-
-  test("the guide's failure: a backup cut off mid-upload rides out the stale borg serve and lands", async () => {
-    const repo = lab.repoUrl('outage');
-    assert.equal((await borg(lab, init(repo))).code, 0);
-    const big = join(lab.dir, 'big');
-    mkdirSync(big);
-    // Incompressible and unique, so it really has to be uploaded (at the rate limit below).
-    writeFileSync(join(big, 'blob'), randomBytes(3 * 1024 * 1024));
-    const env = { TBORG_KEEPALIVE: '1x3', TBORG_SERVER_ALIVE: '1x3' };
-    // Slow enough that the cut lands mid-upload, on every line (borg2 2.0.0b25 has no
-    // --upload-ratelimit): the namespace's loopback itself is limited.
-    await lab.limitRate(600);
-    // (Lifted right after the cut below.)
-    const child = lab.spawn([process.execPath, TBORG, ...create(repo, 'cut', big)], { env: lab.env(env) });
-    let err = '';
-    child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-    const done = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    // Cut the live connection once the upload is under way.
-    await waitFor(() => lockHeld(lab, 'outage'), 60_000);
-    await new Promise((r) => setTimeout(r, 1500));
-    const conns = await lab.clientConnections();
-    assert.equal(conns.length, 1, JSON.stringify(conns));
-    const cutAt = Date.now();
-    await lab.dropConnection(conns[0]!.localPort);
-    // Only the first attempt must be slow; the retry's keepalives must not queue behind its upload.
-    await lab.limitRate(null);
-    // The injected 1x3 keepalive ends the dead ssh within about (3+1) x 1 s ...
-    // borg2 2.0.0b22+ talks to the server through borgstore's rest client, which reconnects by
-    // itself ("rest: connection lost (...), trying to reconnect...", borgstore backends/rest.py);
-    // the other lines end and tborg retries.
-    const lost = line.rest
-      ? /connection to lab was lost; retrying|^rest: connection lost .*trying to reconnect/m
-      : /connection to lab was lost; retrying/;
-    await waitFor(() => lost.test(err), 20_000).catch(() => assert.fail(`the lost connection was not reported within 20 s:\n${err}`));
-    const noticedAfter = (Date.now() - cutAt) / 1000;
-    // Before the server's sshd gives up on the dead client ((4+1) x 2 s, clientAlive above).
-    assert.ok(noticedAfter < (4 + 1) * 2, `client noticed after ${noticedAfter}s`);
-    // ... while the server's stale borg serve still holds the lock (until sshd's ClientAlive fires).
-    assert.ok(lockHeld(lab, 'outage'), 'the stale borg serve still holds the lock');
-    assert.ok((await lab.serverPids(/borg2? serve/)).length >= 1, 'the stale borg serve is still running');
-    const code = await done;
-    assert.equal(code, 0, err);
-    assert.match(err, lost);
-    if (process.env.TBORG_TEST_VERBOSE) console.error(err);
-    assert.deepEqual(await archives(lab, repo), ['cut']);
-    await lab.heal();
-  });
-
-  test('after the outage the repository passes borg check', { todo: knownBorg2StaleLock(line) }, async () => {
-    const check = await borg(lab, checkArgs(line, lab.repoUrl('outage')));
-    assert.equal(check.code, 0, check.stderr.toString());
   });
 });
