@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { TborgOptions } from './tborg-options.js';
 import type { Terminal } from './terminal.js';
 
@@ -10,4 +11,10 @@ export interface CommandContext {
   terminal: Terminal;
   // The paths this process was started as (argv[1]), so a `borg -> tborg` symlink is never run.
   selfPaths: string[];
+  // The process facts main was given (process-io.ts): the working directory, stdin (authorized-keys
+  // reads a key from it) and whether stdin and stdout are terminals.
+  cwd: string;
+  stdin: Readable;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
 }

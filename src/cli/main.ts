@@ -2,6 +2,7 @@ import { TborgError } from '../core/errors.js';
 import type { CommandContext } from './command-context.js';
 import { rememberInheritedFds, rememberStartSignals } from '../run/process-start.js';
 import { defaultOptions, splitArguments, describeOptions } from './tborg-options.js';
+import { isTerminal, readProcessIo, type ProcessIo } from './process-io.js';
 import { createProcessTerminal, type Terminal } from './terminal.js';
 import { TBORG_VERSION } from './version.js';
 import { COMPLETION_REQUEST, fastPlanArgs, OWN_COMMANDS, type OwnCommand } from './own-command-words.js';
@@ -29,7 +30,10 @@ Exit codes: borg's own; 2 when tborg refuses to run (bad option, no borg, broken
 `;
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+// `given`: the process facts of an in-process caller (a test with its own streams and directory);
+// bin/tborg.js gives none, and main takes the real process's (process-io.ts).
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, given: Partial<ProcessIo> = {}): Promise<number> {
+  const io = readProcessIo(given);
   // First, before anything opens a descriptor or the terminal: what borg must get as tborg got it.
   rememberInheritedFds();
   rememberStartSignals(env);
@@ -39,12 +43,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     // bash's or zsh's completion script asking (tborg shell-completion): the words typed so far are
     // not tborg's options or borg's arguments yet, so nothing reads them but the one parser.
     if (argv[0] === COMPLETION_REQUEST) {
-      terminal = createProcessTerminal(true, env);
+      terminal = createProcessTerminal(true, env, io);
       const { runOwnCommandLine } = await import('./own-commands.js');
-      return await runOwnCommandLine(argv, { args: [], options: defaultOptions(), env, terminal, selfPaths: [] });
+      return await runOwnCommandLine(argv, { args: [], options: defaultOptions(), env, terminal, ...facts(io), selfPaths: [] });
     }
     const { options, borgArgs } = splitArguments(argv, env);
-    terminal = createProcessTerminal(options.quiet, env);
+    terminal = createProcessTerminal(options.quiet, env, io);
     if (options.help) {
       terminal.out(usage());
       return 0;
@@ -58,7 +62,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       options,
       env,
       terminal,
-      selfPaths: process.argv[1] ? [process.argv[1]] : [],
+      ...facts(io),
     };
     command = OWN_COMMANDS.find((name) => name === borgArgs[0]);
     if (command !== undefined) {
@@ -68,7 +72,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const { runBorg } = await import('../run/run-borg.js');
     return await runBorg(context);
   } catch (error) {
-    terminal ??= createProcessTerminal(false, env);
+    terminal ??= createProcessTerminal(false, env, io);
     if (error instanceof TborgError) {
       terminal.error(error.message, command);
       return error.exitCode;
@@ -85,4 +89,9 @@ async function runOwnCommand(command: OwnCommand, context: CommandContext): Prom
   if (planArgs) return (await import('./commands/plan-command.js')).runPlanCommand(context, planArgs);
   const { runOwnCommandLine } = await import('./own-commands.js');
   return runOwnCommandLine([command, ...context.args], context);
+}
+
+// The process facts a command reads, out of main's (the process's or an in-process caller's).
+function facts(io: ProcessIo): Pick<CommandContext, 'selfPaths' | 'cwd' | 'stdin' | 'stdinIsTTY' | 'stdoutIsTTY'> {
+  return { selfPaths: io.selfPaths, cwd: io.cwd, stdin: io.stdin, stdinIsTTY: isTerminal(io.stdin), stdoutIsTTY: isTerminal(io.stdout) };
 }

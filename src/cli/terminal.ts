@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { LogLevel } from '../core/log-level.js';
+import type { ProcessIo } from './process-io.js';
 
 // The one module that writes to the terminal. borg's stderr passes through here too, so that a
 // spinner is always stopped before borg's first byte lands on the screen. Under cron (stderr not a
@@ -201,7 +202,8 @@ function pythonJsonString(text: string): string {
   return JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-// The terminal of this process, judged by the environment main was given (TERM, CI), not process.env.
-export function createProcessTerminal(quiet: boolean, env: NodeJS.ProcessEnv): Terminal {
-  return new Terminal({ stdout: process.stdout, stderr: process.stderr }, { quiet, env });
+// The terminal of main's streams (the process's own, or a test's), judged by the environment main was
+// given (TERM, CI), not process.env.
+export function createProcessTerminal(quiet: boolean, env: NodeJS.ProcessEnv, io: Pick<ProcessIo, 'stdout' | 'stderr'>): Terminal {
+  return new Terminal({ stdout: io.stdout, stderr: io.stderr }, { quiet, env });
 }

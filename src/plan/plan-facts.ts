@@ -47,7 +47,7 @@ export async function gatherPlanInput(context: PlanRequest, options: GatherOptio
   const major = borgLine(version?.version);
   const commandLine = parseBorgCommandLine(context.args, env, major, {
     ...(version ? { version: version.version } : {}),
-    cwd: process.cwd(),
+    cwd: context.cwd,
     placeholder: createPlaceholderResolver(version?.version ?? null),
   });
   const input: PlanInput = {
@@ -58,7 +58,7 @@ export async function gatherPlanInput(context: PlanRequest, options: GatherOptio
     commandLine,
     ssh: null,
     nonSshRsh: null,
-    stdinIsTTY: process.stdin.isTTY === true,
+    stdinIsTTY: context.stdinIsTTY,
   };
   // README "The server half": one fresh token per tborg run, the same for all its attempts.
   if (context.options.serverGuard) input.runToken = (await import('node:crypto')).randomBytes(16).toString('hex');

@@ -24,4 +24,8 @@ export interface PlanRequest {
   options: PlanOptions;
   env: NodeJS.ProcessEnv;
   selfPaths: string[];
+  // The caller's working directory (borg resolves a relative repository path against it) and whether
+  // its stdin is a terminal (the connect wait's default): main's process facts, not process.*.
+  cwd: string;
+  stdinIsTTY: boolean;
 }

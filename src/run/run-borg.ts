@@ -79,7 +79,7 @@ export async function runBorg(context: RunRequest): Promise<number> {
       signal: runner.signal,
       stoppedBy: () => runner.received,
       terminal: context.terminal,
-      spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env, { stdoutIsTTY: process.stdout.isTTY === true }),
+      spinDuringAttempts: spinnerSafeDuringAttempts(plan, context.env, { stdoutIsTTY: context.stdoutIsTTY }),
       home: homedir(),
       ...(plan.ssh?.probe ? { probe: probeOf(plan.ssh.probe, runner.signal) } : {}),
       ...(plan.retry.landedCheck ? { checkLanded: landedCheckOf(plan, plan.retry.landedCheck, env, runner.signal) } : {}),

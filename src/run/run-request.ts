@@ -7,6 +7,8 @@ import type { PlanOptions, PlanRequest } from '../plan/plan-options.js';
 export interface RunRequest extends PlanRequest {
   options: PlanOptions & MonitorOptions;
   terminal: RunOutput;
+  // Whether tborg's stdout (borg's, inherited) is a terminal: a spinner must not mix into it.
+  stdoutIsTTY: boolean;
 }
 
 // What a run writes to the user, declared where the run needs it: borg's stderr passed through, tborg's

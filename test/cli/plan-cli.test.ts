@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runBuffered, type RunResult } from '../lab/processes.js';
 import { joinRsh, splitLikePython } from '../../src/ssh/rsh.js';
 import { inheritedEnv } from '../helpers/inherited-env.js';
+import { runMainInProcess } from '../helpers/main-in-process.js';
 
 // Issues 3 and 4 through the real CLI: `tborg plan --json` for every host of the ssh-config corpus
 // (fixtures/ssh-configs/, the same files test/host/ssh-settings.test.ts checks), compared with what
@@ -36,8 +37,9 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...inheritedEnv(), XDG_CACHE_HOME: cache, ...extra };
 }
 
+// main() in-process: a plan is what tborg decides, not what its process does (test/helpers/main-in-process.ts).
 function tborg(args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return runBuffered([process.execPath, TBORG, ...args], { env, timeoutMs: 60_000 });
+  return runMainInProcess(args, env);
 }
 
 interface PlanJson {

@@ -8,6 +8,7 @@ import type { CommandContext } from '../../src/cli/command-context.js';
 import { Terminal } from '../../src/cli/terminal.js';
 import { defaultOptions } from '../../src/cli/tborg-options.js';
 import type { PlanFactSources } from '../../src/plan/plan-facts.js';
+import { contextFacts } from './context-facts.js';
 
 // What gatherPlanInput's tables (test/unit/plan-facts.test.ts, test/host/plan-facts-ssh.test.ts) share:
 // a scratch directory, a borg that must never run when its version is given (it leaves the marker
@@ -42,7 +43,7 @@ export function usePlanFactsFixture(): PlanFactsFixture {
         options: { ...defaultOptions(), borg: fakeBorg },
         env,
         terminal: new Terminal({ stdout: sink, stderr: sink }, { quiet: true }),
-        selfPaths: [],
+        ...contextFacts(),
       };
     },
   };

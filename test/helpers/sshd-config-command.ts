@@ -5,6 +5,7 @@ import { runOwnCommandLine } from '../../src/cli/own-commands.js';
 import { defaultOptions, type TborgOptions } from '../../src/cli/tborg-options.js';
 import { Terminal } from '../../src/cli/terminal.js';
 import { TborgError } from '../../src/core/errors.js';
+import { contextFacts } from './context-facts.js';
 
 export interface Captured {
   code: number | undefined;
@@ -22,7 +23,7 @@ export async function runSshdConfigCommand(args: string[], options: Partial<Tbor
     options: { ...defaultOptions(), ...options },
     env: {},
     terminal: new Terminal({ stdout, stderr }, { quiet: true }),
-    selfPaths: [],
+    ...contextFacts(),
   };
   try {
     const code = await runOwnCommandLine(['sshd-config', ...args], context);

@@ -18,6 +18,7 @@ import { TborgError } from '../../src/core/errors.js';
 import type { CommandContext } from '../../src/cli/command-context.js';
 import { defaultOptions } from '../../src/cli/tborg-options.js';
 import { Terminal } from '../../src/cli/terminal.js';
+import { contextFacts } from '../helpers/context-facts.js';
 
 const ED25519 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgOpCX1wHbaj7eO+mLVc6g9orqHZfVfoNtDeA+UVcyP';
 const ED25519_PUB = `${ED25519} backup@client one\n`;
@@ -183,7 +184,7 @@ async function runCommand(args: string[]): Promise<{ code: number | undefined; s
     options: defaultOptions(),
     env: {},
     terminal: new Terminal({ stdout, stderr }, { quiet: true }),
-    selfPaths: [],
+    ...contextFacts(),
   };
   try {
     return { code: await runOwnCommandLine(['authorized-keys', ...args], context), stdout: out, stderr: err };

@@ -11,6 +11,7 @@ import { Terminal } from '../../src/cli/terminal.js';
 import { formatCheck, runDoctor, type ProcessRunner } from '../../src/guide/doctor.js';
 import type { BufferedChildOptions, BufferedChildResult } from '../../src/process/buffered-child.js';
 import { LIST_JSON, probe } from '../helpers/doctor-fixtures.js';
+import { contextFacts } from '../helpers/context-facts.js';
 
 // ---------------------------------------------------------------------------------------------
 // The whole run with a fake runner: a fake borg for --version, the real `ssh -G` (never connects).
@@ -43,7 +44,7 @@ describe('runDoctor with a fake process runner', { skip: sshAvailable ? false : 
         options: splitArguments([], fullEnv).options,
         env: fullEnv,
         terminal: new Terminal({ stdout: sink, stderr: sink }),
-        selfPaths: [],
+        ...contextFacts(),
       },
       out: () => text,
     };

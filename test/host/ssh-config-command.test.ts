@@ -24,6 +24,7 @@ import { collectHostNames } from '../../src/ssh/ssh-config-source.js';
 import { defaultOptions } from '../../src/cli/tborg-options.js';
 import type { AlivePair } from '../../src/ssh/alive-pair.js';
 import { Terminal } from '../../src/cli/terminal.js';
+import { contextFacts } from '../helpers/context-facts.js';
 
 // `tborg ssh-config` through the one parser with a Terminal on PassThrough streams, and through
 // `node bin/tborg.js`, with the real ssh -G. Every file lives in a temporary directory and is named with
@@ -85,7 +86,7 @@ async function runCommand(args: string[], keepalive?: AlivePair, env: NodeJS.Pro
   stderr.on('data', (d: Buffer) => (err += d.toString()));
   const options = defaultOptions();
   options.keepalive = keepalive;
-  const context: CommandContext = { args, options, env, terminal: new Terminal({ stdout, stderr }, { quiet: true }), selfPaths: [] };
+  const context: CommandContext = { args, options, env, terminal: new Terminal({ stdout, stderr }, { quiet: true }), ...contextFacts() };
   // As main does: the one parser, and a refusal printed once as `tborg: ssh-config: message`.
   let code: number;
   try {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import {
   BORG2_PERMISSIONS,
   defaultAuthorizedKeysOptions,
@@ -70,7 +71,7 @@ export async function runAuthorizedKeysCommand(context: CommandContext, args: Au
     options.guardPath = args.guardPath ?? defaultGuardPath(home!);
   }
 
-  const key = parsePublicKey(await readKeyText(keyFile), keyFile === '-' ? 'stdin' : keyFile, privateKeyHint(keyFile));
+  const key = parsePublicKey(await readKeyText(keyFile, context.stdin), keyFile === '-' ? 'stdin' : keyFile, privateKeyHint(keyFile));
   // Everything is checked before anything is printed: bad input leaves stdout empty.
   const line = formatAuthorizedKeysLine(options, key);
   if (args.guard) {
@@ -84,10 +85,10 @@ export async function runAuthorizedKeysCommand(context: CommandContext, args: Au
   return 0;
 }
 
-async function readKeyText(keyFile: string): Promise<string> {
+async function readKeyText(keyFile: string, stdin: Readable): Promise<string> {
   if (keyFile === '-') {
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    for await (const chunk of stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   }
   try {
