@@ -3,8 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { runBuffered } from '../lab/processes.js';
+import { runMainInProcess } from '../helpers/main-in-process.js';
 import { splitLikePython } from '../../src/ssh/rsh.js';
 import { inheritedEnv } from '../helpers/inherited-env.js';
 
@@ -15,8 +14,6 @@ import { inheritedEnv } from '../helpers/inherited-env.js';
 // rows that need only the facts (compact, a user's keepalive, BORGSTORE_RSH, BORG_LOCK_WAIT, b19, b22)
 // run with given facts in test/unit/plan-facts.test.ts.
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const TBORG = join(ROOT, 'bin', 'tborg.js');
 let dir = '';
 
 before(() => {
@@ -53,7 +50,8 @@ async function plan(version: string, args: string[], extraEnv: NodeJS.ProcessEnv
   // borgstore's own variables (BORGSTORE_RSH) steer borg2's ssh too.
   const env = inheritedEnv(['BORGSTORE_']);
   Object.assign(env, { XDG_CACHE_HOME: join(dir, 'cache'), TBORG_BORG: join(dir, `borg2-${version}`) }, extraEnv);
-  const r = await runBuffered([process.execPath, TBORG, 'plan', '--json', ...args], { env, timeoutMs: 60_000 });
+  // main() in-process: a plan is what tborg decides (test/helpers/main-in-process.ts).
+  const r = await runMainInProcess(['plan', '--json', ...args], env);
   assert.equal(r.code, 0, r.stderr.toString());
   return JSON.parse(r.stdout.toString()) as PlanJson;
 }

@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { OWN_COMMANDS } from '../../src/cli/own-command-words.js';
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS } from '../../src/guide/doctor.js';
 import { inheritedEnv } from '../helpers/inherited-env.js';
+import { runMainInProcess } from '../helpers/main-in-process.js';
 
 // tborg's own commands through the real bin: the one parser's errors and help, the shell completion
 // script run by a real bash, and which packages each path loads (yargs only where it parses).
@@ -46,8 +47,15 @@ function tborg(
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('usage lists every own command; a bad word is one line `tborg: CMD: message (see tborg CMD --help)`, exit 2', () => {
-  const usage = tborg(['--tborg-help']);
+// main() in-process, for rows about what tborg's own commands say (usage, --help, completion answers):
+// no node start of their own (test/helpers/main-in-process.ts).
+async function tborgHere(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await runMainInProcess(args, cleanEnv(extra));
+  return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+test('usage lists every own command; a bad word is one line `tborg: CMD: message (see tborg CMD --help)`, exit 2', async () => {
+  const usage = await tborgHere(['--tborg-help']);
   assert.equal(usage.code, 0);
   for (const command of OWN_COMMANDS) assert.match(usage.stdout, new RegExp(`^  tborg ${command}\\b`, 'm'), command);
   for (const [args, line] of [
@@ -56,22 +64,22 @@ test('usage lists every own command; a bad word is one line `tborg: CMD: message
     [['status', '--max-age'], 'tborg: status: Not enough arguments following: max-age (see tborg status --help)\n'],
     [['status', '--max-age', '1d', '--max-age', '2d'], 'tborg: status: --max-age given more than once (see tborg status --help)\n'],
   ] as Array<[string[], string]>) {
-    const r = tborg(args);
+    const r = await tborgHere(args);
     assert.equal(r.code, 2, args.join(' '));
     assert.equal(r.stdout, '');
     assert.equal(r.stderr, line);
   }
 });
 
-test("--help of each command: on stdout, exit 0; doctor's names its real connect timeout", () => {
+test("--help of each command: on stdout, exit 0; doctor's names its real connect timeout", async () => {
   for (const command of OWN_COMMANDS) {
-    const r = tborg([command, '--help']);
+    const r = await tborgHere([command, '--help']);
     assert.equal(r.code, 0, `${command}: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`tborg ${command}\\b`), command);
     assert.match(r.stdout, /--help/, command);
     assert.equal(r.stderr, '');
   }
-  assert.match(tborg(['doctor', '--help']).stdout, new RegExp(`ConnectTimeout=${DEFAULT_CONNECT_TIMEOUT_SECONDS}:`));
+  assert.match((await tborgHere(['doctor', '--help'])).stdout, new RegExp(`ConnectTimeout=${DEFAULT_CONNECT_TIMEOUT_SECONDS}:`));
 });
 
 // ---- which packages load --------------------------------------------------------------------------
@@ -178,6 +186,7 @@ test("bash: tborg's own commands and their options, nothing for borg's words", {
   for (const [words, expected] of table) assert.deepEqual(bashCompletes(script.stdout, words), expected, words.join(' '));
 });
 
+// Spawned: yargs tells zsh from bash by the process's own SHELL (yargs completion.js), not main's env.
 test("zsh: the script is zsh's, and the answers carry zsh's descriptions", () => {
   const script = tborg(['shell-completion'], { SHELL: '/usr/bin/zsh' });
   assert.equal(script.code, 0, script.stderr);
@@ -206,8 +215,8 @@ test("`tborg completion SHELL` is borg 2's own command: it goes to borg untouche
   assert.equal(r.stdout, 'completion|bash|');
 });
 
-test('a completion request never runs the command it names', () => {
-  const r = tborg(['--get-yargs-completions', 'tborg', 'status', '--json', '']);
+test('a completion request never runs the command it names', async () => {
+  const r = await tborgHere(['--get-yargs-completions', 'tborg', 'status', '--json', '']);
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /exitCode|repositories/);
   assert.equal(r.stderr, '');
