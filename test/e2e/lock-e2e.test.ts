@@ -4,6 +4,7 @@ import { createArgs, initArgs, listArchivesArgs, withLockArgs } from '../lab/bor
 import { describeEachLine, knownBorg2Gap } from '../lab/each-line.js';
 import { assertAtOnce, guardedWaitMs } from '../lab/at-once.js';
 import { labAvailable, type Lab } from '../lab/lab.js';
+import { stopChild } from '../lab/processes.js';
 import { archives, borg, tborg, useLockLab, waitFor } from '../helpers/lock-lab.js';
 
 // README "How long tborg waits for a lock" over the lab's real sshd, on every borg line of the version matrix (test/lab/borgs.ts):
@@ -51,7 +52,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
   test("when the wait is spent: borg's exit code, borg's message once, then tborg's explanation", async () => {
     const repo = lab.repoUrl('spent');
     assert.equal((await borg(lab, init(repo))).code, 0);
-    const holder = lab.spawn(withLock(repo, 'sleep', '40'), { env: lab.env() });
+    const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
     try {
       await waitFor(() => lockHeld(lab, 'spent'), 60_000);
       // Plain borg's code for a lock it could not get: 2 (borg 1's legacy codes), 73 (LockTimeout,
@@ -73,8 +74,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
       assert.match(err, /borg break-lock .* is safe only when no borg process uses the repository/);
       assert.equal(r.stdout.length, 0);
     } finally {
-      holder.kill('SIGTERM');
-      await new Promise((r) => holder.once('exit', r));
+      await stopChild(holder);
     }
   });
 
@@ -88,7 +88,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     const [major, minor] = line.version.split('.').map(Number) as [number, number];
     // borg2 2.0.0b5 still exits 2 (measured in this lab); b19+ and borg 1.4+ give LockTimeout's 73.
     const modernCodes = major > 1 ? line.repoPrefix === 'repo-' : minor >= 4;
-    const holder = lab.spawn(withLock(repo, 'sleep', '40'), { env: lab.env() });
+    const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
     try {
       await waitFor(() => lockHeld(lab, 'modern'), 60_000);
       const env = { BORG_EXIT_CODES: 'modern' };
@@ -101,8 +101,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
       assert.match(err, /tborg: gave up after waiting \d+s over \d+ attempts?/);
       assert.equal(err.split('Failed to create/acquire the lock').length, 2, err);
     } finally {
-      holder.kill('SIGTERM');
-      await new Promise((r) => holder.once('exit', r));
+      await stopChild(holder);
     }
   });
 

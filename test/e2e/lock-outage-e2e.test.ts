@@ -7,7 +7,7 @@ import { checkArgs, createArgs, initArgs, withLockArgs } from '../lab/borgs.js';
 import { describeEachLine, knownBorg2StaleLock } from '../lab/each-line.js';
 import { assertAtOnce } from '../lab/at-once.js';
 import { labAvailable, type Lab } from '../lab/lab.js';
-import { descendants, runBuffered } from '../lab/processes.js';
+import { descendants, runBuffered, stopChild } from '../lab/processes.js';
 import { archives, borg, TBORG, useLockLab, waitFor } from '../helpers/lock-lab.js';
 
 // README "How long tborg waits for a lock" over the lab's real sshd, on every borg line of the version
@@ -35,7 +35,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
   test('SIGTERM while waiting: tborg exits 143 at once (like plain borg), nothing left running', async () => {
     const repo = lab.repoUrl('term');
     assert.equal((await borg(lab, init(repo))).code, 0);
-    const holder = lab.spawn(withLock(repo, 'sleep', '30'), { env: lab.env() });
+    const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
     await waitFor(() => lockHeld(lab, 'term'), 60_000);
     // Plain borg signalled the same way in this test: SIGTERM once its connection is up and it waits.
     const plain = lab.spawn([line.client, '--lock-wait', '600', ...create(repo, 'p', data)], { env: lab.env() });
@@ -84,8 +84,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     // Typically ~0.3 s (borg handles SIGTERM at once; the remote side closes with the connection).
     assertAtOnce(Date.now() - sent, { plainMs, guardedMs });
     assert.equal(code, 143);
-    holder.kill('SIGTERM');
-    await new Promise((r) => holder.once('exit', r));
+    await stopChild(holder);
     await waitFor(() => !lockHeld(lab, 'term'), 10_000);
     // The machine's pgrep sees every process, the line's root's included.
     const left = await runBuffered(['pgrep', '-af', `borg.*${lab.repoPath('term')}`]);
