@@ -25,10 +25,13 @@ describeEachBorg2Line('borg2: rsh', { lab: 'rsh' }, (b) => {
         .at(-1)
         ?.replaceAll('rsh-tborg', 'rsh-plain') ?? '';
     for (const step of steps) {
-      const plain = await b.borg2(step(repos.plain), { BORG_RSH: rsh });
+      // Side by side (two repositories, nothing shared): b25's reconnect tries are waited out once.
       // No connect wait: the refused port 22 is the user's own misconfiguration that plain borg2 shows
       // at once; under cron tborg would retry it for 15 minutes (connect-wait.ts), which is not this test.
-      const through = await b.tborg(step(repos.tborg), { BORG_RSH: rsh, TBORG_CONNECT_WAIT: '0' });
+      const [plain, through] = await Promise.all([
+        b.borg2(step(repos.plain), { BORG_RSH: rsh }),
+        b.tborg(step(repos.tborg), { BORG_RSH: rsh, TBORG_CONNECT_WAIT: '0' }),
+      ]);
       const what = `${step('R').join(' ')}: plain ${plain.stderr.toString()} tborg ${through.stderr.toString()}`;
       assert.equal(through.code, plain.code, what);
       assert.equal(through.stdout.toString(), plain.stdout.toString());
