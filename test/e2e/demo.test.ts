@@ -41,7 +41,7 @@ describeEachLine('npm run demo', { skip: available.ok ? false : available.why },
     for (let step = 1; step <= 5; step++) assert.match(out, new RegExp(`^demo: step ${step}: `, 'm'));
     assert.doesNotMatch(out, /skipped/);
     assert.match(out, /tborg's archive landed [\d.]+ s after the other borg took the lock/);
-    // Whether the server still holds the lock at that moment is lock-e2e.test.ts's to assert (here the
+    // Whether the server still holds the lock at that moment is lock-outage-e2e.test.ts's to assert (here the
     // narration may race sshd's ClientAlive under load); that the dead ssh ended, in seconds, is not.
     assert.match(out, /borg's ssh gave up [\d.]+ s after the cut \(keepalive 1x3\); the server/);
     // borg2 2.0.0b22+ reconnects by itself (borgstore's rest client); the others end and tborg retries.
