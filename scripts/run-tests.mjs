@@ -9,7 +9,7 @@
 // (scripts/setup.mjs unit). Every test file's process loads dist/test/helpers/no-programs.js, which
 // refuses to start programs in a test/unit file.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,27 +35,25 @@ const purpose = sources.every((f) => f.startsWith('test/unit/')) ? 'unit' : 'tes
 const setup = spawnSync(process.execPath, [join(root, 'scripts', 'setup.mjs'), purpose], { stdio: 'inherit', cwd: root });
 if (setup.status !== 0) process.exit(setup.status ?? 1);
 
-// The runner starts files in the order given, so a long file started late runs on alone at the end
-// while the other lanes sit idle: the folders whose files take longest start first. The lab's real
-// borg and sshd (e2e) wait longest, then the fake borg (cli), the installed programs (host), the pure
-// tables (unit).
+// Longest first (scripts/run-test-files.mjs keeps the order; `node --test` would sort by name): a long
+// file started late runs on alone at the end while the other lanes sit idle. The lab's real borg and
+// sshd (e2e) take longest, those that run on every borg line of the matrix most of all, then the fake
+// borg (cli), the installed programs (host), the pure tables (unit); within those, the larger file first.
 const FOLDER_ORDER = ['test/e2e/', 'test/cli/', 'test/host/', 'test/unit/'];
-const rank = (f) => {
-  const i = FOLDER_ORDER.findIndex((dir) => f.startsWith(dir));
-  return i === -1 ? FOLDER_ORDER.length : i;
+const weigh = (f) => {
+  const text = readFileSync(join(root, f), 'utf8');
+  const folder = FOLDER_ORDER.findIndex((dir) => f.startsWith(dir));
+  const matrix = /describeEach(Borg2)?Line\(/.test(text) ? 0 : 1;
+  return { f, rank: (folder === -1 ? FOLDER_ORDER.length : folder) * 2 + matrix, size: text.length };
 };
-const ordered = [...sources].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+const ordered = sources
+  .map(weigh)
+  .sort((a, b) => a.rank - b.rank || b.size - a.size || a.f.localeCompare(b.f))
+  .map((w) => w.f);
 const files = ordered.map((f) => join('dist', f.replace(/\.ts$/, '.js')));
 const r = spawnSync(
   process.execPath,
-  [
-    '--import',
-    './dist/test/helpers/no-programs.js',
-    '--test',
-    `--test-concurrency=${process.env.TBORG_TEST_CONCURRENCY ?? 4}`,
-    '--test-timeout=900000',
-    ...files,
-  ],
+  ['--import', './dist/test/helpers/no-programs.js', join(root, 'scripts', 'run-test-files.mjs'), ...files],
   { stdio: 'inherit', cwd: root },
 );
 process.exit(r.status ?? 1);
