@@ -33,10 +33,11 @@ Exit codes: borg's own; 2 when tborg refuses to run (bad option, no borg, broken
 // `given`: the process facts of an in-process caller (a test with its own streams and directory);
 // bin/tborg.js gives none, and main takes the real process's (process-io.ts).
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, given: Partial<ProcessIo> = {}): Promise<number> {
-  const io = readProcessIo(given);
   // First, before anything opens a descriptor or the terminal: what borg must get as tborg got it.
+  // (process.stdin, read just below, opens one of its own: it must not count as inherited.)
   rememberInheritedFds();
   rememberStartSignals(env);
+  const io = readProcessIo(given);
   let terminal: Terminal | undefined;
   let command: OwnCommand | undefined;
   try {
