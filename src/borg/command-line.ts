@@ -16,7 +16,6 @@ import {
   type ParseState,
   type Word,
 } from './argparse-replay.js';
-import { BORG2_COMMANDS_WITHOUT_REPOSITORY } from './borg2-commands.js';
 import { connectionRetryRefusal, userCommandOf } from './connection-retry.js';
 import { borg2Generation, parseLocation, type Location, type LocationOptions } from './location.js';
 
@@ -71,20 +70,6 @@ export interface BorgCommandLine {
 
 // What reading a line needs besides argv and env: the borg version, placeholder values, the cwd.
 export type CommandLineOptions = LocationOptions;
-
-// Archiver.parse_args: --bypass-lock only for commands that can run without the lock.
-const BYPASS_ALLOWED_1: ReadonlySet<string> = new Set([
-  'check',
-  'config',
-  'diff',
-  'export-tar',
-  'extract',
-  'info',
-  'list',
-  'mount',
-  'umount',
-]);
-const BYPASS_ALLOWED_2: ReadonlySet<string> = new Set([...BYPASS_ALLOWED_1, 'rinfo', 'rlist', 'repo-info', 'repo-list']);
 
 // Parses a borg command line (argv without the program name). Never throws.
 export function parseBorgCommandLine(
@@ -183,7 +168,8 @@ export function parseBorgCommandLine(
 
   const key = state.path.join(' ');
   const given = (id: string): boolean => occurrences.some((o) => o.action.id === id);
-  if (given('--bypass-lock') && !(major === 1 ? BYPASS_ALLOWED_1 : BYPASS_ALLOWED_2).has(key)) {
+  // Archiver.parse_args: --bypass-lock only for commands that can run without the lock (CommandSpec.bypassLock).
+  if (given('--bypass-lock') && !leaf.spec?.bypassLock) {
     result.invalid ??= 'Not allowed to bypass locking mechanism for chosen command';
   }
   if (major === 2 && given('-p') && given('--list') && !result.logJson) {
@@ -201,7 +187,7 @@ export function parseBorgCommandLine(
     positionals: new Map([...state.positionals].map(([p, words]) => [p.name, words.map((w) => w.text)])),
     consumesStdin: result.consumesStdin,
   };
-  result.noConnectionRetry = connectionRetryRefusal(commandWords);
+  result.noConnectionRetry = connectionRetryRefusal(commandWords, leaf.spec?.retry);
   result.userCommand = userCommandOf(commandWords);
   result.positionals = commandWords.positionals;
   result.opensRepository = result.repository !== null && result.invalid === null && !result.helpOrVersion;
@@ -232,8 +218,7 @@ function findRepository1(result: BorgCommandLine, state: ParseState, leaf: Parse
 
 // borg 2: -r/--repo (a common option, so also before the command) or BORG_REPO.
 function findRepository2(result: BorgCommandLine, state: ParseState, leaf: Parser, env: NodeJS.ProcessEnv, options: LocationOptions): void {
-  const key = state.path.join(' ');
-  if (BORG2_COMMANDS_WITHOUT_REPOSITORY.has(key)) return;
+  if (leaf.spec?.noRepository) return;
   result.repository = repositoryFromOption(result, effective(state.occurrences, '-r'), env.BORG_REPO, env, options);
   if (result.repository === null) return;
   if (leaf.options.has('--other-repo')) {

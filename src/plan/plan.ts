@@ -1,5 +1,6 @@
 import { GUIDE_ALIVE_PAIR, type AlivePair } from '../ssh/alive-pair.js';
 import type { BorgCommandLine } from '../borg/command-line.js';
+import { commandFacts } from '../borg/command-facts.js';
 import { environmentRetryRefusal } from '../borg/connection-retry.js';
 import { decideKeepalive, findKeepaliveOptions, type KeepaliveState } from './keepalive.js';
 import {
@@ -8,7 +9,6 @@ import {
   computeStoreLockWait,
   formatDuration,
   readBorgLockWait,
-  takesExclusiveStoreLock,
   type LockWaitModel,
 } from './lock-wait.js';
 import { borg2Generation } from '../borg/location.js';
@@ -235,14 +235,16 @@ export function buildPlan(input: PlanInput): Plan {
   // well: measured on b19 (docs/facts.md), a cut session's lock stayed until the 30-minute expiry, for
   // plain borg2 too. So every borg2 with store locks gets the store model.
   const serveStoreLock = remoteSsh && !input.ssh?.rest && input.borg.major === 2 && borg2Generation(input.borg.version ?? undefined) >= 10;
+  // The store lock this command takes (CommandSpec.lock: exclusive, shared or none).
+  const exclusive = commandFacts(input.borg.major, input.borg.version, commandLine.command)?.lock === 'exclusive';
   const model = !opensRepository
     ? null
     : input.ssh?.rest
-      ? computeStoreLockWait(keepalive, takesExclusiveStoreLock(commandLine.command))
+      ? computeStoreLockWait(keepalive, exclusive)
       : serveStoreLock
         ? computeStoreLockWait(
             keepalive,
-            takesExclusiveStoreLock(commandLine.command),
+            exclusive,
             `borg2 ${input.borg.version ?? ''} runs borg serve, which keeps its lock in the repository (storelocking.py); measured on b19, a cut session's lock stayed`,
           )
         : guard.plan.sent

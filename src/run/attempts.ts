@@ -29,7 +29,7 @@ export interface AttemptDeps {
   signal: AbortSignal;
   stoppedBy(): ForwardedSignal | undefined;
   terminal: RunOutput;
-  // Whether a spinner may keep spinning while borg runs (see spinnerSafeDuringAttempts in run-borg.ts).
+  // Whether a spinner may keep spinning while borg runs (see spinnerSafeDuringAttempts in spinner-safety.ts).
   spinDuringAttempts: boolean;
   // The user's home directory: where borg keeps its cache, so a held cache lock is told from the
   // repository's (borg-errors.ts borgCacheDir).

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StderrScanner } from '../../src/borg/borg-errors.js';
-import { connectionRetryRefusal, environmentRetryRefusal, type CommandWords } from '../../src/borg/connection-retry.js';
+import { commandFacts } from '../../src/borg/command-facts.js';
+import type { CommandWords } from '../../src/borg/command-spec.js';
+import { connectionRetryRefusal, environmentRetryRefusal } from '../../src/borg/connection-retry.js';
 import type { LockWaitModel } from '../../src/plan/lock-wait.js';
 import type { Plan, PlanWarning } from '../../src/plan/plan.js';
 import { nextStep, startAttempt, startRun, type EndedAttempt, type RunState, type Step } from '../../src/run/next-step.js';
@@ -126,7 +128,7 @@ function refusal(
     positionals: new Map(Object.entries(positionals)),
     consumesStdin,
   };
-  return mustRefuse(connectionRetryRefusal(words), command);
+  return mustRefuse(connectionRetryRefusal(words, commandFacts(1, null, command.split(' '))?.retry), command);
 }
 function mustRefuse(reason: string | null, what: string): string {
   assert.ok(reason, `${what} is expected not to be retried`);
