@@ -354,8 +354,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     bypassLock: false,
     // A whole repository: see explainRepositoryDelete (connection-retry.ts).
     retry: (w) => {
-      const archives =
-        w.positionals.get('REPOSITORY_OR_ARCHIVE')?.[0]?.includes('::') || (w.positionals.get('ARCHIVE')?.length ?? 0) > 0;
+      const archives = w.positionals.get('REPOSITORY_OR_ARCHIVE')?.[0]?.includes('::') || (w.positionals.get('ARCHIVE')?.length ?? 0) > 0;
       const filtered = ['-a', '-P', '--first', '--last', '--cache-only'].some((o) => w.options.has(o));
       return archives || filtered ? 'safe' : explainRepositoryDelete('delete');
     },
@@ -671,7 +670,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     monitor: 'none',
     lock: 'none',
     bypassLock: false,
-    retry: 'serve is borg\'s server side',
+    retry: "serve is borg's server side",
   },
   umount: {
     positionals: ['MOUNTPOINT'],

@@ -283,6 +283,8 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     retry: DEBUG_REASON,
   },
   'debug dump-hints': {
+    // Gone with the segment files in 2.0.0b10 (archiver/debug_cmd.py).
+    betas: { until: 9 },
     positionals: ['PATH'],
     options: [],
     stdout: true,
@@ -310,6 +312,8 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     retry: DEBUG_REASON,
   },
   'debug format-obj': {
+    // New in 2.0.0b6 (archiver/debug_cmd.py).
+    betas: { since: 6 },
     positionals: ['ID', 'BINARY_PATH', 'JSON_PATH', 'OBJECT_PATH'],
     options: ['-C --compression COMPRESSION'],
     stdout: true,
@@ -328,6 +332,8 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     retry: DEBUG_REASON,
   },
   'debug id-hash': {
+    // New in 2.0.0b6 (archiver/debug_cmd.py).
+    betas: { since: 6 },
     positionals: ['PATH'],
     options: [],
     stdout: true,
@@ -347,6 +353,8 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     retry: DEBUG_REASON,
   },
   'debug parse-obj': {
+    // New in 2.0.0b6 (archiver/debug_cmd.py).
+    betas: { since: 6 },
     positionals: ['ID', 'OBJECT_PATH', 'BINARY_PATH', 'JSON_PATH'],
     options: [],
     stdout: true,
@@ -365,6 +373,8 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     retry: DEBUG_REASON,
   },
   'debug refcount-obj': {
+    // Gone with the refcounts in 2.0.0b10 (archiver/debug_cmd.py).
+    betas: { until: 9 },
     positionals: ['IDs+'],
     options: [],
     stdout: true,
@@ -866,7 +876,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     monitor: 'none',
     lock: 'none',
     bypassLock: false,
-    retry: 'serve is borg\'s server side',
+    retry: "serve is borg's server side",
   },
   tag: {
     betas: { since: 12 },

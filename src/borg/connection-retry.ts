@@ -136,7 +136,8 @@ export function judgeCheckRetry(w: CommandWords): string {
 // do_recreate: each archive is rebuilt as NAME.recreate and replaces NAME in its own commit
 // (ArchiveRecreater.save); a second attempt rebuilds what is left. Without a single archive it
 // prints "Processing NAME" to stdout for every archive, which a second attempt would repeat.
-export const RECREATE_MANY_REASON = 'recreate of several archives prints "Processing NAME" to stdout; a second attempt would print it again';
+export const RECREATE_MANY_REASON =
+  'recreate of several archives prints "Processing NAME" to stdout; a second attempt would print it again';
 
 // Why a lost connection must not be retried for this command line, or null when a second attempt
 // is safe. --json on any command puts a result on stdout (json_print), which a second attempt
