@@ -20,6 +20,11 @@ import {
 
 // borg 1.x's command-line grammar (notation in command-spec.ts): the union over borg 1.1.18, 1.2.4
 // and 1.4.5 of what argparse introspection of Archiver.build_parser yields.
+//
+// The facts of each row (CommandSpec stdout, monitor, lock, bypassLock, retry) are read in 1.2.4's
+// and 1.4.5's src/borg/archiver.py: `lock` from the @with_repository(exclusive=..., lock=...) of each
+// do_<command> (exclusive=True: 'exclusive'; lock=False, or no decorator: 'none'; else 'shared'),
+// `bypassLock` from Archiver.parse_args's bypass_allowed, `retry` from each do_<command>'s body.
 
 // Options of every parser level, before and after the command (CommonOptions).
 export const BORG1_COMMON_OPTIONS: readonly string[] = [
@@ -66,6 +71,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: [],
     stdout: false,
     monitor: 'none',
+    // do_benchmark_crud runs do_create, do_extract and do_delete in turn: create and delete take it.
     lock: 'exclusive',
     bypassLock: false,
     retry: explainStdout('benchmark crud'),

@@ -22,6 +22,13 @@ import {
 // b14, b18 and b20 of what argparse introspection of the archiver's parsers yields, plus b25's top
 // level. Commands that only some betas have say so (CommandSpec.betas); so do the options of every
 // level and of the top level (BORG2_OPTION_BETAS).
+//
+// The facts of each row (CommandSpec stdout, monitor, lock, bypassLock, retry) are read in
+// src/borg/archiver/*_cmd.py of 2.0.0b5, b10, b12, b22 and master. `lock` as for borg 1.x, from each
+// do_<command>'s @with_repository: up to b9 borg2 locks like 1.x and create, prune, delete, rename,
+// recreate, import-tar and transfer take the exclusive lock; b10 brought store locks
+// (storelocking.py) and made them shared (a BetaChange in their rows). `bypassLock` from b5's
+// Archiver.parse_args bypass_allowed; --bypass-lock itself is gone from b10 on (BORG2_OPTION_BETAS).
 
 // Options of every parser level, before and after the command (CommonOptions).
 export const BORG2_COMMON_OPTIONS: readonly string[] = [

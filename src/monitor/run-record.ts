@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { commandFacts } from '../borg/command-facts.js';
-import type { Plan, SshDestination } from '../plan/plan.js';
+import type { Plan } from '../plan/plan.js';
+import type { SshDestination } from '../plan/plan-input.js';
 import { makeDirectory, RECORD_BUDGET_MS, limitDuration } from '../process/state-files.js';
 import type { MonitorOptions, WarnSink } from './monitor-options.js';
 import { isSuccess, type PingRole } from './ping.js';
