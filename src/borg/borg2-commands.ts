@@ -301,6 +301,8 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     retry: DEBUG_REASON,
   },
   'debug dump-manifest': {
+    // In 2.0.0b22 (archiver/debug_cmd.py), no longer in b25's parser.
+    betas: { until: 22 },
     positionals: ['PATH'],
     options: [],
     stdout: true,
