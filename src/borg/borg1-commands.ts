@@ -16,7 +16,11 @@ import {
   judgeKeyExportRetry,
   judgeKeyImportRetry,
   judgeRelatedSecretsRetry,
+  findCreateUserCommand,
+  findTarFilterCommand,
+  findWithLockCommand,
 } from './connection-retry.js';
+import { findCreateStdin, findImportTarStdin, findInitStdin, findKeyImportStdin, findWithLockStdin } from './stdin-use.js';
 
 // borg 1.x's command-line grammar (notation in command-spec.ts): the union over borg 1.1.18, 1.2.4
 // and 1.4.5 of what argparse introspection of Archiver.build_parser yields.
@@ -197,6 +201,8 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'exclusive',
     bypassLock: false,
     retry: judgeCreateRetry,
+    stdin: findCreateStdin,
+    userCommand: findCreateUserCommand,
   },
   debug: {
     subcommands: true,
@@ -404,6 +410,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'shared',
     bypassLock: true,
     retry: judgeExportTarRetry,
+    userCommand: findTarFilterCommand,
   },
   extract: {
     location: 'archive',
@@ -462,6 +469,8 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'exclusive',
     bypassLock: false,
     retry: judgeImportTarRetry,
+    stdin: findImportTarStdin,
+    userCommand: findTarFilterCommand,
   },
   info: {
     location: 'either',
@@ -483,6 +492,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'exclusive',
     bypassLock: false,
     retry: explainNotIdempotent('init'),
+    stdin: findInitStdin,
   },
   key: {
     subcommands: true,
@@ -533,6 +543,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'none',
     bypassLock: false,
     retry: judgeKeyImportRetry,
+    stdin: findKeyImportStdin,
   },
   'key migrate-to-repokey': {
     location: 'repository',
@@ -717,5 +728,7 @@ export const BORG1_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'exclusive',
     bypassLock: false,
     retry: 'with-lock runs your command, which may have done its work; a second attempt would run it again',
+    stdin: findWithLockStdin,
+    userCommand: findWithLockCommand,
   },
 };

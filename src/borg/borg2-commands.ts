@@ -16,7 +16,11 @@ import {
   judgeKeyExportRetry,
   judgeKeyImportRetry,
   judgeRepositoryDeleteRetry,
+  findCreateUserCommand,
+  findTarFilterCommand,
+  findWithLockCommand,
 } from './connection-retry.js';
+import { findCreateStdin, findImportTarStdin, findKeyImportStdin, findWithLockStdin } from './stdin-use.js';
 
 // borg 2's command-line grammar (notation in command-spec.ts): the union over borg 2.0.0b5, b10,
 // b14, b18 and b20 of what argparse introspection of the archiver's parsers yields, plus b25's top
@@ -242,6 +246,8 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: { before: 'exclusive', until: 9, after: 'shared' },
     bypassLock: false,
     retry: judgeCreateRetry,
+    stdin: findCreateStdin,
+    userCommand: findCreateUserCommand,
   },
   debug: {
     subcommands: true,
@@ -465,6 +471,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'shared',
     bypassLock: true,
     retry: judgeExportTarRetry,
+    userCommand: findTarFilterCommand,
   },
   extract: {
     positionals: ['NAME', 'PATH*'],
@@ -521,6 +528,8 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: { before: 'exclusive', until: 9, after: 'shared' },
     bypassLock: false,
     retry: judgeImportTarRetry,
+    stdin: findImportTarStdin,
+    userCommand: findTarFilterCommand,
   },
   info: {
     positionals: ['NAME?'],
@@ -586,6 +595,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'none',
     bypassLock: false,
     retry: judgeKeyImportRetry,
+    stdin: findKeyImportStdin,
   },
   list: {
     positionals: ['NAME', 'PATH*'],
@@ -984,5 +994,7 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'exclusive',
     bypassLock: false,
     retry: 'with-lock runs your command, which may have done its work; a second attempt would run it again',
+    stdin: findWithLockStdin,
+    userCommand: findWithLockCommand,
   },
 };

@@ -53,7 +53,7 @@ export interface CommandWords {
   options: ReadonlyMap<string, string | null>;
   // Positional values by their name in the grammar tables ('PATH', 'FILE', ...).
   positionals: ReadonlyMap<string, readonly string[]>;
-  // Why borg reads stdin on this line (command-line.ts stdinUse), or null.
+  // Why borg reads stdin on this line (CommandSpec.stdin), or null.
   consumesStdin: string | null;
 }
 
@@ -93,6 +93,12 @@ export interface CommandSpec {
   readonly bypassLock: boolean;
   // May a lost connection be retried (connection-retry.ts).
   readonly retry: RetryRule;
+  // Why a line of this command reads stdin, which a second attempt cannot read again, or null
+  // (stdin-use.ts); left out: it never does.
+  readonly stdin?: (words: CommandWords) => string | null;
+  // The command of the user's a line of this command makes borg run, in words, or null
+  // (connection-retry.ts); left out: it never runs one.
+  readonly userCommand?: (words: CommandWords) => string | null;
 }
 
 // borg 2 betas, inclusive (2.0.0bN); an open end when left out.

@@ -159,17 +159,21 @@ export function connectionRetryRefusal(words: CommandWords, rule: RetryRule | un
 // under @with_repository, which opens the repository and takes its lock, waiting up to --lock-wait,
 // before the command's body runs; borg 2's *_cmd.py the same). Its stderr is borg's stderr and its
 // exit code is borg's (do_with_lock returns subprocess.call's), so nothing an attempt shows can tell
-// borg's words from the command's: such a line gets exactly one attempt (plan.ts).
-export function userCommandOf(words: Pick<CommandWords, 'command' | 'options'>): string | null {
-  const { command, options } = words;
-  if (command === 'with-lock') return 'with-lock runs your command';
-  if (command === 'create') {
-    if (options.has('--content-from-command')) return 'create --content-from-command runs your command';
-    if (options.has('--paths-from-command')) return 'create --paths-from-command runs your command';
-  }
-  if ((command === 'import-tar' || command === 'export-tar') && options.has('--tar-filter'))
-    return `${command} --tar-filter runs your command`;
+// borg's words from the command's: such a line gets exactly one attempt (plan.ts). Each command that
+// can run one says so in its row (CommandSpec.userCommand) with one of these.
+export function findCreateUserCommand(w: Pick<CommandWords, 'options'>): string | null {
+  if (w.options.has('--content-from-command')) return 'create --content-from-command runs your command';
+  if (w.options.has('--paths-from-command')) return 'create --paths-from-command runs your command';
   return null;
+}
+
+// import-tar and export-tar --tar-filter.
+export function findTarFilterCommand(w: Pick<CommandWords, 'command' | 'options'>): string | null {
+  return w.options.has('--tar-filter') ? `${w.command} --tar-filter runs your command` : null;
+}
+
+export function findWithLockCommand(): string {
+  return 'with-lock runs your command';
 }
 
 // Reasons that come from the environment, not the command line: BORG_PASSPHRASE_FD is read to its

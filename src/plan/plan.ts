@@ -73,7 +73,7 @@ export interface Plan {
     noConnectionRetry: string | null;
     // How long a server that cannot be reached at start is retried (connect-wait.ts); 0: not at all.
     connectWaitSeconds: number;
-    // The command of the user's that borg runs (connection-retry.ts userCommandOf), or null. Such a
+    // The command of the user's that borg runs (CommandSpec.userCommand), or null. Such a
     // line gets one attempt, with the whole wait as borg's own --lock-wait: borg takes the lock before
     // it starts the command, and nothing the command prints or returns can be told from borg's.
     userCommand: string | null;

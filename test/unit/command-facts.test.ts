@@ -276,3 +276,51 @@ test('retry: the old CONNECTION_RETRY_RULES, command by command', () => {
   }
   assert.deepEqual(sorted([...covered]), sorted([...OLD_RETRY_FUNCTIONS, ...OLD_RETRY_SAFE, ...reasons.keys()]));
 });
+
+// src/borg/command-line.ts stdinUse and src/borg/connection-retry.ts userCommandOf, which switched
+// on these command words (init's --import-related-secrets is borg 1.4's).
+const OLD_STDIN_COMMANDS = {
+  1: ['create', 'import-tar', 'key import', 'init', 'with-lock'],
+  2: ['create', 'import-tar', 'key import', 'with-lock'],
+};
+const OLD_USER_COMMAND_COMMANDS = ['create', 'import-tar', 'export-tar', 'with-lock'];
+
+test('stdin and userCommand: the commands the old stdinUse and userCommandOf knew, with their answers', () => {
+  for (const [major, table] of TABLES) {
+    const stdin = rowsOf(table).filter(([, spec]) => spec.stdin !== undefined);
+    const user = rowsOf(table).filter(([, spec]) => spec.userCommand !== undefined);
+    assert.deepEqual(sorted(stdin.map(([c]) => c)), sorted(OLD_STDIN_COMMANDS[major]), `borg ${major} stdin`);
+    assert.deepEqual(sorted(user.map(([c]) => c)), sorted(OLD_USER_COMMAND_COMMANDS), `borg ${major} userCommand`);
+    const words = (
+      command: string,
+      options: Record<string, string | null> = {},
+      positionals: Record<string, string[]> = {},
+    ): CommandWords => ({
+      command,
+      major,
+      options: new Map(Object.entries(options)),
+      positionals: new Map(Object.entries(positionals)),
+      consumesStdin: null,
+    });
+    const row = (c: string): CommandSpec => table[c]!;
+    assert.equal(row('create').stdin!(words('create', {}, { PATH: ['/a', '-'] })), 'create -');
+    assert.equal(row('create').stdin!(words('create', { '--paths-from-stdin': null })), 'create --paths-from-stdin');
+    assert.equal(row('create').stdin!(words('create', {}, { PATH: ['/a'] })), null);
+    assert.equal(
+      row('create').userCommand!(words('create', { '--paths-from-command': null })),
+      'create --paths-from-command runs your command',
+    );
+    assert.equal(row('create').userCommand!(words('create')), null);
+    assert.equal(row('import-tar').stdin!(words('import-tar', {}, { TARFILE: ['-'] })), 'import-tar -');
+    assert.equal(
+      row('export-tar').userCommand!(words('export-tar', { '--tar-filter': 'gzip' })),
+      'export-tar --tar-filter runs your command',
+    );
+    assert.equal(row('key import').stdin!(words('key import', { '--paper': null }, { PATH: ['-'] })), null);
+    assert.equal(row('key import').stdin!(words('key import', {}, { PATH: ['-'] })), 'key import -');
+    assert.equal(row('with-lock').stdin!(words('with-lock')), 'with-lock COMMAND (inherits stdin)');
+    assert.equal(row('with-lock').userCommand!(words('with-lock')), 'with-lock runs your command');
+    if (major === 1)
+      assert.equal(row('init').stdin!(words('init', { '--import-related-secrets': '-' })), 'init --import-related-secrets -');
+  }
+});
