@@ -1,6 +1,5 @@
 import { isQuickFailure, nextDelayMs } from './backoff.js';
 import { classifyAttempt, isCacheLock, type FailureKind, type StderrFindings } from '../borg/borg-errors.js';
-import { commandFacts } from '../borg/command-facts.js';
 import type { LogLevel } from '../core/log-level.js';
 import { CONNECT_START, decideConnect, type ConnectState, type ProbeResult } from './connect-wait.js';
 import { describeGiveUp } from './give-up-message.js';
@@ -245,14 +244,7 @@ function afterLockTimeout(state: RunState, ended: EndedAttempt, now: number): { 
   const lock = ended.findings.lockTimeout?.path;
   const cacheLock = isCacheLock(lock, cache.env, cache.home);
   const store = plan.lockWait.model?.kind === 'store' && !s.storeLockSaid;
-  const storeLine = (): Line =>
-    info(
-      storeLockWaitMessage(
-        plan.repository?.location,
-        commandFacts(plan.borg.major, plan.borg.version, plan.command)?.lock === 'exclusive',
-        formatDuration(Math.round(Math.max(0, s.deadline - s.start) / 1000)),
-      ),
-    );
+  const storeLine = (): Line => info(storeLockWaitMessage(plan, formatDuration(Math.round(Math.max(0, s.deadline - s.start) / 1000))));
   const delayMs = pauseAfter(s, ended, now);
   // Another attempt only when at least a 1 s lock wait fits before the deadline, start-up and pause
   // included: an attempt that cannot end in time is not started (nor announced).
