@@ -81,12 +81,15 @@ export interface CommandSpec {
   // "invalid choice" there (archiver/*_cmd.py add_parser, read for every beta b5..b20).
   readonly betas?: BetaRange;
 
-  // What tborg knows of the command; every row decides every fact (test/unit/command-facts.test.ts).
-  // Its result goes to stdout: a spinner on the same terminal would garble it (run-borg.ts
-  // spinnerSafeDuringAttempts). `--json` on any command counts as well, whatever this says.
+  // What tborg knows of the command; every row decides every fact (test/unit/command-facts.test.ts;
+  // test/host/command-table-oracle.test.ts asks each borg of the matrix for the lock and --bypass-lock).
+  // Its result goes to stdout: a spinner on the same terminal would garble it (spinner-safety.ts
+  // spinnerSafeDuringAttempts). `--json` on any command counts as well, whatever this says. Every
+  // `key` and `debug` subcommand counts, as the spinner's rule always took those groups whole.
   readonly stdout: boolean;
   // What a run is to whoever watches the backups (MonitorKind).
   readonly monitor: MonitorKind;
+  // The repository lock it takes (LockKind), per beta where borg 2 changed it.
   readonly lock: LockKind | BetaChange<LockKind>;
   // Archiver.parse_args accepts --bypass-lock with it (bypass_allowed); with any other command
   // borg stops with "Not allowed to bypass locking mechanism for chosen command".
