@@ -195,6 +195,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     await plainExited;
     const plainMs = Date.now() - plainSent;
     const waiter = lab.spawn([process.execPath, TBORG, ...create(repo, 't', data)], { env: lab.env() });
+    const waiterExit = new Promise<number | null>((r) => waiter.once('exit', (c, s) => r(c ?? (s ? 128 + 15 : null))));
     let err = '';
     waiter.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     await waitFor(() => err.includes('tborg: waiting for the lock'), 30_000);
@@ -221,7 +222,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     const guardedMs = Number(attemptWait()) * 1000;
     const sent = Date.now();
     waiter.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => waiter.once('exit', (c, s) => r(c ?? (s ? 128 + 15 : null))));
+    const code = await waiterExit;
     // Typically ~0.3 s (borg handles SIGTERM at once; the remote side closes with the connection).
     assertAtOnce(Date.now() - sent, { plainMs, guardedMs });
     assert.equal(code, 143);
