@@ -55,6 +55,21 @@ const PLANS: Array<[name: string, argv: string[], major: 1 | 2, version: string,
     { kind: 'create', listArgv: ['rlist', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
   ],
   [
+    // 2.0.0b10 renamed rlist to repo-list (archiver/repo_list_cmd.py add_parser("repo-list")).
+    'borg2 b10 create',
+    ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
+    2,
+    '2.0.0b10',
+    { kind: 'create', listArgv: ['repo-list', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
+  ],
+  [
+    'borg2 b9 create',
+    ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
+    2,
+    '2.0.0b9',
+    { kind: 'create', listArgv: ['rlist', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
+  ],
+  [
     'borg2 b25 create',
     ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
     2,
