@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StderrScanner } from '../../src/borg/borg-errors.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 import { connectionRetryRefusal, environmentRetryRefusal, type CommandWords } from '../../src/borg/connection-retry.js';
 import type { LockWaitModel } from '../../src/plan/lock-wait.js';
 import type { Plan, PlanWarning } from '../../src/plan/plan.js';

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyAttempt, isCacheLock, StderrScanner } from '../../src/borg/borg-errors.js';
+import { isCacheLock } from '../../src/borg/borg-cache-dir.js';
+import { classifyAttempt } from '../../src/borg/words/attempt-failure.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 
 function scan(text: string, chunkSize = 7) {
   const s = new StderrScanner();
