@@ -7,6 +7,7 @@ import { classifyReach, type ReachFailure } from '../../src/borg/words/reach-fai
 import * as sshWords from '../../src/borg/words/ssh-words.js';
 import { NEEDLES, SCANNED_WORDINGS, StderrScanner, type StderrFindings } from '../../src/borg/words/stderr-scanner.js';
 import { escapeRegExp, type Wording } from '../../src/borg/words/wording.js';
+import { sshStderrLines } from '../../src/ssh/ssh-settings.js';
 
 // borg's and ssh's words live in one place (src/borg/words/borg-words.ts, ssh-words.ts), one list per
 // fact. This table holds every wording those files export, each with a line as borg or ssh writes it
@@ -24,7 +25,7 @@ const {
   BORG_SERVE_NOT_STARTED,
   BORG_SERVER_SAID_NO: SAID_NO,
 } = borgWords;
-const { SSH_CANNOT_CONNECT, SSH_CANNOT_CONNECT_YET, SSH_HOST_KEY_REFUSED, SSH_LOGIN_REFUSED, SSH_SERVER_SILENT } = sshWords;
+const { SSH_CANNOT_CONNECT, SSH_CANNOT_CONNECT_YET, SSH_CHATTER, SSH_HOST_KEY_REFUSED, SSH_LOGIN_REFUSED, SSH_SERVER_SILENT } = sshWords;
 
 type Scan = 'lockTimeout' | 'connectionLost' | 'unreachable' | 'nothing';
 interface Row {
@@ -45,6 +46,7 @@ const REFUSED = 'Remote: ssh: connect to host 127.0.0.1 port 2222: Connection re
 const RESOLVE = 'Remote: ssh: Could not resolve hostname nas: Name or service not known';
 const final = { scan: 'nothing', attempt: 'other', reach: 'final' } as const;
 const lost = { scan: 'connectionLost', attempt: 'connection-lost', reach: undefined } as const;
+const quiet = { scan: 'nothing', attempt: 'other', reach: undefined } as const;
 
 const rows: Row[] = [
   { wording: BORG_LOCK_TIMEOUT, line: LOCK, scan: 'lockTimeout', attempt: 'lock-timeout', reach: undefined },
@@ -95,6 +97,17 @@ const rows: Row[] = [
   { wording: SAID_NO[1]!, line: 'Remote: sh: 1: borg: not found', ...final },
   { wording: SAID_NO[2]!, line: 'Remote: bash: line 1: /opt/borg/bin/borg: No such file or directory', ...final },
   { wording: BORG_NO_REPOSITORY, line: 'Repository ssh://lab/srv/nope does not exist.', ...final },
+  // ssh's chatter: nothing for the run, and dropped where tborg reports what ssh said.
+  ...SSH_CHATTER.map((wording, i) => ({
+    wording,
+    line: [
+      'Pseudo-terminal will not be allocated because stdin is not a terminal.',
+      "Warning: Permanently added '[127.0.0.1]:2222' (ED25519) to the list of known hosts.",
+      'debug1: Reading configuration data /etc/ssh/ssh_config',
+      'OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.15 3 Sep 2024',
+    ][i]!,
+    ...quiet,
+  })),
   // Ctrl-C decides beside borg's lock message: the user stopped borg, no lock problem.
   { wording: BORG_CTRL_C, before: `${LOCK}\n`, line: 'Got Ctrl-C / SIGINT.', scan: 'lockTimeout', attempt: 'other', reach: undefined },
 ];
@@ -201,4 +214,12 @@ test("hold: ssh's cannot-connect words and borg's hint are held at an attempt's 
     assert.equal(hold.filter(Buffer.from(`first\n${line}\n`)).toString(), 'first\n', line);
     assert.equal(hold.end().held.toString(), `${line}\n`);
   }
+});
+
+test("ssh's chatter is dropped where tborg reports what ssh said; its messages are kept", () => {
+  const chatter = rows.filter((r) => SSH_CHATTER.includes(r.wording)).map((r) => r.line);
+  assert.equal(chatter.length, SSH_CHATTER.length);
+  assert.deepEqual(sshStderrLines([...chatter, 'root@h: Permission denied (publickey).'].join('\r\n')), [
+    'root@h: Permission denied (publickey).',
+  ]);
 });

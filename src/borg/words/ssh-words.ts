@@ -64,3 +64,14 @@ export const SSH_HOST_KEY_REFUSED: readonly Wording[] = [
   wording('Host key verification failed.'),
   wording(' host key is known for', { before: 'No [A-Z0-9-]+' }),
 ];
+
+// ssh's chatter, no message of the run's: ssh.c main "Pseudo-terminal will not be allocated because
+// stdin is not a terminal." (even with -G), sshconnect.c check_host_key "Warning: Permanently added
+// ...", and what a -v in the user's own options adds (log.c do_log "debug1: ...", ssh.c's version
+// banner "OpenSSH_9.2p1 ...").
+export const SSH_CHATTER: readonly Wording[] = [
+  wording('Pseudo-terminal will not be allocated', { before: '^', after: '\\b' }),
+  wording('Warning: Permanently added ', { before: '^' }),
+  wording('debug', { before: '^', after: '\\d?: ' }),
+  wording('OpenSSH_', { before: '^' }),
+];
