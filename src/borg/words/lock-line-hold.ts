@@ -78,9 +78,13 @@ export class LockLineHold {
 
 // Where the line holding data[at] starts: after a \n, or after a \r (borg's progress line before it
 // is over and passes on).
+// The CR is looked for only after the last LF: most output has no CR, and a search for it would run
+// back through the whole read.
 function lineStart(data: Buffer, at: number): number {
   if (at === 0) return 0; // (lastIndexOf takes a negative offset as counted from the end)
-  return Math.max(data.lastIndexOf(LF, at - 1), data.lastIndexOf(CR, at - 1)) + 1;
+  const afterLf = data.lastIndexOf(LF, at - 1) + 1;
+  const cr = data.subarray(afterLf, at).lastIndexOf(CR);
+  return cr === -1 ? afterLf : afterLf + cr + 1;
 }
 
 // An open line that may yet hold the message: a `--log-json` line (borg writes each JSON object

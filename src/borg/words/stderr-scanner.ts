@@ -49,15 +49,19 @@ const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
 
 // Scanning works on whole reads, never line by line: a read without a needle costs one native search
-// per needle and four for its first and last line ends, and no bytes are copied but the line still
-// open at its end.
+// per needle and a few for its first and last line ends, and no bytes are copied but the line still
+// open at its end and the end of the read that holds the last lines.
 // Splitting every line of a 3-million-line `create --list` cost more than passing the bytes on.
 export class StderrScanner {
   // The open line: what followed the last line end, at most MAX_CARRY bytes (its end when longer).
   private carry: Buffer = EMPTY;
+  // The latest read's last KEEP_LINES lines, not decoded yet (a copy of the read's end that holds
+  // them all); they follow findings.lastLines. Decoded only when a later read does not hold as many
+  // lines, and at the end: a fast stream decodes none of its lines but those that hold a needle.
+  private tail: Buffer | undefined;
   // Per needle, where it occurs next in the buffer being scanned (-1: nowhere).
   private readonly next: number[] = NEEDLE_BYTES.map(() => -1);
-  readonly findings: StderrFindings = {
+  private readonly findings: StderrFindings = {
     lockTimeout: undefined,
     connectionLost: undefined,
     unreachable: undefined,
@@ -65,35 +69,54 @@ export class StderrScanner {
   };
 
   feed(chunk: Uint8Array): void {
-    const data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength); // a view, not a copy
+    const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength); // a view, not a copy
     const firstEnd = firstLineEnd(data);
     if (firstEnd === -1) {
       this.carry = keepTail(this.carry, data);
       return;
     }
-    let from = 0;
-    if (this.carry.length > 0) {
-      // The line begun in earlier reads ends in this one: the only line ever copied.
-      this.completeLine(Buffer.concat([this.carry, data.subarray(0, firstEnd)]));
-      this.carry = EMPTY;
-      from = firstEnd + 1;
-    }
+    const from = this.carry.length > 0 ? firstEnd + 1 : 0;
     const lastEnd = lastLineEnd(data);
+    const lastLinesFrom = lastLinesStart(data, from, lastEnd);
+    if (this.carry.length > 0) {
+      // The line begun in earlier reads ends in this one: the only line ever joined.
+      const line = Buffer.concat([this.carry, data.subarray(0, firstEnd)]);
+      this.scan(line, 0, line.length);
+      if (lastLinesFrom === -1) this.keepLine(line);
+      this.carry = EMPTY;
+    }
     this.scan(data, from, lastEnd);
-    this.rememberLastLines(data, from, lastEnd);
+    if (lastLinesFrom === -1) {
+      this.decodeTail();
+      this.rememberLastLines(data, from, lastEnd);
+    } else {
+      // This read alone holds the last lines: nothing before them counts any more.
+      this.findings.lastLines.length = 0;
+      this.tail = Buffer.from(data.subarray(lastLinesFrom, lastEnd + 1));
+    }
     this.carry = keepTail(EMPTY, data.subarray(lastEnd + 1));
   }
 
   end(): StderrFindings {
-    if (this.carry.length > 0) this.completeLine(this.carry);
+    if (this.carry.length > 0) {
+      this.scan(this.carry, 0, this.carry.length);
+      this.keepLine(this.carry);
+    }
     this.carry = EMPTY;
+    this.decodeTail();
     return this.findings;
   }
 
-  // One whole line, without its terminator.
-  private completeLine(line: Buffer): void {
-    this.scan(line, 0, line.length);
+  // One whole line, without its terminator, among the last lines.
+  private keepLine(line: Buffer): void {
+    this.decodeTail();
     if (line.length > 0) this.keep([line.toString('utf8')]);
+  }
+
+  private decodeTail(): void {
+    if (this.tail === undefined) return;
+    this.rememberLastLines(this.tail, 0, this.tail.length - 1);
+    this.tail = undefined;
   }
 
   // Matches each line of data[from, end) that holds a needle, once, in order; end is a line end or
@@ -167,6 +190,21 @@ function readJsonRecord(line: string): Record<string, unknown> | undefined {
 // Line ends are found without ever scanning past the neighbouring ones: a search for the terminator
 // that does not occur (CR in most output, LF in \r-only progress output) would otherwise run to the
 // far end of the buffer every time.
+
+// Where the last KEEP_LINES non-empty lines of data[from, lastEnd] (lastEnd a line end) start, when
+// they surely all lie there: KEEP_LINES stretches ended by LF (or by lastEnd), not empty and each
+// beginning with a byte that is no CR, so each holds a non-empty line. -1 when that is not sure.
+// One native search per line, and nothing decoded.
+function lastLinesStart(data: Buffer, from: number, lastEnd: number): number {
+  let found = 0;
+  for (let end = lastEnd; end > from; ) {
+    const start = Math.max(data.lastIndexOf(LF, end - 1) + 1, from);
+    if (data[start] === CR) return -1;
+    if (start < end && ++found === KEEP_LINES) return start;
+    end = start - 1;
+  }
+  return -1;
+}
 
 // The first line end (LF or CR) in data, or -1.
 function firstLineEnd(data: Buffer): number {
