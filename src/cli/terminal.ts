@@ -6,6 +6,12 @@ import type { LogLevel } from '../core/log-level.js';
 // TTY) or with --tborg-quiet there is no spinner and no escape code: one timestamped line per event.
 // When borg's own arguments include --log-json, tborg's lines are JSON lines in borg's log format.
 
+// How much of borg's stderr may wait for our stderr's reader before borg is paused. Not the stream's
+// own 16 KiB: a pipe holds 64 KiB, so a reader that keeps up (a hash, `| logger`) still made tborg
+// pause and resume borg's pipe on almost every read, which cost more than the bytes themselves
+// (npm run bench, stderr scan: tborg's CPU time 738 -> 583 ms over 3 M lines, the floor's 405 ms).
+const PASSTHROUGH_QUEUE_BYTES = 1024 * 1024;
+
 export interface TerminalStreams {
   stdout: Writable;
   stderr: Writable & { isTTY?: boolean; fd?: number };
@@ -120,14 +126,16 @@ export class Terminal {
     return () => this.brokenListeners.delete(listener);
   }
 
-  // borg's stderr, byte for byte. Returns false when the chunk had to be queued (our stderr is a
-  // socket or a slow pipe whose reader lags): the caller then stops reading borg's stderr until
-  // whenDrained() fires, so a slow reader slows borg down instead of filling tborg's memory.
+  // borg's stderr, byte for byte. Returns false when more than PASSTHROUGH_QUEUE_BYTES wait to be
+  // written (our stderr is a socket or a slow pipe whose reader lags): the caller then stops reading
+  // borg's stderr until whenDrained() fires, so a slow reader slows borg down instead of filling
+  // tborg's memory.
   passthrough(chunk: Uint8Array): boolean {
     this.stopSpinner();
     if (this.stderrBroken) return true;
     try {
-      return this.streams.stderr.write(chunk);
+      const stderr = this.streams.stderr;
+      return stderr.write(chunk) || stderr.writableLength < PASSTHROUGH_QUEUE_BYTES;
     } catch {
       this.markBroken();
       return true;

@@ -91,7 +91,7 @@ export class StderrScanner {
       this.rememberLastLines(data, from, lastEnd);
     } else {
       // This read alone holds the last lines: nothing before them counts any more.
-      this.findings.lastLines.length = 0;
+      if (this.findings.lastLines.length > 0) this.findings.lastLines.length = 0;
       this.tail = Buffer.from(data.subarray(lastLinesFrom, lastEnd + 1));
     }
     this.carry = keepTail(EMPTY, data.subarray(lastEnd + 1));
