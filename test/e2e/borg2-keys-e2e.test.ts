@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { initArgs } from '../lab/borgs.js';
 import { b2SkipNoRest, describeEachBorg2Line, TBORG, type Borg2Lab } from '../helpers/borg2-lab.js';
+import { stopChild } from '../lab/processes.js';
 
 // README "borg 2": `tborg doctor` on a borg2 rest-over-ssh repository, and `tborg authorized-keys --borg2` in a real sshd of borg2 2.0.0b25's root (OpenSSH 10.6)
 // with a real borg2 on both ends. A write-only key may back up but not delete, and only in its
@@ -64,7 +65,7 @@ describeEachBorg2Line('borg2: authorized-keys --borg2', { lab: 'keys', lines: (l
     assert.equal(check(free, 'repository').status, 'ok', check(free, 'repository').detail);
     assert.match(check(free, 'lock-wait').detail, /store-lock model/);
     assert.match(check(free, 'lock-wait').detail, /30m0s old/);
-    const holder = b.lab.spawn(b.withHome([b.line.client, 'with-lock', '-r', repo, 'sleep', '40']), { env: b.userEnv() });
+    const holder = b.lab.spawn(b.withHome([b.line.client, 'with-lock', '-r', repo, 'sleep', '600']), { env: b.userEnv() });
     try {
       const end = Date.now() + 60_000;
       while (!b.lab.lockHeld('doc') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
@@ -73,8 +74,7 @@ describeEachBorg2Line('borg2: authorized-keys --borg2', { lab: 'keys', lines: (l
       assert.match(check(held, 'lock').detail, /exclusive lock on host \S+, pid \d+/);
       assert.match(check(held, 'lock').detail, /30m0s old/);
     } finally {
-      holder.kill('SIGTERM');
-      await new Promise((r) => holder.once('exit', r));
+      await stopChild(holder);
     }
   });
 });

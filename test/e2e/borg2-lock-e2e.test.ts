@@ -7,6 +7,7 @@ import { initArgs } from '../lab/borgs.js';
 import { knownBorg2StaleLock } from '../lab/each-line.js';
 import { b2SkipNoRest, describeEachBorg2Line, TBORG } from '../helpers/borg2-lab.js';
 import { assertAtOnce } from '../lab/at-once.js';
+import { stopChild } from '../lab/processes.js';
 
 // README "borg 2" over the lab: a held exclusive lock waited out, and a create cut mid-upload that lands.
 
@@ -97,8 +98,7 @@ describeEachBorg2Line('borg2: lock', { lab: 'lock' }, (b, line) => {
     const end = Date.now() + 60_000;
     while (!b.lab.lockHeld('vanished') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     assert.ok(b.lab.lockHeld('vanished'));
-    holder.kill('SIGKILL');
-    await new Promise((r) => holder.once('exit', r));
+    await stopChild(holder, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 500));
     for (const pid of await b.lab.clientPids(/with-lock/)) process.kill(pid, 'SIGKILL');
     assert.ok(b.lab.lockHeld('vanished'), 'the vanished client left its lock in the repository');

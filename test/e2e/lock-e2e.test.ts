@@ -7,7 +7,7 @@ import { checkArgs, createArgs, initArgs, listArchivesArgs, withLockArgs } from 
 import { describeEachLine, knownBorg2Gap, knownBorg2StaleLock } from '../lab/each-line.js';
 import { assertAtOnce, guardedWaitMs } from '../lab/at-once.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
-import { descendants, runBuffered } from '../lab/processes.js';
+import { descendants, runBuffered, stopChild } from '../lab/processes.js';
 
 // README "How long tborg waits for a lock" over the lab's real sshd, on every borg line of the version matrix (test/lab/borgs.ts):
 // held locks, contention, the guide's failure (a connection black-holed mid-upload) and what must
@@ -78,7 +78,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
   test("when the wait is spent: borg's exit code, borg's message once, then tborg's explanation", async () => {
     const repo = lab.repoUrl('spent');
     assert.equal((await borg(lab, init(repo))).code, 0);
-    const holder = lab.spawn(withLock(repo, 'sleep', '40'), { env: lab.env() });
+    const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
     try {
       await waitFor(() => lockHeld(lab, 'spent'), 60_000);
       // Plain borg's code for a lock it could not get: 2 (borg 1's legacy codes), 73 (LockTimeout,
@@ -100,8 +100,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
       assert.match(err, /borg break-lock .* is safe only when no borg process uses the repository/);
       assert.equal(r.stdout.length, 0);
     } finally {
-      holder.kill('SIGTERM');
-      await new Promise((r) => holder.once('exit', r));
+      await stopChild(holder);
     }
   });
 
@@ -115,7 +114,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     const [major, minor] = line.version.split('.').map(Number) as [number, number];
     // borg2 2.0.0b5 still exits 2 (measured in this lab); b19+ and borg 1.4+ give LockTimeout's 73.
     const modernCodes = major > 1 ? line.repoPrefix === 'repo-' : minor >= 4;
-    const holder = lab.spawn(withLock(repo, 'sleep', '40'), { env: lab.env() });
+    const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
     try {
       await waitFor(() => lockHeld(lab, 'modern'), 60_000);
       const env = { BORG_EXIT_CODES: 'modern' };
@@ -128,8 +127,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
       assert.match(err, /tborg: gave up after waiting \d+s over \d+ attempts?/);
       assert.equal(err.split('Failed to create/acquire the lock').length, 2, err);
     } finally {
-      holder.kill('SIGTERM');
-      await new Promise((r) => holder.once('exit', r));
+      await stopChild(holder);
     }
   });
 
@@ -178,7 +176,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
   test('SIGTERM while waiting: tborg exits 143 at once (like plain borg), nothing left running', async () => {
     const repo = lab.repoUrl('term');
     assert.equal((await borg(lab, init(repo))).code, 0);
-    const holder = lab.spawn(withLock(repo, 'sleep', '30'), { env: lab.env() });
+    const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
     await waitFor(() => lockHeld(lab, 'term'), 60_000);
     // Plain borg signalled the same way in this test: SIGTERM once its connection is up and it waits.
     const plain = lab.spawn([line.client, '--lock-wait', '600', ...create(repo, 'p', data)], { env: lab.env() });
@@ -197,6 +195,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     await plainExited;
     const plainMs = Date.now() - plainSent;
     const waiter = lab.spawn([process.execPath, TBORG, ...create(repo, 't', data)], { env: lab.env() });
+    const waiterExit = new Promise<number | null>((r) => waiter.once('exit', (c, s) => r(c ?? (s ? 128 + 15 : null))));
     let err = '';
     waiter.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     await waitFor(() => err.includes('tborg: waiting for the lock'), 30_000);
@@ -223,12 +222,11 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     const guardedMs = Number(attemptWait()) * 1000;
     const sent = Date.now();
     waiter.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => waiter.once('exit', (c, s) => r(c ?? (s ? 128 + 15 : null))));
+    const code = await waiterExit;
     // Typically ~0.3 s (borg handles SIGTERM at once; the remote side closes with the connection).
     assertAtOnce(Date.now() - sent, { plainMs, guardedMs });
     assert.equal(code, 143);
-    holder.kill('SIGTERM');
-    await new Promise((r) => holder.once('exit', r));
+    await stopChild(holder);
     await waitFor(() => !lockHeld(lab, 'term'), 10_000);
     // The machine's pgrep sees every process, the line's root's included.
     const left = await runBuffered(['pgrep', '-af', `borg.*${lab.repoPath('term')}`]);

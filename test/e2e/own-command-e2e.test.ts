@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { initArgs, listArchivesArgs, withLockArgs } from '../lab/borgs.js';
 import { describeEachLine } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
-import { waitFor } from '../lab/processes.js';
+import { stopChild, waitFor } from '../lab/processes.js';
 
 // README "What is retried": a command of yours (with-lock's, and --content-from-command's,
 // --paths-from-command's and --tar-filter's alike) runs once, whatever it prints or returns; borg
@@ -37,7 +37,7 @@ describeEachLine('a command of yours runs once', { skip: available.ok ? false : 
 
   test('with-lock: a nested borg that times out on another lock makes tborg run your command once, like plain borg', async () => {
     // Repository b is held; the command of with-lock on a runs a borg that waits 1 s for b's lock.
-    const holder = lab.spawn([line.client, ...withLockArgs(line, lab.repoUrl('b'), 'sleep', '60')], { env: lab.env() });
+    const holder = lab.spawn([line.client, ...withLockArgs(line, lab.repoUrl('b'), 'sleep', '600')], { env: lab.env() });
     try {
       await waitFor('b locked', () => lab.lockHeld('b'), 60_000);
       const nested = `exec ${line.client} --lock-wait 1 ${listArchivesArgs(line, lab.repoUrl('b')).join(' ')}`;
@@ -56,8 +56,7 @@ describeEachLine('a command of yours runs once', { skip: available.ok ? false : 
       assert.equal(err.split('Failed to create/acquire the lock').length, 2, `the nested borg's message, once:\n${err}`);
       assert.doesNotMatch(err, /tborg: /, "tborg adds nothing: the message was the command's");
     } finally {
-      holder.kill('SIGTERM');
-      await new Promise((r) => holder.once('exit', r));
+      await stopChild(holder);
     }
   });
 

@@ -1,4 +1,4 @@
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readProcStat } from '../../src/process/proc-stat.js';
 
@@ -70,6 +70,17 @@ export function pidExists(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+// Sends `signal` to a child the test started and waits until it has exited. A child that already
+// exited (a lock holder whose `sleep` ran out while a slow machine ran the test) resolves at once:
+// its 'exit' event is gone, and waiting for it would leave the file with nothing to run but a
+// pending promise (node's runner then cancels every later test of the file).
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  await exited;
 }
 
 export function sleep(ms: number): Promise<void> {
