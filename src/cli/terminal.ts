@@ -7,10 +7,11 @@ import type { LogLevel } from '../core/log-level.js';
 // When borg's own arguments include --log-json, tborg's lines are JSON lines in borg's log format.
 
 // How much of borg's stderr may wait for our stderr's reader before borg is paused. Not the stream's
-// own 16 KiB: a pipe holds 64 KiB, so a reader that keeps up (a hash, `| logger`) still made tborg
-// pause and resume borg's pipe on almost every read, which cost more than the bytes themselves
-// (npm run bench, stderr scan: tborg's CPU time 738 -> 583 ms over 3 M lines, the floor's 405 ms).
-const PASSTHROUGH_QUEUE_BYTES = 1024 * 1024;
+// own 16 KiB: a pipe holds 64 KiB, so even a reader that keeps up (a hash, `| logger`) made tborg pause
+// and resume borg's pipe on one read in four (npm run bench, stderr scan: about 1600 pauses over 3 M
+// lines, each a round of epoll and a smaller write; 215-311 with this bound). Bounded, as before:
+// what waits here when tborg dies of borg's signal is lost (bin/tborg.js), so it stays small.
+const PASSTHROUGH_QUEUE_BYTES = 256 * 1024;
 
 export interface TerminalStreams {
   stdout: Writable;
@@ -126,7 +127,7 @@ export class Terminal {
     return () => this.brokenListeners.delete(listener);
   }
 
-  // borg's stderr, byte for byte. Returns false when more than PASSTHROUGH_QUEUE_BYTES wait to be
+  // borg's stderr, byte for byte. Returns false when PASSTHROUGH_QUEUE_BYTES or more wait to be
   // written (our stderr is a socket or a slow pipe whose reader lags): the caller then stops reading
   // borg's stderr until whenDrained() fires, so a slow reader slows borg down instead of filling
   // tborg's memory.
