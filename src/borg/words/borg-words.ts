@@ -19,8 +19,8 @@ export const BORG_LOCK_TIMEOUT: ScannedWording = {
   needle: 'Failed ',
   line: new RegExp(`^${escapeRegExp(LOCK_TIMEOUT_WORDS)}(.*?) \\(timeout\\)\\.(?: .*)?$`, 'm'),
 };
-// With --log-json: one JSON object per line whose "msgid" is the exception's name (logger.py
-// JsonFormatter; helpers/errors.py Error.msgid); read as JSON, never matched inside a longer line.
+// With --log-json: one JSON object per line whose "msgid" is the exception's name (archiver.py main,
+// msgid = type(e).__qualname__; logger.py JsonFormatter); read as JSON, never matched inside a longer line.
 export const BORG_LOCK_TIMEOUT_MSGID = 'LockTimeout';
 export const BORG_LOCK_TIMEOUT_JSON: ScannedWording = scannedWording(`"${BORG_LOCK_TIMEOUT_MSGID}"`, 'Timeout', {
   before: '^\\{.*"msgid":\\s*',
