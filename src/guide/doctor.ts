@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { borgCacheDir } from '../borg/borg-errors.js';
+import { borgCacheDir } from '../borg/borg-cache-dir.js';
 import { borgLine } from '../borg/borg-version.js';
 import type { PlanRequest } from '../plan/plan-options.js';
 import { TborgError } from '../core/errors.js';

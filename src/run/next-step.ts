@@ -1,5 +1,7 @@
 import { isQuickFailure, nextDelayMs } from './backoff.js';
-import { classifyAttempt, isCacheLock, type FailureKind, type StderrFindings } from '../borg/borg-errors.js';
+import { isCacheLock } from '../borg/borg-cache-dir.js';
+import { classifyAttempt, type FailureKind } from '../borg/words/attempt-failure.js';
+import type { StderrFindings } from '../borg/words/stderr-scanner.js';
 import type { LogLevel } from '../core/log-level.js';
 import { CONNECT_START, decideConnect, type ConnectState, type ProbeResult } from './connect-wait.js';
 import { describeGiveUp } from './give-up-message.js';
@@ -19,7 +21,7 @@ type WaitKind = 'lock' | 'connection' | 'unreachable';
 export interface RunState {
   // The plan's retry rules (retry, lockWait), and what tborg's lines name (repository, command).
   readonly plan: Pick<Plan, 'borg' | 'repository' | 'lockWait' | 'retry' | 'command' | 'warnings'>;
-  // Where borg's cache lives, to tell its local lock from the repository's (borg-errors.ts isCacheLock).
+  // Where borg's cache lives, to tell its local lock from the repository's (src/borg/borg-cache-dir.ts isCacheLock).
   readonly cache: { env: NodeJS.ProcessEnv; home: string };
   readonly start: number;
   // When tborg stops retrying lock timeouts; a lost connection or an unreachable server moves it.

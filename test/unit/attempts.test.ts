@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { runAttempts, type AttemptDeps } from '../../src/run/attempts.js';
-import { StderrScanner } from '../../src/borg/borg-errors.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { AttemptResult } from '../../src/run/borg-process.js';
 import { Terminal } from '../../src/cli/terminal.js';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { parseBorgCommandLine } from '../../src/borg/command-line.js';
 import { archivePattern, planLandedCheck, readLanded, type LandedCheck } from '../../src/plan/landed.js';
 import { afterLandedCheck, startAttempt, startRun, type EndedAttempt, type RunState } from '../../src/run/next-step.js';
-import { StderrScanner } from '../../src/borg/borg-errors.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 
 // The landed check (README "What is retried"): which list tells whether a lost create or rename
 // landed, how its answer is read, and how the run ends on each answer.

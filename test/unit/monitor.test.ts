@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { classifyReach, StderrScanner } from '../../src/borg/borg-errors.js';
+import { classifyReach } from '../../src/borg/words/reach-failure.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 import { judgeRecords } from '../../src/cli/commands/status-command.js';
 import { CONNECT_START, decideConnect, type AttemptEnd } from '../../src/run/connect-wait.js';
 import { connectWaitSeconds } from '../../src/plan/plan.js';
@@ -490,7 +491,7 @@ test('status verdicts: per repository and kind; failed, stale (backups only), ok
 });
 
 test('the hold keeps back ssh\'s "cannot connect" line and what follows; other lines pass at once', async () => {
-  const { LockLineHold } = await import('../../src/run/lock-line-hold.js');
+  const { LockLineHold } = await import('../../src/borg/words/lock-line-hold.js');
   const text = `Remote: ssh: connect to host 127.0.0.1 port 2222: Connection refused\n${HINT}\n`;
   for (const size of [1, 5, 4096]) {
     const hold = new LockLineHold();

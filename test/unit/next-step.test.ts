@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StderrScanner } from '../../src/borg/borg-errors.js';
 import { commandFacts } from '../../src/borg/command-facts.js';
 import type { CommandWords } from '../../src/borg/command-spec.js';
 import { connectionRetryRefusal, environmentRetryRefusal } from '../../src/borg/connection-retry.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 import type { LockWaitModel } from '../../src/plan/lock-wait.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { PlanWarning } from '../../src/plan/plan-warnings.js';
