@@ -5,13 +5,15 @@
 // what tborg was started with (nohup's SIGHUP, `&`'s SIGINT, `>&-`) and passes it on for borg
 // (src/run/process-start.ts). `node bin/tborg.js` skips it: then it is unknown.
 import { main } from '../dist/src/cli/main.js';
-import { signalToDieOf } from '../dist/src/run/exit-signal.js';
+import { drainBeforeDying, signalToDieOf } from '../dist/src/run/exit-signal.js';
 
 const code = await main(process.argv.slice(2));
-// borg died of a signal: die of it too, as plain borg would have, once tborg's handlers are gone.
+// borg died of a signal: die of it too, as plain borg would have, once tborg's handlers are gone
+// (the same signal again now ends tborg at once) and what tborg still holds of borg's output is out.
 const signal = signalToDieOf(code);
 if (signal) {
   process.removeAllListeners(signal);
+  await drainBeforeDying([process.stdout, process.stderr]);
   process.kill(process.pid, signal);
 }
 process.exitCode = code;

@@ -19,7 +19,7 @@ import { interleave, median, ratio, round, roundAll } from './stats.js';
 export const STREAM_RSS_GOAL_MIB = 150;
 export const STREAM_RSS_IDEAL_MIB = 80;
 export const STREAM_TIME_GOAL = 1.05;
-export const SCAN_FLOOR_GOAL = 1.25;
+export const SCAN_FLOOR_GOAL = 1.15;
 const SCAN_PREFIX = 'Remote: borg.repository DEBUG ';
 
 // stdout to one hasher through a pipe, stderr to another through a FIFO; exits with the command's

@@ -16,8 +16,8 @@ import {
   type ParseState,
   type Word,
 } from './argparse-replay.js';
-import { BORG2_COMMANDS_WITHOUT_REPOSITORY } from './borg2-commands.js';
-import { connectionRetryRefusal, userCommandOf } from './connection-retry.js';
+import type { CommandWords } from './command-spec.js';
+import { connectionRetryRefusal } from './connection-retry.js';
 import { borg2Generation, parseLocation, type Location, type LocationOptions } from './location.js';
 
 // A repository the line names, and the word of argv that names it.
@@ -56,7 +56,7 @@ export interface BorgCommandLine {
   consumesStdin: string | null;
   // Why a lost connection must not be retried for this line (connection-retry.ts), else null.
   noConnectionRetry: string | null;
-  // The command of the user's this line makes borg run (connection-retry.ts userCommandOf), else null.
+  // The command of the user's this line makes borg run (CommandSpec.userCommand), else null.
   userCommand: string | null;
   // The positional values by their name in the grammar tables ('NAME', 'NEWNAME', ...).
   positionals: ReadonlyMap<string, readonly string[]>;
@@ -71,20 +71,6 @@ export interface BorgCommandLine {
 
 // What reading a line needs besides argv and env: the borg version, placeholder values, the cwd.
 export type CommandLineOptions = LocationOptions;
-
-// Archiver.parse_args: --bypass-lock only for commands that can run without the lock.
-const BYPASS_ALLOWED_1: ReadonlySet<string> = new Set([
-  'check',
-  'config',
-  'diff',
-  'export-tar',
-  'extract',
-  'info',
-  'list',
-  'mount',
-  'umount',
-]);
-const BYPASS_ALLOWED_2: ReadonlySet<string> = new Set([...BYPASS_ALLOWED_1, 'rinfo', 'rlist', 'repo-info', 'repo-list']);
 
 // Parses a borg command line (argv without the program name). Never throws.
 export function parseBorgCommandLine(
@@ -183,7 +169,8 @@ export function parseBorgCommandLine(
 
   const key = state.path.join(' ');
   const given = (id: string): boolean => occurrences.some((o) => o.action.id === id);
-  if (given('--bypass-lock') && !(major === 1 ? BYPASS_ALLOWED_1 : BYPASS_ALLOWED_2).has(key)) {
+  // Archiver.parse_args: --bypass-lock only for commands that can run without the lock (CommandSpec.bypassLock).
+  if (given('--bypass-lock') && !leaf.spec?.bypassLock) {
     result.invalid ??= 'Not allowed to bypass locking mechanism for chosen command';
   }
   if (major === 2 && given('-p') && given('--list') && !result.logJson) {
@@ -193,16 +180,17 @@ export function parseBorgCommandLine(
   if (major === 1) findRepository1(result, state, leaf, env, options);
   else findRepository2(result, state, leaf, env, options);
 
-  result.consumesStdin = stdinUse(state, leaf);
-  const commandWords = {
+  const commandWords: CommandWords = {
     command: key,
     major,
     options: new Map(occurrences.map((o) => [o.action.id, effective(occurrences, o.action.id)?.value ?? null])),
     positionals: new Map([...state.positionals].map(([p, words]) => [p.name, words.map((w) => w.text)])),
-    consumesStdin: result.consumesStdin,
+    consumesStdin: null,
   };
-  result.noConnectionRetry = connectionRetryRefusal(commandWords);
-  result.userCommand = userCommandOf(commandWords);
+  result.consumesStdin = leaf.spec?.stdin?.(commandWords) ?? null;
+  commandWords.consumesStdin = result.consumesStdin;
+  result.noConnectionRetry = connectionRetryRefusal(commandWords, leaf.spec?.retry);
+  result.userCommand = leaf.spec?.userCommand?.(commandWords) ?? null;
   result.positionals = commandWords.positionals;
   result.opensRepository = result.repository !== null && result.invalid === null && !result.helpOrVersion;
   return result;
@@ -232,8 +220,7 @@ function findRepository1(result: BorgCommandLine, state: ParseState, leaf: Parse
 
 // borg 2: -r/--repo (a common option, so also before the command) or BORG_REPO.
 function findRepository2(result: BorgCommandLine, state: ParseState, leaf: Parser, env: NodeJS.ProcessEnv, options: LocationOptions): void {
-  const key = state.path.join(' ');
-  if (BORG2_COMMANDS_WITHOUT_REPOSITORY.has(key)) return;
+  if (leaf.spec?.noRepository) return;
   result.repository = repositoryFromOption(result, effective(state.occurrences, '-r'), env.BORG_REPO, env, options);
   if (result.repository === null) return;
   if (leaf.options.has('--other-repo')) {
@@ -266,37 +253,4 @@ function repositoryFromOption(
   }
   if (text === '') return { location, argIndex: null, source: 'BORG_REPO' };
   return { location, argIndex: occurrence!.valueIndex ?? occurrence!.index, source: '--repo' };
-}
-
-// Input borg reads from stdin, which a second attempt cannot read again:
-//   create PATH "-"            archiver create: `if path == '-'` reads the data from stdin
-//   create --paths-from-stdin  reads the list of paths from stdin
-//   import-tar ARCHIVE -       dash_open(args.tarfile, 'rb')
-//   key import REPO -          `args.path != '-'` check, then reads the key from stdin
-//   init --import-related-secrets -   (1.4) dash_open(..., 'r')
-//   with-lock REPO CMD         CMD inherits borg's stdin and may read it
-//   create --content-from-command / --paths-from-command CMD: borg reads CMD's stdout, but CMD
-//   itself inherits borg's stdin (archiver.py do_create: subprocess.Popen(args.paths,
-//   stdout=PIPE), no stdin=), so `--content-from-command -- cat` reads stdin, like with-lock's.
-function stdinUse(state: ParseState, leaf: Parser): string | null {
-  const key = state.path.join(' ');
-  const has = (id: string): boolean => state.occurrences.some((o) => o.action.id === id);
-  const value = (id: string): string | null => effective(state.occurrences, id)?.value ?? null;
-  if (key === 'create') {
-    if (has('--paths-from-stdin')) return 'create --paths-from-stdin';
-    if (has('--content-from-command')) return 'create --content-from-command (COMMAND inherits stdin)';
-    if (has('--paths-from-command')) return 'create --paths-from-command (COMMAND inherits stdin)';
-    if (positionalByName(state, leaf, 'PATH')?.some((w) => w.text === '-')) return 'create -';
-    return null;
-  }
-  if (key === 'import-tar') {
-    return positionalByName(state, leaf, 'TARFILE')?.[0]?.text === '-' ? 'import-tar -' : null;
-  }
-  if (key === 'key import') {
-    if (has('--paper')) return null;
-    return positionalByName(state, leaf, 'PATH')?.[0]?.text === '-' ? 'key import -' : null;
-  }
-  if (key === 'init' && value('--import-related-secrets') === '-') return 'init --import-related-secrets -';
-  if (key === 'with-lock') return 'with-lock COMMAND (inherits stdin)';
-  return null;
 }

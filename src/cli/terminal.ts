@@ -7,6 +7,13 @@ import type { ProcessIo } from './process-io.js';
 // TTY) or with --tborg-quiet there is no spinner and no escape code: one timestamped line per event.
 // When borg's own arguments include --log-json, tborg's lines are JSON lines in borg's log format.
 
+// How much of borg's stderr may wait for our stderr's reader before borg is paused. Not the stream's
+// own 16 KiB: a pipe holds 64 KiB, so even a reader that keeps up (a hash, `| logger`) made tborg pause
+// and resume borg's pipe on one read in four (npm run bench, stderr scan: about 1600 pauses over 3 M
+// lines, each a round of epoll and a smaller write; 215-311 with this bound). Bounded, as before:
+// what waits here when tborg dies of borg's signal is lost (bin/tborg.js), so it stays small.
+const PASSTHROUGH_QUEUE_BYTES = 256 * 1024;
+
 export interface TerminalStreams {
   stdout: Writable;
   stderr: Writable & { isTTY?: boolean; fd?: number };
@@ -121,14 +128,16 @@ export class Terminal {
     return () => this.brokenListeners.delete(listener);
   }
 
-  // borg's stderr, byte for byte. Returns false when the chunk had to be queued (our stderr is a
-  // socket or a slow pipe whose reader lags): the caller then stops reading borg's stderr until
-  // whenDrained() fires, so a slow reader slows borg down instead of filling tborg's memory.
+  // borg's stderr, byte for byte. Returns false when PASSTHROUGH_QUEUE_BYTES or more wait to be
+  // written (our stderr is a socket or a slow pipe whose reader lags): the caller then stops reading
+  // borg's stderr until whenDrained() fires, so a slow reader slows borg down instead of filling
+  // tborg's memory.
   passthrough(chunk: Uint8Array): boolean {
     this.stopSpinner();
     if (this.stderrBroken) return true;
     try {
-      return this.streams.stderr.write(chunk);
+      const stderr = this.streams.stderr;
+      return stderr.write(chunk) || stderr.writableLength < PASSTHROUGH_QUEUE_BYTES;
     } catch {
       this.markBroken();
       return true;

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { borgCacheDir } from '../borg/borg-errors.js';
+import { borgCacheDir } from '../borg/borg-cache-dir.js';
 import { borgLine } from '../borg/borg-version.js';
 import type { PlanRequest } from '../plan/plan-options.js';
 import { TborgError } from '../core/errors.js';
-import { buildPlan, type Plan, type PlanInput } from '../plan/plan.js';
+import { buildPlan, type Plan } from '../plan/plan.js';
+import type { PlanInput } from '../plan/plan-input.js';
 import { gatherPlanInput } from '../plan/plan-facts.js';
 import { passwdHome } from '../process/passwd-home.js';
 import { runBufferedChild, type BufferedChildOptions, type BufferedChildResult } from '../process/buffered-child.js';

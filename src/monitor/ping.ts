@@ -1,7 +1,7 @@
-import { classifyForMonitors } from '../borg/command-spec.js';
+import type { MonitorKind } from '../borg/command-spec.js';
 
 // A dead-man's switch that needs no config file (--tborg-ping URL), modelled on Healthchecks'
-// one check per job: a backup (command-spec.ts classifyForMonitors) pings when it starts and how it ended;
+// one check per job: a backup (command-spec.ts MonitorKind) pings when it starts and how it ended;
 // maintenance (prune, compact, check, ...) never starts the check and never reports it fine: its
 // failure is the check's failure (URL/<exit code>), its success only a log entry (URL/log);
 // reads, dry runs and refused prompts send nothing. Pinging never changes the backup's outcome:
@@ -15,10 +15,10 @@ export type PingStyle = 'healthchecks' | 'uptime-kuma';
 // entry), or, with --tborg-ping-all, any command as its own job (start, then the result).
 export type PingRole = 'job' | 'maintenance';
 
-// How a run of `command` pings, or null when it does not: a backup as a job, maintenance as
-// maintenance, a dry run or any other command only with --tborg-ping-all (as a job of its own).
-export function choosePingRole(command: readonly string[], dryRun: boolean, all: boolean): PingRole | null {
-  const kind = classifyForMonitors(command);
+// How a run of a command of this kind (its table row's CommandSpec.monitor) pings, or null when it
+// does not: a backup as a job, maintenance as maintenance, a dry run or any other command only with
+// --tborg-ping-all (as a job of its own).
+export function choosePingRole(kind: MonitorKind, dryRun: boolean, all: boolean): PingRole | null {
   if (kind === 'maintenance' && !dryRun) return 'maintenance';
   if (kind === 'backup' && !dryRun) return 'job';
   return all ? 'job' : null;

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
-import { classifyForMonitors } from '../borg/command-spec.js';
-import type { Plan, SshDestination } from '../plan/plan.js';
+import { commandFacts } from '../borg/command-facts.js';
+import type { Plan } from '../plan/plan.js';
+import type { SshDestination } from '../plan/plan-input.js';
 import { makeDirectory, RECORD_BUDGET_MS, limitDuration } from '../process/state-files.js';
 import type { MonitorOptions, WarnSink } from './monitor-options.js';
 import { isSuccess, type PingRole } from './ping.js';
@@ -63,13 +64,13 @@ export function isRefusedPrompt(run: Pick<RunEnd, 'exitCode' | 'lastLines'>): bo
   );
 }
 
-// What this run is to the status record (command-spec.ts classifyForMonitors), or null when it is recorded
+// What this run is to the status record (its command's CommandSpec.monitor), or null when it is recorded
 // nowhere: reads, administration, dry runs, and maintenance refused at borg's prompt.
 export function classifyRun(
-  plan: Pick<Plan, 'command' | 'dryRun'>,
+  plan: Pick<Plan, 'command' | 'dryRun'> & { borg: Pick<Plan['borg'], 'major' | 'version'> },
   run: Pick<RunEnd, 'exitCode' | 'lastLines'>,
 ): 'backup' | 'maintenance' | null {
-  const kind = classifyForMonitors(plan.command);
+  const kind = commandFacts(plan.borg.major, plan.borg.version, plan.command)?.monitor ?? 'none';
   if (kind === 'none' || plan.dryRun) return null;
   if (kind === 'maintenance' && isRefusedPrompt(run)) return null;
   return kind;

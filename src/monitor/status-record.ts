@@ -34,7 +34,7 @@ export interface RunSummary {
 export interface StatusRecord {
   version: number;
   repository: string;
-  // The last backup (create, import-tar: command-spec.ts classifyForMonitors); null before the first.
+  // The last backup (create, import-tar: CommandSpec.monitor); null before the first.
   backup: RunSummary | null;
   // The last run of each maintenance command (prune, compact, check, ...), by its name.
   maintenance: Record<string, RunSummary>;

@@ -26,7 +26,7 @@ export interface ServerGuardDecision {
   inject(argv: readonly string[], env: Record<string, string>): { argv: string[]; env: Record<string, string> };
 }
 
-// What of plan.ts's PlanInput the decision reads (named here: plan.ts imports this module).
+// What of plan-input.ts's PlanInput the decision reads.
 export interface ServerGuardInput {
   env: NodeJS.ProcessEnv;
   options: { serverGuard: boolean };

@@ -1,5 +1,5 @@
 import type { BorgCommandLine } from '../borg/command-line.js';
-import { borg2Generation } from '../borg/location.js';
+import { commandFacts } from '../borg/command-facts.js';
 import { expandPlaceholders, NO_PLACEHOLDER, type PlaceholderResolver } from '../borg/placeholder-expansion.js';
 
 // Whether a create (or rename) whose connection was lost had already landed. The commit is the last
@@ -48,7 +48,10 @@ export function planLandedCheck(line: BorgCommandLine, argv: readonly string[], 
     repo = line.repository.source === 'BORG_REPO' ? [] : ['-r', line.repository.location.location];
   }
   if (first === undefined || first === '') return null;
-  const list = major === 1 ? 'list' : borg2Generation(version ?? undefined) >= 12 ? 'repo-list' : 'rlist';
+  // The archive list in this borg's words: borg2 renamed rlist to repo-list, and the table's rows say
+  // from which beta on (CommandSpec.betas). A borg2 of unknown version is read as 2.0.0b5, as its
+  // line is (location.ts borg2Generation).
+  const list = major === 1 ? 'list' : commandFacts(2, version ?? '2.0.0b5', ['repo-list']) ? 'repo-list' : 'rlist';
   const listArgv = [...reach, list, '--json', ...repo];
   if (command === 'create') return { kind: 'create', listArgv, archive: first, old: null };
   const renamed = positional('NEWNAME');

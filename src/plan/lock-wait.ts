@@ -109,25 +109,6 @@ export const STORE_LOCK_STALE_SECONDS = 30 * 60;
 // (ssh + python on both ends) as in LOCK_WAIT_MARGIN_SECONDS.
 const STORE_LOCK_MARGIN_SECONDS = 60;
 
-// The exclusive-lock commands of borg2 (@with_repository(exclusive=True ...) in archiver/*_cmd.py of
-// 2.0.0b22 and master: check, compact, with-lock, repo-create, repo-delete, key change-location,
-// debug delete-obj; repo-compress from master on). Every other repository command takes a shared lock.
-const BORG2_EXCLUSIVE: ReadonlySet<string> = new Set([
-  'check',
-  'compact',
-  'with-lock',
-  'repo-create',
-  'repo-delete',
-  'repo-compress',
-  'key change-location',
-  'debug delete-obj',
-]);
-
-// True when this borg2 command takes the exclusive store lock.
-export function takesExclusiveStoreLock(command: readonly string[]): boolean {
-  return BORG2_EXCLUSIVE.has(command.join(' '));
-}
-
 // W under store locks. A stale exclusive lock (a vanished check or compact) blocks every command, a
 // stale shared one (a vanished create) only exclusive ones; either way the wait that covers it is the
 // 30-minute expiry. The client's own give-up time ((C+1) x I of its ServerAlive*) is kept in the max:

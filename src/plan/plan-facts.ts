@@ -5,7 +5,7 @@ import { parseBorgCommandLine } from '../borg/command-line.js';
 import { remoteShellVariable } from '../borg/location.js';
 import { createPlaceholderResolver } from '../borg/placeholders.js';
 import type { PlanRequest } from './plan-options.js';
-import type { PlanInput } from './plan.js';
+import type { PlanInput } from './plan-input.js';
 import { findKeepaliveOptions, mentionsSetupTimeout } from './keepalive.js';
 import { isSsh, parseSshArgv, readRsh, sshTarget } from '../ssh/rsh.js';
 import {

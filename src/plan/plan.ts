@@ -2,87 +2,23 @@ import { GUIDE_ALIVE_PAIR, type AlivePair } from '../ssh/alive-pair.js';
 import type { BorgCommandLine } from '../borg/command-line.js';
 import { environmentRetryRefusal } from '../borg/connection-retry.js';
 import { decideKeepalive, findKeepaliveOptions, type KeepaliveState } from './keepalive.js';
-import {
-  attemptLockWait,
-  computeLockWait,
-  computeStoreLockWait,
-  formatDuration,
-  readBorgLockWait,
-  takesExclusiveStoreLock,
-  type LockWaitModel,
-} from './lock-wait.js';
-import { borg2Generation } from '../borg/location.js';
+import { attemptLockWait, readBorgLockWait, type LockWaitModel } from './lock-wait.js';
+import { chooseLockModel } from './lock-model.js';
 import { planLandedCheck, type LandedCheck } from './landed.js';
-import { joinRsh, sshTarget, withKeepalive, type RshWords } from '../ssh/rsh.js';
-import type { PlanOptions } from './plan-options.js';
+import { joinRsh, sshTarget, withKeepalive } from '../ssh/rsh.js';
 import { decideServerGuard, type ServerGuardPlan } from './guard-plan.js';
+import type { PlanInput, SshDestination } from './plan-input.js';
+import {
+  warnKeepaliveMissing,
+  warnRshNotSsh,
+  warnServerAliveNone,
+  warnShortLockWait,
+  warnSshPortIgnored,
+  type PlanWarning,
+} from './plan-warnings.js';
 
 // Planning is pure: (borg's argv, environment, tborg's options, what ssh -G said) -> Plan. Running the
 // plan is src/run/run-borg.ts's job. `tborg plan --json` prints exactly this object.
-
-export interface PlanInput {
-  args: readonly string[];
-  env: NodeJS.ProcessEnv;
-  options: PlanOptions;
-  borg: { path: string; version: string | null; major: 1 | 2 };
-  commandLine: BorgCommandLine;
-  // Present when the repository is reached through an ssh client (not for local repositories, and
-  // not when BORG_RSH/--rsh is something else than ssh).
-  ssh: null | {
-    rsh: RshWords;
-    target: string[];
-    // ServerAliveInterval x ServerAliveCountMax as ssh -G reports them for the user's own words.
-    configured: AlivePair;
-    // Where ssh -G says the connection goes: one repository's status record however its location
-    // is spelled (run-record.ts repositoryKey).
-    destination?: SshDestination;
-    // True when configured.interval is Debian's BatchMode default (300), not a user's value.
-    intervalIsDefault?: boolean;
-    // True when this ssh reads SetupTimeOut as ServerAliveInterval (Debian before 9.9p1).
-    setupTimeoutIsInterval?: boolean;
-    // Where the host's block is (for the warn mode's message); null: none; undefined: not looked up.
-    hostBlock?: { file: string; line: number } | null;
-    // Present when borg2 runs `ssh ... borg serve --rest` (rest-ssh.ts servesRestOverSsh): rsh is then
-    // borgstore's (BORGSTORE_RSH, BORG_RSH or its default), `target` ends in the destination, and
-    // this is what follows it.
-    rest?: { remoteCommand: string[]; sshPort?: number };
-    // Where ssh -G says ssh will connect (hostname, port), for the connect wait's TCP probe
-    // (connect-wait.ts); null when a ProxyCommand or ProxyJump is in the way (the probe would test
-    // another connection than ssh's). Absent: not known.
-    probe?: { host: string; port: number } | null;
-  };
-  // The rsh words when they are not ssh (e.g. `sh -c 'exec socat ...'`), for the explanation.
-  nonSshRsh?: RshWords | null;
-  // Whether stdin is a terminal (a person is there): the connect wait's default is 0 then.
-  stdinIsTTY?: boolean;
-  // This run's token for the server's guard (--tborg-server-guard on; README "The server half").
-  runToken?: string;
-}
-
-// What a warning is about, so readers (doctor's checks, a run) choose by kind, never by wording.
-type PlanWarningKind =
-  | 'keepalive-missing' // ssh has no ServerAliveInterval and tborg only warns (--tborg-keepalive-mode warn)
-  | 'ssh-port-ignored' // borg2 runs BORGSTORE_RSH/BORG_RSH as is: ssh goes to another port than the URL's
-  | 'rsh-not-ssh' // the rsh is not ssh: nothing to check or add
-  | 'server-alive-none' // --tborg-server-alive none: a stale serve lasts until TCP keepalive gives up
-  | 'short-lock-wait'; // the user's own lock wait is shorter than a stale lock can last
-
-export interface PlanWarning {
-  kind: PlanWarningKind;
-  text: string;
-  // Printed before borg runs (true), or only shown by `tborg plan`/`doctor` (false).
-  onRun: boolean;
-  // Printed by a run only once it had to wait (a lock timeout or a lost connection happened), so
-  // a nightly cron job whose lock is free stays silent (next-step.ts).
-  onWait?: true;
-}
-
-// ssh -G's hostname, port and user for the repository's host.
-export interface SshDestination {
-  hostname: string;
-  port: number;
-  user: string;
-}
 
 export interface Plan {
   // major: which borg's locking rules apply to an attempt's --lock-wait (not part of plan --json).
@@ -137,7 +73,7 @@ export interface Plan {
     noConnectionRetry: string | null;
     // How long a server that cannot be reached at start is retried (connect-wait.ts); 0: not at all.
     connectWaitSeconds: number;
-    // The command of the user's that borg runs (connection-retry.ts userCommandOf), or null. Such a
+    // The command of the user's that borg runs (CommandSpec.userCommand), or null. Such a
     // line gets one attempt, with the whole wait as borg's own --lock-wait: borg takes the lock before
     // it starts the command, and nothing the command prints or returns can be told from borg's.
     userCommand: string | null;
@@ -203,65 +139,28 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
   if (input.ssh && decision.state === 'warned') {
-    warnings.push({ kind: 'keepalive-missing', text: keepaliveWarning(input, wanted), onRun: true });
+    warnings.push(warnKeepaliveMissing(input, wanted));
   }
   const sshPort = input.ssh?.rest?.sshPort;
   const portLost = Boolean(input.ssh?.rest && location?.port && sshPort !== undefined && sshPort !== location.port);
-  if (input.ssh?.rest && location?.port && portLost) {
-    // borgstore runs a BORGSTORE_RSH (or the BORG_RSH borg copies there) verbatim and adds no -p
-    // (rest.py ssh_cmd): plain borg2 connects to ssh's port, not the URL's. tborg does the same, and says so.
-    warnings.push({
-      kind: 'ssh-port-ignored',
-      text:
-        `borg2 runs ${input.ssh.rsh.source} as it is, without the URL's port: ssh will connect to port ${sshPort}, not ${location.port}; ` +
-        `add "-p ${location.port}" to ${input.ssh.rsh.source}, or "Port ${location.port}" to the host's block in your ssh config`,
-      onRun: true,
-    });
+  if (input.ssh?.rest && location?.port && sshPort !== undefined && portLost) {
+    warnings.push(warnSshPortIgnored(input.ssh.rsh.source, sshPort, location.port));
   }
-  if (input.nonSshRsh && location && location.proto === 'ssh') {
-    warnings.push({
-      kind: 'rsh-not-ssh',
-      text: `${input.nonSshRsh.source} (${joinRsh(input.nonSshRsh.words)}) is not ssh: no ssh keepalive is checked or added`,
-      onRun: false,
-    });
-  }
+  if (input.nonSshRsh && location && location.proto === 'ssh') warnings.push(warnRshNotSsh(input.nonSshRsh));
 
   // A line borg's own parser will reject is run once, untouched: borg's usage error is the answer.
   const opensRepository = commandLine.opensRepository && commandLine.repository !== null && commandLine.invalid === null;
   const remoteSsh = input.ssh !== null;
   const effective = decision.effective;
   const keepalive = remoteSsh && effective && effective.interval > 0 ? effective : null;
-  // borg2 2.0.0b10..b24 over ssh:// run borg serve, but its lock is a store lock in the repository as
-  // well: measured on b19 (docs/facts.md), a cut session's lock stayed until the 30-minute expiry, for
-  // plain borg2 too. So every borg2 with store locks gets the store model.
-  const serveStoreLock = remoteSsh && !input.ssh?.rest && input.borg.major === 2 && borg2Generation(input.borg.version ?? undefined) >= 10;
-  const model = !opensRepository
-    ? null
-    : input.ssh?.rest
-      ? computeStoreLockWait(keepalive, takesExclusiveStoreLock(commandLine.command))
-      : serveStoreLock
-        ? computeStoreLockWait(
-            keepalive,
-            takesExclusiveStoreLock(commandLine.command),
-            `borg2 ${input.borg.version ?? ''} runs borg serve, which keeps its lock in the repository (storelocking.py); measured on b19, a cut session's lock stayed`,
-          )
-        : guard.plan.sent
-          ? guard.lockWait(keepalive)
-          : withWhy(computeLockWait(keepalive, remoteSsh ? options.serverAlive : undefined), input);
+  const model = opensRepository ? chooseLockModel(input, keepalive, guard) : null;
   if (guard.plan.sent) {
     const injected = guard.inject(baseArgv, env);
     baseArgv = injected.argv;
     Object.assign(env, injected.env);
   }
   if (model?.tcpKeepaliveFallback && remoteSsh) {
-    warnings.push({
-      kind: 'server-alive-none',
-      text:
-        `the server's sshd has no ClientAliveInterval (--tborg-server-alive none): a stale borg serve keeps the lock ` +
-        `until TCP keepalive gives up, about ${formatDuration(model.serverBound)}; add "ClientAliveInterval 10" and ` +
-        `"ClientAliveCountMax 30" to the server's sshd_config (tborg sshd-config prints them)`,
-      onRun: true,
-    });
+    warnings.push(warnServerAliveNone(model.serverBound));
   }
 
   // borg2's --lock-wait defaults to BORG_LOCK_WAIT (archiver/_common.py: int(os.environ.get(
@@ -275,16 +174,7 @@ export function buildPlan(input: PlanInput): Plan {
   if (opensRepository && model) {
     lockSeconds = userLockWait ?? model.seconds;
     if (userLockWait !== null && userLockWait < model.seconds && remoteSsh) {
-      const holder =
-        model.kind === 'store' ? "a vanished client's lock can last in the repository" : 'a stale borg serve can hold the lock';
-      warnings.push({
-        kind: 'short-lock-wait',
-        text:
-          `${userSource === 'BORG_LOCK_WAIT' ? 'BORG_LOCK_WAIT=' : '--lock-wait '}${userLockWait} is shorter than the ` +
-          `${formatDuration(model.seconds)} ${holder} after a dropped connection (${model.formula}); this run may still fail with a lock timeout`,
-        onRun: false,
-        onWait: true,
-      });
+      warnings.push(warnShortLockWait(userSource === 'BORG_LOCK_WAIT' ? 'BORG_LOCK_WAIT' : '--lock-wait', userLockWait, model));
     }
   }
   const noConnectionRetry = opensRepository ? (commandLine.noConnectionRetry ?? environmentRetryRefusal(input.env)) : null;
@@ -377,27 +267,6 @@ function remotePathOf(commandLine: BorgCommandLine, argv: readonly string[], env
   const word = at ? argv[at.form === 'separate' ? at.index + 1 : at.index] : undefined;
   const given = word === undefined ? '' : at?.form === 'joined' ? word.slice(word.indexOf('=') + 1) : word;
   return given || env.BORG_REMOTE_PATH || 'borg';
-}
-
-// Says which borg line chose the serve model (lock-wait.ts computeLockWait knows only the numbers).
-function withWhy(model: LockWaitModel, input: PlanInput): LockWaitModel {
-  const line = input.borg.major === 1 ? 'borg 1.x' : `borg2 ${input.borg.version ?? ''}`.trim();
-  if (!input.ssh) return { ...model, why: `${line}, repository not reached through an ssh client: tborg's usual wait` };
-  return { ...model, why: `${line} over ssh runs borg serve on the server: ${model.why}` };
-}
-
-function keepaliveWarning(input: PlanInput, wanted: AlivePair): string {
-  const host = input.commandLine.repository?.location.host ?? '?';
-  const block = input.ssh?.hostBlock;
-  const where = block ? `in the "Host" block at ${block.file}:${block.line}` : `in a "Host ${host}" block of your ssh config`;
-  const has = input.ssh?.intervalIsDefault
-    ? `only Debian's BatchMode default ServerAliveInterval (${input.ssh.configured.interval} s)`
-    : 'no ServerAliveInterval';
-  return (
-    `ssh to ${host} has ${has}: a dropped connection can hang this backup and leave a stale lock. ` +
-    `Add "ServerAliveInterval ${wanted.interval}" and "ServerAliveCountMax ${wanted.countMax}" ${where}, ` +
-    `or run: tborg ssh-config ${host} --write`
-  );
 }
 
 // How long a run rides out a server that cannot be reached at start (src/run/connect-wait.ts does

@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import { classifyAttempt, type FailureKind } from '../borg/borg-errors.js';
+import { classifyAttempt, type FailureKind } from '../borg/words/attempt-failure.js';
 import { attemptArgv, type Plan } from '../plan/plan.js';
 import type { AttemptResult, ForwardedSignal } from './borg-process.js';
 import { signalExitCode } from './borg-process.js';
@@ -29,10 +29,10 @@ export interface AttemptDeps {
   signal: AbortSignal;
   stoppedBy(): ForwardedSignal | undefined;
   terminal: RunOutput;
-  // Whether a spinner may keep spinning while borg runs (see spinnerSafeDuringAttempts in run-borg.ts).
+  // Whether a spinner may keep spinning while borg runs (see spinnerSafeDuringAttempts in spinner-safety.ts).
   spinDuringAttempts: boolean;
   // The user's home directory: where borg keeps its cache, so a held cache lock is told from the
-  // repository's (borg-errors.ts borgCacheDir).
+  // repository's (src/borg/borg-cache-dir.ts borgCacheDir).
   home: string;
   // tborg's TCP probe of ssh's host and port (reach-probe.ts), when the plan names one.
   probe?: () => Promise<ProbeResult>;
@@ -54,7 +54,7 @@ export interface RunOutcome {
   lastLines: string[];
 }
 
-// A borg attempt that did not succeed (an exit code other than 0 or 1, borg-errors.ts
+// A borg attempt that did not succeed (an exit code other than 0 or 1, src/borg/words/attempt-failure.ts
 // classifyAttempt): the failure p-retry sees, with what the attempt ended with.
 class BorgAttemptError extends Error {
   constructor(

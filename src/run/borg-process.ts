@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fstatSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { StderrScanner, type StderrFindings } from '../borg/borg-errors.js';
+import { LockLineHold } from '../borg/words/lock-line-hold.js';
+import { StderrScanner, type StderrFindings } from '../borg/words/stderr-scanner.js';
 import { encodeShimSpec, findShimPython, planStdio, SHIM_CODE } from './exec-shim.js';
 import { recordBorgEnd } from './exit-signal.js';
-import { LockLineHold } from './lock-line-hold.js';
 import { closedStartStdio, inheritedFds, knownStartSignals } from './process-start.js';
 import { ignoresSignal, readerGone, readTerminalState, stdoutIsStderr } from './process-state.js';
 import { watchStoppedBorg } from './stopped-borg.js';
@@ -52,7 +52,7 @@ export interface AttemptResult {
   exitCode: number;
   findings: StderrFindings;
   durationMs: number;
-  // borg's stderr from its lock-timeout message on, held back (lock-line-hold.ts); empty otherwise.
+  // borg's stderr from its lock-timeout message on, held back (src/borg/words/lock-line-hold.ts); empty otherwise.
   // The caller passes it on (borg's error stands) or drops it (tborg retries and says so itself).
   held: Buffer;
   // The reader of borg's output went away (`| head`): borg met a broken pipe as it would without

@@ -1,5 +1,8 @@
 import { nextDelayMs } from './backoff.js';
-import { classifyReach, type StderrFindings } from '../borg/borg-errors.js';
+import { BORG_SERVE_HINT } from '../borg/words/borg-words.js';
+import { classifyReach } from '../borg/words/reach-failure.js';
+import { CONNECT_TO_HOST, SSH_CANNOT_CONNECT } from '../borg/words/ssh-words.js';
+import type { StderrFindings } from '../borg/words/stderr-scanner.js';
 import { formatDuration } from '../plan/lock-wait.js';
 
 // Riding out a server that cannot be reached when a run starts (a laptop waking at 02:00 with its
@@ -9,7 +12,7 @@ import { formatDuration } from '../plan/lock-wait.js';
 // plan's (src/plan/plan.ts connectWaitSeconds). Pure: the clock and
 // the randomness come in as numbers, so the schedule is table-tested.
 
-// borg's hint line alone hides ssh's reason (borg-errors.ts classifyReach). Where tborg can probe the
+// borg's hint line alone hides ssh's reason (src/borg/words/reach-failure.ts classifyReach). Where tborg can probe the
 // host (ssh -G's hostname and port, no proxy in the way), the probe settles it; where it cannot, an
 // attempt is looked at again, this often in a row, before the hint is taken as the server's answer.
 // borg 1.2 drops ssh's line in about 1 of 4 refused connections (measured): 5 in a row is ~1 in 1000.
@@ -98,7 +101,7 @@ export function decideConnect(
     // unreachable attempt the last is likely: one more look; else it is the server's answer.
     if (state.unreachableInARow === 0 || state.ambiguous > 0) {
       return stopped(
-        `it answered on ${end.probe.detail.replace(/^connect to host /, '')}, but borg serve did not start (borg's message above)`,
+        `it answered on ${end.probe.detail.replace(CONNECT_TO_HOST, '')}, but borg serve did not start (borg's message above)`,
         state,
       );
     }
@@ -109,7 +112,7 @@ export function decideConnect(
     ambiguous = state.ambiguous + 1;
     if (ambiguous > AMBIGUOUS_LOOKS) {
       const line =
-        `stopped waiting for ${rules.host} after ${waited}: borg said only "Connection closed by remote host. Is borg working on the server?" ` +
+        `stopped waiting for ${rules.host} after ${waited}: borg said only "${BORG_SERVE_HINT.words}" ` +
         `${ambiguous} times in a row and tborg cannot probe ${rules.host} (a ProxyCommand or ProxyJump is in the way): taken as the server's answer`;
       return { decision: { retry: false, line }, state: { ...state, ambiguous, reached: true } };
     }
@@ -134,10 +137,13 @@ export function decideConnect(
   return { decision: { retry: true, delayMs, line }, state: next };
 }
 
-// ssh's own words, without borg's "Remote: " prefix.
+// ssh's own words, without what came before them on the line (borg's "Remote: " prefix).
 function reasonOf(findings: StderrFindings): string {
-  const line =
-    [findings.unreachable ?? '', ...findings.lastLines].find((l) => /ssh: (connect to host|Could not resolve hostname)/.test(l)) ?? '';
-  const at = line.indexOf('ssh: ');
-  return at === -1 ? 'ssh could not connect' : line.slice(at).trim();
+  for (const line of [findings.unreachable ?? '', ...findings.lastLines]) {
+    for (const { words } of SSH_CANNOT_CONNECT) {
+      const at = line.indexOf(words);
+      if (at !== -1) return line.slice(at).trim();
+    }
+  }
+  return 'ssh could not connect';
 }

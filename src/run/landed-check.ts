@@ -1,4 +1,4 @@
-import { LOCK_TIMEOUT_RE } from '../borg/borg-errors.js';
+import { BORG_LOCK_TIMEOUT } from '../borg/words/borg-words.js';
 import { createPlaceholderResolver } from '../borg/placeholders.js';
 import { readLanded, type LandedAnswer, type LandedCheck } from '../plan/landed.js';
 import { runBufferedChild } from '../process/buffered-child.js';
@@ -35,9 +35,9 @@ export async function checkLanded(run: LandedCheckRun): Promise<LandedAnswer> {
     if (result.exitCode === 0) return readLanded(result.stdout, run.check, resolve, run.sinceMs);
     if (result.aborted) return { error: 'stopped by a signal' };
     // borg 1.x and 2's LockTimeout (exit 2 with its message, 73 with modern exit codes).
-    const locked = result.exitCode === 73 || LOCK_TIMEOUT_RE.test(result.stderr);
+    const locked = result.exitCode === 73 || BORG_LOCK_TIMEOUT.line.test(result.stderr);
     if (locked && Date.now() + 1000 < run.deadline) continue;
-    if (locked) return { locked: LOCK_TIMEOUT_RE.exec(result.stderr)?.[1] };
+    if (locked) return { locked: BORG_LOCK_TIMEOUT.line.exec(result.stderr)?.[1] };
     const said = result.stderr
       .split('\n')
       .map((l) => l.trim())

@@ -1,5 +1,7 @@
 import { isQuickFailure, nextDelayMs } from './backoff.js';
-import { classifyAttempt, isCacheLock, type FailureKind, type StderrFindings } from '../borg/borg-errors.js';
+import { isCacheLock } from '../borg/borg-cache-dir.js';
+import { classifyAttempt, type FailureKind } from '../borg/words/attempt-failure.js';
+import type { StderrFindings } from '../borg/words/stderr-scanner.js';
 import type { LogLevel } from '../core/log-level.js';
 import { CONNECT_START, decideConnect, type ConnectState, type ProbeResult } from './connect-wait.js';
 import { describeGiveUp } from './give-up-message.js';
@@ -19,7 +21,7 @@ type WaitKind = 'lock' | 'connection' | 'unreachable';
 export interface RunState {
   // The plan's retry rules (retry, lockWait), and what tborg's lines name (repository, command).
   readonly plan: Pick<Plan, 'borg' | 'repository' | 'lockWait' | 'retry' | 'command' | 'warnings'>;
-  // Where borg's cache lives, to tell its local lock from the repository's (borg-errors.ts isCacheLock).
+  // Where borg's cache lives, to tell its local lock from the repository's (src/borg/borg-cache-dir.ts isCacheLock).
   readonly cache: { env: NodeJS.ProcessEnv; home: string };
   readonly start: number;
   // When tborg stops retrying lock timeouts; a lost connection or an unreachable server moves it.
@@ -244,10 +246,7 @@ function afterLockTimeout(state: RunState, ended: EndedAttempt, now: number): { 
   const lock = ended.findings.lockTimeout?.path;
   const cacheLock = isCacheLock(lock, cache.env, cache.home);
   const store = plan.lockWait.model?.kind === 'store' && !s.storeLockSaid;
-  const storeLine = (): Line =>
-    info(
-      storeLockWaitMessage(plan.repository?.location, plan.command, formatDuration(Math.round(Math.max(0, s.deadline - s.start) / 1000))),
-    );
+  const storeLine = (): Line => info(storeLockWaitMessage(plan, formatDuration(Math.round(Math.max(0, s.deadline - s.start) / 1000))));
   const delayMs = pauseAfter(s, ended, now);
   // Another attempt only when at least a 1 s lock wait fits before the deadline, start-up and pause
   // included: an attempt that cannot end in time is not started (nor announced).

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { CONNECT_ERRORS, CONNECT_TO_HOST, RESOLVE_HOSTNAME } from '../borg/words/ssh-words.js';
 import type { ProbeResult } from './connect-wait.js';
 
 // tborg's own look at whether the server can be reached: one TCP connection to the host and port
@@ -7,21 +8,14 @@ import type { ProbeResult } from './connect-wait.js';
 // EOF of ssh's stdout without draining its stderr), so borg's output alone cannot always tell an
 // unreachable server from one that answered; this can (README "A server that cannot be reached at start").
 
-// ssh's own words for the errors a connect() gives (sshconnect.c "ssh: connect to host %s port %s: %s"
-// with strerror; getaddrinfo's failure as "Could not resolve hostname").
-const WORDS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'Connection refused',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-  ETIMEDOUT: 'Connection timed out',
-  ECONNRESET: 'Connection reset by peer',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-};
+// ssh's own words for the errors a connect() gives (src/borg/words/ssh-words.ts CONNECT_ERRORS; the
+// first text of a code is Linux's), and for getaddrinfo's failure.
+const WORDS: ReadonlyMap<string, string> = new Map([...CONNECT_ERRORS].reverse().map((e) => [e.code, e.text]));
 
 // Knocks on host:port, giving up after timeoutMs, or at once when `signal` aborts (a stopping signal:
 // tborg ends without waiting for the probe).
 export function probeReach(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
-  const where = `connect to host ${host} port ${port}`;
+  const where = `${CONNECT_TO_HOST}${host} port ${port}`;
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const onAbort = (): void => finish({ open: false, detail: `${where}: stopped` });
@@ -34,14 +28,14 @@ export function probeReach(host: string, port: number, timeoutMs: number, signal
     };
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    socket.setTimeout(timeoutMs, () => finish({ open: false, detail: `${where}: Connection timed out` }));
+    socket.setTimeout(timeoutMs, () => finish({ open: false, detail: `${where}: ${WORDS.get('ETIMEDOUT')}` }));
     socket.once('connect', () => finish({ open: true, detail: where }));
     socket.once('error', (error: NodeJS.ErrnoException) => {
       const code = error.code ?? '';
       if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
-        finish({ open: false, detail: `Could not resolve hostname ${host}` });
+        finish({ open: false, detail: `${RESOLVE_HOSTNAME}${host}` });
       } else {
-        finish({ open: false, detail: `${where}: ${WORDS[code] ?? (error.message || code)}` });
+        finish({ open: false, detail: `${where}: ${WORDS.get(code) ?? (error.message || code)}` });
       }
     });
   });

@@ -64,7 +64,7 @@ export async function runBorg(context: RunRequest): Promise<number> {
   }
   const runner = new BorgRunner(plan.borg.path, context.terminal);
   try {
-    const { runAttempts } = await import('./attempts.js');
+    const [{ runAttempts }, { spinnerSafeDuringAttempts }] = await Promise.all([import('./attempts.js'), import('./spinner-safety.js')]);
     const outcome = await runAttempts(plan, env, {
       attempt: (argv, attemptEnv, options) => {
         const attempt = runner.attempt(argv, attemptEnv, options);
@@ -124,8 +124,12 @@ export function onlyPrintsOrServes(args: readonly string[]): boolean {
 }
 
 async function startPing(context: RunRequest, plan: Plan): Promise<Pinger | undefined> {
-  const { Pinger, choosePingRole, checkPingUrl } = await import('../monitor/ping.js');
-  const role = choosePingRole(plan.command, plan.dryRun === true, context.options.pingAll);
+  const [{ Pinger, choosePingRole, checkPingUrl }, { commandFacts }] = await Promise.all([
+    import('../monitor/ping.js'),
+    import('../borg/command-facts.js'),
+  ]);
+  const kind = commandFacts(plan.borg.major, plan.borg.version, plan.command)?.monitor ?? 'none';
+  const role = choosePingRole(kind, plan.dryRun === true, context.options.pingAll);
   if (role === null) return undefined;
   // A mistyped URL costs its pings, never the backup (README "Monitoring").
   const problem = checkPingUrl(context.options.pingUrl!);
@@ -160,39 +164,4 @@ async function runOnce(borgPath: string, argv: readonly string[], env: NodeJS.Pr
   } finally {
     runner.dispose();
   }
-}
-
-// Commands whose stdout is their result: a spinner on the same terminal would garble it. borg2
-// 2.0.0b10+ renamed rlist/rinfo to repo-list/repo-info and added repo-space, analyze and version.
-const STDOUT_COMMANDS = new Set([
-  'list',
-  'info',
-  'diff',
-  'rlist',
-  'rinfo',
-  'config',
-  'key',
-  'export-tar',
-  'extract',
-  'debug',
-  'repo-list',
-  'repo-info',
-  'repo-space',
-  'analyze',
-  'version',
-]);
-
-// A spinner may stay up while a retried borg attempt runs only when borg cannot write to the same
-// screen without tborg seeing it first: borg's stderr passes through tborg (which stops the spinner
-// at borg's first byte), but its stdout does not, nor does a passphrase prompt: getpass() opens
-// /dev/tty and writes its prompt there whatever stdin is (Python's getpass.unix_getpass), so a
-// spinner (drawn only when stderr is that terminal) would erase "Enter passphrase for key ...".
-// Only BORG_PASSPHRASE and BORG_PASSPHRASE_FD rule a prompt out (borg's key.py env_passphrase);
-// BORG_PASSCOMMAND runs a command of the user's, which may itself ask on the terminal (pinentry).
-export function spinnerSafeDuringAttempts(plan: Plan, env: NodeJS.ProcessEnv, streams: { stdoutIsTTY: boolean }): boolean {
-  const command = plan.command[0] ?? '';
-  const writesStdout = STDOUT_COMMANDS.has(command) || plan.baseArgv.includes('--json');
-  if (streams.stdoutIsTTY && writesStdout) return false;
-  const passphraseGiven = env.BORG_PASSPHRASE !== undefined || Boolean(env.BORG_PASSPHRASE_FD);
-  return passphraseGiven;
 }

@@ -1,12 +1,16 @@
-import { formatDuration, STORE_LOCK_STALE_SECONDS, takesExclusiveStoreLock } from '../plan/lock-wait.js';
+import { commandFacts } from '../borg/command-facts.js';
+import { formatDuration, STORE_LOCK_STALE_SECONDS } from '../plan/lock-wait.js';
+import type { Plan } from '../plan/plan.js';
 
 // What tborg says about borg2's store locks (lock-wait.ts 'store'), whose waits can be half an hour.
 
 // Why a store-lock wait can be long, said once per run: a lock in the repository outlives its
 // vanished owner until it is 30 minutes old (storelocking.py stale=30*60), and borg2 itself only
-// retries every 1-5 s. `total`: the whole wait, e.g. "31m0s".
-export function storeLockWaitMessage(location: string | undefined, command: readonly string[], total: string): string {
-  const exclusive = takesExclusiveStoreLock(command);
+// retries every 1-5 s. Whose lock blocks depends on the lock the command takes (CommandSpec.lock).
+// `total`: the whole wait, e.g. "31m0s".
+export function storeLockWaitMessage(plan: Pick<Plan, 'borg' | 'command' | 'repository'>, total: string): string {
+  const exclusive = commandFacts(plan.borg.major, plan.borg.version, plan.command)?.lock === 'exclusive';
+  const location = plan.repository?.location;
   const blocker = exclusive ? 'another client holds a lock on it' : 'another client holds its exclusive lock (check, compact, ...)';
   return (
     `${location ?? 'the repository'} is locked: ${blocker}. borg2 keeps a vanished client's lock in the ` +

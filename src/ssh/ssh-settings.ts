@@ -1,4 +1,7 @@
 import { TborgError } from '../core/errors.js';
+import { BORG_LOCK_TIMEOUT, BORG_LOCK_TIMEOUT_MSGID } from '../borg/words/borg-words.js';
+import { SSH_CHATTER } from '../borg/words/ssh-words.js';
+import { matchesSome } from '../borg/words/wording.js';
 import { describeChildFailure, runBufferedChildSync } from '../process/buffered-child.js';
 import { parseSshArgv } from './rsh.js';
 import type { KeywordDialect } from './ssh-config-tokens.js';
@@ -188,18 +191,15 @@ export function defaultServerAliveInterval(batchMode: boolean, program = 'ssh', 
 
 // ssh's stderr as tborg shows it: one cleaner for every place that reports what ssh (or borg through
 // ssh) said. Lines are trimmed (ssh ends its messages in \r\n), blank lines dropped, ssh's chatter
-// dropped (the pseudo-terminal notice it prints without a command even with -G, the host-key
-// "Permanently added" note, and what a -v in the user's own words adds: "debugN:" and the version
-// banner), and a borg --log-json line becomes its message (borg's LockTimeout keeps its msgid).
-
-const NOISE = /^(Pseudo-terminal will not be allocated\b|Warning: Permanently added |debug\d?: |OpenSSH_)/;
+// dropped (src/borg/words/ssh-words.ts SSH_CHATTER), and a borg --log-json line becomes its message
+// (borg's LockTimeout keeps its msgid).
 
 // The lines worth showing, in order.
 export function sshStderrLines(stderr: string): string[] {
   const lines: string[] = [];
   for (const raw of stderr.split(/\r?\n|\r/)) {
     const line = raw.trim();
-    if (line === '' || NOISE.test(line)) continue;
+    if (line === '' || matchesSome(line, SSH_CHATTER)) continue;
     lines.push(jsonLogMessage(line) ?? line);
   }
   return lines;
@@ -216,7 +216,9 @@ function jsonLogMessage(line: string): string | undefined {
   try {
     const parsed = JSON.parse(line) as { message?: unknown; msgid?: unknown };
     if (typeof parsed.message !== 'string') return undefined;
-    return parsed.msgid === 'LockTimeout' && !/Failed to create/.test(parsed.message) ? `${parsed.message} (LockTimeout)` : parsed.message;
+    return parsed.msgid === BORG_LOCK_TIMEOUT_MSGID && !parsed.message.includes(BORG_LOCK_TIMEOUT.words)
+      ? `${parsed.message} (${BORG_LOCK_TIMEOUT_MSGID})`
+      : parsed.message;
   } catch {
     return undefined;
   }

@@ -6,13 +6,12 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseLocation } from '../../src/borg/location.js';
-import { BORG_LAUNCHER_PREAMBLE } from '../helpers/borg-launcher.js';
+import { BORG_LAUNCHER_PREAMBLE, launcherOf } from '../helpers/borg-launcher.js';
 import { BORG1, BORG2, GENERATIONS } from '../helpers/location-tables.js';
-import { borgLines, inLine, type BorgLine } from '../lab/borgs.js';
+import { borgLines, inLine } from '../lab/borgs.js';
 
 const CORPUS = [
   ...BORG1.map(([text, , env]) => [text, env?.BORG_REPO ?? null] as const),
@@ -44,19 +43,6 @@ for text, repo in json.load(sys.stdin):
         out.append(None)
 print(json.dumps({'version': borg.__version__, 'results': out}))
 `;
-
-// The root's launcher (/usr/bin/borg2) and the python its first line names.
-function launcherOf(line: BorgLine): { launcher: string; python: string } | string {
-  let launcher = `/usr/bin/${line.client}`;
-  if (line.root === undefined) {
-    const found = execFileSync('sh', ['-c', `command -v ${line.client}`], { encoding: 'utf8' }).trim();
-    if (!found) return `${line.client} not on PATH`;
-    launcher = found;
-  }
-  const text = readFileSync(join(line.root ?? '/', launcher), 'utf8');
-  const python = /^#!\s*(\S*python\S*)/.exec(text)?.[1];
-  return python ? { launcher, python } : `${launcher} is not a Python launcher`;
-}
 
 // The project directory exists inside every root (test/lab/in-root binds it), so the oracle's working
 // directory, against which borg2 b13+ makes local paths absolute, is the same for both sides.

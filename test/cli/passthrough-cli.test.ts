@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { isRunning, runBuffered, waitFor, type RunResult } from '../lab/processes.js';
+import { isRunning, runBuffered, sleep, waitFor, type RunResult } from '../lab/processes.js';
 import { inheritedEnv } from '../helpers/inherited-env.js';
 
 // The pass-through contract (README "What tborg does on a run"), checked against a fake borg (fixtures/fake-borg.mjs):
@@ -353,6 +353,55 @@ describe('streams and exit codes', concurrent, () => {
       assert.match(viaShell.stdout.toString(), new RegExp(`rc=${code}\n`));
     });
   }
+
+  // Plain borg's last bytes wait in the pipe for a slow reader after borg died of a signal; through
+  // tborg they wait in tborg's memory (src/cli/terminal.ts queues what the reader has not taken), so
+  // tborg must hand them over before it dies of the same signal (src/run/exit-signal.ts).
+  test("borg's last stderr bytes reach a reader that lags, when borg dies of a signal", async (t) => {
+    // 90 KiB: more than the pipe to the reader holds (64 KiB), so tborg still holds some when borg dies.
+    const data = Buffer.from(Array.from({ length: 90 * 1024 }, (_, i) => (i % 64 === 63 ? 10 : 97 + (i % 26))));
+    const report = reportFile();
+    const go = join(work, `go-${reports}`);
+    const env = cleanEnv({
+      FAKE_BORG_MODE: 'streams',
+      FAKE_BORG_STDERR_B64: data.toString('base64'),
+      FAKE_BORG_KILL: 'SIGTERM',
+      FAKE_BORG_REPORT: report,
+    });
+    // A real pipe (node's 'pipe' is a socket pair with a larger buffer), read only once borg is gone.
+    const script =
+      'set -o pipefail; "$0" "$1" list repo 2>&1 >/dev/null | { while [ ! -e "$2" ]; do sleep 0.05; done; cat; }; echo "rc=${PIPESTATUS[0]}" >&2';
+    const child = spawn('bash', ['-c', script, process.execPath, TBORG, go], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const closed = new Promise((resolve) => child.once('close', resolve));
+    const borgPid = await waitFor(
+      'the fake borg to start',
+      () => {
+        if (!existsSync(report)) return undefined;
+        const runs = readFileSync(report, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Report);
+        return runs.find((r) => r.argv.includes('list'))?.pid;
+      },
+      15_000,
+    );
+    await waitFor('the fake borg to die of SIGTERM', () => !isRunning(borgPid), 15_000);
+    // The moment a tborg that does not wait would need to die with the bytes it holds.
+    await sleep(1000);
+    await writeFile(go, '');
+    await closed;
+    const got = Buffer.concat(out);
+    assert.equal(got.length, data.length, `bytes that reached the reader (${err.trim()})`);
+    assert.ok(got.equals(data));
+    assert.match(err, /rc=143$/m, "tborg still dies of borg's signal");
+  });
 
   test('stdin passes to borg', async () => {
     const input = Buffer.concat([Buffer.from('line one\nline two\r\n'), Buffer.from([0, 1, 2, 0xff]), Buffer.alloc(256 * 1024, 'x')]);

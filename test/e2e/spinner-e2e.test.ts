@@ -44,7 +44,7 @@ describeEachLine('the spinner on a terminal', { skip: available.ok ? false : ava
       await sleep(500);
       const before = new Set(await lab.clientPids());
       // BORG_PASSPHRASE (the lab's env sets it) rules out a passphrase prompt, so a spinner may run
-      // while borg does (run-borg.ts spinnerSafeDuringAttempts).
+      // while borg does (spinner-safety.ts spinnerSafeDuringAttempts).
       const servesBefore = new Set(await lab.serverPids(/serve/));
       const started = Date.now();
       let asked: number | undefined;

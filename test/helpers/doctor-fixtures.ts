@@ -1,6 +1,7 @@
 import { parseBorgCommandLine } from '../../src/borg/command-line.js';
 import { splitArguments } from '../../src/cli/tborg-options.js';
-import { buildPlan, type PlanInput } from '../../src/plan/plan.js';
+import { buildPlan } from '../../src/plan/plan.js';
+import type { PlanInput } from '../../src/plan/plan-input.js';
 import type { BufferedChildResult } from '../../src/process/buffered-child.js';
 import { readRsh, sshTarget } from '../../src/ssh/rsh.js';
 

@@ -65,9 +65,13 @@ test('a terminal that reports 0 columns gets plain lines, not a spinner', async 
   assert.equal(err.text(), '2026-11-26T02:00:05Z tborg: waiting\n');
 });
 
-test('passthrough reports backpressure so the caller can pause borg', async () => {
+test('passthrough reports backpressure so the caller can pause borg, once 256 KiB wait for the reader', async () => {
   const stderr = new PassThrough({ highWaterMark: 16 });
   const t = new Terminal({ stdout: new PassThrough(), stderr });
+  // A reader that lags a little: borg goes on (pausing and resuming its pipe on every read cost more
+  // than the bytes).
+  assert.equal(t.passthrough(Buffer.alloc(64)), true);
+  assert.equal(t.passthrough(Buffer.alloc(256 * 1024 - 128)), true);
   assert.equal(t.passthrough(Buffer.alloc(64)), false);
   let resumed = false;
   t.whenDrained(() => (resumed = true));

@@ -49,7 +49,7 @@ export interface BorgLine {
   readonly major: 1 | 2;
   // OpenSSH of the client and server this line runs with ("9.2p1", "10.6p1").
   readonly openssh: string;
-  // borg2's repository commands: "repo-" (repo-create, repo-list: 2.0.0b12 and later) or "r"
+  // borg2's repository commands: "repo-" (repo-create, repo-list: 2.0.0b10 and later) or "r"
   // (rcreate, rlist: 2.0.0b5), read from the borg's own --help; "" for borg 1.
   readonly repoPrefix: '' | 'r' | 'repo-';
   // borg2 2.0.0b22+: ssh:// is served by `borg serve --rest` through borgstore's rest client (no

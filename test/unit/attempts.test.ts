@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { runAttempts, type AttemptDeps } from '../../src/run/attempts.js';
-import { StderrScanner } from '../../src/borg/borg-errors.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { AttemptResult } from '../../src/run/borg-process.js';
 import { Terminal } from '../../src/cli/terminal.js';
@@ -286,7 +286,7 @@ test('a user --lock-wait is respected: argv untouched, no lock retry past it', a
 });
 
 test('the spinner may stay up during an attempt only when borg can neither prompt on the terminal nor write its result there', async () => {
-  const { spinnerSafeDuringAttempts } = await import('../../src/run/run-borg.js');
+  const { spinnerSafeDuringAttempts } = await import('../../src/run/spinner-safety.js');
   const p = (command: string, argv: string[] = []): Plan => ({ ...plan(), command: [command], baseArgv: [command, ...argv] });
   const rows: Array<[Plan, NodeJS.ProcessEnv, boolean, boolean]> = [
     // getpass() prompts on /dev/tty whatever stdin is: without a passphrase in the environment, no spinner.

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { parseBorgCommandLine } from '../../src/borg/command-line.js';
 import { archivePattern, planLandedCheck, readLanded, type LandedCheck } from '../../src/plan/landed.js';
 import { afterLandedCheck, startAttempt, startRun, type EndedAttempt, type RunState } from '../../src/run/next-step.js';
-import { StderrScanner } from '../../src/borg/borg-errors.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 
 // The landed check (README "What is retried"): which list tells whether a lost create or rename
 // landed, how its answer is read, and how the run ends on each answer.
@@ -52,6 +52,21 @@ const PLANS: Array<[name: string, argv: string[], major: 1 | 2, version: string,
     ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
     2,
     '2.0.0b5',
+    { kind: 'create', listArgv: ['rlist', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
+  ],
+  [
+    // 2.0.0b10 renamed rlist to repo-list (archiver/repo_list_cmd.py add_parser("repo-list")).
+    'borg2 b10 create',
+    ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
+    2,
+    '2.0.0b10',
+    { kind: 'create', listArgv: ['repo-list', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
+  ],
+  [
+    'borg2 b9 create',
+    ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
+    2,
+    '2.0.0b9',
     { kind: 'create', listArgv: ['rlist', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
   ],
   [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LockLineHold } from '../../src/run/lock-line-hold.js';
+import { LockLineHold } from '../../src/borg/words/lock-line-hold.js';
 
 // What the terminal got (written at once, then the unheld rest at the end) and what was held back.
 function feed(chunks: readonly Buffer[]): { written: Buffer; held: Buffer; writtenBeforeEnd: Buffer } {

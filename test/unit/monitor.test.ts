@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { classifyReach, StderrScanner } from '../../src/borg/borg-errors.js';
+import { classifyReach } from '../../src/borg/words/reach-failure.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 import { judgeRecords } from '../../src/cli/commands/status-command.js';
 import { CONNECT_START, decideConnect, type AttemptEnd } from '../../src/run/connect-wait.js';
 import { connectWaitSeconds } from '../../src/plan/plan.js';
@@ -36,6 +37,7 @@ import {
 } from '../../src/monitor/ping.js';
 import { parseGetentHosts } from '../../src/monitor/ping-address.js';
 import { classifyRun, isRefusedPrompt, repositoryKey } from '../../src/monitor/run-record.js';
+import { commandFacts } from '../../src/borg/command-facts.js';
 import { findBaseDirectory } from '../../src/process/state-files.js';
 import {
   nextRecord,
@@ -226,16 +228,23 @@ test('options: monitoring twins and bad values are one line and exit 2', () => {
 });
 
 test('ping: a backup is a job, maintenance fails loudly but never reports fine, the rest only with --tborg-ping-all', () => {
-  for (const c of ['create', 'import-tar']) assert.equal(choosePingRole([c], false, false), 'job', c);
-  for (const c of ['prune', 'compact', 'check', 'delete', 'recreate']) assert.equal(choosePingRole([c], false, false), 'maintenance', c);
+  // The kind is the command's table row's (CommandSpec.monitor), for borg 1.x or borg 2 alike.
+  const role = (words: string, dryRun: boolean, all: boolean) => {
+    const command = words.split(' ');
+    const kind = commandFacts(1, null, command)?.monitor ?? commandFacts(2, null, command)?.monitor;
+    assert.ok(kind, words);
+    return choosePingRole(kind, dryRun, all);
+  };
+  for (const c of ['create', 'import-tar']) assert.equal(role(c, false, false), 'job', c);
+  for (const c of ['prune', 'compact', 'check', 'delete', 'recreate']) assert.equal(role(c, false, false), 'maintenance', c);
   for (const c of ['list', 'info', 'extract', 'mount', 'rlist', 'repo-list', 'diff', 'init', 'repo-create', 'rename', 'key'])
-    assert.equal(choosePingRole([c], false, false), null, c);
-  assert.equal(choosePingRole(['key', 'export'], false, false), null);
-  assert.equal(choosePingRole(['create'], true, false), null, 'a dry run changes nothing');
-  assert.equal(choosePingRole(['prune'], true, false), null);
-  assert.equal(choosePingRole(['list'], false, true), 'job');
-  assert.equal(choosePingRole(['create'], true, true), 'job');
-  assert.equal(choosePingRole(['prune'], false, true), 'maintenance', '--tborg-ping-all never lets maintenance report the check fine');
+    assert.equal(role(c, false, false), null, c);
+  assert.equal(role('key export', false, false), null);
+  assert.equal(role('create', true, false), null, 'a dry run changes nothing');
+  assert.equal(role('prune', true, false), null);
+  assert.equal(role('list', false, true), 'job');
+  assert.equal(role('create', true, true), 'job');
+  assert.equal(role('prune', false, true), 'maintenance', '--tborg-ping-all never lets maintenance report the check fine');
 });
 
 test("success: 0, 1 and borg's modern warning codes; errors and signals are not", () => {
@@ -244,16 +253,17 @@ test("success: 0, 1 and borg's modern warning codes; errors and signals are not"
 });
 
 test('recorded kind: backups and maintenance; never reads, dry runs or a refused prompt', () => {
+  const B1 = { major: 1, version: '1.2.4' } as const;
   const ended = (exitCode: number, ...lastLines: string[]) => ({ exitCode, lastLines });
   const yes = "Type 'YES' if you understand this and want to continue: ";
-  assert.equal(classifyRun({ command: ['create'] }, ended(2, 'Archive a already exists')), 'backup');
-  assert.equal(classifyRun({ command: ['create'], dryRun: true }, ended(0)), null);
-  assert.equal(classifyRun({ command: ['list'] }, ended(2, 'Archive typo does not exist.')), null);
-  assert.equal(classifyRun({ command: ['prune'] }, ended(0)), 'maintenance');
-  assert.equal(classifyRun({ command: ['delete'] }, ended(2, `${yes}Aborting.`)), null, 'borg 1.x: NO');
-  assert.equal(classifyRun({ command: ['check'] }, ended(3, `${yes}Aborting.`, 'Cancelled by user.')), null, 'borg 2.0.0b25: NO');
-  assert.equal(classifyRun({ command: ['delete'] }, ended(2, `${yes}Invalid answer, aborting.`)), null);
-  assert.equal(classifyRun({ command: ['delete'] }, ended(2, 'Repository /x does not exist.')), 'maintenance');
+  assert.equal(classifyRun({ borg: B1, command: ['create'] }, ended(2, 'Archive a already exists')), 'backup');
+  assert.equal(classifyRun({ borg: B1, command: ['create'], dryRun: true }, ended(0)), null);
+  assert.equal(classifyRun({ borg: B1, command: ['list'] }, ended(2, 'Archive typo does not exist.')), null);
+  assert.equal(classifyRun({ borg: B1, command: ['prune'] }, ended(0)), 'maintenance');
+  assert.equal(classifyRun({ borg: B1, command: ['delete'] }, ended(2, `${yes}Aborting.`)), null, 'borg 1.x: NO');
+  assert.equal(classifyRun({ borg: B1, command: ['check'] }, ended(3, `${yes}Aborting.`, 'Cancelled by user.')), null, 'borg 2.0.0b25: NO');
+  assert.equal(classifyRun({ borg: B1, command: ['delete'] }, ended(2, `${yes}Invalid answer, aborting.`)), null);
+  assert.equal(classifyRun({ borg: B1, command: ['delete'] }, ended(2, 'Repository /x does not exist.')), 'maintenance');
   assert.ok(!isRefusedPrompt(ended(0, `${yes}Aborting.`)));
 });
 
@@ -481,7 +491,7 @@ test('status verdicts: per repository and kind; failed, stale (backups only), ok
 });
 
 test('the hold keeps back ssh\'s "cannot connect" line and what follows; other lines pass at once', async () => {
-  const { LockLineHold } = await import('../../src/run/lock-line-hold.js');
+  const { LockLineHold } = await import('../../src/borg/words/lock-line-hold.js');
   const text = `Remote: ssh: connect to host 127.0.0.1 port 2222: Connection refused\n${HINT}\n`;
   for (const size of [1, 5, 4096]) {
     const hold = new LockLineHold();

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StderrScanner } from '../../src/borg/borg-errors.js';
-import { connectionRetryRefusal, environmentRetryRefusal, type CommandWords } from '../../src/borg/connection-retry.js';
+import { commandFacts } from '../../src/borg/command-facts.js';
+import type { CommandWords } from '../../src/borg/command-spec.js';
+import { connectionRetryRefusal, environmentRetryRefusal } from '../../src/borg/connection-retry.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 import type { LockWaitModel } from '../../src/plan/lock-wait.js';
-import type { Plan, PlanWarning } from '../../src/plan/plan.js';
+import type { Plan } from '../../src/plan/plan.js';
+import type { PlanWarning } from '../../src/plan/plan-warnings.js';
 import { nextStep, startAttempt, startRun, type EndedAttempt, type RunState, type Step } from '../../src/run/next-step.js';
 import { describeWait, HOLDS_LOCK_MARGIN_MS } from '../../src/run/wait-status.js';
 import { RETRY_DEFAULTS } from '../helpers/plan-retry.js';
@@ -126,7 +129,7 @@ function refusal(
     positionals: new Map(Object.entries(positionals)),
     consumesStdin,
   };
-  return mustRefuse(connectionRetryRefusal(words), command);
+  return mustRefuse(connectionRetryRefusal(words, commandFacts(1, null, command.split(' '))?.retry), command);
 }
 function mustRefuse(reason: string | null, what: string): string {
   assert.ok(reason, `${what} is expected not to be retried`);

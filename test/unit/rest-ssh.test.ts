@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseLocation } from '../../src/borg/location.js';
-import { computeStoreLockWait, takesExclusiveStoreLock } from '../../src/plan/lock-wait.js';
+import { commandFacts } from '../../src/borg/command-facts.js';
+import { computeStoreLockWait } from '../../src/plan/lock-wait.js';
 import { readBorgLockWait } from '../../src/plan/lock-wait.js';
 import { defaultStoreRshWords, readStoreRsh, restServeCommand, servesRestOverSsh, storeSshTarget } from '../../src/ssh/rest-ssh.js';
 
@@ -109,12 +110,15 @@ test('computeStoreLockWait: 30-minute expiry plus margin, for shared and exclusi
   assert.ok(computeStoreLockWait({ interval: 600, countMax: 3 }, false).seconds > 4 * 600);
 });
 
-test('takesExclusiveStoreLock: check, compact, with-lock, repo-create exclusive; create, list, prune, delete shared', () => {
-  for (const c of [['check'], ['compact'], ['with-lock'], ['repo-create'], ['repo-delete'], ['key', 'change-location']]) {
-    assert.equal(takesExclusiveStoreLock(c), true, c.join(' '));
-  }
-  for (const c of [['create'], ['list'], ['prune'], ['delete'], ['repo-list'], ['key', 'change-passphrase']]) {
-    assert.equal(takesExclusiveStoreLock(c), false, c.join(' '));
+test('store locks (b10+): check, compact, with-lock, repo-create exclusive; create, list, prune, delete shared', () => {
+  for (const version of ['2.0.0b10', '2.0.0b19', '2.0.0b25', null]) {
+    const lock = (c: string[]): string | undefined => commandFacts(2, version, c)?.lock;
+    for (const c of [['check'], ['compact'], ['with-lock'], ['repo-create'], ['repo-delete'], ['key', 'change-location']]) {
+      assert.equal(lock(c), 'exclusive', `${version} ${c.join(' ')}`);
+    }
+    for (const c of [['create'], ['list'], ['prune'], ['delete'], ['repo-list'], ['key', 'change-passphrase']]) {
+      assert.equal(lock(c), 'shared', `${version} ${c.join(' ')}`);
+    }
   }
 });
 

@@ -6,7 +6,8 @@ import { buildServeCommand, defaultAuthorizedKeysOptions } from '../../src/guide
 import { addGuardFinding } from '../../src/guide/doctor/guard-probe.js';
 import { buildServeGuardScript } from '../../src/guide/serve-guard-script.js';
 import { computeGuardedLockWait } from '../../src/plan/guard-lock-wait.js';
-import { buildPlan, type PlanInput } from '../../src/plan/plan.js';
+import { buildPlan } from '../../src/plan/plan.js';
+import type { PlanInput } from '../../src/plan/plan-input.js';
 import { composeRemotePath, findGuardObstacle, injectRunToken } from '../../src/plan/run-token.js';
 import { readRsh, sshTarget } from '../../src/ssh/rsh.js';
 

@@ -1,7 +1,7 @@
 import { BORG1_COMMON_OPTIONS, BORG1_TOP_ONLY_OPTIONS } from '../../borg/borg1-commands.js';
 import { BORG2_COMMON_OPTIONS, BORG2_TOP_ONLY_OPTIONS } from '../../borg/borg2-commands.js';
 import { borg2Generation } from '../../borg/location.js';
-import type { PlanInput } from '../../plan/plan.js';
+import type { PlanInput } from '../../plan/plan-input.js';
 import type { Check } from './check.js';
 
 // What follows `tborg doctor`: borg's common options and the one repository, the borg command doctor

@@ -1,5 +1,6 @@
 import { asServerAliveOptions, type AlivePair } from '../../ssh/alive-pair.js';
-import type { Plan, PlanInput } from '../../plan/plan.js';
+import type { Plan } from '../../plan/plan.js';
+import type { PlanInput } from '../../plan/plan-input.js';
 import { joinRsh, parseSshArgv } from '../../ssh/rsh.js';
 import { describePlace, findSettingSource, SYSTEM_CONFIG_FILE, userConfigFile } from '../../ssh/ssh-config-source.js';
 import { canonicalKeyword, type KeywordDialect } from '../../ssh/ssh-config-tokens.js';

@@ -1,4 +1,5 @@
-import { isCacheLock, LOCK_TIMEOUT_RE } from '../../borg/borg-errors.js';
+import { isCacheLock } from '../../borg/borg-cache-dir.js';
+import { BORG_LOCK_TIMEOUT, BORG_LOCK_TIMEOUT_MSGID, BORG_NO_REPOSITORY, BORG_SERVE_HINT } from '../../borg/words/borg-words.js';
 import type { BufferedChildResult } from '../../process/buffered-child.js';
 import { sshStderrLines } from '../../ssh/ssh-settings.js';
 import { seconds, type Check } from './check.js';
@@ -74,8 +75,8 @@ export function interpretRepositoryProbe(result: BufferedChildResult, ctx: Repos
       skipLock('not checked: borg did not finish'),
     );
   }
-  const lock = LOCK_TIMEOUT_RE.exec(text);
-  if (lock || result.exitCode === 73 || /LockTimeout/.test(text)) {
+  const lock = BORG_LOCK_TIMEOUT.line.exec(text);
+  if (lock || result.exitCode === 73 || text.includes(BORG_LOCK_TIMEOUT_MSGID)) {
     const path = lock?.[1] ?? null;
     const cache = isCacheLock(path ?? undefined, ctx.env, ctx.home);
     const kind = cache ? 'cache' : 'repository';
@@ -103,7 +104,7 @@ export function interpretRepositoryProbe(result: BufferedChildResult, ctx: Repos
       repositoryId: null,
     };
   }
-  if (/Repository .* does not exist\./.test(text) || result.exitCode === 13) {
+  if (BORG_NO_REPOSITORY.line.test(text) || result.exitCode === 13) {
     return fail(`does not exist: ${last}`, skipLock('not checked: no repository'));
   }
   if (/is not a valid repository/.test(text) || result.exitCode === 15) {
@@ -140,7 +141,7 @@ export function interpretRepositoryProbe(result: BufferedChildResult, ctx: Repos
       lockFree,
     );
   }
-  if (/Is borg working on the server\?/.test(text) || [80, 81, 87].includes(result.exitCode ?? -1)) {
+  if (BORG_SERVE_HINT.line.test(text) || [80, 81, 87].includes(result.exitCode ?? -1)) {
     return fail(`borg serve did not work on the server: ${last}`, skipLock('not checked: no connection'));
   }
   if (result.exitCode !== 0 && result.exitCode !== 1) {

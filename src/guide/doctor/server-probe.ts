@@ -1,4 +1,6 @@
 import type { BufferedChildResult } from '../../process/buffered-child.js';
+import { SSH_HOST_KEY_REFUSED, SSH_LOGIN_REFUSED } from '../../borg/words/ssh-words.js';
+import { matchesSome } from '../../borg/words/wording.js';
 import { sshStderrLine } from '../../ssh/ssh-settings.js';
 import { seconds, type Check } from './check.js';
 
@@ -39,9 +41,9 @@ export function interpretServerProbe(result: BufferedChildResult, ctx: ServerPro
   }
   if (result.exitCode === 255) {
     let what: string;
-    if (/Permission denied|Too many authentication failures/.test(said)) {
+    if (matchesSome(said, SSH_LOGIN_REFUSED)) {
       what = `cannot log in to ${ctx.host} without a prompt (BatchMode): ${said}; the key must be unencrypted or in ssh-agent`;
-    } else if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/.test(said)) {
+    } else if (matchesSome(said, SSH_HOST_KEY_REFUSED)) {
       what = `${ctx.host}'s host key is not known or has changed: ${said}; connect once with ssh to check and accept it`;
     } else {
       what = `cannot reach ${ctx.host}: ${said || 'ssh exited 255'}`;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyAttempt, isCacheLock, StderrScanner } from '../../src/borg/borg-errors.js';
+import { isCacheLock } from '../../src/borg/borg-cache-dir.js';
+import { classifyAttempt } from '../../src/borg/words/attempt-failure.js';
+import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 
 function scan(text: string, chunkSize = 7) {
   const s = new StderrScanner();
@@ -305,15 +307,17 @@ test('scan: the last lines equal a line-by-line reading, whatever the reads (ran
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed % n;
   };
-  for (let round = 0; round < 200; round++) {
+  for (let round = 0; round < 300; round++) {
     let text = '';
-    for (let i = 0, n = random(80); i < n; i++) text += pool[random(pool.length)]! + ['\n', '\r\n', '\r', ''][random(4)]!;
+    // Long streams too, whose reads hold more than the last lines (decoded only at the end).
+    for (let i = 0, n = random(round < 200 ? 80 : 600); i < n; i++)
+      text += pool[random(pool.length)]! + ['\n', '\r\n', '\r', ''][random(4)]!;
     const bytes = Buffer.from(text);
     const whole = new StderrScanner();
     whole.feed(bytes);
     const expected = whole.end();
     const s = new StderrScanner();
-    const maxRead = [8, 64, 512][round % 3]!;
+    const maxRead = [8, 64, 512, 4096][round % 4]!;
     for (let at = 0; at < bytes.length; ) {
       const size = 1 + random(maxRead);
       s.feed(bytes.subarray(at, at + size));
@@ -369,4 +373,13 @@ test("scan: the lock-timeout message counts only as a whole line of borg's", () 
     assert.equal(f.lockTimeout?.path, path, line);
     assert.equal(f.lockTimeout !== undefined, path !== undefined, line);
   }
+});
+
+test("scan: the reads' memory is not kept (a stream may reuse it): the last lines are copies", () => {
+  const s = new StderrScanner();
+  const lines = Array.from({ length: 20 }, (_, i) => `line ${i}`);
+  const chunk = Buffer.from(`${lines.join('\n')}\n`);
+  s.feed(chunk);
+  chunk.fill(0x41);
+  assert.deepEqual(s.end().lastLines, lines.slice(-12));
 });

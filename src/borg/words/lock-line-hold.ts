@@ -1,3 +1,6 @@
+import { BORG_LOCK_TIMEOUT, BORG_RELAY_PREFIX, BORG_SERVE_HINT } from './borg-words.js';
+import { SSH_CANNOT_CONNECT } from './ssh-words.js';
+
 // Holds back borg's "Failed to create/acquire the lock ... (timeout)." and whatever follows it until
 // the attempt ends. When tborg retries, that message is not true any more (the run goes on), and 64
 // copies of it over a ten minute wait would bury the real output; when tborg gives up, the held bytes
@@ -14,18 +17,14 @@
 //
 // The same hold serves ssh's "cannot connect" line at the start of an attempt (borg passes it on as
 // "Remote: ssh: ..." before its own "Connection closed by remote host. Is borg working on the
-// server?"): while tborg waits for an unreachable server (connect-wait.ts), its one line per attempt
+// server?"): while tborg waits for an unreachable server (src/run/connect-wait.ts), its one line per attempt
 // says what ssh said, and the last attempt's lines are passed on unchanged. ssh says it before borg
 // says anything else, so it is looked for only in an attempt's first EARLY_BYTES: a long stderr
 // stream costs one search per read, as before.
-const LOCK_MESSAGE = Buffer.from('Failed to create/acquire the lock ');
+const LOCK_MESSAGE = Buffer.from(BORG_LOCK_TIMEOUT.words);
 // borg's own "Is borg working on the server?" line comes alone when borg 1.2.4 loses ssh's line (about
 // 1 in 10 refused connections, docs/facts.md): then it is the attempt's first line, and held the same way.
-const SSH_MESSAGES = [
-  Buffer.from('Remote: ssh: connect to host '),
-  Buffer.from('Remote: ssh: Could not resolve hostname '),
-  Buffer.from('Connection closed by remote host. Is borg working on the server?'),
-];
+const SSH_MESSAGES = [...SSH_CANNOT_CONNECT.map((w) => `${BORG_RELAY_PREFIX}${w.words}`), BORG_SERVE_HINT.words].map((m) => Buffer.from(m));
 const ALL_MESSAGES = [LOCK_MESSAGE, ...SSH_MESSAGES];
 const EARLY_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -79,9 +78,13 @@ export class LockLineHold {
 
 // Where the line holding data[at] starts: after a \n, or after a \r (borg's progress line before it
 // is over and passes on).
+// The CR is looked for only after the last LF: most output has no CR, and a search for it would run
+// back through the whole read.
 function lineStart(data: Buffer, at: number): number {
   if (at === 0) return 0; // (lastIndexOf takes a negative offset as counted from the end)
-  return Math.max(data.lastIndexOf(LF, at - 1), data.lastIndexOf(CR, at - 1)) + 1;
+  const afterLf = data.lastIndexOf(LF, at - 1) + 1;
+  const cr = data.subarray(afterLf, at).lastIndexOf(CR);
+  return cr === -1 ? afterLf : afterLf + cr + 1;
 }
 
 // An open line that may yet hold the message: a `--log-json` line (borg writes each JSON object
