@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createArgs, initArgs, listArchivesArgs, lockHeld as borgsLockHeld, withLockArgs } from '../lab/borgs.js';
-import { describeEachLine } from '../lab/each-line.js';
+import { describeEachLine, knownBorg2StoreLockSigterm } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import { sleep, waitFor } from '../lab/processes.js';
 
@@ -143,6 +143,7 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal} while the first attempt waits for a lock held elsewhere: over well within the attempt's lock wait, nothing left, the lock free`, {
       timeout: 300_000,
+      todo: knownBorg2StoreLockSigterm(line, signal),
     }, async (context) => {
       const name = `held-${signal}`;
       const repo = await init(name);
@@ -157,9 +158,17 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
           const running = runUntilExit(lab, argv, lab.env(), 200_000);
           const attempt = async (): Promise<number | undefined> =>
             (await lab.clientPids()).find((p) => !holderPids.has(p) && / create /.test(cmdline(p)) && !/tborg\.js/.test(cmdline(p)));
-          await waitFor('borg to start', async () => (await attempt()) !== undefined, 30_000);
-          const borgPid = (await attempt())!;
-          const lockWaitS = Number(/--lock-wait (\d+)/.exec(cmdline(borgPid))?.[1] ?? 1);
+          // The borg and its own --lock-wait, read in one look: a second look may find the process
+          // list between two states on a loaded machine.
+          const { borgPid, lockWaitS } = await waitFor(
+            'borg to start',
+            async () => {
+              const pid = await attempt();
+              const wait = pid === undefined ? undefined : /--lock-wait (\d+)/.exec(cmdline(pid))?.[1];
+              return pid === undefined || wait === undefined ? undefined : { borgPid: pid, lockWaitS: Number(wait) };
+            },
+            30_000,
+          );
           // Connected and asking for the lock: its `borg serve` runs on the server (borg's self test
           // and start-up, slow on a loaded machine, are over), and a second later it still waits.
           await waitFor('its borg serve', async () => (await lab.serverPids(/serve/)).some((p) => !servesBefore.has(p)), 90_000);
