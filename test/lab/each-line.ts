@@ -56,3 +56,14 @@ export function knownBorg2StoreLockSigterm(line: BorgLine, signal: NodeJS.Signal
   if (signal !== 'SIGTERM' || line.major !== 2 || line.repoPrefix !== 'repo-' || line.rest) return false;
   return `known borg2 issue (borg2 ${line.version}): a SIGTERM'd borg waits out its store-lock wait for the server's answer, as plain borg does`;
 }
+
+// borg2 with store locks but without the rest client (2.0.0b12 to b21; Debian 13's b19): when ssh cannot
+// connect, or the forced command exits at once, b19 says only "Connection closed by remote host" (a
+// ConnectionClosed raised again in RemoteRepository.__del__), without borg 1.x's "Is borg working on the
+// server?" hint; under LogLevel QUIET nothing names the cause, so tborg reads a lost connection
+// (measured on Debian 13: no connect wait; for /bin/false one extra "not retrying" line). The connect wait
+// does not cover this line yet.
+export function knownBorg2NoReachHint(line: BorgLine): string | false {
+  if (line.major !== 2 || line.repoPrefix !== 'repo-' || line.rest) return false;
+  return `known borg2 issue (borg2 ${line.version}): an unreachable server reads as a lost connection (no hint line)`;
+}
