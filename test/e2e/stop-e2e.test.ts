@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createArgs, initArgs, listArchivesArgs, lockHeld as borgsLockHeld, withLockArgs } from '../lab/borgs.js';
-import { describeEachLine, knownBorg2StoreLockSigterm } from '../lab/each-line.js';
+import { describeEachLine, knownBorg2StaleLock, knownBorg2StoreLockSigterm } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import { sleep, waitFor } from '../lab/processes.js';
 
@@ -143,7 +143,9 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal} while the first attempt waits for a lock held elsewhere: over well within the attempt's lock wait, nothing left, the lock free`, {
       timeout: 300_000,
-      todo: knownBorg2StoreLockSigterm(line, signal),
+      // b19: SIGTERM's wait as slow as plain borg's; either stop can leave the stopped session's store
+      // lock behind, which blocks the exclusive with-lock at the end for 30 minutes (seen once in two runs).
+      todo: knownBorg2StoreLockSigterm(line, signal) || knownBorg2StaleLock(line),
     }, async (context) => {
       const name = `held-${signal}`;
       const repo = await init(name);
