@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { createArgs, initArgs, listArchivesArgs, withLockArgs } from '../lab/borgs.js';
+import { listArchivesArgs } from '../lab/borgs.js';
 import { describeEachLine, knownBorg2Gap } from '../lab/each-line.js';
 import { assertAtOnce, guardedWaitMs } from '../lab/at-once.js';
 import { labAvailable, type Lab } from '../lab/lab.js';
@@ -13,17 +13,11 @@ import { archives, borg, tborg, useLockLab, waitFor } from '../helpers/lock-lab.
 
 const available = labAvailable({ matrix: true });
 
-function lockHeld(lab: Lab, name: string): boolean {
-  return lab.lockHeld(name);
-}
-
 describeEachLine('locks over the lab sshd', { skip: available.ok ? false : available.why }, (line) => {
   const fixture = useLockLab(line, 'lock');
   let lab: Lab;
   let data: string;
-  const init = (repo: string, encrypted = false): string[] => initArgs(line, repo, encrypted);
-  const create = (repo: string, name: string, ...paths: string[]): string[] => createArgs(line, repo, name, ...paths);
-  const withLock = (repo: string, ...command: string[]): string[] => [line.client, ...withLockArgs(line, repo, ...command)];
+  const { init, create, withLock, lockHeld } = fixture;
   before(() => {
     lab = fixture.lab();
     data = fixture.data();
@@ -34,7 +28,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.equal((await borg(lab, init(repo))).code, 0);
     const holder = lab.spawn(withLock(repo, 'sleep', '12'), { env: lab.env() });
     const holderDone = new Promise<number | null>((r) => holder.once('exit', (code) => r(code)));
-    await waitFor(() => lockHeld(lab, 'held'), 60_000);
+    await waitFor(() => lockHeld('held'), 60_000);
     const started = Date.now();
     const r = await tborg(lab, create(repo, 'a1', data));
     const elapsed = (Date.now() - started) / 1000;
@@ -54,7 +48,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.equal((await borg(lab, init(repo))).code, 0);
     const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
     try {
-      await waitFor(() => lockHeld(lab, 'spent'), 60_000);
+      await waitFor(() => lockHeld('spent'), 60_000);
       // Plain borg's code for a lock it could not get: 2 (borg 1's legacy codes), 73 (LockTimeout,
       // borg2 2.0.0b25's modern codes by default).
       const plain = await borg(lab, ['--lock-wait', '1', ...listArchivesArgs(line, repo)]);
@@ -90,7 +84,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     const modernCodes = major > 1 ? line.repoPrefix === 'repo-' : minor >= 4;
     const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
     try {
-      await waitFor(() => lockHeld(lab, 'modern'), 60_000);
+      await waitFor(() => lockHeld('modern'), 60_000);
       const env = { BORG_EXIT_CODES: 'modern' };
       const plain = await borg(lab, [...listArchivesArgs(line, repo), '--lock-wait', '1'], env);
       assert.match(plain.stderr.toString(), /Failed to create\/acquire the lock .*\(timeout\)/);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { checkArgs, createArgs, initArgs, withLockArgs } from '../lab/borgs.js';
+import { checkArgs } from '../lab/borgs.js';
 import { describeEachLine, knownBorg2StaleLock } from '../lab/each-line.js';
 import { assertAtOnce } from '../lab/at-once.js';
 import { labAvailable, type Lab } from '../lab/lab.js';
@@ -17,17 +17,11 @@ import { archives, borg, TBORG, useLockLab, waitFor } from '../helpers/lock-lab.
 
 const available = labAvailable({ matrix: true });
 
-function lockHeld(lab: Lab, name: string): boolean {
-  return lab.lockHeld(name);
-}
-
 describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip: available.ok ? false : available.why }, (line) => {
   const fixture = useLockLab(line, 'outage');
   let lab: Lab;
   let data: string;
-  const init = (repo: string, encrypted = false): string[] => initArgs(line, repo, encrypted);
-  const create = (repo: string, name: string, ...paths: string[]): string[] => createArgs(line, repo, name, ...paths);
-  const withLock = (repo: string, ...command: string[]): string[] => [line.client, ...withLockArgs(line, repo, ...command)];
+  const { init, create, withLock, lockHeld } = fixture;
   before(() => {
     lab = fixture.lab();
     data = fixture.data();
@@ -36,7 +30,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     const repo = lab.repoUrl('term');
     assert.equal((await borg(lab, init(repo))).code, 0);
     const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
-    await waitFor(() => lockHeld(lab, 'term'), 60_000);
+    await waitFor(() => lockHeld('term'), 60_000);
     // Plain borg signalled the same way in this test: SIGTERM once its connection is up and it waits.
     const plain = lab.spawn([line.client, '--lock-wait', '600', ...create(repo, 'p', data)], { env: lab.env() });
     const plainExited = new Promise((r) => plain.once('exit', r));
@@ -86,7 +80,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     assertAtOnce(Date.now() - sent, { plainMs, guardedMs });
     assert.equal(code, 143);
     await stopChild(holder);
-    await waitFor(() => !lockHeld(lab, 'term'), 10_000);
+    await waitFor(() => !lockHeld('term'), 10_000);
     // The machine's pgrep sees every process, the line's root's included.
     const left = await runBuffered(['pgrep', '-af', `borg.*${lab.repoPath('term')}`]);
     assert.equal(left.stdout.toString().trim(), '', 'no borg left running');
@@ -109,7 +103,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     const done = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     // Cut the live connection once the upload is under way.
-    await waitFor(() => lockHeld(lab, 'outage'), 60_000);
+    await waitFor(() => lockHeld('outage'), 60_000);
     await new Promise((r) => setTimeout(r, 1500));
     const conns = await lab.clientConnections();
     assert.equal(conns.length, 1, JSON.stringify(conns));
@@ -129,7 +123,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     // Before the server's sshd gives up on the dead client ((4+1) x 2 s, clientAlive above).
     assert.ok(noticedAfter < (4 + 1) * 2, `client noticed after ${noticedAfter}s`);
     // ... while the server's stale borg serve still holds the lock (until sshd's ClientAlive fires).
-    assert.ok(lockHeld(lab, 'outage'), 'the stale borg serve still holds the lock');
+    assert.ok(lockHeld('outage'), 'the stale borg serve still holds the lock');
     assert.ok((await lab.serverPids(/borg2? serve/)).length >= 1, 'the stale borg serve is still running');
     const code = await done;
     assert.equal(code, 0, err);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { type BorgLine, listArchivesArgs } from '../lab/borgs.js';
+import { type BorgLine, createArgs, initArgs, listArchivesArgs, withLockArgs } from '../lab/borgs.js';
 import { startLab, type Lab } from '../lab/lab.js';
 
 // What the two files of README "How long tborg waits for a lock" over the lab's real sshd
@@ -17,6 +17,12 @@ export interface LockLab {
   lab(): Lab;
   // 20 small files to back up.
   data(): string;
+  // This line's argv words for borg's init, create and with-lock (test/lab/borgs.ts); withLock with the client.
+  init(repo: string, encrypted?: boolean): string[];
+  create(repo: string, name: string, ...paths: string[]): string[];
+  withLock(repo: string, ...command: string[]): string[];
+  // The lab's repository `name` is locked.
+  lockHeld(name: string): boolean;
 }
 
 // Registers the describe block's before/after: one lab for `line`.
@@ -33,7 +39,14 @@ export function useLockLab(line: BorgLine, name: string): LockLab {
     for (let i = 0; i < 20; i++) writeFileSync(join(data, `f${i}`), `file ${i}\n`.repeat(1000));
   });
   after(async () => lab?.close());
-  return { lab: () => lab, data: () => data };
+  return {
+    lab: () => lab,
+    data: () => data,
+    init: (repo, encrypted = false) => initArgs(line, repo, encrypted),
+    create: (repo, name, ...paths) => createArgs(line, repo, name, ...paths),
+    withLock: (repo, ...command) => [line.client, ...withLockArgs(line, repo, ...command)],
+    lockHeld: (name) => lab.lockHeld(name),
+  };
 }
 
 export function tborg(lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) {
