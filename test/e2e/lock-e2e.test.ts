@@ -4,8 +4,8 @@ import { listArchivesArgs } from '../lab/borgs.js';
 import { describeEachLine, knownBorg2Gap } from '../lab/each-line.js';
 import { assertAtOnce, guardedWaitMs } from '../lab/at-once.js';
 import { labAvailable, type Lab } from '../lab/lab.js';
-import { stopChild } from '../lab/processes.js';
-import { archives, borg, tborg, useLockLab, waitFor } from '../helpers/lock-lab.js';
+import { stopChild, waitFor } from '../lab/processes.js';
+import { archives, borg, tborg, useLockLab } from '../helpers/lock-lab.js';
 
 // README "How long tborg waits for a lock" over the lab's real sshd, on every borg line of the version matrix (test/lab/borgs.ts):
 // held locks, contention and what must never be retried. A stop while tborg waits and the guide's
@@ -28,7 +28,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.equal((await borg(lab, init(repo))).code, 0);
     const holder = lab.spawn(withLock(repo, 'sleep', '12'), { env: lab.env() });
     const holderDone = new Promise<number | null>((r) => holder.once('exit', (code) => r(code)));
-    await waitFor(() => lockHeld('held'), 60_000);
+    await waitFor('the holder to take the lock', () => lockHeld('held'), 60_000);
     const started = Date.now();
     const r = await tborg(lab, create(repo, 'a1', data));
     const elapsed = (Date.now() - started) / 1000;
@@ -48,7 +48,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     assert.equal((await borg(lab, init(repo))).code, 0);
     const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
     try {
-      await waitFor(() => lockHeld('spent'), 60_000);
+      await waitFor('the holder to take the lock', () => lockHeld('spent'), 60_000);
       // Plain borg's code for a lock it could not get: 2 (borg 1's legacy codes), 73 (LockTimeout,
       // borg2 2.0.0b25's modern codes by default).
       const plain = await borg(lab, ['--lock-wait', '1', ...listArchivesArgs(line, repo)]);
@@ -84,7 +84,7 @@ describeEachLine('locks over the lab sshd', { skip: available.ok ? false : avail
     const modernCodes = major > 1 ? line.repoPrefix === 'repo-' : minor >= 4;
     const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
     try {
-      await waitFor(() => lockHeld('modern'), 60_000);
+      await waitFor('the holder to take the lock', () => lockHeld('modern'), 60_000);
       const env = { BORG_EXIT_CODES: 'modern' };
       const plain = await borg(lab, [...listArchivesArgs(line, repo), '--lock-wait', '1'], env);
       assert.match(plain.stderr.toString(), /Failed to create\/acquire the lock .*\(timeout\)/);

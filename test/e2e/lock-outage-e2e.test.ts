@@ -7,8 +7,8 @@ import { checkArgs } from '../lab/borgs.js';
 import { describeEachLine, knownBorg2StaleLock } from '../lab/each-line.js';
 import { assertAtOnce } from '../lab/at-once.js';
 import { labAvailable, type Lab } from '../lab/lab.js';
-import { descendants, runBuffered, stopChild } from '../lab/processes.js';
-import { archives, borg, TBORG, useLockLab, waitFor } from '../helpers/lock-lab.js';
+import { descendants, runBuffered, stopChild, waitFor } from '../lab/processes.js';
+import { archives, borg, TBORG, useLockLab } from '../helpers/lock-lab.js';
 
 // README "How long tborg waits for a lock" over the lab's real sshd, on every borg line of the version
 // matrix (test/lab/borgs.ts), continued from test/e2e/lock-e2e.test.ts: SIGTERM while tborg waits for
@@ -30,7 +30,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     const repo = lab.repoUrl('term');
     assert.equal((await borg(lab, init(repo))).code, 0);
     const holder = lab.spawn(withLock(repo, 'sleep', '600'), { env: lab.env() });
-    await waitFor(() => lockHeld('term'), 60_000);
+    await waitFor('the holder to take the lock', () => lockHeld('term'), 60_000);
     // Plain borg signalled the same way in this test: SIGTERM once its connection is up and it waits.
     const plain = lab.spawn([line.client, '--lock-wait', '600', ...create(repo, 'p', data)], { env: lab.env() });
     const plainExited = new Promise((r) => plain.once('exit', r));
@@ -42,7 +42,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
         () => undefined,
       );
     }, 100);
-    await waitFor(() => connected, 60_000).finally(() => clearInterval(watch));
+    await waitFor('the attempt to connect', () => connected, 60_000).finally(() => clearInterval(watch));
     const plainSent = Date.now();
     plain.kill('SIGTERM');
     await plainExited;
@@ -51,7 +51,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     const waiterExit = new Promise<number | null>((r) => waiter.once('exit', (c, s) => r(c ?? (s ? 128 + 15 : null))));
     let err = '';
     waiter.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-    await waitFor(() => err.includes('tborg: waiting for the lock'), 30_000);
+    await waitFor("tborg's waiting line", () => err.includes('tborg: waiting for the lock'), 30_000);
     // Not a terminal (cron): one plain timestamped line per wait, no spinner, no escape codes.
     // tborg's wait: 10m40s by the serve model, 31m0s by borg2's store-lock model (lock-wait.ts).
     const total = line.repoPrefix === 'repo-' ? '31m0s' : '10m40s';
@@ -69,7 +69,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
       descendants(waiter.pid!)
         .map((p) => /--lock-wait[= ](\d+)/.exec(p.cmdline)?.[1])
         .find((w) => w !== undefined);
-    await waitFor(() => attemptWait() !== undefined, 30_000).catch(() =>
+    await waitFor("the attempt's borg", () => attemptWait() !== undefined, 30_000).catch(() =>
       assert.fail(`no attempt with a --lock-wait: ${JSON.stringify(descendants(waiter.pid!))}`),
     );
     const guardedMs = Number(attemptWait()) * 1000;
@@ -80,7 +80,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     assertAtOnce(Date.now() - sent, { plainMs, guardedMs });
     assert.equal(code, 143);
     await stopChild(holder);
-    await waitFor(() => !lockHeld('term'), 10_000);
+    await waitFor('the lock to be released', () => !lockHeld('term'), 10_000);
     // The machine's pgrep sees every process, the line's root's included.
     const left = await runBuffered(['pgrep', '-af', `borg.*${lab.repoPath('term')}`]);
     assert.equal(left.stdout.toString().trim(), '', 'no borg left running');
@@ -103,7 +103,7 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     const done = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     // Cut the live connection once the upload is under way.
-    await waitFor(() => lockHeld('outage'), 60_000);
+    await waitFor('the outage create to take the lock', () => lockHeld('outage'), 60_000);
     await new Promise((r) => setTimeout(r, 1500));
     const conns = await lab.clientConnections();
     assert.equal(conns.length, 1, JSON.stringify(conns));
@@ -118,7 +118,9 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     const lost = line.rest
       ? /connection to lab was lost; retrying|^rest: connection lost .*trying to reconnect/m
       : /connection to lab was lost; retrying/;
-    await waitFor(() => lost.test(err), 20_000).catch(() => assert.fail(`the lost connection was not reported within 20 s:\n${err}`));
+    await waitFor('the lost connection line', () => lost.test(err), 20_000).catch(() =>
+      assert.fail(`the lost connection was not reported within 20 s:\n${err}`),
+    );
     const noticedAfter = (Date.now() - cutAt) / 1000;
     // Before the server's sshd gives up on the dead client ((4+1) x 2 s, clientAlive above).
     assert.ok(noticedAfter < (4 + 1) * 2, `client noticed after ${noticedAfter}s`);

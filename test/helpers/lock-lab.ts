@@ -63,11 +63,3 @@ export async function archives(lab: Lab, repo: string): Promise<string[]> {
   assert.equal(r.code, 0, r.stderr.toString());
   return r.stdout.toString().split('\n').filter(Boolean).sort();
 }
-
-export async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
