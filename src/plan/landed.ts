@@ -52,10 +52,35 @@ export function planLandedCheck(line: BorgCommandLine, argv: readonly string[], 
   // from which beta on (CommandSpec.betas). A borg2 of unknown version is read as 2.0.0b5, as its
   // line is (location.ts borg2Generation).
   const list = major === 1 ? 'list' : commandFacts(2, version ?? '2.0.0b5', ['repo-list']) ? 'repo-list' : 'rlist';
-  const listArgv = [...reach, list, '--json', ...repo];
+  // With --json, --format's form is ignored but its keys are added to each archive (borg 1.2.4
+  // archiver.py list --format help; ArchiveFormatter.used_call_keys in 1.x and 2): who made it.
+  const listArgv = [...reach, list, '--json', '--format', WHO_FORMAT, ...repo];
   if (command === 'create') return { kind: 'create', listArgv, archive: first, old: null };
   const renamed = positional('NEWNAME');
   return renamed === undefined ? null : { kind: 'rename', listArgv, archive: renamed, old: first };
+}
+
+const WHO_FORMAT = '{hostname}{username}';
+
+// Who borg stamps a new archive with, as this run's borg would: the host's short name (platform
+// `hostname`, socket.gethostname() up to its first dot: 1.2.4 and 2.0.0b5 platform/base.py) or
+// BORG_HOSTNAME (1.4 and 2.0.0b25 honour it, 1.2 and b5 do not: both are taken), and getpass.getuser()
+// (LOGNAME, USER, LNAME, USERNAME, the first one set, else the passwd entry) or BORG_USERNAME (1.4,
+// b25). Another machine's or user's archive of the same name is not this run's: in borg 2 archive
+// names need not be unique (a series is a name), so without this a cut create could be called landed
+// on the strength of another machine's backup.
+export interface ArchiveAuthor {
+  hostnames: readonly string[];
+  usernames: readonly string[];
+}
+
+export function archiveAuthor(env: NodeJS.ProcessEnv, systemHostname: string, passwdName: string): ArchiveAuthor {
+  const own = (name: string | undefined): string[] => (name ? [name] : []);
+  const getuser = ['LOGNAME', 'USER', 'LNAME', 'USERNAME'].map((k) => env[k]).find((v) => v) ?? passwdName;
+  return {
+    hostnames: [...own(env.BORG_HOSTNAME), systemHostname.split('.')[0] ?? systemHostname],
+    usernames: [...own(env.BORG_USERNAME), getuser],
+  };
 }
 
 // Placeholders whose value is the same for every run on this machine (placeholders.ts gives them);
@@ -79,17 +104,29 @@ export type LandedAnswer = { landed: string } | { landed: null } | { locked: str
 const CHECKPOINT = /\.checkpoint(\.\d+)?$/;
 
 // Reads the list's JSON: a create landed when an archive named by its pattern started at or after
-// `sinceMs` (borg's "start", or "time", the client's local time, taken after the attempt began) and
-// is no checkpoint (archive.py: "NAME.checkpoint", "NAME.checkpoint.N"); a rename landed when the new
-// name is there and the old one is gone.
-export function readLanded(json: string, check: LandedCheck, resolve: PlaceholderResolver, sinceMs: number): LandedAnswer {
-  let archives: Array<{ name: string; start: number }>;
+// `sinceMs` (borg's "start", or "time", the client's local time, taken after the attempt began), is
+// no checkpoint (archive.py: "NAME.checkpoint", "NAME.checkpoint.N") and was made by `author`'s host
+// and user (where borg lists them); a rename landed when the new name is there and the old one is
+// gone (a rename keeps the archive's author, whoever made it).
+export function readLanded(
+  json: string,
+  check: LandedCheck,
+  resolve: PlaceholderResolver,
+  sinceMs: number,
+  author: ArchiveAuthor,
+): LandedAnswer {
+  let archives: Array<{ name: string; start: number; hostname?: string; username?: string }>;
   try {
     const parsed = JSON.parse(json) as { archives?: Array<Record<string, unknown>> };
     if (!Array.isArray(parsed.archives)) return { error: 'borg listed no archives' };
     archives = parsed.archives.map((a) => {
       const when = typeof a.start === 'string' ? a.start : typeof a.time === 'string' ? a.time : '';
-      return { name: typeof a.name === 'string' ? a.name : typeof a.archive === 'string' ? a.archive : '', start: Date.parse(when) };
+      return {
+        name: typeof a.name === 'string' ? a.name : typeof a.archive === 'string' ? a.archive : '',
+        start: Date.parse(when),
+        ...(typeof a.hostname === 'string' ? { hostname: a.hostname } : {}),
+        ...(typeof a.username === 'string' ? { username: a.username } : {}),
+      };
     });
   } catch {
     return { error: "borg's archive list was not JSON" };
@@ -103,6 +140,11 @@ export function readLanded(json: string, check: LandedCheck, resolve: Placeholde
     return renamed && !oldThere ? { landed: renamed.name } : { landed: null };
   }
   const checkpointWanted = CHECKPOINT.test(check.archive);
-  const found = archives.find((a) => pattern.test(a.name) && (checkpointWanted || !CHECKPOINT.test(a.name)) && a.start >= sinceMs);
+  const ours = (a: { hostname?: string; username?: string }): boolean =>
+    (a.hostname === undefined || author.hostnames.includes(a.hostname)) &&
+    (a.username === undefined || author.usernames.includes(a.username));
+  const found = archives.find(
+    (a) => pattern.test(a.name) && (checkpointWanted || !CHECKPOINT.test(a.name)) && a.start >= sinceMs && ours(a),
+  );
   return found ? { landed: found.name } : { landed: null };
 }

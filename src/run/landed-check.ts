@@ -1,6 +1,7 @@
 import { BORG_LOCK_TIMEOUT } from '../borg/words/borg-words.js';
 import { createPlaceholderResolver } from '../borg/placeholders.js';
-import { readLanded, type LandedAnswer, type LandedCheck } from '../plan/landed.js';
+import { hostname, userInfo } from 'node:os';
+import { archiveAuthor, readLanded, type LandedAnswer, type LandedCheck } from '../plan/landed.js';
 import { runBufferedChild } from '../process/buffered-child.js';
 
 // Runs the landed check (plan/landed.ts) after a lost create or rename: borg's own archive list,
@@ -25,6 +26,8 @@ export interface LandedCheckRun {
 
 export async function checkLanded(run: LandedCheckRun): Promise<LandedAnswer> {
   const resolve = createPlaceholderResolver(run.borgVersion);
+  // Who borg stamps the archive with: the attempts' environment and this machine's names.
+  const author = archiveAuthor(run.env, hostname(), passwdName());
   for (;;) {
     const wait = Math.max(1, Math.min(LIST_LOCK_WAIT_SECONDS, Math.floor((run.deadline - Date.now()) / 1000)));
     const result = await runBufferedChild(run.borgPath, ['--lock-wait', String(wait), ...run.check.listArgv], {
@@ -32,7 +35,7 @@ export async function checkLanded(run: LandedCheckRun): Promise<LandedAnswer> {
       timeoutMs: wait * 1000 + LIST_SLACK_MS,
       signal: run.signal,
     });
-    if (result.exitCode === 0) return readLanded(result.stdout, run.check, resolve, run.sinceMs);
+    if (result.exitCode === 0) return readLanded(result.stdout, run.check, resolve, run.sinceMs, author);
     if (result.aborted) return { error: 'stopped by a signal' };
     // borg 1.x and 2's LockTimeout (exit 2 with its message, 73 with modern exit codes).
     const locked = result.exitCode === 73 || BORG_LOCK_TIMEOUT.line.test(result.stderr);
@@ -44,5 +47,14 @@ export async function checkLanded(run: LandedCheckRun): Promise<LandedAnswer> {
       .filter(Boolean)
       .at(-1);
     return { error: result.spawnError ?? said ?? `borg exited with ${result.exitCode ?? result.signal}` };
+  }
+}
+
+// This user's passwd name ('' without a passwd entry, as in a container run under a bare uid).
+function passwdName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -7,6 +8,8 @@ import { createArgs, initArgs, listArchivesArgs } from '../lab/borgs.js';
 import { describeEachLine } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
 import { waitFor } from '../lab/processes.js';
+import { createPlaceholderResolver } from '../../src/borg/placeholders.js';
+import { archiveAuthor, readLanded, type LandedCheck } from '../../src/plan/landed.js';
 
 // README "What is retried": a create whose connection is cut after its commit and before borg's
 // answer has landed; tborg finds that out before it would retry, and ends as the one clean run would
@@ -121,6 +124,38 @@ describeEachLine(
         t.stderr,
         /tborg: the archive fixed had landed before the connection was lost .*: not running borg again; exit 0, as the clean run$/m,
       );
+    });
+
+    // The check's own question, put to this line's real borg over ssh: tborg's planned list (its
+    // --format keys), read by tborg's reader with the author tborg expects. Another user's archive
+    // whose name fits the pattern and that started after the attempt is not this run's (getpass, on
+    // every line, takes LOGNAME first); this user's is.
+    test("the landed check: an archive of the same name pattern by another user is not this run's, this user's is", async () => {
+      const plan = await lab.run([process.execPath, TBORG, 'plan', '--json', ...createArgs(line, repo, 'series-{now}', data)], {
+        env: lab.env(),
+      });
+      assert.equal(plan.code, 0, plan.stderr.toString());
+      const check = (JSON.parse(plan.stdout.toString()) as { retry: { landedCheck: LandedCheck } }).retry.landedCheck;
+      assert.equal(check.archive, 'series-{now}');
+      const answer = async (since: number) => {
+        const listed = await lab.run([line.client, ...check.listArgv], { env: lab.env() });
+        assert.equal(listed.code, 0, listed.stderr.toString());
+        const author = archiveAuthor(lab.env(), hostname(), userInfo().username);
+        return readLanded(listed.stdout.toString(), check, createPlaceholderResolver(line.version), since, author);
+      };
+      const since = Date.now() - 2000;
+      const other = await lab.run([line.client, ...createArgs(line, repo, 'series-{now}', data)], {
+        env: lab.env({ LOGNAME: 'intruder' }),
+      });
+      assert.equal(other.code, 0, other.stderr.toString());
+      assert.deepEqual(await answer(since), { landed: null });
+      // borg 1 names are unique: this user's archive a second later, under a new {now}.
+      await new Promise((r) => setTimeout(r, 1100));
+      const own = await lab.run([line.client, ...createArgs(line, repo, 'series-{now}', data)], { env: lab.env() });
+      assert.equal(own.code, 0, own.stderr.toString());
+      const landed = await answer(since);
+      assert.ok('landed' in landed && landed.landed?.startsWith('series-'), JSON.stringify(landed));
+      assert.equal((await archives()).filter((a) => a.startsWith('series-')).length, 2);
     });
 
     test('tborg, {now} in the name: one archive, not a second one with a new timestamp', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseBorgCommandLine } from '../../src/borg/command-line.js';
-import { archivePattern, planLandedCheck, readLanded, type LandedCheck } from '../../src/plan/landed.js';
+import { archiveAuthor, archivePattern, planLandedCheck, readLanded, type LandedCheck } from '../../src/plan/landed.js';
 import { afterLandedCheck, startAttempt, startRun, type EndedAttempt, type RunState } from '../../src/run/next-step.js';
 import { StderrScanner } from '../../src/borg/words/stderr-scanner.js';
 
@@ -17,42 +17,47 @@ const PLANS: Array<[name: string, argv: string[], major: 1 | 2, version: string,
     ['create', 'ssh://h/srv/r::a-{now}', '/data'],
     1,
     '1.2.4',
-    { kind: 'create', listArgv: ['list', '--json', 'ssh://h/srv/r'], archive: 'a-{now}', old: null },
+    { kind: 'create', listArgv: ['list', '--json', '--format', '{hostname}{username}', 'ssh://h/srv/r'], archive: 'a-{now}', old: null },
   ],
   [
     'borg 1 create with --rsh and --remote-path',
     ['--rsh', 'ssh -F /c', 'create', '--remote-path', '/opt/borg', 'h:r::a', '/data'],
     1,
     '1.2.4',
-    { kind: 'create', listArgv: ['--rsh', 'ssh -F /c', '--remote-path', '/opt/borg', 'list', '--json', 'h:r'], archive: 'a', old: null },
+    {
+      kind: 'create',
+      listArgv: ['--rsh', 'ssh -F /c', '--remote-path', '/opt/borg', 'list', '--json', '--format', '{hostname}{username}', 'h:r'],
+      archive: 'a',
+      old: null,
+    },
   ],
   [
     'borg 1 create with --rsh=',
     ['--rsh=ssh -F /c', 'create', 'h:r::a', '/data'],
     1,
     '1.2.4',
-    { kind: 'create', listArgv: ['--rsh=ssh -F /c', 'list', '--json', 'h:r'], archive: 'a', old: null },
+    { kind: 'create', listArgv: ['--rsh=ssh -F /c', 'list', '--json', '--format', '{hostname}{username}', 'h:r'], archive: 'a', old: null },
   ],
   [
     'borg 1 create ::NAME from BORG_REPO',
     ['create', '::a', '/data'],
     1,
     '1.2.4',
-    { kind: 'create', listArgv: ['list', '--json'], archive: 'a', old: null },
+    { kind: 'create', listArgv: ['list', '--json', '--format', '{hostname}{username}'], archive: 'a', old: null },
   ],
   [
     'borg 1 rename',
     ['rename', 'ssh://h/srv/r::old', 'new'],
     1,
     '1.4.5',
-    { kind: 'rename', listArgv: ['list', '--json', 'ssh://h/srv/r'], archive: 'new', old: 'old' },
+    { kind: 'rename', listArgv: ['list', '--json', '--format', '{hostname}{username}', 'ssh://h/srv/r'], archive: 'new', old: 'old' },
   ],
   [
     'borg2 b5 create',
     ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
     2,
     '2.0.0b5',
-    { kind: 'create', listArgv: ['rlist', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
+    { kind: 'create', listArgv: ['rlist', '--json', '--format', '{hostname}{username}', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
   ],
   [
     // 2.0.0b10 renamed rlist to repo-list (archiver/repo_list_cmd.py add_parser("repo-list")).
@@ -60,28 +65,43 @@ const PLANS: Array<[name: string, argv: string[], major: 1 | 2, version: string,
     ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
     2,
     '2.0.0b10',
-    { kind: 'create', listArgv: ['repo-list', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
+    {
+      kind: 'create',
+      listArgv: ['repo-list', '--json', '--format', '{hostname}{username}', '-r', 'ssh://h//srv/r'],
+      archive: 'a',
+      old: null,
+    },
   ],
   [
     'borg2 b9 create',
     ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
     2,
     '2.0.0b9',
-    { kind: 'create', listArgv: ['rlist', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
+    { kind: 'create', listArgv: ['rlist', '--json', '--format', '{hostname}{username}', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
   ],
   [
     'borg2 b25 create',
     ['create', '-r', 'ssh://h//srv/r', 'a', '/data'],
     2,
     '2.0.0b25',
-    { kind: 'create', listArgv: ['repo-list', '--json', '-r', 'ssh://h//srv/r'], archive: 'a', old: null },
+    {
+      kind: 'create',
+      listArgv: ['repo-list', '--json', '--format', '{hostname}{username}', '-r', 'ssh://h//srv/r'],
+      archive: 'a',
+      old: null,
+    },
   ],
   [
     'borg2 b25 rename',
     ['rename', '-r', 'ssh://h//srv/r', 'a', 'b'],
     2,
     '2.0.0b25',
-    { kind: 'rename', listArgv: ['repo-list', '--json', '-r', 'ssh://h//srv/r'], archive: 'b', old: 'a' },
+    {
+      kind: 'rename',
+      listArgv: ['repo-list', '--json', '--format', '{hostname}{username}', '-r', 'ssh://h//srv/r'],
+      archive: 'b',
+      old: 'a',
+    },
   ],
   ['prune makes no archive', ['prune', '--keep-daily', '7', 'ssh://h/srv/r'], 1, '1.2.4', null],
 ];
@@ -112,8 +132,20 @@ for (const [template, name, matches] of PATTERNS) {
 test('archivePattern: a name borg refuses has no pattern', () => assert.equal(archivePattern('a-{', resolve), null));
 
 const SINCE = Date.parse('2026-12-06T06:10:00');
-const list = (...archives: Array<[string, string]>): string =>
-  JSON.stringify({ archives: archives.map(([name, start]) => ({ name, archive: name, start, time: start })) });
+// [name, start] or [name, start, hostname, username] (borg lists the latter for --format's keys).
+const list = (...archives: Array<[string, string] | [string, string, string, string]>): string =>
+  JSON.stringify({
+    archives: archives.map(([name, start, hostname, username]) => ({
+      name,
+      archive: name,
+      start,
+      time: start,
+      ...(hostname === undefined ? {} : { hostname, username }),
+    })),
+  });
+const AUTHOR = { hostnames: ['laptop'], usernames: ['ann'] };
+// borg2: a series is a name, the same on every machine that backs up into the repository.
+const SERIES: LandedCheck = { kind: 'create', listArgv: [], archive: 'home', old: null };
 const CREATE: LandedCheck = { kind: 'create', listArgv: [], archive: '{hostname}-{now}', old: null };
 const RENAME: LandedCheck = { kind: 'rename', listArgv: [], archive: 'new', old: 'old' };
 const READS: Array<[name: string, json: string, check: LandedCheck, expected: ReturnType<typeof readLanded>]> = [
@@ -140,9 +172,46 @@ const READS: Array<[name: string, json: string, check: LandedCheck, expected: Re
   ['a rename that landed', list(['new', '2026-12-01T00:00:00']), RENAME, { landed: 'new' }],
   ['a rename that did not', list(['old', '2026-12-01T00:00:00']), RENAME, { landed: null }],
   ['not JSON', 'Enter passphrase', CREATE, { error: "borg's archive list was not JSON" }],
+  ['borg2 series: this machine and user made it', list(['home', '2026-12-06T06:10:01', 'laptop', 'ann']), SERIES, { landed: 'home' }],
+  [
+    "borg2 series: another machine's archive of the same name, made meanwhile, is not this run's",
+    list(['home', '2026-12-06T06:10:01', 'nas', 'ann']),
+    SERIES,
+    { landed: null },
+  ],
+  [
+    "borg2 series: another user's archive of the same name is not this run's",
+    list(['home', '2026-12-06T06:10:01', 'laptop', 'bob']),
+    SERIES,
+    { landed: null },
+  ],
+  [
+    "borg2 series: this run's archive among others' of the same name",
+    list(['home', '2026-12-06T06:10:01', 'nas', 'ann'], ['home', '2026-12-06T06:10:02', 'laptop', 'ann']),
+    SERIES,
+    { landed: 'home' },
+  ],
+  ['a rename keeps whoever made the archive', list(['new', '2026-12-01T00:00:00', 'nas', 'bob']), RENAME, { landed: 'new' }],
 ];
 for (const [name, json, check, expected] of READS) {
-  test(`readLanded: ${name}`, () => assert.deepEqual(readLanded(json, check, resolve, SINCE), expected));
+  test(`readLanded: ${name}`, () => assert.deepEqual(readLanded(json, check, resolve, SINCE, AUTHOR), expected));
+}
+
+// getpass.getuser(): LOGNAME, USER, LNAME, USERNAME, the first one set, else the passwd entry; borg
+// 1.4 and 2.0.0b25 take BORG_HOSTNAME / BORG_USERNAME first, 1.2 and b5 do not (so both count).
+const AUTHORS: Array<[name: string, env: NodeJS.ProcessEnv, expected: { hostnames: string[]; usernames: string[] }]> = [
+  ['passwd name', {}, { hostnames: ['laptop'], usernames: ['ann'] }],
+  ['LOGNAME first', { USER: 'u', LOGNAME: 'l' }, { hostnames: ['laptop'], usernames: ['l'] }],
+  ['USER when LOGNAME is empty', { LOGNAME: '', USER: 'u' }, { hostnames: ['laptop'], usernames: ['u'] }],
+  ['LNAME, then USERNAME', { USERNAME: 'n', LNAME: 'x' }, { hostnames: ['laptop'], usernames: ['x'] }],
+  [
+    'BORG_HOSTNAME and BORG_USERNAME besides',
+    { BORG_HOSTNAME: 'h', BORG_USERNAME: 'b', USER: 'u' },
+    { hostnames: ['h', 'laptop'], usernames: ['b', 'u'] },
+  ],
+];
+for (const [name, env, expected] of AUTHORS) {
+  test(`archiveAuthor: ${name}`, () => assert.deepEqual(archiveAuthor(env, 'laptop.lan', 'ann'), expected));
 }
 
 // How the run ends on each answer.
