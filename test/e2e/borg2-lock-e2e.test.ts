@@ -7,7 +7,7 @@ import { initArgs } from '../lab/borgs.js';
 import { knownBorg2StaleLock } from '../lab/each-line.js';
 import { b2SkipNoRest, describeEachBorg2Line, TBORG } from '../helpers/borg2-lab.js';
 import { assertAtOnce } from '../lab/at-once.js';
-import { stopChild } from '../lab/processes.js';
+import { stopChild, waitFor } from '../lab/processes.js';
 
 // README "borg 2" over the lab: a held exclusive lock waited out, and a create cut mid-upload that lands.
 
@@ -63,7 +63,11 @@ describeEachBorg2Line('borg2: lock', { lab: 'lock' }, (b, line) => {
       port = conns.find((c) => /ssh/.test(c.command ?? ''))?.localPort;
     }
     assert.ok(port !== undefined, 'the create connected');
-    await new Promise((r) => setTimeout(r, 1500));
+    // Past borg's handshake: the repository is open and locked. A cut during the handshake is another
+    // case (borg says only "Is borg working on the server?"), which a fixed pause after the connect
+    // sometimes hit on a loaded machine (b5's start and borg serve's took longer than the pause).
+    await waitFor('the create to hold its lock', () => b.lab.lockHeld(repo.replace(/.*\//, '')), 60_000);
+    await new Promise((r) => setTimeout(r, 500));
     await b.lab.dropConnection(port);
     // Only the first attempt must be slow.
     await b.lab.limitRate(null);

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { checkArgs, createArgs, initArgs, sshUrl, withLockArgs } from '../lab/borgs.js';
 import { describeEachLine } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
+import { descendants, waitFor } from '../lab/processes.js';
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS } from '../../src/guide/doctor.js';
 
 // `tborg doctor` against the lab's real sshd, on every borg line of the version matrix: the three verdicts
@@ -71,14 +72,6 @@ function listing(dir: string): string[] {
   };
   walk('');
   return out;
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describeEachLine('tborg doctor over the lab sshd', { skip: available.ok ? false : available.why }, (borgLine) => {
@@ -199,8 +192,10 @@ describeEachLine('tborg doctor over the lab sshd', { skip: available.ok ? false 
     try {
       // with-lock itself writes (it re-writes the manifest before running the command); the
       // listing is taken once it sleeps, and again right after doctor.
-      await waitFor(() => lab.lockHeld('held'), 60_000);
-      await new Promise((r) => setTimeout(r, 500));
+      await waitFor('the holder to take the lock', () => lab.lockHeld('held'), 60_000);
+      // with-lock runs its command once its manifest write is done (a fixed pause after the lock was
+      // sometimes too short on a loaded machine).
+      await waitFor('with-lock to run its command', () => descendants(holder.pid!).some((p) => p.cmdline === 'sleep 120'), 60_000);
       const beforeHeld = listing(lab.repoPath('held'));
       const [d, dj] = await Promise.all([doctor(lab, [heldRepo], keepaliveEnv), doctor(lab, ['--json', heldRepo], keepaliveEnv)]);
       assert.equal(d.code, 1, d.stdout + d.stderr);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
+import { waitFor } from '../lab/processes.js';
 
 // `tborg ssh-config` where it needs root: the default file (~/.ssh/config of the user in the password
 // database) written in a mount namespace with a tmpfs over that home, and the written keepalive against
@@ -87,13 +88,18 @@ describe('ssh-config against the lab sshd', { skip: lab.ok ? false : lab.why }, 
     await server?.close();
   });
 
-  // Starts `ssh -F config HOST sleep 60`, black-holes its connection, and returns how many seconds
-  // ssh took to exit (null: still running after `limit` s; it is then killed) and its stderr.
+  // Starts `ssh -F config HOST 'echo ready; sleep 60'`, black-holes its connection once the session
+  // runs, and returns how many seconds ssh took to exit (null: still running after `limit` s; it is
+  // then killed) and its stderr.
   async function secondsToNotice(config: string, limit: number): Promise<{ seconds: number | null; stderr: string }> {
     const known = new Set((await server.clientConnections()).map((c) => c.localPort));
-    const child: ChildProcess = server.spawn(['ssh', '-F', config, server.host, 'sleep', '60'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child: ChildProcess = server.spawn(['ssh', '-F', config, server.host, 'echo ready; sleep 60'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
+    let stdout = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     let port: number | undefined;
     for (let i = 0; i < 100 && port === undefined; i++) {
@@ -101,8 +107,11 @@ describe('ssh-config against the lab sshd', { skip: lab.ok ? false : lab.why }, 
       if (port === undefined) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(port !== undefined, `ssh connected (${stderr})`);
-    // Let the session start before the connection goes dark.
-    await new Promise((r) => setTimeout(r, 500));
+    // The session runs before the connection goes dark: a cut during the handshake is ssh's connect
+    // timeout, not its keepalive (a fixed 500 ms pause was too short on a loaded machine).
+    await waitFor('the session to start', () => stdout.includes('ready'), 60_000).catch(() =>
+      assert.fail(`the session did not start (${stderr})`),
+    );
     // The clock starts before the rule goes in: the cut is at or after it, never before.
     const start = Date.now();
     await server.dropConnection(port);

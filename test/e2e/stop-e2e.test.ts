@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { createArgs, initArgs, listArchivesArgs, lockHeld as borgsLockHeld, withLockArgs } from '../lab/borgs.js';
 import { describeEachLine, knownBorg2StaleLock, knownBorg2StoreLockSigterm } from '../lab/each-line.js';
 import { labAvailable, startLab, type Lab } from '../lab/lab.js';
-import { sleep, waitFor } from '../lab/processes.js';
+import { descendants, type ProcessInfo, sleep, waitFor } from '../lab/processes.js';
 
 // README "Signals" over the lab's real sshd, plain borg measured beside tborg in the same test:
 // a service's `timeout 5 tborg create` stops like `timeout 5 borg create` (INVOCATION_ID set, no
@@ -23,23 +23,52 @@ interface Ended {
   signal: NodeJS.Signals | null;
   ms: number;
   stderr: string;
+  // When it ran past its limit: its processes as they were then (for the failure's message).
+  stuck?: string;
 }
 
 // Runs argv in the lab; resolves at its exit (not at the close of its pipes: a borg left behind
-// would keep them open) or SIGKILLs it after `limitMs`.
+// would keep them open) or SIGKILLs it after `limitMs`, saying first where each of its processes was.
 function runUntilExit(lab: Lab, argv: readonly string[], env: NodeJS.ProcessEnv, limitMs: number): Promise<Ended> {
   const [file, ...args] = lab.command(argv);
   const started = Date.now();
   const child = spawn(file!, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
+  let stuck: string | undefined;
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  const timer = setTimeout(() => {
+    stuck = child.pid === undefined ? undefined : describeProcesses(descendants(child.pid));
+    child.kill('SIGKILL');
+    // What it left running would keep the lab busy: the rest of its processes too.
+    for (const line of (stuck ?? '').split('\n')) {
+      const pid = Number(line.split(' ')[0]);
+      if (pid > 0) process.kill(pid, 'SIGKILL');
+    }
+  }, limitMs);
   return new Promise((resolve) => {
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, ms: Date.now() - started, stderr });
+      resolve({ code, signal, ms: Date.now() - started, stderr, ...(stuck === undefined ? {} : { stuck }) });
     });
   });
+}
+
+// "PID STATE WCHAN SigIgn=... SigBlk=... CMDLINE", a line per process: where a run that did not end sat.
+function describeProcesses(list: readonly ProcessInfo[]): string {
+  const field = (status: string, name: string): string => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(status)?.[1] ?? '?';
+  return list
+    .map((p) => {
+      let status = '';
+      let wchan = '?';
+      try {
+        status = readFileSync(`/proc/${p.pid}/status`, 'latin1');
+        wchan = readFileSync(`/proc/${p.pid}/wchan`, 'latin1') || '-';
+      } catch {
+        // Gone meanwhile.
+      }
+      return `${p.pid} ${p.state} ${wchan} SigIgn=${field(status, 'SigIgn')} SigBlk=${field(status, 'SigBlk')} SigCgt=${field(status, 'SigCgt')} ${p.cmdline}`;
+    })
+    .join('\n');
 }
 
 function cmdline(pid: number): string {
@@ -96,7 +125,7 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
       4 * plain.ms + 20_000,
     );
     context.diagnostic(`timeout 5: plain borg ${plain.ms} ms, tborg ${t.ms} ms`);
-    assert.equal(t.signal, null, `tborg ran on past four times plain borg's ${plain.ms} ms`);
+    assert.equal(t.signal, null, `tborg ran on past four times plain borg's ${plain.ms} ms; its processes then:\n${t.stuck}\n${t.stderr}`);
     assert.match(t.stderr, /rc=124\n$/, t.stderr);
     assert.ok(t.ms < 2 * plain.ms, `tborg took ${t.ms} ms, plain borg ${plain.ms} ms`);
     assert.deepEqual(await archives(repo), await archives(plainRepo), 'the stopped create committed what plain borg committed');
@@ -186,7 +215,13 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
         const t = await stop(tborgArgv(createArgs(line, repo, 'tborg', join(lab.dir, 'data'))));
         const report = `tborg ${t.ended.ms} ms (attempt lock wait ${t.lockWaitS} s), plain borg --lock-wait 10: ${plain.ended.ms} ms`;
         context.diagnostic(report);
-        assert.ok(t.ended.ms * 3 < t.lockWaitS * 1000, report);
+        // Well within the attempt's lock wait (a third of it), after borg's own answer to the signal
+        // where plain borg gives one before its lock wait is over (borg2 2.0.0b25 ends a SIGTERM'd
+        // lock wait itself, in 2.4 s on a loaded machine): tborg hands the signal on, it cannot end
+        // before borg does. Where plain borg waits its lock wait out (1.x's SIGTERM, every SIGINT),
+        // the third alone.
+        const borgsOwnMs = plain.ended.ms < plain.lockWaitS * 1000 ? plain.ended.ms : 0;
+        assert.ok(t.ended.ms < borgsOwnMs + (t.lockWaitS * 1000) / 3, report);
         if (signal === 'SIGTERM')
           assert.equal(t.ended.code, plain.ended.code, `${report}\ntborg: ${t.ended.stderr}\nborg: ${plain.ended.stderr}`);
         // Plain borg notes a first SIGINT and acts on it after its lock wait (exit 2, the lock
