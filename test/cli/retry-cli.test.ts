@@ -144,7 +144,11 @@ test('a lost connection during create of files: the archive did not land, so it 
   );
   assert.equal(r.code, 0, r.stderr.toString());
   assert.equal(r.runs.length, 3);
-  assert.deepEqual(r.runs[1]!.slice(2), ['list', '--json', 'h:r'], 'the archive list, with a lock wait of its own');
+  assert.deepEqual(
+    r.runs[1]!.slice(2),
+    ['list', '--json', '--format', '{hostname}{username}', 'h:r'],
+    'the archive list with who made each archive, with a lock wait of its own',
+  );
   assert.match(r.stderr.toString(), /tborg: the connection to h was lost; retrying \(1 of 3\)/);
 });
 
@@ -161,6 +165,21 @@ test('a lost connection during create of files after the archive landed: exit 0,
   assert.equal(r.code, 0, r.stderr.toString());
   assert.equal(r.runs.length, 2, 'the create ran once');
   assert.match(r.stderr.toString(), /tborg: the archive a had landed before the connection was lost/);
+});
+
+test("a lost connection during create of files, another machine's archive of that name landed meanwhile: not this run's, so it is retried", async () => {
+  const start = new Date(Date.now() + 5000).toISOString();
+  const r = await tborg(
+    ['--tborg-quiet', 'create', 'h:r::a', '/data'],
+    [
+      { stderr: LOST, exit: 2 },
+      { stdout: JSON.stringify({ archives: [{ name: 'a', start, hostname: 'elsewhere', username: 'someone' }] }), exit: 0 },
+      { exit: 0 },
+    ],
+  );
+  assert.equal(r.code, 0, r.stderr.toString());
+  assert.equal(r.runs.length, 3, 'the create ran again');
+  assert.doesNotMatch(r.stderr.toString(), /had landed/);
 });
 
 test('tborg plan --json: connectionRetries 0 and the reason for a stream to stdout, 3 for create', async () => {
