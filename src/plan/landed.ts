@@ -52,15 +52,23 @@ export function planLandedCheck(line: BorgCommandLine, argv: readonly string[], 
   // from which beta on (CommandSpec.betas). A borg2 of unknown version is read as 2.0.0b5, as its
   // line is (location.ts borg2Generation).
   const list = major === 1 ? 'list' : commandFacts(2, version ?? '2.0.0b5', ['repo-list']) ? 'repo-list' : 'rlist';
-  // With --json, --format's form is ignored but its keys are added to each archive (borg 1.2.4
-  // archiver.py list --format help; ArchiveFormatter.used_call_keys in 1.x and 2): who made it.
-  const listArgv = [...reach, list, '--json', '--format', WHO_FORMAT, ...repo];
-  if (command === 'create') return { kind: 'create', listArgv, archive: first, old: null };
+  if (command === 'create') {
+    // With --json, --format's form is ignored but its keys are added to each archive (borg 1.2.4
+    // archiver.py list --format help; ArchiveFormatter.used_call_keys in 1.x and 2): who made it.
+    // Each such key costs borg a read of the archive's metadata (a round trip to the server), so only
+    // the newest archives are listed (--last sorts by timestamp): this run's, if it landed, started
+    // after the lost attempt began, so only more than CANDIDATES - 1 archives made since could hide it.
+    const listArgv = [...reach, list, '--json', '--format', WHO_FORMAT, '--last', String(CANDIDATES), ...repo];
+    return { kind: 'create', listArgv, archive: first, old: null };
+  }
+  // A rename keeps the archive's time and author: the whole list, names only.
   const renamed = positional('NEWNAME');
+  const listArgv = [...reach, list, '--json', ...repo];
   return renamed === undefined ? null : { kind: 'rename', listArgv, archive: renamed, old: first };
 }
 
 const WHO_FORMAT = '{hostname}{username}';
+const CANDIDATES = 20;
 
 // Who borg stamps a new archive with, as this run's borg would: the host's short name (platform
 // `hostname`, socket.gethostname() up to its first dot: 1.2.4 and 2.0.0b5 platform/base.py) or

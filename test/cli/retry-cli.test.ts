@@ -146,7 +146,7 @@ test('a lost connection during create of files: the archive did not land, so it 
   assert.equal(r.runs.length, 3);
   assert.deepEqual(
     r.runs[1]!.slice(2),
-    ['list', '--json', '--format', '{hostname}{username}', 'h:r'],
+    ['list', '--json', '--format', '{hostname}{username}', '--last', '20', 'h:r'],
     'the archive list with who made each archive, with a lock wait of its own',
   );
   assert.match(r.stderr.toString(), /tborg: the connection to h was lost; retrying \(1 of 3\)/);
