@@ -14,7 +14,7 @@ import { ignoresSignal } from './process-state.js';
 //     it got the signal itself (SigIgn in /proc/PID/status), and hands it on only if not.
 // A copy that reaches borg before its handler runs merges with the pending one (the kernel and
 // Python's signal module both keep one flag per signal).
-export const FORWARD_GRACE_MS = 250;
+const FORWARD_GRACE_MS = 250;
 const POLL_MS = 10;
 
 // Hands `signal` on to `child` unless `sent` says it already was, or borg shows it got it itself
