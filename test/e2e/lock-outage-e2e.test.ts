@@ -51,7 +51,13 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     const waiterExit = new Promise<number | null>((r) => waiter.once('exit', (c, s) => r(c ?? (s ? 128 + 15 : null))));
     let err = '';
     waiter.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-    await waitFor("tborg's waiting line", () => err.includes('tborg: waiting for the lock'), 30_000);
+    // After the first attempt's lock wait (borg2 b25's start, on the client and for borg serve, is
+    // slow on a loaded machine): a guard against a hang, not a measure.
+    await waitFor("tborg's waiting line", () => err.includes('tborg: waiting for the lock'), 120_000).catch((e: unknown) => {
+      waiter.kill('SIGKILL');
+      holder.kill('SIGKILL');
+      throw e;
+    });
     // Not a terminal (cron): one plain timestamped line per wait, no spinner, no escape codes.
     // tborg's wait: 10m40s by the serve model, 31m0s by borg2's store-lock model (lock-wait.ts).
     const total = line.repoPrefix === 'repo-' ? '31m0s' : '10m40s';
