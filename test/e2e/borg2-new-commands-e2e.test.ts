@@ -4,7 +4,7 @@ import { borg2Generation } from '../../src/borg/location.js';
 import { describeEachBorg2Line } from '../helpers/borg2-lab.js';
 import { assertAtOnce } from '../lab/at-once.js';
 import { initArgs } from '../lab/borgs.js';
-import { stopChild, waitFor } from '../lab/processes.js';
+import { type RunResult, stopChild, waitFor } from '../lab/processes.js';
 
 // The commands borg2 2.0.0b22..b24 added (find, copy, key list; src/borg/borg2-commands.ts) through
 // tborg over the lab's sshd, against plain borg2 in the same run: tborg plans them as borg2 runs them
@@ -44,55 +44,57 @@ describeEachBorg2Line('borg2: the commands of b22..b24', { lab: 'newcmds', lines
     }
   });
 
-  test('find waits out an exclusive lock that plain borg2 find gives up on, then prints what plain borg2 prints', async (t) => {
+  test('find, key list and copy wait out an exclusive lock that plain borg2 gives up on, then do what plain borg2 does', async (t) => {
     const repo = b.url('held');
     assert.equal((await b.borg2(initArgs(b.line, repo))).code, 0);
     assert.equal((await b.borg2(['create', '-r', repo, 'a', b.data])).code, 0);
     const find = ['find', '--format', '{archivename} {path}{NL}', '-r', repo, 'sh:**/f1*'];
+    const keyList = ['key', 'list', '-r', repo];
     const holder = b.lab.spawn(b.withHome([b.line.client, 'with-lock', '-r', repo, 'sleep', '25']), { env: b.userEnv() });
     const released = new Promise<number>((r) => holder.once('exit', () => r(Date.now())));
     try {
       await waitFor('the holder to take its lock', () => b.lab.lockHeld('held'), 60_000);
-      // Side by side: plain borg2 with its own lock wait (BORG_LOCK_WAIT or 10 s) and tborg.
+      // Side by side: plain borg2 find with its own lock wait (BORG_LOCK_WAIT or 10 s), and tborg.
       const started = Date.now();
-      let plainMs = 0;
-      const [plain, through] = await Promise.all([b.borg2(find).finally(() => (plainMs = Date.now() - started)), b.tborg(find)]);
-      const done = Date.now();
+      const timed = async (run: Promise<RunResult>): Promise<RunResult & { ms: number }> => ({ ...(await run), ms: Date.now() - started });
+      const [plain, found, keys, copied] = await Promise.all([
+        timed(b.borg2(find)),
+        timed(b.tborg(find)),
+        timed(b.tborg(keyList)),
+        timed(b.tborg(['copy', '-r', repo, 'a', 'by-tborg'])),
+      ]);
+      const releasedMs = (await released) - started;
       assert.notEqual(plain.code, 0, `plain borg2 find gives up on the held lock: ${plain.stderr.toString()}`);
-      assert.equal(through.code, 0, through.stderr.toString());
-      const releasedAt = await released;
-      assert.ok(done >= releasedAt, 'tborg ended after the holder released the lock');
       const planned = await b.tborg(['plan', '--json', ...find]);
       const waitMs = (JSON.parse(planned.stdout.toString()) as PlanJson).lockWait.seconds * 1000;
+      for (const [what, r] of [
+        ['find', found],
+        ['key list', keys],
+        ['copy', copied],
+      ] as const) {
+        assert.equal(r.code, 0, `tborg ${what}: ${r.stderr.toString()}`);
+        assert.ok(r.ms >= releasedMs, `tborg ${what} ended after the holder released the lock`);
+        assertAtOnce(r.ms - releasedMs, { guardedMs: waitMs }, `tborg ${what}'s hand-off after the release`);
+      }
       t.diagnostic(
-        `plain borg2 find: exit ${String(plain.code)} after ${plainMs} ms; tborg find: exit 0 after ${done - started} ms, ${done - releasedAt} ms after the release`,
+        `plain borg2 find: exit ${String(plain.code)} after ${plain.ms} ms; lock released after ${releasedMs} ms; ` +
+          `tborg find, key list, copy: exit 0 after ${found.ms}, ${keys.ms}, ${copied.ms} ms`,
       );
-      assertAtOnce(done - releasedAt, { guardedMs: waitMs }, 'the hand-off after the release');
-      const again = await b.borg2(find);
-      assert.equal(again.code, 0, again.stderr.toString());
-      assert.match(again.stdout.toString(), /^a \S*\/f1\n/m);
-      assert.deepEqual(through.stdout, again.stdout, "tborg find's stdout is plain borg2 find's");
+      // What plain borg2 prints and makes, now that nothing holds the lock.
+      const plainFind = await b.borg2(find);
+      assert.equal(plainFind.code, 0, plainFind.stderr.toString());
+      assert.match(plainFind.stdout.toString(), /^a \S*\/f1\n/m);
+      assert.deepEqual(found.stdout, plainFind.stdout, "tborg find's stdout is plain borg2 find's");
+      const plainKeys = await b.borg2(keyList);
+      assert.match(plainKeys.stdout.toString(), /KEY ID/);
+      assert.deepEqual(keys.stdout, plainKeys.stdout, "tborg key list's stdout is plain borg2 key list's");
+      const plainCopy = await b.borg2(['copy', '-r', repo, 'a', 'by-borg2']);
+      assert.equal(plainCopy.code, 0, plainCopy.stderr.toString());
+      assert.deepEqual(copied.stdout, plainCopy.stdout, 'copy prints nothing to stdout, through tborg either');
+      const names = (await b.borg2(b.repoListArgs(repo))).stdout.toString().trim().split('\n').sort();
+      assert.deepEqual(names, ['a', 'by-borg2', 'by-tborg']);
     } finally {
       await stopChild(holder);
     }
-  });
-
-  test('key list and copy through tborg: the output and the archive plain borg2 gives', async () => {
-    const repo = b.url('same');
-    assert.equal((await b.borg2(initArgs(b.line, repo))).code, 0);
-    assert.equal((await b.borg2(['create', '-r', repo, 'a', b.data])).code, 0);
-    const plainKeys = await b.borg2(['key', 'list', '-r', repo]);
-    const tborgKeys = await b.tborg(['key', 'list', '-r', repo]);
-    assert.equal(plainKeys.code, 0, plainKeys.stderr.toString());
-    assert.equal(tborgKeys.code, plainKeys.code, tborgKeys.stderr.toString());
-    assert.match(plainKeys.stdout.toString(), /KEY ID/);
-    assert.deepEqual(tborgKeys.stdout, plainKeys.stdout);
-    const plainCopy = await b.borg2(['copy', '-r', repo, 'a', 'by-borg2']);
-    const tborgCopy = await b.tborg(['copy', '-r', repo, 'a', 'by-tborg']);
-    assert.equal(plainCopy.code, 0, plainCopy.stderr.toString());
-    assert.equal(tborgCopy.code, 0, tborgCopy.stderr.toString());
-    assert.deepEqual(tborgCopy.stdout, plainCopy.stdout, 'copy prints nothing to stdout, through tborg either');
-    const names = (await b.borg2(b.repoListArgs(repo))).stdout.toString().trim().split('\n').sort();
-    assert.deepEqual(names, ['a', 'by-borg2', 'by-tborg']);
   });
 });
