@@ -161,6 +161,12 @@ describeEachLine('stopping tborg like plain borg', { skip: available.ok ? false 
       await sleep(1000);
       for (const pid of await ours()) process.kill(pid, 'SIGTERM');
       results[who] = await running;
+      const ended = results[who];
+      assert.equal(
+        ended.stuck,
+        undefined,
+        `${who} did not end within 120 s of the SIGTERMs; its processes then:\n${ended.stuck}\n${ended.stderr}`,
+      );
       await waitFor('the lock to be released', () => !lockHeld(), 30_000);
       assert.deepEqual(await archives(repo), [], `${who}: no archive`);
     }
