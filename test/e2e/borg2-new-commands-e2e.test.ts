@@ -48,7 +48,8 @@ describeEachBorg2Line('borg2: the commands of b22..b24', { lab: 'newcmds', lines
     const repo = b.url('held');
     assert.equal((await b.borg2(initArgs(b.line, repo))).code, 0);
     assert.equal((await b.borg2(['create', '-r', repo, 'a', b.data])).code, 0);
-    const find = ['find', '--format', '{archivename} {path}{NL}', '-r', repo, 'sh:**/f1*'];
+    // Archive a only: the copies made side by side must not change what find sees.
+    const find = ['find', '-a', 'name:a', '--format', '{archivename} {path}{NL}', '-r', repo, 'sh:**/f1*'];
     const keyList = ['key', 'list', '-r', repo];
     const holder = b.lab.spawn(b.withHome([b.line.client, 'with-lock', '-r', repo, 'sleep', '25']), { env: b.userEnv() });
     const released = new Promise<number>((r) => holder.once('exit', () => r(Date.now())));
