@@ -5,6 +5,7 @@ import { LockLineHold } from '../borg/words/lock-line-hold.js';
 import { StderrScanner, type StderrFindings } from '../borg/words/stderr-scanner.js';
 import { encodeShimSpec, findShimPython, planStdio, SHIM_CODE } from './exec-shim.js';
 import { recordBorgEnd } from './exit-signal.js';
+import { forwardOnce } from './signal-forward.js';
 import { closedStartStdio, inheritedFds, knownStartSignals } from './process-start.js';
 import { ignoresSignal, readerGone, readTerminalState, stdoutIsStderr } from './process-state.js';
 import { watchStoppedBorg } from './stopped-borg.js';
@@ -34,13 +35,13 @@ import type { RunOutput } from './run-request.js';
 //     borg only through tborg, which forwards every one of them.
 //   - a signal that also reached borg directly (systemd's KillMode=control-group signals every process
 //     of the unit; a kill of the whole job in a terminal): borg's SIGTERM/SIGHUP handler sets SIG_IGN
-//     before it raises (helpers/process.py raising_signal_handler), so tborg does not forward a signal
-//     borg ignores at that moment (/proc/PID/status SigIgn), and one that crosses borg's handler is
-//     ignored by borg. Whether tborg runs under systemd (INVOCATION_ID) decides nothing: a service's
-//     `timeout 6h tborg ...` or `kill <tborg pid>` signals tborg alone. Left open: a tborg so starved
-//     of CPU that its handler runs only after borg's clean-up restored SIGTERM's default finds borg
-//     not ignoring it, and its copy ends borg by the signal (status 143 still, but WIFSIGNALED; seen
-//     once in the lab at load 25 on 2 cores).
+//     before it raises (helpers/process.py raising_signal_handler), so tborg hands a SIGTERM/SIGHUP on
+//     only when borg has not shown within a short grace that it got it too, and once per borg
+//     (signal-forward.ts). Whether tborg runs under systemd (INVOCATION_ID) decides nothing: a
+//     service's `timeout 6h tborg ...` or `kill <tborg pid>` signals tborg alone. Left open: a tborg so
+//     starved of CPU that its handler runs only after borg's clean-up restored SIGTERM's default finds
+//     borg not ignoring it, and its copy ends borg by the signal (status 143 still, but WIFSIGNALED;
+//     seen once in the lab at load 25 on 2 cores).
 //   - a stop while borg waits for a lock held elsewhere: see stopped-borg.ts.
 //   - when borg dies of a signal, tborg records it (exit-signal.ts) and bin/tborg.js dies of it too.
 
@@ -104,6 +105,8 @@ export class BorgRunner {
   private readonly handlers = new Map<ForwardedSignal, () => void>();
   // The first signal that asked tborg to stop; no new attempt starts after it.
   received: ForwardedSignal | undefined;
+  // The signals handed on to the running borg (signal-forward.ts).
+  private readonly sent = new Set<string>();
 
   // Called when a stopping signal arrives while borg runs (the running attempt's watch).
   private onStop: ((signal: ForwardedSignal) => void) | undefined;
@@ -131,15 +134,17 @@ export class BorgRunner {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
     this.onStop?.(signal);
+    if (signal !== 'SIGINT') {
+      // Once per borg, and not when borg got it itself (signal-forward.ts).
+      void forwardOnce(child, signal, this.sent);
+      return;
+    }
     // borg got it from the terminal itself
-    if (signal === 'SIGINT' && this.shareGroup && readTerminalState().foreground) return;
-    // borg got it already (its handler ignores a second one), or ignores it anyway.
+    if (this.shareGroup && readTerminalState().foreground) return;
+    // borg ignores it.
     if (ignoresSignal(child.pid, signal)) return;
     try {
-      // borg alone, not its process group: borg shuts its ssh down itself after its clean-up (it
-      // starts ssh with SIGINT ignored for that reason, remote.py). A SIGTERM to the group killed
-      // ssh under borg's rollback: BrokenPipeError traceback and rc 2 instead of 143
-      // (test/e2e/passthrough-e2e.test.ts).
+      // borg alone, not its process group (see signal-forward.ts).
       child.kill(signal);
     } catch {
       // Already gone.
@@ -209,6 +214,7 @@ export class BorgRunner {
       }
       merged = merged && child.stdout !== null;
       this.child = child;
+      this.sent.clear();
       const stops = this.watchStops(child);
       let stopWatch: { end(): void } | undefined;
       const { lockWaitMs } = options;
