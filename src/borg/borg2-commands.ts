@@ -15,6 +15,7 @@ import {
   judgeImportTarRetry,
   judgeKeyExportRetry,
   judgeKeyImportRetry,
+  judgeKeyRemoveRetry,
   judgeRepositoryDeleteRetry,
   findCreateUserCommand,
   findTarFilterCommand,
@@ -24,8 +25,9 @@ import { findCreateStdin, findImportTarStdin, findKeyImportStdin, findWithLockSt
 
 // borg 2's command-line grammar (notation in command-spec.ts): the union over borg 2.0.0b5, b10,
 // b14, b18 and b20 of what argparse introspection of the archiver's parsers yields, plus b25's top
-// level. Commands that only some betas have say so (CommandSpec.betas); so do the options of every
-// level and of the top level (BORG2_OPTION_BETAS).
+// level and b25's parsers of the commands b22..b24 added (copy, find, key add/list/remove, webdav).
+// Commands that only some betas have say so (CommandSpec.betas); so do the options of every level
+// and of the top level (BORG2_OPTION_BETAS).
 //
 // The facts of each row (CommandSpec stdout, monitor, lock, bypassLock, retry) are read in
 // src/borg/archiver/*_cmd.py of 2.0.0b5, b10, b12, b22 and master. `lock` as for borg 1.x, from each
@@ -195,6 +197,25 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'exclusive',
     bypassLock: true,
     retry: judgeConfigRetry,
+  },
+  copy: {
+    // New in 2.0.0b24 (its changelog: "copy: copy an archive to a new archive name"; not in master's
+    // src/borg/archiver/ of 2026-08-22, just before b23); b25 archiver/copy_cmd.py.
+    betas: { since: 24 },
+    positionals: ['OLDNAME', 'NEWNAME'],
+    options: [],
+    stdout: false,
+    // A second name for an archive that exists (a new point in time it is not), as rename.
+    monitor: 'none',
+    // do_copy: @with_repository(cache=True), shared by default (archiver/_common.py with_repository).
+    lock: 'shared',
+    bypassLock: false,
+    // b25 archive.py Archive.copy -> set_meta: the copy's id is the id_hash of the source's metadata with
+    // the new name, so a second attempt after a cut computes the same id and stores the same
+    // archives/<id> entry (manifest.py Archives.create, overwrite=True): one copy, as after one clean
+    // run. It names a new archive in the same repository (transfer copies to another one) and logs to
+    // stderr only (logger.info).
+    retry: 'safe',
   },
   create: {
     positionals: ['NAME', 'PATH*'],
@@ -497,6 +518,35 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     bypassLock: true,
     retry: judgeExtractRetry,
   },
+  find: {
+    // New in 2.0.0b23 (its changelog: "find: search files across archives"; master's
+    // src/borg/archiver/find_cmd.py, not in tag 2.0.0b22); b25 archiver/find_cmd.py.
+    betas: { since: 23 },
+    positionals: ['PATH*'],
+    options: [
+      '-e --exclude PATTERN',
+      '--exclude-from EXCLUDEFILE',
+      '--first N',
+      '--format FORMAT',
+      '--json-lines',
+      '--last N',
+      '-a --match-archives PATTERN',
+      '--newer TIMESPAN',
+      '--newest TIMESPAN',
+      '--older TIMESPAN',
+      '--oldest TIMESPAN',
+      '--pattern PATTERN',
+      '--patterns-from PATTERNFILE',
+      '--sort-by KEYS',
+    ],
+    // do_find writes one line per match with sys.stdout.write.
+    stdout: true,
+    monitor: 'none',
+    // @with_repository(): shared.
+    lock: 'shared',
+    bypassLock: false,
+    retry: explainStdout('find'),
+  },
   help: {
     positionals: ['TOPIC?'],
     options: ['--epilog-only', '--usage-only'],
@@ -560,6 +610,22 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     bypassLock: false,
     retry: HELP_ONLY_REASON,
   },
+  'key add': {
+    // New in 2.0.0b22 (tag 2.0.0b22 src/borg/archiver/key_cmds.py build_parser_keys: "add", "list",
+    // "remove"; not in 2.0.0b21's).
+    betas: { since: 22 },
+    positionals: [],
+    required: ['--label'],
+    options: ['--label LABEL'],
+    stdout: true,
+    monitor: 'none',
+    // do_key_add: @with_repository(manifest=True): shared.
+    lock: 'shared',
+    bypassLock: false,
+    // crypto/key.py add_key asks Passphrase.new() (BORG_NEW_PASSPHRASE, else the terminal and a yes/no
+    // to display it); after a cut that followed the store, a second attempt says the label exists.
+    retry: explainPassphrasePrompt('key add'),
+  },
   'key change-location': {
     positionals: ['KEY_LOCATION'],
     options: ['--keep'],
@@ -580,7 +646,8 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   'key export': {
     positionals: ['PATH?'],
-    options: ['--paper', '--qr-html'],
+    // --key and --label (2.0.0b22+, tag 2.0.0b22 archiver/key_cmds.py) pick one of several borg keys.
+    options: ['--key ID', '--label LABEL', '--paper', '--qr-html'],
     stdout: true,
     monitor: 'none',
     lock: 'none',
@@ -589,13 +656,39 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   'key import': {
     positionals: ['PATH?'],
-    options: ['--paper'],
+    // --key-location (2.0.0b22+, tag 2.0.0b22 archiver/key_cmds.py): repokey or keyfile.
+    options: ['--key-location LOCATION', '--paper'],
     stdout: true,
     monitor: 'none',
     lock: 'none',
     bypassLock: false,
     retry: judgeKeyImportRetry,
     stdin: findKeyImportStdin,
+  },
+  'key list': {
+    betas: { since: 22 },
+    positionals: [],
+    options: [],
+    // do_key_list prints a table of the keys.
+    stdout: true,
+    monitor: 'none',
+    // @with_repository(manifest=True): shared.
+    lock: 'shared',
+    bypassLock: false,
+    retry: explainStdout('key list'),
+  },
+  'key remove': {
+    betas: { since: 22 },
+    positionals: [],
+    // One of the three is required (a required mutually exclusive group, which `required` cannot say:
+    // without one borg2 itself stops with a usage error).
+    options: ['--key ID', '--label LABEL', '--passphrase'],
+    stdout: true,
+    monitor: 'none',
+    // @with_repository(manifest=True): shared.
+    lock: 'shared',
+    bypassLock: false,
+    retry: judgeKeyRemoveRetry,
   },
   list: {
     positionals: ['NAME', 'PATH*'],
@@ -985,6 +1078,31 @@ export const BORG2_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     lock: 'none',
     bypassLock: false,
     retry: explainStdout('version'),
+  },
+  webdav: {
+    // New in 2.0.0b23 (its changelog: "webdav: serve archives via WebDAV / HTTP"; master's
+    // src/borg/archiver/webdav_cmd.py, not in tag 2.0.0b22); b25 archiver/webdav_cmd.py.
+    betas: { since: 23 },
+    positionals: [],
+    options: [
+      '--first N',
+      '-f --foreground',
+      '--last N',
+      '-a --match-archives PATTERN',
+      '--newer TIMESPAN',
+      '--newest TIMESPAN',
+      '--older TIMESPAN',
+      '--oldest TIMESPAN',
+      '--port PORT',
+      '--sort-by KEYS',
+    ],
+    // do_webdav prints the URL it serves ("Serving selected archives read-only on http://...") with print().
+    stdout: true,
+    monitor: 'none',
+    // @with_repository(): shared, held while it serves (LockRefresher).
+    lock: 'shared',
+    bypassLock: false,
+    retry: 'webdav serves archives until it is stopped; it is not run a second time',
   },
   'with-lock': {
     positionals: ['COMMAND', 'ARGS...'],

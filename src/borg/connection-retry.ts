@@ -120,6 +120,18 @@ export function judgeKeyImportRetry(w: CommandWords): string {
   return 'safe';
 }
 
+// do_key_remove (2.0.0b22+ archiver/key_cmds.py; crypto/key.py remove_key): the selector must match
+// exactly one key. A label is unique (add_key refuses a second one) and a key id prefix matched one key,
+// so after a cut that followed the removal a second attempt matches none and fails ("matched 0 keys"):
+// a failure, never a second key gone (as rename). --passphrase selects the key the passphrase unlocked
+// this time: a second attempt unlocks with the same passphrase, which can open another key of the same
+// passphrase and remove that one.
+export function judgeKeyRemoveRetry(w: CommandWords): string {
+  return w.options.has('--passphrase')
+    ? 'key remove --passphrase removes the key your passphrase unlocks; a second attempt could unlock and remove another one'
+    : 'safe';
+}
+
 // do_rdelete / do_repo_delete: --cache-only deletes only the local cache.
 export function judgeRepositoryDeleteRetry(w: CommandWords): string {
   return w.options.has('--cache-only') ? 'safe' : explainRepositoryDelete(w.command);

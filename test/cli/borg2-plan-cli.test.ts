@@ -119,3 +119,27 @@ test("b25 with a BORG_RSH that loses the URL's port: tborg keeps borg's behaviou
   assert.equal(connectWait(kept), 15 * 60);
   assert.equal(connectWait(own), 15 * 60);
 });
+
+test('each beta plans the commands it has: b22 key list, not find; b25 find, copy and key remove (src/borg/borg2-commands.ts betas)', async () => {
+  type Facts = PlanJson & { retry: { noConnectionRetry: string | null; lockTimeouts: boolean } };
+  const facts = async (version: string, args: string[]): Promise<Facts> => (await plan(version, args)) as Facts;
+  // A command the beta has: its repository, the store-lock wait, its retry rule.
+  const known = async (version: string, args: string[], refusal: RegExp | null): Promise<void> => {
+    const p = await facts(version, args);
+    // (b13+ read ssh://host/srv/repo as relative to the login directory: srv/repo.)
+    assert.equal(p.repository?.path, 'srv/repo', `${version} ${args.join(' ')}`);
+    assert.equal(p.lockWait.model?.kind, 'store');
+    assert.equal(p.retry.lockTimeouts, true);
+    if (refusal === null) assert.equal(p.retry.noConnectionRetry, null);
+    else assert.match(p.retry.noConnectionRetry ?? '(retried)', refusal);
+  };
+  await known('2.0.0b22', ['key', 'list', '-r', REPO], /^key list writes its result to stdout/);
+  await known('2.0.0b25', ['find', '-r', REPO, 'sh:**/*.jpg'], /^find writes its result to stdout/);
+  await known('2.0.0b25', ['copy', '-r', REPO, 'a', 'b'], null);
+  await known('2.0.0b25', ['key', 'remove', '--label', 'alice', '-r', REPO], null);
+  await known('2.0.0b25', ['key', 'remove', '--passphrase', '-r', REPO], /^key remove --passphrase removes the key/);
+  // b22 has no find (2.0.0b23+): borg2 b22 rejects the line, so tborg runs it once, untouched.
+  const old = await facts('2.0.0b22', ['find', '-r', REPO, 'sh:**/*.jpg']);
+  assert.equal(old.repository, null);
+  assert.equal(old.lockWait.model, null);
+});

@@ -60,3 +60,26 @@ test('commandFacts: a fact that changed between betas is resolved for the beta (
   assert.equal(commandFacts(1, '1.2.4', ['list'])?.lock, 'shared');
   assert.equal(commandFacts(1, '1.2.4', ['break-lock'])?.lock, 'none');
 });
+
+test('commandFacts: the commands 2.0.0b22..b24 added exist from their first beta on, each with a shared lock', () => {
+  const firstBeta: Array<[string[], number]> = [
+    [['key', 'add'], 22],
+    [['key', 'list'], 22],
+    [['key', 'remove'], 22],
+    [['find'], 23],
+    [['webdav'], 23],
+    [['copy'], 24],
+  ];
+  for (const [command, since] of firstBeta) {
+    const what = command.join(' ');
+    assert.equal(commandFacts(2, `2.0.0b${since - 1}`, command), null, `${what} is not in b${since - 1}`);
+    for (const beta of [since, 25]) {
+      const facts = commandFacts(2, `2.0.0b${beta}`, command);
+      assert.equal(facts?.command, what, `${what} in b${beta}`);
+      assert.equal(facts.lock, 'shared', `${what} in b${beta}: @with_repository() without exclusive=True`);
+      assert.equal(facts.bypassLock, false, `${what}: no --bypass-lock from b10 on`);
+      assert.equal(facts.monitor, 'none', what);
+    }
+    assert.equal(commandFacts(1, '1.4.5', command), null, `borg 1.x has no ${what}`);
+  }
+});

@@ -147,16 +147,29 @@ const OLD_RETRY_REASONS: Array<[string, string]> = [
   ['debug search-repo-objs', 'debug commands print to stdout or write objects one by one; tborg never runs them twice'],
 ];
 
+// The commands added to the borg 2 table since (2.0.0b22..b24: copy, find, key add/list/remove,
+// webdav), with the facts their rows decide (src/borg/borg2-commands.ts, read in b25's source).
+const ADDED_STDOUT_COMMANDS = ['find', 'webdav'];
+const ADDED_RETRY_FUNCTIONS = ['key remove'];
+const ADDED_RETRY_SAFE = ['copy'];
+const ADDED_RETRY_REASONS: Array<[string, string]> = [
+  ['find', 'find writes its result to stdout; a second attempt would write it again'],
+  ['key list', 'key list writes its result to stdout; a second attempt would write it again'],
+  ['key add', 'key add asks for a new passphrase (and a yes/no on stdin); a second attempt would ask again'],
+  ['webdav', 'webdav serves archives until it is stopped; it is not run a second time'],
+];
+
 const sorted = (list: readonly string[]): string[] => [...new Set(list)].sort();
 
 test('stdout (spinner safety): the old STDOUT_COMMANDS by first word, for every command of both tables', () => {
   for (const [major, table] of TABLES) {
     for (const [command, spec] of rowsOf(table)) {
-      assert.equal(spec.stdout, OLD_STDOUT_COMMANDS.includes(command.split(' ')[0]!), `borg ${major} ${command}`);
+      const first = command.split(' ')[0]!;
+      assert.equal(spec.stdout, [...OLD_STDOUT_COMMANDS, ...ADDED_STDOUT_COMMANDS].includes(first), `borg ${major} ${command}`);
     }
   }
   const derived = TABLES.flatMap(([major]) => derive(major, null, (f) => f.stdout).map((c) => c.split(' ')[0]!));
-  assert.deepEqual(sorted(derived), sorted(OLD_STDOUT_COMMANDS));
+  assert.deepEqual(sorted(derived), sorted([...OLD_STDOUT_COMMANDS, ...ADDED_STDOUT_COMMANDS]));
 });
 
 test('lock: the old BORG2_EXCLUSIVE is what every store-lock beta calls exclusive', () => {
@@ -205,7 +218,9 @@ test('noRepository: the old BORG2_COMMANDS_WITHOUT_REPOSITORY', () => {
 });
 
 test('retry: the old CONNECTION_RETRY_RULES, command by command', () => {
-  const reasons = new Map(OLD_RETRY_REASONS);
+  const reasons = new Map([...OLD_RETRY_REASONS, ...ADDED_RETRY_REASONS]);
+  const functions = [...OLD_RETRY_FUNCTIONS, ...ADDED_RETRY_FUNCTIONS];
+  const safe = [...OLD_RETRY_SAFE, ...ADDED_RETRY_SAFE];
   const covered = new Set<string>();
   // The old map's functions asked `major`: borg 2's delete was always safe, its recreate never.
   const words = (command: string): CommandWords => ({ command, major: 2, options: new Map(), positionals: new Map(), consumesStdin: null });
@@ -220,18 +235,18 @@ test('retry: the old CONNECTION_RETRY_RULES, command by command', () => {
       if (major === 2 && borg2Fixed.has(command)) {
         assert.ok(OLD_RETRY_FUNCTIONS.includes(command), what);
         assert.equal(spec.retry, borg2Fixed.get(command), what);
-      } else if (OLD_RETRY_FUNCTIONS.includes(command)) {
+      } else if (functions.includes(command)) {
         assert.equal(typeof spec.retry, 'function', what);
         // Every old function answered a line without options or positionals; so must the new one.
         assert.ok(typeof spec.retry === 'function' && typeof spec.retry(words(command)) === 'string', what);
-      } else if (OLD_RETRY_SAFE.includes(command)) {
+      } else if (safe.includes(command)) {
         assert.equal(spec.retry, 'safe', what);
       } else {
         assert.equal(spec.retry, reasons.get(command), what);
       }
     }
   }
-  assert.deepEqual(sorted([...covered]), sorted([...OLD_RETRY_FUNCTIONS, ...OLD_RETRY_SAFE, ...reasons.keys()]));
+  assert.deepEqual(sorted([...covered]), sorted([...functions, ...safe, ...reasons.keys()]));
 });
 
 // src/borg/command-line.ts stdinUse and src/borg/connection-retry.ts userCommandOf, which switched
