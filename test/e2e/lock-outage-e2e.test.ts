@@ -34,15 +34,13 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     // Plain borg signalled the same way in this test: SIGTERM once its connection is up and it waits.
     const plain = lab.spawn([line.client, '--lock-wait', '600', ...create(repo, 'p', data)], { env: lab.env() });
     const plainExited = new Promise((r) => plain.once('exit', r));
-    let connected = false;
-    const watch = setInterval(() => {
-      const mine = new Set(descendants(plain.pid!).map((p) => p.pid));
-      void lab.clientConnections().then(
-        (cs) => (connected ||= cs.some((c) => c.pid !== undefined && mine.has(c.pid))),
-        () => undefined,
-      );
-    }, 100);
-    await waitFor('the attempt to connect', () => connected, 60_000).finally(() => clearInterval(watch));
+    // Its ssh connection is up: borg is past its start-up (a SIGTERM during borg's self test is "self
+    // test failed", exit 2, for plain borg too) and waits for the lock.
+    const connected = async (root: number): Promise<boolean> => {
+      const mine = new Set(descendants(root).map((p) => p.pid));
+      return (await lab.clientConnections()).some((c) => c.pid !== undefined && mine.has(c.pid));
+    };
+    await waitFor('the attempt to connect', () => connected(plain.pid!), 60_000, 100);
     const plainSent = Date.now();
     plain.kill('SIGTERM');
     await plainExited;
@@ -78,13 +76,14 @@ describeEachLine('a wait for a lock, stopped or cut, over the lab sshd', { skip:
     await waitFor("the attempt's borg", () => attemptWait() !== undefined, 30_000).catch(() =>
       assert.fail(`no attempt with a --lock-wait: ${JSON.stringify(descendants(waiter.pid!))}`),
     );
+    await waitFor("the attempt's borg to connect", () => connected(waiter.pid!), 60_000, 100);
     const guardedMs = Number(attemptWait()) * 1000;
     const sent = Date.now();
     waiter.kill('SIGTERM');
     const code = await waiterExit;
     // Typically ~0.3 s (borg handles SIGTERM at once; the remote side closes with the connection).
     assertAtOnce(Date.now() - sent, { plainMs, guardedMs });
-    assert.equal(code, 143);
+    assert.equal(code, 143, err);
     await stopChild(holder);
     await waitFor('the lock to be released', () => !lockHeld('term'), 10_000);
     // The machine's pgrep sees every process, the line's root's included.
