@@ -19,7 +19,9 @@ const concurrency = Number(process.env.TBORG_TEST_CONCURRENCY ?? 4);
 const summary = {};
 const failures = [];
 const stream = run({ files, concurrency, timeout: FILE_TIMEOUT_MS });
-stream.on('test:fail', ({ name, file, line, details }) => {
+stream.on('test:fail', ({ name, file, line, details, todo }) => {
+  // A known failure marked TODO does not fail the run (node's summary counts it under todo).
+  if (todo !== undefined && todo !== false) return;
   failures.push({ name, where: file ? `${file}${line ? `:${line}` : ''}` : '', error: details?.error });
 });
 stream.on('test:diagnostic', ({ nesting, message }) => {
