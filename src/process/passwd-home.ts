@@ -10,3 +10,13 @@ export function passwdHome(): string | null {
     return null;
   }
 }
+
+// This process's user name in the password database, or '' when the user has no entry (a container
+// run under a bare uid).
+export function passwdName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
+}

@@ -1,8 +1,9 @@
 import { BORG_LOCK_TIMEOUT } from '../borg/words/borg-words.js';
 import { createPlaceholderResolver } from '../borg/placeholders.js';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { archiveAuthor, readLanded, type LandedAnswer, type LandedCheck } from '../plan/landed.js';
 import { runBufferedChild } from '../process/buffered-child.js';
+import { passwdName } from '../process/passwd-home.js';
 
 // Runs the landed check (plan/landed.ts) after a lost create or rename: borg's own archive list,
 // taken under the repository lock like any reader's, so it waits until the lost attempt's borg
@@ -47,14 +48,5 @@ export async function checkLanded(run: LandedCheckRun): Promise<LandedAnswer> {
       .filter(Boolean)
       .at(-1);
     return { error: result.spawnError ?? said ?? `borg exited with ${result.exitCode ?? result.signal}` };
-  }
-}
-
-// This user's passwd name ('' without a passwd entry, as in a container run under a bare uid).
-function passwdName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return '';
   }
 }

@@ -1,6 +1,5 @@
-import { userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { passwdHome } from '../process/passwd-home.js';
+import { passwdHome, passwdName } from '../process/passwd-home.js';
 import { ConfigParseError, readConfigLines, type ConfigLine } from './ssh-config-tokens.js';
 import { expandGlob, matchPattern, matchPatternList } from './ssh-patterns.js';
 
@@ -84,7 +83,7 @@ function newWalkState(alias: string, options: SourceOptions, visitor: WalkVisito
     alias,
     home: options.home ?? sshHome(),
     userConf: !options.system,
-    localUser: options.localUser ?? safeUserName(),
+    localUser: options.localUser ?? passwdName(),
     hostname: undefined,
     hostnameCertain: true,
     user: options.user ?? undefined,
@@ -93,14 +92,6 @@ function newWalkState(alias: string, options: SourceOptions, visitor: WalkVisito
     stopped: false,
     followIncludes: options.followIncludes ?? true,
   };
-}
-
-function safeUserName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return '';
-  }
 }
 
 function combineActivity(a: Activity, b: Activity): Activity {

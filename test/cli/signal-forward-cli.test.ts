@@ -82,15 +82,20 @@ async function start(
 
 const times = (stderr: string): number => stderr.split('\n').filter((l) => l === 'fake-borg: got SIGTERM').length;
 
+// borg's handler ran once, its clean-up ran to its end, and tborg exits with borg's 143.
+async function assertOneSigterm(done: Promise<{ code: number | null; stderr: string }>): Promise<void> {
+  const { code, stderr } = await done;
+  assert.equal(times(stderr), 1, stderr);
+  assert.match(stderr, /fake-borg: cleaned up\n$/);
+  assert.equal(code, 143, stderr);
+}
+
 test('a second SIGTERM to tborg while borg handles the first (timeout: its child, then its group): borg gets one', async (t) => {
   const run = await start(t, 1000);
   process.kill(run.tborg, 'SIGTERM');
   await waitFor("borg's handler to run", () => times(run.stderr()) > 0, 15_000);
   process.kill(run.tborg, 'SIGTERM');
-  const { code, stderr } = await run.done;
-  assert.equal(times(stderr), 1, stderr);
-  assert.match(stderr, /fake-borg: cleaned up\n$/);
-  assert.equal(code, 143, stderr);
+  await assertOneSigterm(run.done);
 });
 
 test('SIGTERM to tborg and borg at once (KillMode=control-group): borg keeps the one it got', async (t) => {
@@ -98,16 +103,11 @@ test('SIGTERM to tborg and borg at once (KillMode=control-group): borg keeps the
   const run = await start(t, 50);
   process.kill(run.borg, 'SIGTERM');
   process.kill(run.tborg, 'SIGTERM');
-  const { code, stderr } = await run.done;
-  assert.equal(times(stderr), 1, stderr);
-  assert.match(stderr, /fake-borg: cleaned up\n$/);
-  assert.equal(code, 143, stderr);
+  await assertOneSigterm(run.done);
 });
 
 test('SIGTERM to tborg alone: borg gets it, after the short look for one of its own', async (t) => {
   const run = await start(t, 50);
   process.kill(run.tborg, 'SIGTERM');
-  const { code, stderr } = await run.done;
-  assert.equal(times(stderr), 1, stderr);
-  assert.equal(code, 143, stderr);
+  await assertOneSigterm(run.done);
 });
